@@ -1,0 +1,159 @@
+//! The engine's one error type. Every message says where the problem is —
+//! file and line, column, or profile key path — and what would be right.
+
+use std::path::{Path, PathBuf};
+
+/// A problem with one record: where it is and what is wrong with it. It is
+/// either fatal (the default) or a line in `rejects.csv` (`--on-bad-record skip`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordProblem {
+    /// The records file as the user named it (`-` for standard input).
+    pub file: String,
+    /// 1-based line of the record's first line in the file (0 for Parquet,
+    /// where `row` is set instead).
+    pub line: u64,
+    /// Column key, when one column is at fault.
+    pub column: Option<String>,
+    /// What is wrong and what was expected.
+    pub reason: String,
+}
+
+impl std::fmt::Display for RecordProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: ", self.file, self.line)?;
+        if let Some(column) = &self.column {
+            write!(f, "column {column}: ")?;
+        }
+        f.write_str(&self.reason)
+    }
+}
+
+/// One problem found while validating a profile or catalogue, with the key
+/// path that holds it (e.g. `reports.site[1]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Every problem of one document, reported at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problems {
+    pub source: String,
+    pub problems: Vec<Problem>,
+}
+
+impl std::fmt::Display for Problems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.problems.len();
+        write!(
+            f,
+            "{}: {} problem{}",
+            self.source,
+            n,
+            if n == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            write!(f, "\n  {p}")?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The profile (or catalogue) is invalid; every problem is listed.
+    #[error("{0}")]
+    Invalid(Problems),
+    /// A record is invalid and the policy is to fail.
+    #[error("{0}")]
+    Record(RecordProblem),
+    /// A whole input file is unusable (empty, wrong encoding, missing columns).
+    #[error("{}: {problem}", path.display())]
+    Input { path: PathBuf, problem: String },
+    /// Reading or writing a file failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A command-line value is wrong (time zone, period, format list).
+    #[error("{0}")]
+    Usage(String),
+    /// A sum left the exact range; nothing is written.
+    #[error("amount overflow while summing {0}")]
+    Overflow(String),
+    /// The engine's own cross-check failed; nothing is written. This is a bug.
+    #[error("internal check failed, nothing written: {0}")]
+    Reconcile(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.as_ref().to_path_buf(),
+            source,
+        }
+    }
+
+    pub fn input(path: impl AsRef<Path>, problem: impl Into<String>) -> Self {
+        Error::Input {
+            path: path.as_ref().to_path_buf(),
+            problem: problem.into(),
+        }
+    }
+}
+
+/// Closest candidate within a small edit distance, for "did you mean" hints.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(word, c), c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        let keys = ["summary", "call_types", "calls", "transactions"];
+        assert_eq!(did_you_mean("sumary", keys), Some("summary"));
+        assert_eq!(did_you_mean("call_type", keys), Some("call_types"));
+        assert_eq!(did_you_mean("invoices", keys), None);
+    }
+}

@@ -1,0 +1,234 @@
+//! The output folder: every file is written to a temporary name in the target
+//! folder and renamed into place once complete, so a reader (or a run killed
+//! half-way) sees either the whole file or none. Attachments are hashed while
+//! they are written.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// One attachment as listed in the manifest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    /// Path relative to the output folder.
+    pub path: String,
+    pub format: &'static str,
+    /// The report's level, or `null` for a file holding several reports.
+    pub level: Option<&'static str>,
+    /// The report's type, or `null` for a file holding several reports.
+    pub report: Option<&'static str>,
+    /// Data rows (records or summary lines), not counting headers or totals.
+    pub rows: u64,
+    pub sha256: String,
+}
+
+/// What an attachment is, before it is written.
+pub struct AttachmentMeta {
+    pub file_name: String,
+    pub format: &'static str,
+    pub level: Option<&'static str>,
+    pub report: Option<&'static str>,
+}
+
+/// A folder receiving an invoice's files.
+pub struct OutputDir {
+    dir: PathBuf,
+    attachments: Mutex<Vec<Attachment>>,
+}
+
+impl OutputDir {
+    pub fn create(dir: &Path) -> Result<OutputDir> {
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        Ok(OutputDir {
+            dir: dir.to_path_buf(),
+            attachments: Mutex::new(Vec::new()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Writes one attachment atomically; `write` returns its row count.
+    pub fn attachment(
+        &self,
+        meta: AttachmentMeta,
+        write: impl FnOnce(&mut dyn Write) -> Result<u64>,
+    ) -> Result<()> {
+        let (rows, sha256) = self.file(&meta.file_name, write)?;
+        self.attachments
+            .lock()
+            .expect("no panics while holding the lock")
+            .push(Attachment {
+                path: meta.file_name,
+                format: meta.format,
+                level: meta.level,
+                report: meta.report,
+                rows,
+                sha256,
+            });
+        Ok(())
+    }
+
+    /// Writes any file atomically and returns what `write` returned and the
+    /// file's SHA-256.
+    pub fn file<T>(
+        &self,
+        name: &str,
+        write: impl FnOnce(&mut dyn Write) -> Result<T>,
+    ) -> Result<(T, String)> {
+        let target = self.dir.join(name);
+        let temp = self
+            .dir
+            .join(format!(".{name}.{}.partial", std::process::id()));
+        let result = (|| {
+            let file = File::create(&temp).map_err(|e| Error::io(&temp, e))?;
+            let mut out = HashingWriter {
+                inner: BufWriter::with_capacity(1 << 16, file),
+                hasher: Sha256::new(),
+            };
+            let value = write(&mut out)?;
+            out.inner.flush().map_err(|e| Error::io(&temp, e))?;
+            let file = out
+                .inner
+                .into_inner()
+                .map_err(|e| Error::io(&temp, e.into_error()))?;
+            file.sync_all().map_err(|e| Error::io(&temp, e))?;
+            fs::rename(&temp, &target).map_err(|e| Error::io(&target, e))?;
+            Ok((value, hex(&out.hasher.finalize())))
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&temp);
+        }
+        result
+    }
+
+    /// The attachments written so far, in path order (deterministic whatever
+    /// order parallel renderers finished in).
+    pub fn attachments(&self) -> Vec<Attachment> {
+        let mut list = self
+            .attachments
+            .lock()
+            .expect("no panics while holding the lock")
+            .clone();
+        list.sort_by(|a, b| a.path.cmp(&b.path));
+        list
+    }
+}
+
+struct HashingWriter<W: Write> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Lower-case hex of a digest.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Turns data (an invoice id, a site name) into a file name that is safe on
+/// every common file system and cannot leave its folder: path separators,
+/// `..`, control characters and characters Windows forbids become `_`;
+/// Windows device names get a `_` suffix; names are cut to 100 bytes.
+pub fn safe_file_name(raw: &str) -> String {
+    let mut name: String = raw
+        .chars()
+        .map(|c| match c {
+            '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|' => '_',
+            c if c.is_control() => '_',
+            c => c,
+        })
+        .collect();
+    name = name
+        .trim_matches(|c: char| c == ' ' || c == '.')
+        .to_string();
+    if name.is_empty() {
+        name = "_".to_string();
+    }
+    let stem = name.split('.').next().unwrap_or("").to_ascii_uppercase();
+    const RESERVED: [&str; 22] = [
+        "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+        "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+    ];
+    if RESERVED.contains(&stem.as_str()) {
+        name.insert(stem.len(), '_');
+    }
+    const MAX: usize = 100;
+    if name.len() > MAX {
+        let mut cut = MAX;
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        name.truncate(cut);
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_cannot_escape_or_collide_with_devices() {
+        assert_eq!(safe_file_name("../../etc/passwd"), "_.._etc_passwd");
+        assert_eq!(safe_file_name(".."), "_");
+        assert_eq!(safe_file_name("/abs/path"), "_abs_path");
+        assert_eq!(safe_file_name("a\\b\0c"), "a_b_c");
+        assert_eq!(safe_file_name("CON"), "CON_");
+        assert_eq!(safe_file_name("nul.txt"), "nul_.txt");
+        assert_eq!(safe_file_name(&"é".repeat(80)).len(), 100);
+        assert_eq!(safe_file_name("INV-2026/10 #7"), "INV-2026_10 #7");
+    }
+
+    #[test]
+    fn files_appear_whole_with_their_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutputDir::create(dir.path()).unwrap();
+        let (n, sha) = out
+            .file("a.txt", |w| {
+                w.write_all(b"abc").map_err(|e| Error::io("a.txt", e))?;
+                Ok(3)
+            })
+            .unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(
+            sha,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("a.txt")]);
+    }
+
+    #[test]
+    fn a_failed_write_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutputDir::create(dir.path()).unwrap();
+        let r: Result<((), String)> = out.file("b.txt", |w| {
+            w.write_all(b"half").map_err(|e| Error::io("b.txt", e))?;
+            Err(Error::Usage("stop".into()))
+        });
+        assert!(r.is_err());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}

@@ -1,0 +1,174 @@
+//! One invoice, end to end: read the records under the profile's projection,
+//! build the report model, run every chosen renderer in parallel, then write
+//! `rejects.csv` and, last, `manifest.json`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::invoice::Invoice;
+use crate::manifest::{InputSection, Manifest, Period, TotalsSection, MANIFEST_VERSION};
+use crate::output::OutputDir;
+use crate::profile::Profile;
+use crate::records::{
+    read_records, BadRecordPolicy, Dataset, Input, InputCounts, Projection, ReadOptions, Reject,
+};
+use crate::render::{Format, RenderOptions};
+use crate::report::InvoiceReports;
+
+/// Most duplicate call ids named one by one in the manifest's warnings.
+const DUPLICATE_WARNINGS: usize = 20;
+
+/// Everything a single-invoice render needs.
+pub struct RenderJob<'a> {
+    pub profile: &'a Profile,
+    pub invoice: &'a Invoice,
+    pub inputs: &'a [Input],
+    pub formats: &'a [Format],
+    pub options: RenderOptions,
+    pub policy: BadRecordPolicy,
+    pub out_dir: &'a Path,
+}
+
+/// What one invoice's records look like after the read.
+pub struct InvoiceInput<'a> {
+    pub files: Vec<String>,
+    pub data: &'a Dataset,
+    pub counts: InputCounts,
+    pub rejects: &'a [Reject],
+    pub policy: BadRecordPolicy,
+    pub warnings: Vec<String>,
+}
+
+/// Renders one invoice: reads, groups, writes attachments and the manifest.
+/// Under the default policy a bad record stops it before anything is written.
+pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
+    let options = ReadOptions {
+        projection: Projection::for_profile(job.profile),
+        policy: job.policy,
+    };
+    let mut outcome = read_records(job.inputs, job.invoice, &options)?;
+    let data = outcome.datasets.pop().expect("one invoice, one dataset");
+    let input = InvoiceInput {
+        files: job.inputs.iter().map(Input::name).collect(),
+        data: &data,
+        counts: outcome.counts,
+        rejects: &outcome.rejects,
+        policy: job.policy,
+        warnings: outcome.warnings,
+    };
+    write_invoice(
+        job.profile,
+        job.invoice,
+        &input,
+        job.formats,
+        &job.options,
+        job.out_dir,
+    )
+}
+
+/// Builds the report model for one invoice's dataset and writes its files.
+pub fn write_invoice(
+    profile: &Profile,
+    invoice: &Invoice,
+    input: &InvoiceInput<'_>,
+    formats: &[Format],
+    options: &RenderOptions,
+    out_dir: &Path,
+) -> Result<Manifest> {
+    let reports = InvoiceReports::build(invoice, profile, input.data)?;
+    let out = OutputDir::create(out_dir)?;
+    let renderers: Vec<_> = formats.iter().map(|f| f.renderer(options)).collect();
+    use rayon::prelude::*;
+    renderers
+        .par_iter()
+        .try_for_each(|r| r.render(&reports, &out))?;
+
+    let rejects_file = match input.policy {
+        BadRecordPolicy::Skip => {
+            write_rejects(&out, input.rejects)?;
+            Some(REJECTS_FILE.to_string())
+        }
+        BadRecordPolicy::Fail => None,
+    };
+    let mut warnings = input.warnings.clone();
+    warnings.extend(duplicate_call_ids(input.data));
+    let manifest = Manifest {
+        manifest_version: MANIFEST_VERSION,
+        generator: format!("usage-report {}", env!("CARGO_PKG_VERSION")),
+        invoice: invoice.id.clone(),
+        customer: invoice.customer_id.clone(),
+        profile: profile.name.clone(),
+        period: Period {
+            from: invoice.from.to_string(),
+            to: invoice.to.to_string(),
+        },
+        time_zone: invoice.zone_name().to_string(),
+        input: InputSection::new(input.files.clone(), input.counts, rejects_file),
+        totals: TotalsSection::from(&reports.totals),
+        attachments: out.attachments(),
+        warnings,
+    };
+    let json = manifest.to_json();
+    out.file(MANIFEST_FILE, |w| {
+        w.write_all(&json).map_err(|e| Error::io(MANIFEST_FILE, e))
+    })?;
+    Ok(manifest)
+}
+
+pub const MANIFEST_FILE: &str = "manifest.json";
+pub const REJECTS_FILE: &str = "rejects.csv";
+
+/// `rejects.csv`: file, line, column, reason and the raw record, one line per
+/// rejected record, in input order.
+fn write_rejects(out: &OutputDir, rejects: &[Reject]) -> Result<()> {
+    out.file(REJECTS_FILE, |w| {
+        let mut csv = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(w);
+        let io = |e: csv::Error| Error::Usage(format!("{REJECTS_FILE}: {e}"));
+        csv.write_record(["file", "line", "column", "reason", "record"])
+            .map_err(io)?;
+        for r in rejects {
+            let line = r.problem.line.to_string();
+            let column = r.problem.column.as_deref().unwrap_or("");
+            csv.write_record([
+                r.problem.file.as_str(),
+                &line,
+                column,
+                &r.problem.reason,
+                &r.raw,
+            ])
+            .map_err(io)?;
+        }
+        csv.flush().map_err(|e| Error::io(REJECTS_FILE, e))?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Warnings for call ids that appear more than once in the invoice.
+fn duplicate_call_ids(data: &Dataset) -> Vec<String> {
+    let mut seen: HashMap<crate::records::Sym, u32> = HashMap::new();
+    for c in &data.calls {
+        *seen.entry(c.call_id).or_default() += 1;
+    }
+    let mut repeated: Vec<(&str, u32)> = seen
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(s, n)| (data.str(s), n))
+        .collect();
+    repeated.sort();
+    let mut warnings: Vec<String> = repeated
+        .iter()
+        .take(DUPLICATE_WARNINGS)
+        .map(|(id, n)| format!("call_id {id:?} appears {n} times"))
+        .collect();
+    if repeated.len() > DUPLICATE_WARNINGS {
+        warnings.push(format!(
+            "{} more call ids appear more than once",
+            repeated.len() - DUPLICATE_WARNINGS
+        ));
+    }
+    warnings
+}

@@ -1,0 +1,493 @@
+//! Usage-report profiles: the file as written (TOML, or JSON of the same
+//! shape) → a validated, typed [`Profile`].
+//!
+//! Validation is complete before any record is read: every problem is found
+//! and reported at once with its key path (`reports.site[1]: unknown report
+//! type "sumary" (did you mean "summary"?)`).
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::column::Column;
+use crate::error::{did_you_mean, Error, Problem, Problems, Result};
+use crate::report::{Level, ReportKind};
+
+/// Whether a profile is offered for new invoices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Availability {
+    Active,
+    /// Retired: kept for invoices that already name it, refused as a default.
+    Historic,
+}
+
+impl Availability {
+    pub fn key(self) -> &'static str {
+        match self {
+            Availability::Active => "active",
+            Availability::Historic => "historic",
+        }
+    }
+}
+
+/// One report the profile selects: a report type at a level.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReportSpec {
+    pub level: Level,
+    pub kind: ReportKind,
+}
+
+/// A validated profile.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Profile {
+    pub name: String,
+    pub description: String,
+    pub availability: Availability,
+    /// The one customer this profile is restricted to, if any.
+    pub customer: Option<String>,
+    /// Customer groups allowed to use this profile (empty: no group restriction).
+    pub customer_groups: Vec<String>,
+    /// Company shown in document properties and titles, if set.
+    pub company: Option<String>,
+    /// Selected reports in the fixed order: level (customer, site, campaign,
+    /// number), then kind (summary, call_types, calls, transactions).
+    pub reports: Vec<ReportSpec>,
+    /// Columns of itemised call reports, in profile order.
+    pub call_columns: Vec<Column>,
+    /// Columns of itemised transaction reports, in profile order.
+    pub transaction_columns: Vec<Column>,
+}
+
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "availability",
+    "customer",
+    "customer_groups",
+    "company",
+    "reports",
+    "call_columns",
+    "transaction_columns",
+];
+
+impl Profile {
+    /// Reads and validates a profile file; `.json` files are JSON, anything
+    /// else TOML.
+    pub fn load(path: &Path) -> Result<Profile> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let is_json = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        Profile::parse(&text, is_json, &path.display().to_string())
+    }
+
+    /// Parses and validates profile text; `source` names it in messages.
+    pub fn parse(text: &str, is_json: bool, source: &str) -> Result<Profile> {
+        let value = parse_document(text, is_json, source)?;
+        let mut v = Validator {
+            problems: Vec::new(),
+        };
+        let profile = v.profile(&value);
+        match profile {
+            Some(p) if v.problems.is_empty() => Ok(p),
+            _ => Err(Error::Invalid(Problems {
+                source: format!("profile {source}"),
+                problems: v.problems,
+            })),
+        }
+    }
+
+    /// Whether the profile selects any report of this kind.
+    pub fn has_kind(&self, kind: ReportKind) -> bool {
+        self.reports.iter().any(|r| r.kind == kind)
+    }
+
+    /// Whether the profile selects any report at this level.
+    pub fn has_level(&self, level: Level) -> bool {
+        self.reports.iter().any(|r| r.level == level)
+    }
+}
+
+fn parse_document(text: &str, is_json: bool, source: &str) -> Result<Value> {
+    let invalid = |message: String| {
+        Error::Invalid(Problems {
+            source: format!("profile {source}"),
+            problems: vec![Problem {
+                path: String::new(),
+                message,
+            }],
+        })
+    };
+    if is_json {
+        serde_json::from_str(text).map_err(|e| invalid(format!("not valid JSON: {e}")))
+    } else {
+        let table: toml::Table =
+            toml::from_str(text).map_err(|e| invalid(format!("not valid TOML: {e}")))?;
+        serde_json::to_value(table).map_err(|e| invalid(format!("unsupported TOML value: {e}")))
+    }
+}
+
+struct Validator {
+    problems: Vec<Problem>,
+}
+
+impl Validator {
+    fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    fn profile(&mut self, doc: &Value) -> Option<Profile> {
+        let Some(table) = doc.as_object() else {
+            self.problem(
+                "",
+                "a profile is a table of keys (name, reports, call_columns, ...)",
+            );
+            return None;
+        };
+        let mut keys: Vec<&String> = table.keys().collect();
+        keys.sort();
+        for key in keys {
+            if !TOP_LEVEL_KEYS.contains(&key.as_str()) {
+                let hint = hint(did_you_mean(key, TOP_LEVEL_KEYS.iter().copied()));
+                self.problem(key.clone(), format!("unknown key{hint}"));
+            }
+        }
+        let name = self.string(table.get("name"), "name").unwrap_or_default();
+        if name.trim().is_empty() {
+            self.problem("name", "a profile needs a non-empty name");
+        }
+        let description = self
+            .string(table.get("description"), "description")
+            .unwrap_or_default();
+        let availability = match self
+            .string(table.get("availability"), "availability")
+            .as_deref()
+        {
+            None | Some("active") => Availability::Active,
+            Some("historic") => Availability::Historic,
+            Some(other) => {
+                self.problem(
+                    "availability",
+                    format!(
+                        "{other:?} is not an availability; expected \"active\" or \"historic\""
+                    ),
+                );
+                Availability::Active
+            }
+        };
+        let customer = self
+            .string(table.get("customer"), "customer")
+            .filter(|c| !c.is_empty());
+        let customer_groups = self.strings(table.get("customer_groups"), "customer_groups");
+        for (i, g) in customer_groups.iter().enumerate() {
+            if g.trim().is_empty() {
+                self.problem(format!("customer_groups[{i}]"), "empty group name");
+            }
+        }
+        let company = self
+            .string(table.get("company"), "company")
+            .filter(|c| !c.is_empty());
+        let reports = self.reports(table.get("reports"));
+        let call_columns = self.columns(table.get("call_columns"), "call_columns", true);
+        let transaction_columns = self.columns(
+            table.get("transaction_columns"),
+            "transaction_columns",
+            false,
+        );
+
+        if reports.iter().any(|r| r.kind == ReportKind::Calls) && call_columns.is_empty() {
+            self.problem(
+                "call_columns",
+                "the profile selects a calls report but lists no call columns",
+            );
+        }
+        if reports.iter().any(|r| r.kind == ReportKind::Transactions)
+            && transaction_columns.is_empty()
+        {
+            self.problem(
+                "transaction_columns",
+                "the profile selects a transactions report but lists no transaction columns",
+            );
+        }
+        Some(Profile {
+            name,
+            description,
+            availability,
+            customer,
+            customer_groups,
+            company,
+            reports,
+            call_columns,
+            transaction_columns,
+        })
+    }
+
+    fn string(&mut self, value: Option<&Value>, path: &str) -> Option<String> {
+        match value? {
+            Value::String(s) => Some(s.clone()),
+            other => {
+                self.problem(
+                    path,
+                    format!("expected a string, found {}", type_name(other)),
+                );
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, value: Option<&Value>, path: &str) -> Vec<String> {
+        let Some(value) = value else {
+            return Vec::new();
+        };
+        let Some(items) = value.as_array() else {
+            self.problem(
+                path,
+                format!("expected a list of strings, found {}", type_name(value)),
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match item.as_str() {
+                Some(s) => out.push(s.to_string()),
+                None => self.problem(
+                    format!("{path}[{i}]"),
+                    format!("expected a string, found {}", type_name(item)),
+                ),
+            }
+        }
+        out
+    }
+
+    fn reports(&mut self, value: Option<&Value>) -> Vec<ReportSpec> {
+        let Some(value) = value else {
+            self.problem(
+                "reports",
+                "missing: choose report types per level, e.g. [reports] customer = [\"summary\"]",
+            );
+            return Vec::new();
+        };
+        let Some(table) = value.as_object() else {
+            self.problem(
+                "reports",
+                format!("expected a table of levels, found {}", type_name(value)),
+            );
+            return Vec::new();
+        };
+        let level_keys: Vec<&str> = Level::ALL.iter().map(|l| l.key()).collect();
+        let mut specs = Vec::new();
+        let mut keys: Vec<&String> = table.keys().collect();
+        keys.sort();
+        for key in keys {
+            let path = format!("reports.{key}");
+            let Some(level) = Level::from_key(key) else {
+                let hint = hint(did_you_mean(key, level_keys.iter().copied()));
+                self.problem(
+                    path,
+                    format!("unknown level{hint}; levels are customer, site, campaign, number"),
+                );
+                continue;
+            };
+            let kinds = self.strings(table.get(key.as_str()), &path);
+            let mut seen = Vec::new();
+            for (i, kind_key) in kinds.iter().enumerate() {
+                let item = format!("{path}[{i}]");
+                match ReportKind::from_key(kind_key) {
+                    Some(kind) if seen.contains(&kind) => {
+                        self.problem(item, format!("duplicate report type {kind_key:?}"));
+                    }
+                    Some(kind) => {
+                        seen.push(kind);
+                        specs.push(ReportSpec { level, kind });
+                    }
+                    None => {
+                        let names: Vec<&str> = ReportKind::ALL.iter().map(|k| k.key()).collect();
+                        let hint = hint(did_you_mean(kind_key, names.iter().copied()));
+                        self.problem(
+                            item,
+                            format!(
+                                "unknown report type {kind_key:?}{hint}; report types are {}",
+                                names.join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        if specs.is_empty() && self.problems.iter().all(|p| !p.path.starts_with("reports")) {
+            self.problem("reports", "selects no report at any level");
+        }
+        specs.sort();
+        specs
+    }
+
+    fn columns(&mut self, value: Option<&Value>, path: &str, calls: bool) -> Vec<Column> {
+        let names = self.strings(value, path);
+        let mut out: Vec<Column> = Vec::new();
+        let allowed = |c: Column| {
+            if calls {
+                c.is_call_column()
+            } else {
+                c.is_transaction_column()
+            }
+        };
+        for (i, name) in names.iter().enumerate() {
+            let item = format!("{path}[{i}]");
+            match Column::from_key(name) {
+                Some(c) if allowed(c) => {
+                    if out.contains(&c) {
+                        self.problem(item, format!("duplicate column {name:?}"));
+                    } else {
+                        out.push(c);
+                    }
+                }
+                Some(_) => {
+                    let what = if calls { "call" } else { "transaction" };
+                    self.problem(item, format!("{name:?} is not a {what} column"));
+                }
+                None => {
+                    let candidates: Vec<&str> = Column::ALL
+                        .iter()
+                        .filter(|c| allowed(**c))
+                        .map(|c| c.key())
+                        .collect();
+                    let hint = hint(did_you_mean(name, candidates.iter().copied()));
+                    self.problem(item, format!("unknown column {name:?}{hint}"));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn hint(suggestion: Option<&str>) -> String {
+    suggestion
+        .map(|s| format!(" (did you mean {s:?}?)"))
+        .unwrap_or_default()
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a table",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "Site detail"
+description = "Per-site summaries and itemised calls"
+customer_groups = ["enterprise"]
+call_columns = ["start_time", "dialled", "duration", "charge"]
+transaction_columns = ["date", "description", "amount"]
+
+[reports]
+site = ["calls", "summary"]
+customer = ["summary"]
+"#;
+
+    fn problems(text: &str) -> Vec<String> {
+        match Profile::parse(text, false, "p.toml") {
+            Err(Error::Invalid(p)) => p.problems.iter().map(|p| p.to_string()).collect(),
+            other => panic!("expected problems, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn valid_profile_is_typed_and_ordered() {
+        let p = Profile::parse(GOOD, false, "p.toml").unwrap();
+        assert_eq!(p.name, "Site detail");
+        assert_eq!(p.availability, Availability::Active);
+        assert_eq!(
+            p.reports,
+            vec![
+                ReportSpec {
+                    level: Level::Customer,
+                    kind: ReportKind::Summary
+                },
+                ReportSpec {
+                    level: Level::Site,
+                    kind: ReportKind::Summary
+                },
+                ReportSpec {
+                    level: Level::Site,
+                    kind: ReportKind::Calls
+                },
+            ]
+        );
+        assert_eq!(
+            p.call_columns,
+            vec![
+                Column::StartTime,
+                Column::Dialled,
+                Column::Duration,
+                Column::Charge
+            ]
+        );
+    }
+
+    #[test]
+    fn json_profiles_have_the_same_shape() {
+        let json = r#"{"name": "One line", "reports": {"customer": ["summary"]}}"#;
+        let p = Profile::parse(json, true, "p.json").unwrap();
+        assert_eq!(p.reports.len(), 1);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_with_its_path() {
+        let text = r#"
+name = ""
+availabilty = "historic"
+call_columns = ["start_time", "charg", "start_time", "amount"]
+[reports]
+site = ["sumary", "calls", "calls"]
+building = ["summary"]
+"#;
+        assert_eq!(
+            problems(text),
+            vec![
+                "availabilty: unknown key (did you mean \"availability\"?)",
+                "name: a profile needs a non-empty name",
+                "reports.building: unknown level; levels are customer, site, campaign, number",
+                "reports.site[0]: unknown report type \"sumary\" (did you mean \"summary\"?); report types are summary, call_types, calls, transactions",
+                "reports.site[2]: duplicate report type \"calls\"",
+                "call_columns[1]: unknown column \"charg\" (did you mean \"charge\"?)",
+                "call_columns[2]: duplicate column \"start_time\"",
+                "call_columns[3]: \"amount\" is not a call column",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_profile_must_select_something() {
+        assert_eq!(
+            problems("name = \"x\"\n[reports]\nsite = []\n"),
+            vec!["reports: selects no report at any level"]
+        );
+        assert!(problems("name = \"x\"")[0].starts_with("reports: missing"));
+    }
+
+    #[test]
+    fn itemised_reports_need_columns() {
+        assert_eq!(
+            problems("name = \"x\"\n[reports]\nnumber = [\"transactions\"]\n"),
+            vec!["transaction_columns: the profile selects a transactions report but lists no transaction columns"]
+        );
+    }
+
+    #[test]
+    fn bad_syntax_is_one_clear_problem() {
+        let p = problems("name = ");
+        assert!(p[0].starts_with("not valid TOML"), "{p:?}");
+    }
+}

@@ -1,0 +1,198 @@
+//! Rated records: the input schema, the in-memory dataset an invoice is built
+//! from, and the readers that fill it (CSV, gzip-compressed CSV, standard
+//! input) under a bad-record policy.
+//!
+//! Reading is projected: only the columns the profile needs (plus the ones
+//! every total needs) are parsed and carried. Every record read ends in
+//! exactly one place — an invoice's dataset, out of scope, or rejected — so
+//! `records = in_scope + out_of_scope + rejected` always holds.
+
+mod intern;
+mod reader;
+mod value;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+pub use intern::{Interner, Sym};
+pub use reader::{read_records, Input, ReadOptions};
+pub use value::{parse_date, parse_duration, parse_timestamp};
+
+use crate::column::Column;
+use crate::error::RecordProblem;
+use crate::money::Decimal;
+use crate::profile::Profile;
+use crate::report::{Level, ReportKind};
+
+/// One rated call, projected: text fields the profile does not need are
+/// [`Sym::EMPTY`], optional numbers `None`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Call {
+    pub site: Sym,
+    pub campaign: Sym,
+    pub number: Sym,
+    pub call_id: Sym,
+    pub caller: Sym,
+    pub dialled: Sym,
+    pub destination: Sym,
+    pub call_type: Sym,
+    pub direction: Sym,
+    pub start: DateTime<Utc>,
+    pub duration: u32,
+    pub billed_duration: u32,
+    pub rate: Option<Decimal>,
+    pub charge: Decimal,
+}
+
+/// One transaction (a one-off charge or a credit), projected like [`Call`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transaction {
+    pub site: Sym,
+    pub campaign: Sym,
+    pub number: Sym,
+    pub transaction_id: Sym,
+    pub date: NaiveDate,
+    pub transaction_type: Sym,
+    pub description: Sym,
+    pub quantity: Option<Decimal>,
+    pub unit_price: Option<Decimal>,
+    pub amount: Decimal,
+}
+
+impl Call {
+    /// The group key of this call at a level (customer level has one group).
+    pub fn key(&self, level: Level) -> Sym {
+        match level {
+            Level::Customer => Sym::EMPTY,
+            Level::Site => self.site,
+            Level::Campaign => self.campaign,
+            Level::Number => self.number,
+        }
+    }
+}
+
+impl Transaction {
+    /// The group key of this transaction at a level.
+    pub fn key(&self, level: Level) -> Sym {
+        match level {
+            Level::Customer => Sym::EMPTY,
+            Level::Site => self.site,
+            Level::Campaign => self.campaign,
+            Level::Number => self.number,
+        }
+    }
+}
+
+/// The in-scope records of one invoice, with the strings they point into.
+#[derive(Debug, Default)]
+pub struct Dataset {
+    pub strings: Interner,
+    pub calls: Vec<Call>,
+    pub transactions: Vec<Transaction>,
+}
+
+impl Dataset {
+    pub fn str(&self, sym: Sym) -> &str {
+        self.strings.get(sym)
+    }
+
+    pub fn in_scope(&self) -> u64 {
+        (self.calls.len() + self.transactions.len()) as u64
+    }
+}
+
+/// What to do with a record that fails validation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BadRecordPolicy {
+    /// Stop before writing anything; the error names file, line and column.
+    #[default]
+    Fail,
+    /// Leave the record out, write it to `rejects.csv` with its reason, and
+    /// count it in the manifest.
+    Skip,
+}
+
+/// A record left out under [`BadRecordPolicy::Skip`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reject {
+    pub problem: RecordProblem,
+    /// The record as it stood in the file (fields re-joined with commas,
+    /// invalid UTF-8 shown as `\xNN`).
+    pub raw: String,
+}
+
+/// Counts that reconcile a read with its input.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InputCounts {
+    pub records: u64,
+    pub in_scope: u64,
+    pub out_of_scope: u64,
+    pub rejected: u64,
+}
+
+/// Which fields a read must parse and carry. Built from the profile, so a
+/// column no report shows is never parsed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Projection {
+    bits: u64,
+}
+
+impl Projection {
+    /// Every field (for tools that need all of them, like `sample`).
+    pub fn all() -> Projection {
+        let mut p = Projection::default();
+        for c in Column::ALL {
+            p.add(*c);
+        }
+        p
+    }
+
+    /// The fields the profile's reports show, plus those every total needs.
+    pub fn for_profile(profile: &Profile) -> Projection {
+        let mut p = Projection::default();
+        for c in [
+            Column::RecordType,
+            Column::CustomerId,
+            Column::CallId,
+            Column::StartTime,
+            Column::Duration,
+            Column::BilledDuration,
+            Column::Charge,
+            Column::TransactionId,
+            Column::Date,
+            Column::Amount,
+        ] {
+            p.add(c);
+        }
+        for spec in &profile.reports {
+            p.add(spec.level.key_column());
+            if spec.kind == ReportKind::CallTypes {
+                p.add(Column::CallType);
+            }
+        }
+        for c in profile
+            .call_columns
+            .iter()
+            .chain(&profile.transaction_columns)
+        {
+            p.add(*c);
+        }
+        p
+    }
+
+    pub fn add(&mut self, column: Column) {
+        self.bits |= 1 << column as u32;
+    }
+
+    pub fn contains(&self, column: Column) -> bool {
+        self.bits & (1 << column as u32) != 0
+    }
+}
+
+/// Where a record goes: the index of the invoice it belongs to, if any.
+/// A single render has one invoice; a billing run routes to many.
+pub trait Router: Sync {
+    /// Number of invoices (datasets) this router fills.
+    fn invoices(&self) -> usize;
+    fn route_call(&self, customer_id: &str, start: DateTime<Utc>) -> Option<usize>;
+    fn route_transaction(&self, customer_id: &str, date: NaiveDate) -> Option<usize>;
+}

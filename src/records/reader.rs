@@ -1,0 +1,582 @@
+//! The record reader: opens each input (file, gzip, standard input), checks
+//! its encoding and header, then parses row by row into the invoice datasets
+//! a [`Router`] chooses, reusing one record buffer for the whole file.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::value::{parse_date, parse_duration, parse_timestamp};
+use super::{
+    BadRecordPolicy, Call, Dataset, InputCounts, Projection, Reject, Router, Sym, Transaction,
+};
+use crate::column::{Applies, Column};
+use crate::error::{Error, RecordProblem, Result};
+use crate::money::Decimal;
+
+/// A records input: a file (plain or gzip-compressed CSV) or standard input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    Path(PathBuf),
+    Stdin,
+}
+
+impl Input {
+    /// `-` is standard input; anything else a path.
+    pub fn from_arg(arg: &str) -> Input {
+        if arg == "-" {
+            Input::Stdin
+        } else {
+            Input::Path(PathBuf::from(arg))
+        }
+    }
+
+    /// The name used in messages and the manifest.
+    pub fn name(&self) -> String {
+        match self {
+            Input::Path(p) => p.display().to_string(),
+            Input::Stdin => "-".to_string(),
+        }
+    }
+
+    fn path(&self) -> PathBuf {
+        match self {
+            Input::Path(p) => p.clone(),
+            Input::Stdin => PathBuf::from("-"),
+        }
+    }
+}
+
+/// How to read.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ReadOptions {
+    pub projection: Projection,
+    pub policy: BadRecordPolicy,
+}
+
+/// What a read produced: one dataset per routed invoice, the counts that
+/// reconcile with the input, and the rejects kept under the skip policy.
+#[derive(Debug, Default)]
+pub struct ReadOutcome {
+    pub datasets: Vec<Dataset>,
+    pub counts: InputCounts,
+    pub rejects: Vec<Reject>,
+    pub warnings: Vec<String>,
+}
+
+const CALL_REQUIRED: [Column; 4] = [
+    Column::CallId,
+    Column::StartTime,
+    Column::Duration,
+    Column::Charge,
+];
+const TRANSACTION_REQUIRED: [Column; 3] = [Column::TransactionId, Column::Date, Column::Amount];
+/// Longest raw record copied into rejects.csv; the rest is counted, not kept.
+const RAW_LIMIT: usize = 4096;
+
+/// Reads every input in order and routes each record. Under
+/// [`BadRecordPolicy::Fail`] the first bad record stops the read with an
+/// error naming file, line and column.
+pub fn read_records(
+    inputs: &[Input],
+    router: &dyn Router,
+    options: &ReadOptions,
+) -> Result<ReadOutcome> {
+    let mut outcome = ReadOutcome {
+        datasets: (0..router.invoices()).map(|_| Dataset::default()).collect(),
+        ..ReadOutcome::default()
+    };
+    for input in inputs {
+        let reader = open(input)?;
+        read_csv(input, reader, router, options, &mut outcome)?;
+    }
+    outcome.counts.in_scope = outcome.datasets.iter().map(Dataset::in_scope).sum();
+    Ok(outcome)
+}
+
+/// Opens an input, undoing gzip and a UTF-8 BOM, and refusing encodings the
+/// reader would otherwise misread.
+fn open(input: &Input) -> Result<Box<dyn BufRead>> {
+    let path = input.path();
+    let raw: Box<dyn Read> = match input {
+        Input::Path(p) => Box::new(File::open(p).map_err(|e| Error::io(p, e))?),
+        Input::Stdin => Box::new(io::stdin()),
+    };
+    let mut reader: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 16, raw));
+    let head = peek(&mut reader, &path)?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        let decoder = flate2::bufread::MultiGzDecoder::new(reader);
+        reader = Box::new(BufReader::with_capacity(1 << 16, decoder));
+        let inner = peek(&mut reader, &path)?;
+        check_head(&inner, &path)?;
+    } else {
+        check_head(&head, &path)?;
+    }
+    if peek(&mut reader, &path)?.starts_with(b"\xEF\xBB\xBF") {
+        reader.consume(3);
+    }
+    Ok(reader)
+}
+
+fn peek(reader: &mut Box<dyn BufRead>, path: &Path) -> Result<Vec<u8>> {
+    let buf = reader.fill_buf().map_err(|e| Error::io(path, e))?;
+    Ok(buf[..buf.len().min(4)].to_vec())
+}
+
+fn check_head(head: &[u8], path: &Path) -> Result<()> {
+    if head.is_empty() {
+        return Err(Error::input(
+            path,
+            "the file is empty; a records file needs at least a header row",
+        ));
+    }
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return Err(Error::input(
+            path,
+            "the file is UTF-16; records must be UTF-8 (save it as \"CSV UTF-8\")",
+        ));
+    }
+    if head.starts_with(b"PAR1") {
+        return Err(Error::input(
+            path,
+            "this is a Parquet file; this build reads CSV records (plain or gzip-compressed)",
+        ));
+    }
+    Ok(())
+}
+
+/// Column positions of one file's header, resolved once; the row loop then
+/// only indexes.
+struct Header {
+    position: [Option<usize>; Column::ALL.len()],
+    width: usize,
+}
+
+impl Header {
+    fn resolve(input: &Input, raw: &csv::ByteRecord) -> Result<Header> {
+        let path = input.path();
+        let mut position = [None; Column::ALL.len()];
+        for (i, name) in raw.iter().enumerate() {
+            let name = std::str::from_utf8(name).map_err(|_| {
+                Error::input(&path, format!("header column {} is not valid UTF-8", i + 1))
+            })?;
+            let Some(column) = Column::from_key(name.trim()) else {
+                continue;
+            };
+            if column.applies() == Applies::Measure {
+                continue;
+            }
+            if position[column as usize].is_some() {
+                return Err(Error::input(
+                    &path,
+                    format!("line 1: column {name:?} appears twice in the header"),
+                ));
+            }
+            position[column as usize] = Some(i);
+        }
+        let header = Header {
+            position,
+            width: raw.len(),
+        };
+        let mut missing: Vec<&str> = [Column::RecordType, Column::CustomerId]
+            .into_iter()
+            .filter(|c| !header.has(*c))
+            .map(Column::key)
+            .collect();
+        let calls_missing = header.missing(&CALL_REQUIRED);
+        let transactions_missing = header.missing(&TRANSACTION_REQUIRED);
+        if !calls_missing.is_empty() && !transactions_missing.is_empty() {
+            missing.extend(calls_missing.iter().chain(&transactions_missing));
+        }
+        if !missing.is_empty() {
+            return Err(Error::input(
+                &path,
+                format!(
+                    "line 1: missing required column{}: {}",
+                    plural(missing.len()),
+                    missing.join(", ")
+                ),
+            ));
+        }
+        Ok(header)
+    }
+
+    fn has(&self, column: Column) -> bool {
+        self.position[column as usize].is_some()
+    }
+
+    fn missing(&self, columns: &[Column]) -> Vec<&'static str> {
+        columns
+            .iter()
+            .filter(|c| !self.has(**c))
+            .map(|c| c.key())
+            .collect()
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn read_csv(
+    input: &Input,
+    reader: Box<dyn BufRead>,
+    router: &dyn Router,
+    options: &ReadOptions,
+    outcome: &mut ReadOutcome,
+) -> Result<()> {
+    let path = input.path();
+    let file = input.name();
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(reader);
+    let header_row = csv.byte_headers().map_err(|e| csv_error(&path, e))?.clone();
+    let header = Header::resolve(input, &header_row)?;
+    for column in Column::ALL {
+        let optional = !matches!(column.applies(), Applies::Measure)
+            && !CALL_REQUIRED.contains(column)
+            && !TRANSACTION_REQUIRED.contains(column);
+        if optional
+            && options.projection.contains(*column)
+            && !header.has(*column)
+            && *column != Column::BilledDuration
+        {
+            outcome.warnings.push(format!(
+                "{file}: no column {:?}; its values are shown empty",
+                column.key()
+            ));
+        }
+    }
+    let mut checked_types: HashSet<&'static str> = HashSet::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match csv.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(&path, e)),
+        }
+        outcome.counts.records += 1;
+        let line = record.position().map_or(0, |p| p.line());
+        let row = Row {
+            file: &file,
+            line,
+            header: &header,
+            record: &record,
+            projection: options.projection,
+        };
+        match row.route(router, outcome, &path, &mut checked_types) {
+            Ok(()) => {}
+            Err(RowError::Fatal(e)) => return Err(e),
+            Err(RowError::Bad(problem)) => match options.policy {
+                BadRecordPolicy::Fail => return Err(Error::Record(problem)),
+                BadRecordPolicy::Skip => {
+                    outcome.counts.rejected += 1;
+                    outcome.rejects.push(Reject {
+                        raw: raw_text(&record),
+                        problem,
+                    });
+                }
+            },
+        }
+    }
+    Ok(())
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => Error::io(path, io),
+        other => Error::input(path, format!("{other:?}")),
+    }
+}
+
+enum RowError {
+    /// The record is bad; the policy decides.
+    Bad(RecordProblem),
+    /// The file cannot be read further (e.g. a record type whose columns are missing).
+    Fatal(Error),
+}
+
+struct Row<'a> {
+    file: &'a str,
+    line: u64,
+    header: &'a Header,
+    record: &'a csv::ByteRecord,
+    projection: Projection,
+}
+
+impl Row<'_> {
+    fn problem(&self, column: Option<Column>, reason: String) -> RowError {
+        RowError::Bad(RecordProblem {
+            file: self.file.to_string(),
+            line: self.line,
+            column: column.map(|c| c.key().to_string()),
+            reason,
+        })
+    }
+
+    /// The text of a field, `""` when the file has no such column.
+    fn text(&self, column: Column) -> Result<&str, RowError> {
+        let Some(i) = self.header.position[column as usize] else {
+            return Ok("");
+        };
+        let bytes = self.record.get(i).unwrap_or_default();
+        std::str::from_utf8(bytes).map_err(|e| {
+            let bad = bytes[e.valid_up_to()];
+            self.problem(
+                Some(column),
+                format!(
+                    "is not valid UTF-8 (byte 0x{bad:02X} at offset {}); records must be UTF-8, convert Latin-1/Windows-1252 files first",
+                    e.valid_up_to()
+                ),
+            )
+        })
+    }
+
+    fn required(&self, column: Column) -> Result<&str, RowError> {
+        let t = self.text(column)?;
+        if t.trim().is_empty() {
+            return Err(self.problem(Some(column), "is empty; a value is required".into()));
+        }
+        Ok(t)
+    }
+
+    fn decimal(&self, column: Column, required: bool) -> Result<Option<Decimal>, RowError> {
+        let t = self.text(column)?;
+        if t.trim().is_empty() {
+            return if required {
+                Err(self.problem(
+                    Some(column),
+                    "is empty; a decimal amount is required".into(),
+                ))
+            } else {
+                Ok(None)
+            };
+        }
+        Decimal::parse(t)
+            .map(Some)
+            .map_err(|e| self.problem(Some(column), format!("{t:?} is not a decimal: {e}")))
+    }
+
+    fn typed<T>(
+        &self,
+        column: Column,
+        parse: fn(&str) -> Result<T, String>,
+    ) -> Result<T, RowError> {
+        let t = self.required(column)?;
+        parse(t).map_err(|reason| self.problem(Some(column), format!("{t:?} {reason}")))
+    }
+
+    /// Interns a projected text field into the dataset; unprojected fields
+    /// stay empty and are never parsed.
+    fn sym(&self, column: Column, data: &mut Dataset) -> Result<Sym, RowError> {
+        if !self.projection.contains(column) {
+            return Ok(Sym::EMPTY);
+        }
+        let t = self.text(column)?;
+        Ok(data.strings.intern(t))
+    }
+
+    fn route(
+        &self,
+        router: &dyn Router,
+        outcome: &mut ReadOutcome,
+        path: &Path,
+        checked_types: &mut HashSet<&'static str>,
+    ) -> Result<(), RowError> {
+        if self.record.len() != self.header.width {
+            return Err(self.problem(
+                None,
+                format!(
+                    "has {} fields but the header has {}",
+                    self.record.len(),
+                    self.header.width
+                ),
+            ));
+        }
+        let record_type = self.required(Column::RecordType)?;
+        let (is_call, required, type_key) = match record_type.trim() {
+            "call" => (true, &CALL_REQUIRED[..], "call"),
+            "transaction" => (false, &TRANSACTION_REQUIRED[..], "transaction"),
+            other => {
+                return Err(self.problem(
+                    Some(Column::RecordType),
+                    format!("{other:?} is not a record type; expected \"call\" or \"transaction\""),
+                ))
+            }
+        };
+        if checked_types.insert(type_key) {
+            let missing = self.header.missing(required);
+            if !missing.is_empty() {
+                return Err(RowError::Fatal(Error::input(
+                    path,
+                    format!(
+                        "line {}: {type_key} records need column{} {} missing from the header",
+                        self.line,
+                        plural(missing.len()),
+                        missing.join(", ")
+                    ),
+                )));
+            }
+        }
+        let customer_id = self.required(Column::CustomerId)?;
+        if is_call {
+            let start = self.typed(Column::StartTime, parse_timestamp)?;
+            match router.route_call(customer_id, start) {
+                Some(i) => self.call(start, &mut outcome.datasets[i]),
+                None => {
+                    outcome.counts.out_of_scope += 1;
+                    Ok(())
+                }
+            }
+        } else {
+            let date = self.typed(Column::Date, parse_date)?;
+            match router.route_transaction(customer_id, date) {
+                Some(i) => self.transaction(date, &mut outcome.datasets[i]),
+                None => {
+                    outcome.counts.out_of_scope += 1;
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    fn call(&self, start: DateTime<Utc>, data: &mut Dataset) -> Result<(), RowError> {
+        // Parse everything before interning so a rejected record leaves no trace.
+        let duration_text = self.text(Column::Duration)?;
+        let billed_text = self.text(Column::BilledDuration)?;
+        if duration_text.trim().is_empty() && !billed_text.trim().is_empty() {
+            return Err(self.problem(
+                Some(Column::Duration),
+                "is empty but billed_duration is set; a call needs its duration".into(),
+            ));
+        }
+        let duration = self.typed(Column::Duration, parse_duration)?;
+        let billed_duration = if billed_text.trim().is_empty() {
+            duration
+        } else {
+            self.typed(Column::BilledDuration, parse_duration)?
+        };
+        let charge = self.decimal(Column::Charge, true)?.unwrap_or_default();
+        let rate = if self.projection.contains(Column::Rate) {
+            self.decimal(Column::Rate, false)?
+        } else {
+            None
+        };
+        self.required(Column::CallId)?;
+        for c in [
+            Column::Site,
+            Column::Campaign,
+            Column::Number,
+            Column::Caller,
+            Column::Dialled,
+            Column::Destination,
+            Column::CallType,
+            Column::Direction,
+        ] {
+            if self.projection.contains(c) {
+                self.text(c)?;
+            }
+        }
+        let call = Call {
+            site: self.sym(Column::Site, data)?,
+            campaign: self.sym(Column::Campaign, data)?,
+            number: self.sym(Column::Number, data)?,
+            call_id: data.strings.intern(self.text(Column::CallId)?),
+            caller: self.sym(Column::Caller, data)?,
+            dialled: self.sym(Column::Dialled, data)?,
+            destination: self.sym(Column::Destination, data)?,
+            call_type: self.sym(Column::CallType, data)?,
+            direction: self.sym(Column::Direction, data)?,
+            start,
+            duration,
+            billed_duration,
+            rate,
+            charge,
+        };
+        data.calls.push(call);
+        Ok(())
+    }
+
+    fn transaction(&self, date: NaiveDate, data: &mut Dataset) -> Result<(), RowError> {
+        let amount = self.decimal(Column::Amount, true)?.unwrap_or_default();
+        let quantity = if self.projection.contains(Column::Quantity) {
+            self.decimal(Column::Quantity, false)?
+        } else {
+            None
+        };
+        let unit_price = if self.projection.contains(Column::UnitPrice) {
+            self.decimal(Column::UnitPrice, false)?
+        } else {
+            None
+        };
+        self.required(Column::TransactionId)?;
+        for c in [
+            Column::Site,
+            Column::Campaign,
+            Column::Number,
+            Column::TransactionType,
+            Column::Description,
+        ] {
+            if self.projection.contains(c) {
+                self.text(c)?;
+            }
+        }
+        let transaction = Transaction {
+            site: self.sym(Column::Site, data)?,
+            campaign: self.sym(Column::Campaign, data)?,
+            number: self.sym(Column::Number, data)?,
+            transaction_id: data.strings.intern(self.text(Column::TransactionId)?),
+            date,
+            transaction_type: self.sym(Column::TransactionType, data)?,
+            description: self.sym(Column::Description, data)?,
+            quantity,
+            unit_price,
+            amount,
+        };
+        data.transactions.push(transaction);
+        Ok(())
+    }
+}
+
+/// The record as text for rejects.csv: fields re-joined as CSV, invalid
+/// UTF-8 escaped as `\xNN` (never replaced), long records cut with a note.
+fn raw_text(record: &csv::ByteRecord) -> String {
+    let mut out = String::new();
+    for (i, field) in record.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let text = match std::str::from_utf8(field) {
+            Ok(s) => s.to_string(),
+            Err(_) => field.escape_ascii().to_string(),
+        };
+        if text.contains([',', '"', '\n', '\r']) {
+            out.push('"');
+            out.push_str(&text.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(&text);
+        }
+        if out.len() > RAW_LIMIT {
+            break;
+        }
+    }
+    if out.len() > RAW_LIMIT {
+        let total: usize = record.iter().map(|f| f.len() + 1).sum();
+        let mut cut = RAW_LIMIT;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+        out.push_str(&format!("… [record of {total} bytes cut]"));
+    }
+    out
+}

@@ -1,0 +1,114 @@
+//! Cell formatting shared by every renderer: machine text for CSV, and the
+//! formula-injection guard. A column's kind alone decides how its cell looks.
+
+use std::fmt::Write;
+
+use chrono::SecondsFormat;
+use chrono_tz::Tz;
+
+use crate::column::ColumnKind;
+use crate::money::Decimal;
+use crate::report::Cell;
+
+/// Appends the CSV text of a cell to `out`: exact decimals (at least two
+/// places for money), whole seconds, RFC 3339 timestamps in the invoice's
+/// zone, ISO dates. Free text is sanitised when `sanitize` is set.
+pub fn write_machine_text(
+    out: &mut String,
+    cell: Cell<'_>,
+    kind: ColumnKind,
+    tz: Tz,
+    sanitize: bool,
+) {
+    match cell {
+        Cell::Text(t) => {
+            if sanitize && needs_guard(t, kind) {
+                out.push('\'');
+            }
+            out.push_str(t);
+        }
+        Cell::Money(d) => d.write_exact(out, 2),
+        Cell::Number(d) => d.write_exact(out, 0),
+        Cell::Duration(s) | Cell::Count(s) => {
+            let _ = write!(out, "{s}");
+        }
+        Cell::Timestamp(t) => out.push_str(
+            &t.with_timezone(&tz)
+                .to_rfc3339_opts(SecondsFormat::AutoSi, false),
+        ),
+        Cell::Date(d) => {
+            let _ = write!(out, "{}", d.format("%Y-%m-%d"));
+        }
+        Cell::Empty => {}
+    }
+}
+
+/// Whether a text cell would be read as a formula by a spreadsheet and must
+/// be neutralised. Numbers and well-formed phone numbers never are: a
+/// leading `+` or `-` is part of their value.
+pub fn needs_guard(text: &str, kind: ColumnKind) -> bool {
+    let Some(first) = text.chars().next() else {
+        return false;
+    };
+    if !matches!(first, '=' | '+' | '-' | '@' | '\t' | '\r') {
+        return false;
+    }
+    if Decimal::parse(text).is_ok() && !text.contains(char::is_whitespace) {
+        return false;
+    }
+    !(kind == ColumnKind::Phone && is_phone_number(text))
+}
+
+/// `+44 20 7946 0000`, `020-7946-0000`, `(020) 7946 0000`: digits with an
+/// optional leading `+` and the usual separators.
+pub fn is_phone_number(text: &str) -> bool {
+    let body = text.strip_prefix('+').unwrap_or(text);
+    body.chars().any(|c| c.is_ascii_digit())
+        && body
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_guarded_but_numbers_and_phones_are_not() {
+        assert!(needs_guard("=HYPERLINK(\"x\")", ColumnKind::Text));
+        assert!(needs_guard("@SUM(A1)", ColumnKind::Text));
+        assert!(needs_guard("+1+cmd|' /C calc'!A0", ColumnKind::Phone));
+        assert!(needs_guard("\tx", ColumnKind::Id));
+        assert!(!needs_guard("-12.50", ColumnKind::Text));
+        assert!(!needs_guard("+442079460000", ColumnKind::Phone));
+        assert!(!needs_guard("+44 20 7946 0000", ColumnKind::Phone));
+        assert!(!needs_guard("Plain text", ColumnKind::Text));
+        assert!(!needs_guard("", ColumnKind::Text));
+    }
+
+    #[test]
+    fn machine_text_is_exact() {
+        let mut s = String::new();
+        write_machine_text(
+            &mut s,
+            Cell::Money(Decimal::parse("0.012345").unwrap()),
+            ColumnKind::Money,
+            Tz::UTC,
+            true,
+        );
+        assert_eq!(s, "0.012345");
+        s.clear();
+        let t = "2026-10-25T00:30:00Z".parse().unwrap();
+        write_machine_text(
+            &mut s,
+            Cell::Timestamp(t),
+            ColumnKind::Timestamp,
+            Tz::Europe__London,
+            true,
+        );
+        assert_eq!(s, "2026-10-25T01:30:00+01:00");
+        s.clear();
+        write_machine_text(&mut s, Cell::Text("=1+1"), ColumnKind::Text, Tz::UTC, true);
+        assert_eq!(s, "'=1+1");
+    }
+}

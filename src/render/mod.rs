@@ -1,0 +1,93 @@
+//! Renderers: one file per format behind one trait. Each walks the same
+//! [`InvoiceReports`] model; none groups or sums. How a cell looks is decided
+//! once, in [`cells`], from the column's kind.
+
+pub mod cells;
+mod csv;
+
+use crate::error::{Error, Result};
+use crate::output::OutputDir;
+use crate::report::InvoiceReports;
+
+pub use self::csv::CsvRenderer;
+
+/// An attachment format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    Csv,
+}
+
+impl Format {
+    pub const ALL: [Format; 1] = [Format::Csv];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+        }
+    }
+
+    /// Parses a comma list such as `csv` or `csv,xlsx`; order and repeats do
+    /// not matter.
+    pub fn parse_list(text: &str) -> Result<Vec<Format>> {
+        let mut formats = Vec::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let format = Format::ALL
+                .into_iter()
+                .find(|f| f.key() == part)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = Format::ALL.iter().map(|f| f.key()).collect();
+                    Error::Usage(format!(
+                        "unknown format {part:?}; expected a comma list of {}",
+                        known.join(", ")
+                    ))
+                })?;
+            formats.push(format);
+        }
+        if formats.is_empty() {
+            return Err(Error::Usage("--format names no format".into()));
+        }
+        formats.sort();
+        formats.dedup();
+        Ok(formats)
+    }
+
+    /// The renderer for this format.
+    pub fn renderer(self, options: &RenderOptions) -> Box<dyn Renderer> {
+        match self {
+            Format::Csv => Box::new(CsvRenderer::new(options.clone())),
+        }
+    }
+}
+
+/// Which header row CSV attachments carry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum HeaderStyle {
+    /// Human labels, e.g. "Start time (Europe/London)".
+    #[default]
+    Labels,
+    /// The schema's stable keys, e.g. `start_time`.
+    Keys,
+}
+
+/// Options shared by every renderer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RenderOptions {
+    pub header: HeaderStyle,
+    /// Neutralise free text that a spreadsheet would read as a formula.
+    pub sanitize: bool,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            header: HeaderStyle::Labels,
+            sanitize: true,
+        }
+    }
+}
+
+/// Writes one format's attachments of an invoice into the output folder.
+pub trait Renderer: Send + Sync {
+    fn format(&self) -> Format;
+    fn render(&self, reports: &InvoiceReports<'_>, out: &OutputDir) -> Result<()>;
+}

@@ -1,0 +1,535 @@
+//! Levels, report types, grouping and totals → the [`InvoiceReports`] model
+//! every renderer walks.
+//!
+//! Grouping happens once, here; renderers never group or sum. Each selected
+//! report is built in parallel, its groups and rows put in a documented total
+//! order, and every report's totals are checked against the invoice's before
+//! anything is written.
+
+mod totals;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rayon::prelude::*;
+
+pub use totals::Totals;
+
+use crate::column::Column;
+use crate::error::{Error, Result};
+use crate::invoice::Invoice;
+use crate::money::Decimal;
+use crate::profile::{Profile, ReportSpec};
+use crate::records::{Call, Dataset, Sym, Transaction};
+
+/// The level at which records are grouped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Customer,
+    Site,
+    Campaign,
+    Number,
+}
+
+impl Level {
+    pub const ALL: [Level; 4] = [Level::Customer, Level::Site, Level::Campaign, Level::Number];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Level::Customer => "customer",
+            Level::Site => "site",
+            Level::Campaign => "campaign",
+            Level::Number => "number",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Level::Customer => "Customer",
+            Level::Site => "Site",
+            Level::Campaign => "Campaign",
+            Level::Number => "Number",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Level> {
+        Level::ALL.into_iter().find(|l| l.key() == key)
+    }
+
+    /// The column holding this level's group key.
+    pub fn key_column(self) -> Column {
+        match self {
+            Level::Customer => Column::CustomerId,
+            Level::Site => Column::Site,
+            Level::Campaign => Column::Campaign,
+            Level::Number => Column::Number,
+        }
+    }
+}
+
+/// The type of a report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReportKind {
+    /// One row per group with the usage totals.
+    Summary,
+    /// One row per group and call type.
+    CallTypes,
+    /// Every call, itemised, grouped by the level's key.
+    Calls,
+    /// Every transaction, itemised, grouped by the level's key.
+    Transactions,
+}
+
+impl ReportKind {
+    pub const ALL: [ReportKind; 4] = [
+        ReportKind::Summary,
+        ReportKind::CallTypes,
+        ReportKind::Calls,
+        ReportKind::Transactions,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            ReportKind::Summary => "summary",
+            ReportKind::CallTypes => "call_types",
+            ReportKind::Calls => "calls",
+            ReportKind::Transactions => "transactions",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ReportKind::Summary => "summary",
+            ReportKind::CallTypes => "call types",
+            ReportKind::Calls => "calls",
+            ReportKind::Transactions => "transactions",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<ReportKind> {
+        ReportKind::ALL.into_iter().find(|k| k.key() == key)
+    }
+
+    /// Whether the report lists records one per row.
+    pub fn is_itemised(self) -> bool {
+        matches!(self, ReportKind::Calls | ReportKind::Transactions)
+    }
+
+    fn covers_calls(self) -> bool {
+        !matches!(self, ReportKind::Transactions)
+    }
+
+    fn covers_transactions(self) -> bool {
+        matches!(self, ReportKind::Summary | ReportKind::Transactions)
+    }
+}
+
+/// Everything an invoice's attachments show, grouped and totalled once.
+pub struct InvoiceReports<'a> {
+    pub invoice: &'a Invoice,
+    pub profile: &'a Profile,
+    pub data: &'a Dataset,
+    /// Totals of every in-scope record of the invoice.
+    pub totals: Totals,
+    /// The selected reports in the profile's fixed order.
+    pub reports: Vec<Report>,
+}
+
+/// One report: a report type at a level.
+pub struct Report {
+    pub spec: ReportSpec,
+    pub columns: Vec<Column>,
+    pub groups: Vec<Group>,
+    /// The report's grand total (the calls part, the transactions part, or both).
+    pub total: Totals,
+}
+
+/// One group of a report: the records sharing the level's key.
+pub struct Group {
+    pub key: Sym,
+    pub subtotal: Totals,
+    pub rows: Rows,
+}
+
+/// The rows of a group, as indices into the dataset (never copied).
+pub enum Rows {
+    /// A summary row: the group's subtotal is the row.
+    Summary,
+    /// One row per call type, in call type order.
+    CallTypes(Vec<(Sym, Totals)>),
+    /// Indices into `Dataset::calls`, in report order.
+    Calls(Vec<u32>),
+    /// Indices into `Dataset::transactions`, in report order.
+    Transactions(Vec<u32>),
+}
+
+impl Rows {
+    pub fn len(&self) -> usize {
+        match self {
+            Rows::Summary => 1,
+            Rows::CallTypes(v) => v.len(),
+            Rows::Calls(v) | Rows::Transactions(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One row of a report, borrowed from the model.
+#[derive(Clone, Copy)]
+pub enum Row<'r> {
+    Summary {
+        key: Sym,
+        totals: &'r Totals,
+    },
+    CallType {
+        key: Sym,
+        call_type: Sym,
+        totals: &'r Totals,
+    },
+    Call(&'r Call),
+    Transaction(&'r Transaction),
+}
+
+/// A typed cell value; the column's kind decides how it is shown.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cell<'r> {
+    Text(&'r str),
+    Money(Decimal),
+    Duration(u64),
+    Timestamp(DateTime<Utc>),
+    Date(NaiveDate),
+    Count(u64),
+    Number(Decimal),
+    Empty,
+}
+
+impl Report {
+    /// Number of data rows (what a CSV attachment holds below its header).
+    pub fn row_count(&self) -> u64 {
+        self.groups.iter().map(|g| g.rows.len() as u64).sum()
+    }
+}
+
+impl<'a> InvoiceReports<'a> {
+    /// Groups and totals every report of the profile, in parallel, and checks
+    /// that every report reconciles with the invoice totals.
+    pub fn build(
+        invoice: &'a Invoice,
+        profile: &'a Profile,
+        data: &'a Dataset,
+    ) -> Result<InvoiceReports<'a>> {
+        let totals = Totals::of(&data.calls, &data.transactions)?;
+        let ranks = data.strings.ranks();
+        let reports = profile
+            .reports
+            .par_iter()
+            .map(|spec| build_report(*spec, profile, data, &ranks))
+            .collect::<Result<Vec<_>>>()?;
+        let built = InvoiceReports {
+            invoice,
+            profile,
+            data,
+            totals,
+            reports,
+        };
+        built.reconcile()?;
+        Ok(built)
+    }
+
+    /// Every group adds up to its report's total, and every report's total
+    /// equals the invoice's for the records it covers.
+    fn reconcile(&self) -> Result<()> {
+        for report in &self.reports {
+            let name = format!("{} {}", report.spec.level.key(), report.spec.kind.key());
+            let mut sum = Totals::default();
+            for g in &report.groups {
+                sum.merge(&g.subtotal)
+                    .map_err(|_| Error::Overflow(name.clone()))?;
+            }
+            if sum != report.total {
+                return Err(Error::Reconcile(format!(
+                    "{name}: groups add up to {sum:?}, report total is {:?}",
+                    report.total
+                )));
+            }
+            let kind = report.spec.kind;
+            let calls_ok =
+                !kind.covers_calls() || report.total.calls_part() == self.totals.calls_part();
+            let tx_ok = !kind.covers_transactions()
+                || report.total.transactions_part() == self.totals.transactions_part();
+            if !calls_ok || !tx_ok {
+                return Err(Error::Reconcile(format!(
+                    "{name}: total {:?} differs from the invoice total {:?}",
+                    report.total, self.totals
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The text of a group key at a level (the customer id at customer level).
+    pub fn key_text(&self, level: crate::report::Level, key: Sym) -> &str {
+        match level {
+            Level::Customer => &self.invoice.customer_id,
+            _ => self.data.str(key),
+        }
+    }
+
+    /// The rows of a group, in report order.
+    pub fn rows<'r>(&'r self, group: &'r Group) -> Box<dyn Iterator<Item = Row<'r>> + 'r> {
+        match &group.rows {
+            Rows::Summary => Box::new(std::iter::once(Row::Summary {
+                key: group.key,
+                totals: &group.subtotal,
+            })),
+            Rows::CallTypes(v) => Box::new(v.iter().map(move |(t, totals)| Row::CallType {
+                key: group.key,
+                call_type: *t,
+                totals,
+            })),
+            Rows::Calls(v) => Box::new(
+                v.iter()
+                    .map(move |i| Row::Call(&self.data.calls[*i as usize])),
+            ),
+            Rows::Transactions(v) => Box::new(
+                v.iter()
+                    .map(move |i| Row::Transaction(&self.data.transactions[*i as usize])),
+            ),
+        }
+    }
+
+    /// The value of one column in one row of a report.
+    pub fn cell<'r>(&'r self, level: Level, row: Row<'r>, column: Column) -> Cell<'r> {
+        let text = |sym: Sym| Cell::Text(self.data.str(sym));
+        let measure = |totals: &Totals| match column {
+            Column::Calls => Cell::Count(totals.calls),
+            Column::Duration => Cell::Duration(totals.duration),
+            Column::BilledDuration => Cell::Duration(totals.billed_duration),
+            Column::CallCharge => Cell::Money(totals.call_charge),
+            Column::Transactions => Cell::Count(totals.transactions),
+            Column::TransactionAmount => Cell::Money(totals.transaction_amount),
+            Column::Total => Cell::Money(totals.total()),
+            _ => Cell::Empty,
+        };
+        if column == Column::CustomerId {
+            return Cell::Text(&self.invoice.customer_id);
+        }
+        match row {
+            Row::Summary { key, totals } => {
+                if column == level.key_column() {
+                    Cell::Text(self.key_text(level, key))
+                } else {
+                    measure(totals)
+                }
+            }
+            Row::CallType {
+                key,
+                call_type,
+                totals,
+            } => match column {
+                c if c == level.key_column() => Cell::Text(self.key_text(level, key)),
+                Column::CallType => text(call_type),
+                _ => measure(totals),
+            },
+            Row::Call(c) => match column {
+                Column::Site => text(c.site),
+                Column::Campaign => text(c.campaign),
+                Column::Number => text(c.number),
+                Column::CallId => text(c.call_id),
+                Column::StartTime => Cell::Timestamp(c.start),
+                Column::Caller => text(c.caller),
+                Column::Dialled => text(c.dialled),
+                Column::Destination => text(c.destination),
+                Column::CallType => text(c.call_type),
+                Column::Direction => text(c.direction),
+                Column::Duration => Cell::Duration(c.duration as u64),
+                Column::BilledDuration => Cell::Duration(c.billed_duration as u64),
+                Column::Rate => c.rate.map_or(Cell::Empty, Cell::Money),
+                Column::Charge => Cell::Money(c.charge),
+                _ => Cell::Empty,
+            },
+            Row::Transaction(t) => match column {
+                Column::Site => text(t.site),
+                Column::Campaign => text(t.campaign),
+                Column::Number => text(t.number),
+                Column::TransactionId => text(t.transaction_id),
+                Column::Date => Cell::Date(t.date),
+                Column::TransactionType => text(t.transaction_type),
+                Column::Description => text(t.description),
+                Column::Quantity => t.quantity.map_or(Cell::Empty, Cell::Number),
+                Column::UnitPrice => t.unit_price.map_or(Cell::Empty, Cell::Money),
+                Column::Amount => Cell::Money(t.amount),
+                _ => Cell::Empty,
+            },
+        }
+    }
+}
+
+/// The columns of a report: the level's key first, then the report's own.
+pub fn report_columns(spec: ReportSpec, profile: &Profile) -> Vec<Column> {
+    let key = spec.level.key_column();
+    let mut columns = vec![key];
+    match spec.kind {
+        ReportKind::Summary => columns.extend([
+            Column::Calls,
+            Column::Duration,
+            Column::BilledDuration,
+            Column::CallCharge,
+            Column::Transactions,
+            Column::TransactionAmount,
+            Column::Total,
+        ]),
+        ReportKind::CallTypes => columns.extend([
+            Column::CallType,
+            Column::Calls,
+            Column::Duration,
+            Column::BilledDuration,
+            Column::CallCharge,
+        ]),
+        ReportKind::Calls => columns.extend(profile.call_columns.iter().filter(|c| **c != key)),
+        ReportKind::Transactions => {
+            columns.extend(profile.transaction_columns.iter().filter(|c| **c != key))
+        }
+    }
+    columns
+}
+
+fn build_report(
+    spec: ReportSpec,
+    profile: &Profile,
+    data: &Dataset,
+    ranks: &[u32],
+) -> Result<Report> {
+    let level = spec.level;
+    let overflow = |_| Error::Overflow(format!("{} {}", level.key(), spec.kind.key()));
+    let rank = |s: Sym| ranks[s.index()];
+    let mut groups: Vec<Group> = match spec.kind {
+        ReportKind::Summary => {
+            let mut per_key: HashMap<Sym, Totals> = HashMap::new();
+            if level == Level::Customer {
+                per_key.insert(Sym::EMPTY, Totals::default());
+            }
+            for c in &data.calls {
+                per_key
+                    .entry(c.key(level))
+                    .or_default()
+                    .add_call(c)
+                    .map_err(overflow)?;
+            }
+            for t in &data.transactions {
+                per_key
+                    .entry(t.key(level))
+                    .or_default()
+                    .add_transaction(t)
+                    .map_err(overflow)?;
+            }
+            per_key
+                .into_iter()
+                .map(|(key, subtotal)| Group {
+                    key,
+                    subtotal,
+                    rows: Rows::Summary,
+                })
+                .collect()
+        }
+        ReportKind::CallTypes => {
+            let mut per_type: HashMap<(Sym, Sym), Totals> = HashMap::new();
+            for c in &data.calls {
+                per_type
+                    .entry((c.key(level), c.call_type))
+                    .or_default()
+                    .add_call(c)
+                    .map_err(overflow)?;
+            }
+            let mut rows: Vec<((Sym, Sym), Totals)> = per_type.into_iter().collect();
+            rows.sort_unstable_by_key(|((k, t), _)| (rank(*k), rank(*t)));
+            let mut groups: Vec<Group> = Vec::new();
+            for ((key, call_type), totals) in rows {
+                if groups.last().is_none_or(|g| g.key != key) {
+                    groups.push(Group {
+                        key,
+                        subtotal: Totals::default(),
+                        rows: Rows::CallTypes(Vec::new()),
+                    });
+                }
+                let g = groups.last_mut().expect("pushed above");
+                g.subtotal.merge(&totals).map_err(overflow)?;
+                if let Rows::CallTypes(v) = &mut g.rows {
+                    v.push((call_type, totals));
+                }
+            }
+            groups
+        }
+        ReportKind::Calls => {
+            let calls = &data.calls;
+            let mut order: Vec<u32> = (0..calls.len() as u32).collect();
+            order.par_sort_unstable_by_key(|i| {
+                let c = &calls[*i as usize];
+                (rank(c.key(level)), c.start, rank(c.call_id), *i)
+            });
+            split_runs(
+                order,
+                |i| calls[i as usize].key(level),
+                Rows::Calls,
+                |t, i| t.add_call(&calls[i as usize]),
+            )
+            .map_err(overflow)?
+        }
+        ReportKind::Transactions => {
+            let txs = &data.transactions;
+            let mut order: Vec<u32> = (0..txs.len() as u32).collect();
+            order.par_sort_unstable_by_key(|i| {
+                let t = &txs[*i as usize];
+                (rank(t.key(level)), t.date, rank(t.transaction_id), *i)
+            });
+            split_runs(
+                order,
+                |i| txs[i as usize].key(level),
+                Rows::Transactions,
+                |t, i| t.add_transaction(&txs[i as usize]),
+            )
+            .map_err(overflow)?
+        }
+    };
+    groups.sort_by_key(|g| rank(g.key));
+    let mut total = Totals::default();
+    for g in &groups {
+        total.merge(&g.subtotal).map_err(overflow)?;
+    }
+    Ok(Report {
+        spec,
+        columns: report_columns(spec, profile),
+        groups,
+        total,
+    })
+}
+
+/// Cuts an ordered index into groups of equal key, totalling each.
+fn split_runs(
+    order: Vec<u32>,
+    key: impl Fn(u32) -> Sym,
+    wrap: fn(Vec<u32>) -> Rows,
+    add: impl Fn(&mut Totals, u32) -> std::result::Result<(), crate::money::Overflow>,
+) -> std::result::Result<Vec<Group>, crate::money::Overflow> {
+    let mut groups = Vec::new();
+    let mut start = 0;
+    while start < order.len() {
+        let k = key(order[start]);
+        let mut end = start;
+        let mut subtotal = Totals::default();
+        while end < order.len() && key(order[end]) == k {
+            add(&mut subtotal, order[end])?;
+            end += 1;
+        }
+        groups.push(Group {
+            key: k,
+            subtotal,
+            rows: wrap(order[start..end].to_vec()),
+        });
+        start = end;
+    }
+    Ok(groups)
+}
