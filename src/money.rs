@@ -94,7 +94,14 @@ impl Decimal {
             if lower.contains("nan") || lower.contains("inf") {
                 return Err(ParseDecimalError("NaN and infinity are not amounts"));
             }
-            if lower.contains('e') {
+            let exponent = lower.split_once('e').is_some_and(|(m, e)| {
+                let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+                !m.is_empty()
+                    && !e.is_empty()
+                    && m.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                    && e.bytes().all(|b| b.is_ascii_digit())
+            });
+            if exponent {
                 return Err(ParseDecimalError(
                     "exponents are not accepted; write the digits",
                 ));

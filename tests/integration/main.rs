@@ -1,0 +1,7 @@
+//! End-to-end tests of the `usage-report` binary, one test binary with the
+//! tiny canonical corpus in `fixtures/` reused everywhere.
+
+mod bad_input;
+mod reference;
+mod render;
+mod util;

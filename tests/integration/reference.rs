@@ -1,0 +1,162 @@
+//! A reference implementation of the summaries, written the slow, obvious
+//! way with no code from the engine: read every row as strings, filter by
+//! customer and period, add into ordered maps. The engine must agree with it
+//! to the last decimal place.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// Totals in millionths, so sums are exact integers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RefTotals {
+    pub calls: u64,
+    pub duration: u64,
+    pub billed_duration: u64,
+    pub call_charge: i128,
+    pub transactions: u64,
+    pub transaction_amount: i128,
+}
+
+/// `"-12.5"` → -12_500_000 millionths.
+pub fn micros(text: &str) -> i128 {
+    let (neg, t) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+    let mut frac = frac.to_string();
+    while frac.len() < 6 {
+        frac.push('0');
+    }
+    let v = int.parse::<i128>().unwrap_or(0) * 1_000_000 + frac.parse::<i128>().unwrap();
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
+pub const LEVELS: [(&str, &str); 4] = [
+    ("customer", "customer_id"),
+    ("site", "site"),
+    ("campaign", "campaign"),
+    ("number", "number"),
+];
+
+/// Per level, per group key, the totals of the invoice's records.
+pub struct Reference {
+    pub invoice: RefTotals,
+    pub levels: BTreeMap<&'static str, BTreeMap<String, RefTotals>>,
+}
+
+pub fn compute(files: &[&Path], customer: &str, from: &str, to: &str, tz: Tz) -> Reference {
+    let from_day = NaiveDate::parse_from_str(from, "%Y-%m-%d").unwrap();
+    let to_day = NaiveDate::parse_from_str(to, "%Y-%m-%d").unwrap();
+    let start: DateTime<Utc> = tz
+        .from_local_datetime(&from_day.and_hms_opt(0, 0, 0).unwrap())
+        .earliest()
+        .unwrap()
+        .with_timezone(&Utc);
+    let end: DateTime<Utc> = tz
+        .from_local_datetime(&to_day.and_hms_opt(0, 0, 0).unwrap())
+        .earliest()
+        .unwrap()
+        .with_timezone(&Utc);
+    let mut reference = Reference {
+        invoice: RefTotals::default(),
+        levels: BTreeMap::new(),
+    };
+    for (level, _) in LEVELS {
+        reference.levels.insert(level, BTreeMap::new());
+    }
+    for file in files {
+        let mut reader = csv::Reader::from_path(file).unwrap();
+        let headers = reader.headers().unwrap().clone();
+        let col = |name: &str| headers.iter().position(|h| h == name);
+        for row in reader.records() {
+            let row = row.unwrap();
+            let get = |name: &str| col(name).and_then(|i| row.get(i)).unwrap_or("").to_string();
+            if get("customer_id") != customer {
+                continue;
+            }
+            let mut t = RefTotals::default();
+            if get("record_type") == "call" {
+                let when = DateTime::parse_from_rfc3339(&get("start_time"))
+                    .unwrap()
+                    .with_timezone(&Utc);
+                if when < start || when >= end {
+                    continue;
+                }
+                let duration: u64 = get("duration").parse().unwrap();
+                let billed = get("billed_duration");
+                t.calls = 1;
+                t.duration = duration;
+                t.billed_duration = if billed.is_empty() {
+                    duration
+                } else {
+                    billed.parse().unwrap()
+                };
+                t.call_charge = micros(&get("charge"));
+            } else {
+                let date = NaiveDate::parse_from_str(&get("date"), "%Y-%m-%d").unwrap();
+                if date < from_day || date >= to_day {
+                    continue;
+                }
+                t.transactions = 1;
+                t.transaction_amount = micros(&get("amount"));
+            }
+            add(&mut reference.invoice, &t);
+            for (level, key_col) in LEVELS {
+                let key = get(key_col);
+                add(
+                    reference
+                        .levels
+                        .get_mut(level)
+                        .unwrap()
+                        .entry(key)
+                        .or_default(),
+                    &t,
+                );
+            }
+        }
+    }
+    reference
+}
+
+fn add(into: &mut RefTotals, t: &RefTotals) {
+    into.calls += t.calls;
+    into.duration += t.duration;
+    into.billed_duration += t.billed_duration;
+    into.call_charge += t.call_charge;
+    into.transactions += t.transactions;
+    into.transaction_amount += t.transaction_amount;
+}
+
+/// Reads an engine `*_summary.csv` written with `--header keys`.
+pub fn read_summary(path: &Path) -> BTreeMap<String, RefTotals> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let mut out = BTreeMap::new();
+    for row in reader.records() {
+        let row = row.unwrap();
+        let t = RefTotals {
+            calls: row[col("calls")].parse().unwrap(),
+            duration: row[col("duration")].parse().unwrap(),
+            billed_duration: row[col("billed_duration")].parse().unwrap(),
+            call_charge: micros(&row[col("call_charge")]),
+            transactions: row[col("transactions")].parse().unwrap(),
+            transaction_amount: micros(&row[col("transaction_amount")]),
+        };
+        assert_eq!(
+            micros(&row[col("total")]),
+            t.call_charge + t.transaction_amount,
+            "total column of {path:?}"
+        );
+        out.insert(row[0].to_string(), t);
+    }
+    out
+}

@@ -1,0 +1,362 @@
+//! `usage-report render`: golden output, determinism, reconciliation with
+//! the reference implementation, inputs from stdin and gzip.
+
+use std::path::Path;
+
+use crate::reference::{self, RefTotals, LEVELS};
+use crate::util::*;
+
+const RECORDS: &str = "fixtures/records.csv";
+const EVERYTHING: &str = "fixtures/profiles/everything.toml";
+
+fn render_to(dir: &Path, profile: &str, extra: &[&str]) -> String {
+    let out = dir.display().to_string();
+    let mut args = acme_args(profile, RECORDS, &out);
+    args.extend_from_slice(extra);
+    ok(&args)
+}
+
+#[test]
+fn everything_profile_matches_golden_files_with_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    render_to(dir.path(), EVERYTHING, &[]);
+    assert_golden(dir.path(), "everything-labels");
+}
+
+#[test]
+fn keys_header_matches_golden_files() {
+    let dir = tempfile::tempdir().unwrap();
+    render_to(
+        dir.path(),
+        "fixtures/profiles/site-detail.toml",
+        &["--header", "keys"],
+    );
+    assert_golden(dir.path(), "site-detail-keys");
+}
+
+#[test]
+fn one_line_summary_is_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    render_to(
+        dir.path(),
+        "fixtures/profiles/one-line-summary.toml",
+        &["--header", "keys"],
+    );
+    let rows = csv_rows(&dir.path().join("customer_summary.csv"));
+    assert_eq!(
+        rows,
+        vec![
+            vec![
+                "customer_id",
+                "calls",
+                "duration",
+                "billed_duration",
+                "call_charge",
+                "transactions",
+                "transaction_amount",
+                "total"
+            ],
+            vec![
+                "ACME",
+                "20",
+                "8396",
+                "8780",
+                "8.287576",
+                "5",
+                "41.82",
+                "50.107576"
+            ],
+        ]
+    );
+}
+
+#[test]
+fn same_input_gives_identical_bytes_at_any_thread_count() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    render_to(a.path(), EVERYTHING, &["--jobs", "1"]);
+    render_to(b.path(), EVERYTHING, &["--jobs", "4"]);
+    assert_eq!(files(a.path()), files(b.path()));
+}
+
+#[test]
+fn manifest_counts_reconcile_and_hashes_match_files() {
+    let dir = tempfile::tempdir().unwrap();
+    render_to(dir.path(), EVERYTHING, &[]);
+    let m = manifest(dir.path());
+    let input = &m["input"];
+    let n = |k: &str| input[k].as_u64().unwrap();
+    assert_eq!(n("records"), 31);
+    assert_eq!(
+        n("records"),
+        n("in_scope") + n("out_of_scope") + n("rejected")
+    );
+    assert_eq!(n("in_scope"), 25);
+    assert_eq!(m["time_zone"], "Europe/London");
+    assert_eq!(m["invoice"], "INV-2026-10-0042");
+    let attachments = m["attachments"].as_array().unwrap();
+    assert_eq!(attachments.len(), 16);
+    for a in attachments {
+        let bytes = std::fs::read(dir.path().join(a["path"].as_str().unwrap())).unwrap();
+        use sha2::Digest;
+        let sha = sha2::Sha256::digest(&bytes);
+        let hex: String = sha.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(a["sha256"], hex.as_str(), "{}", a["path"]);
+        let lines = csv_rows(&dir.path().join(a["path"].as_str().unwrap())).len() as u64;
+        assert_eq!(a["rows"].as_u64().unwrap() + 1, lines, "{}", a["path"]);
+    }
+}
+
+fn assert_agrees_with_reference(
+    dir: &Path,
+    records: &[&Path],
+    customer: &str,
+    from: &str,
+    to: &str,
+    tz: chrono_tz::Tz,
+) {
+    let expected = reference::compute(records, customer, from, to, tz);
+    let m = manifest(dir);
+    let t = &m["totals"];
+    let engine = RefTotals {
+        calls: t["calls"].as_u64().unwrap(),
+        duration: t["duration"].as_u64().unwrap(),
+        billed_duration: t["billed_duration"].as_u64().unwrap(),
+        call_charge: reference::micros(t["call_charge"].as_str().unwrap()),
+        transactions: t["transactions"].as_u64().unwrap(),
+        transaction_amount: reference::micros(t["transaction_amount"].as_str().unwrap()),
+    };
+    assert_eq!(engine, expected.invoice, "manifest totals");
+    for (level, _) in LEVELS {
+        let mut want = expected.levels[level].clone();
+        if level == "customer" {
+            // The customer summary is keyed by the customer id.
+            want = [(customer.to_string(), expected.invoice)].into();
+        }
+        let got = reference::read_summary(&dir.join(format!("{level}_summary.csv")));
+        assert_eq!(got, want, "{level}_summary.csv");
+    }
+}
+
+#[test]
+fn totals_match_an_independent_computation_on_the_fixtures() {
+    for tz in ["Europe/London", "UTC"] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().display().to_string();
+        let mut args = acme_args(EVERYTHING, RECORDS, &out);
+        let zone = args.iter().position(|a| *a == "Europe/London").unwrap();
+        args[zone] = tz;
+        args.extend(["--header", "keys"]);
+        ok(&args);
+        let tz: chrono_tz::Tz = tz.parse().unwrap();
+        assert_agrees_with_reference(
+            dir.path(),
+            &[&root().join(RECORDS)],
+            "ACME",
+            "2026-10-01",
+            "2026-11-01",
+            tz,
+        );
+    }
+}
+
+#[test]
+fn totals_match_an_independent_computation_on_generated_records() {
+    let dir = tempfile::tempdir().unwrap();
+    for seed in [3u64, 11] {
+        let records = dir.path().join(format!("gen-{seed}.csv"));
+        let seed_text = seed.to_string();
+        ok(&[
+            "gen",
+            "--calls",
+            "3000",
+            "--customers",
+            "12",
+            "--seed",
+            &seed_text,
+            "--out",
+            records.to_str().unwrap(),
+        ]);
+        for customer in ["CUST00001", "CUST00007"] {
+            let out = dir.path().join(format!("out-{seed}-{customer}"));
+            ok(&[
+                "render",
+                "--profile",
+                EVERYTHING,
+                "--records",
+                records.to_str().unwrap(),
+                "--customer",
+                customer,
+                "--from",
+                "2026-10-08",
+                "--to",
+                "2026-10-22",
+                "--timezone",
+                "America/New_York",
+                "--header",
+                "keys",
+                "--out",
+                out.to_str().unwrap(),
+            ]);
+            let tz: chrono_tz::Tz = "America/New_York".parse().unwrap();
+            assert_agrees_with_reference(
+                &out,
+                &[&records],
+                customer,
+                "2026-10-08",
+                "2026-10-22",
+                tz,
+            );
+        }
+    }
+}
+
+#[test]
+fn itemised_rows_are_in_key_then_time_then_id_order() {
+    let dir = tempfile::tempdir().unwrap();
+    render_to(dir.path(), EVERYTHING, &["--header", "keys"]);
+    let rows = csv_rows(&dir.path().join("number_calls.csv"));
+    let header = &rows[0];
+    let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (number, start, id) = (at("number"), at("start_time"), at("call_id"));
+    let keys: Vec<(String, chrono::DateTime<chrono::Utc>, String)> = rows[1..]
+        .iter()
+        .map(|r| (r[number].clone(), r[start].parse().unwrap(), r[id].clone()))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+    // Two calls at the same instant are ordered by call id.
+    let same: Vec<&String> = keys
+        .iter()
+        .filter(|k| k.1.to_rfc3339() == "2026-10-14T08:30:00+00:00")
+        .map(|k| &k.2)
+        .collect();
+    assert_eq!(same, ["C-1012", "C-1013"]);
+}
+
+#[test]
+fn records_from_stdin_and_gzip_give_the_same_attachments() {
+    let plain = tempfile::tempdir().unwrap();
+    render_to(plain.path(), EVERYTHING, &[]);
+
+    let bytes = std::fs::read(root().join(RECORDS)).unwrap();
+    let from_stdin = tempfile::tempdir().unwrap();
+    let out = from_stdin.path().display().to_string();
+    let out_run = run_with_stdin(&acme_args(EVERYTHING, "-", &out), Some(&bytes));
+    assert!(
+        out_run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out_run.stderr)
+    );
+
+    let gz_dir = tempfile::tempdir().unwrap();
+    let gz_path = gz_dir.path().join("records.csv.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut enc, &bytes).unwrap();
+    std::fs::write(&gz_path, enc.finish().unwrap()).unwrap();
+    let from_gz = tempfile::tempdir().unwrap();
+    let out = from_gz.path().display().to_string();
+    ok(&acme_args(EVERYTHING, gz_path.to_str().unwrap(), &out));
+
+    let without_manifest = |dir: &Path| {
+        let mut f = files(dir);
+        f.remove("manifest.json");
+        f
+    };
+    assert_eq!(
+        without_manifest(plain.path()),
+        without_manifest(from_stdin.path())
+    );
+    assert_eq!(
+        without_manifest(plain.path()),
+        without_manifest(from_gz.path())
+    );
+    assert_eq!(manifest(from_stdin.path())["input"]["files"][0], "-");
+}
+
+#[test]
+fn columns_in_any_order_with_extras_and_a_bom_read_the_same() {
+    let bytes = std::fs::read_to_string(root().join(RECORDS)).unwrap();
+    let mut reader = csv::Reader::from_reader(bytes.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut reordered: Vec<String> = headers.iter().rev().cloned().collect();
+    reordered.push("carrier_note".into());
+    writer.write_record(&reordered).unwrap();
+    for row in reader.records() {
+        let row = row.unwrap();
+        let mut fields: Vec<&str> = row.iter().rev().collect();
+        fields.push("ignored");
+        writer.write_record(&fields).unwrap();
+    }
+    let mut shuffled = b"\xEF\xBB\xBF".to_vec();
+    shuffled.extend(writer.into_inner().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shuffled.csv");
+    std::fs::write(&path, shuffled).unwrap();
+
+    let a = tempfile::tempdir().unwrap();
+    render_to(a.path(), EVERYTHING, &[]);
+    let b = tempfile::tempdir().unwrap();
+    let out = b.path().display().to_string();
+    ok(&acme_args(EVERYTHING, path.to_str().unwrap(), &out));
+    let strip = |dir: &Path| {
+        let mut f = files(dir);
+        f.remove("manifest.json");
+        f
+    };
+    assert_eq!(strip(a.path()), strip(b.path()));
+}
+
+#[test]
+fn a_header_without_records_gives_a_valid_empty_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("header.csv");
+    std::fs::write(
+        &path,
+        "record_type,customer_id,call_id,start_time,duration,charge\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    ok(&acme_args(
+        EVERYTHING,
+        path.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ));
+    let rows = csv_rows(&out.join("customer_summary.csv"));
+    assert_eq!(
+        rows[1],
+        vec!["ACME", "0", "0", "0", "0.00", "0", "0.00", "0.00"]
+    );
+    let calls = std::fs::read(out.join("site_calls.csv")).unwrap();
+    assert!(!calls.is_empty(), "never a 0-byte file");
+    assert_eq!(manifest(&out)["input"]["records"], 0);
+}
+
+#[test]
+fn formula_like_text_is_neutralised_unless_asked_not_to() {
+    let dir = tempfile::tempdir().unwrap();
+    render_to(dir.path(), EVERYTHING, &["--header", "keys"]);
+    let text = std::fs::read_to_string(dir.path().join("customer_transactions.csv")).unwrap();
+    assert!(text.contains(",'-5% loyalty credit,"), "{text}");
+    assert!(text.contains(",-1.68"), "amounts stay numbers: {text}");
+    assert!(
+        text.contains(",+442079460001,"),
+        "phone numbers are left alone"
+    );
+
+    let raw = tempfile::tempdir().unwrap();
+    render_to(
+        raw.path(),
+        EVERYTHING,
+        &["--header", "keys", "--no-sanitize"],
+    );
+    let text = std::fs::read_to_string(raw.path().join("customer_transactions.csv")).unwrap();
+    assert!(text.contains(",-5% loyalty credit,"), "{text}");
+}
