@@ -8,6 +8,7 @@
 //! `records = in_scope + out_of_scope + rejected` always holds.
 
 mod intern;
+mod parquet;
 mod reader;
 mod value;
 

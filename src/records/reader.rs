@@ -42,7 +42,7 @@ impl Input {
         }
     }
 
-    fn path(&self) -> PathBuf {
+    pub(super) fn path(&self) -> PathBuf {
         match self {
             Input::Path(p) => p.clone(),
             Input::Stdin => PathBuf::from("-"),
@@ -90,16 +90,26 @@ pub fn read_records(
         ..ReadOutcome::default()
     };
     for input in inputs {
-        let reader = open(input)?;
-        read_csv(input, reader, router, options, &mut outcome)?;
+        match open(input)? {
+            Opened::Csv(reader) => read_csv(input, reader, router, options, &mut outcome)?,
+            Opened::Parquet(bytes) => {
+                super::parquet::read_parquet(input, bytes, router, options, &mut outcome)?
+            }
+        }
     }
     outcome.counts.in_scope = outcome.datasets.iter().map(Dataset::in_scope).sum();
     Ok(outcome)
 }
 
-/// Opens an input, undoing gzip and a UTF-8 BOM, and refusing encodings the
-/// reader would otherwise misread.
-fn open(input: &Input) -> Result<Box<dyn BufRead>> {
+/// An opened input, by content (not by file name).
+enum Opened {
+    Csv(Box<dyn BufRead>),
+    Parquet(bytes::Bytes),
+}
+
+/// Opens an input, undoing gzip and a UTF-8 BOM, recognising Parquet by its
+/// magic bytes, and refusing encodings the reader would otherwise misread.
+fn open(input: &Input) -> Result<Opened> {
     let path = input.path();
     let raw: Box<dyn Read> = match input {
         Input::Path(p) => Box::new(File::open(p).map_err(|e| Error::io(p, e))?),
@@ -107,6 +117,13 @@ fn open(input: &Input) -> Result<Box<dyn BufRead>> {
     };
     let mut reader: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 16, raw));
     let head = peek(&mut reader, &path)?;
+    if head.starts_with(b"PAR1") {
+        let mut all = Vec::new();
+        reader
+            .read_to_end(&mut all)
+            .map_err(|e| Error::io(&path, e))?;
+        return Ok(Opened::Parquet(bytes::Bytes::from(all)));
+    }
     if head.starts_with(&[0x1f, 0x8b]) {
         let decoder = flate2::bufread::MultiGzDecoder::new(reader);
         reader = Box::new(BufReader::with_capacity(1 << 16, decoder));
@@ -118,7 +135,7 @@ fn open(input: &Input) -> Result<Box<dyn BufRead>> {
     if peek(&mut reader, &path)?.starts_with(b"\xEF\xBB\xBF") {
         reader.consume(3);
     }
-    Ok(reader)
+    Ok(Opened::Csv(reader))
 }
 
 fn peek(reader: &mut Box<dyn BufRead>, path: &Path) -> Result<Vec<u8>> {
@@ -142,7 +159,7 @@ fn check_head(head: &[u8], path: &Path) -> Result<()> {
     if head.starts_with(b"PAR1") {
         return Err(Error::input(
             path,
-            "this is a Parquet file; this build reads CSV records (plain or gzip-compressed)",
+            "a gzip-compressed Parquet file; Parquet compresses itself, read it as it is",
         ));
     }
     Ok(())
@@ -150,13 +167,13 @@ fn check_head(head: &[u8], path: &Path) -> Result<()> {
 
 /// Column positions of one file's header, resolved once; the row loop then
 /// only indexes.
-struct Header {
+pub(super) struct Header {
     position: [Option<usize>; Column::ALL.len()],
     width: usize,
 }
 
 impl Header {
-    fn resolve(input: &Input, raw: &csv::ByteRecord) -> Result<Header> {
+    pub(super) fn resolve(input: &Input, raw: &csv::ByteRecord) -> Result<Header> {
         let path = input.path();
         let mut position = [None; Column::ALL.len()];
         for (i, name) in raw.iter().enumerate() {
@@ -233,29 +250,13 @@ fn read_csv(
     outcome: &mut ReadOutcome,
 ) -> Result<()> {
     let path = input.path();
-    let file = input.name();
     let mut csv = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
         .from_reader(reader);
     let header_row = csv.byte_headers().map_err(|e| csv_error(&path, e))?.clone();
     let header = Header::resolve(input, &header_row)?;
-    for column in Column::ALL {
-        let optional = !matches!(column.applies(), Applies::Measure)
-            && !CALL_REQUIRED.contains(column)
-            && !TRANSACTION_REQUIRED.contains(column);
-        if optional
-            && options.projection.contains(*column)
-            && !header.has(*column)
-            && *column != Column::BilledDuration
-        {
-            outcome.warnings.push(format!(
-                "{file}: no column {:?}; its values are shown empty",
-                column.key()
-            ));
-        }
-    }
-    let mut checked_types: HashSet<&'static str> = HashSet::new();
+    let mut sink = Sink::new(input, header, router, options, outcome);
     let mut record = csv::ByteRecord::new();
     loop {
         match csv.read_byte_record(&mut record) {
@@ -263,31 +264,91 @@ fn read_csv(
             Ok(false) => break,
             Err(e) => return Err(csv_error(&path, e)),
         }
-        outcome.counts.records += 1;
         let line = record.position().map_or(0, |p| p.line());
+        sink.record(line, &record)?;
+    }
+    Ok(())
+}
+
+/// Takes the records of one file, whatever its format, and puts each in
+/// exactly one place: a dataset, the out-of-scope count, or the rejects.
+pub(super) struct Sink<'a> {
+    file: String,
+    path: PathBuf,
+    header: Header,
+    router: &'a dyn Router,
+    options: &'a ReadOptions,
+    outcome: &'a mut ReadOutcome,
+    checked_types: HashSet<&'static str>,
+}
+
+impl<'a> Sink<'a> {
+    pub(super) fn new(
+        input: &Input,
+        header: Header,
+        router: &'a dyn Router,
+        options: &'a ReadOptions,
+        outcome: &'a mut ReadOutcome,
+    ) -> Sink<'a> {
+        let file = input.name();
+        for column in Column::ALL {
+            let optional = !matches!(column.applies(), Applies::Measure)
+                && !CALL_REQUIRED.contains(column)
+                && !TRANSACTION_REQUIRED.contains(column);
+            if optional
+                && options.projection.contains(*column)
+                && !header.has(*column)
+                && *column != Column::BilledDuration
+            {
+                outcome.warnings.push(format!(
+                    "{file}: no column {:?}; its values are shown empty",
+                    column.key()
+                ));
+            }
+        }
+        Sink {
+            file,
+            path: input.path(),
+            header,
+            router,
+            options,
+            outcome,
+            checked_types: HashSet::new(),
+        }
+    }
+
+    /// Routes one record; `line` is its line in a CSV file or its 1-based
+    /// row in a Parquet file.
+    pub(super) fn record(&mut self, line: u64, record: &csv::ByteRecord) -> Result<()> {
+        self.outcome.counts.records += 1;
         let row = Row {
-            file: &file,
+            file: &self.file,
             line,
-            header: &header,
-            record: &record,
-            projection: options.projection,
+            header: &self.header,
+            record,
+            projection: self.options.projection,
         };
-        match row.route(router, outcome, &path, &mut checked_types) {
-            Ok(()) => {}
-            Err(RowError::Fatal(e)) => return Err(e),
-            Err(RowError::Bad(problem)) => match options.policy {
-                BadRecordPolicy::Fail => return Err(Error::Record(problem)),
+        match row.route(
+            self.router,
+            self.outcome,
+            &self.path,
+            &mut self.checked_types,
+        ) {
+            Ok(()) => Ok(()),
+            Err(RowError::Fatal(e)) => Err(e),
+            Err(RowError::Bad(problem)) => match self.options.policy {
+                BadRecordPolicy::Fail => Err(Error::Record(problem)),
                 BadRecordPolicy::Skip => {
-                    outcome.counts.rejected += 1;
-                    outcome.rejects.push(Reject {
-                        raw: raw_text(&record),
+                    self.outcome.counts.rejected += 1;
+                    self.outcome.rejects.push(Reject {
+                        raw: raw_text(record),
                         problem,
                     });
+                    Ok(())
                 }
             },
         }
     }
-    Ok(())
 }
 
 fn csv_error(path: &Path, e: csv::Error) -> Error {

@@ -2,6 +2,7 @@
 //! tiny canonical corpus in `fixtures/` reused everywhere.
 
 mod bad_input;
+mod parquet_input;
 mod reference;
 mod render;
 mod util;
