@@ -40,6 +40,7 @@ pub struct AttachmentMeta {
 pub struct OutputDir {
     dir: PathBuf,
     attachments: Mutex<Vec<Attachment>>,
+    warnings: Mutex<Vec<String>>,
 }
 
 impl OutputDir {
@@ -48,6 +49,7 @@ impl OutputDir {
         Ok(OutputDir {
             dir: dir.to_path_buf(),
             attachments: Mutex::new(Vec::new()),
+            warnings: Mutex::new(Vec::new()),
         })
     }
 
@@ -59,7 +61,7 @@ impl OutputDir {
     pub fn attachment(
         &self,
         meta: AttachmentMeta,
-        write: impl FnOnce(&mut dyn Write) -> Result<u64>,
+        write: impl FnOnce(&mut (dyn Write + Send)) -> Result<u64>,
     ) -> Result<()> {
         let (rows, sha256) = self.file(&meta.file_name, write)?;
         self.attachments
@@ -81,7 +83,7 @@ impl OutputDir {
     pub fn file<T>(
         &self,
         name: &str,
-        write: impl FnOnce(&mut dyn Write) -> Result<T>,
+        write: impl FnOnce(&mut (dyn Write + Send)) -> Result<T>,
     ) -> Result<(T, String)> {
         let target = self.dir.join(name);
         let temp = self
@@ -107,6 +109,25 @@ impl OutputDir {
             let _ = fs::remove_file(&temp);
         }
         result
+    }
+
+    /// Records a warning for the manifest (e.g. a cell cut to a format's limit).
+    pub fn warn(&self, warning: String) {
+        self.warnings
+            .lock()
+            .expect("no panics while holding the lock")
+            .push(warning);
+    }
+
+    /// The warnings recorded, sorted (renderers run in parallel).
+    pub fn warnings(&self) -> Vec<String> {
+        let mut list = self
+            .warnings
+            .lock()
+            .expect("no panics while holding the lock")
+            .clone();
+        list.sort();
+        list
     }
 
     /// The attachments written so far, in path order (deterministic whatever

@@ -93,6 +93,7 @@ pub fn write_invoice(
     };
     let mut warnings = input.warnings.clone();
     warnings.extend(duplicate_call_ids(input.data));
+    warnings.extend(out.warnings());
     let manifest = Manifest {
         manifest_version: MANIFEST_VERSION,
         generator: format!("usage-report {}", env!("CARGO_PKG_VERSION")),

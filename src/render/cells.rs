@@ -8,7 +8,28 @@ use chrono_tz::Tz;
 
 use crate::column::ColumnKind;
 use crate::money::Decimal;
-use crate::report::Cell;
+use crate::report::{Cell, InvoiceReports};
+
+/// The facts every document opens with: customer, invoice, period (first
+/// and last day billed), time zone and profile.
+pub fn title_block(reports: &InvoiceReports<'_>) -> [(&'static str, String); 5] {
+    let invoice = reports.invoice;
+    let last_day = invoice.to.pred_opt().unwrap_or(invoice.to);
+    [
+        ("Customer", invoice.customer_id.clone()),
+        ("Invoice", invoice.display_id()),
+        (
+            "Period",
+            format!(
+                "{} to {}",
+                invoice.from.format("%Y-%m-%d"),
+                last_day.format("%Y-%m-%d")
+            ),
+        ),
+        ("Time zone", invoice.zone_name().to_string()),
+        ("Profile", reports.profile.name.clone()),
+    ]
+}
 
 /// Appends the CSV text of a cell to `out`: exact decimals (at least two
 /// places for money), whole seconds, RFC 3339 timestamps in the invoice's

@@ -25,7 +25,7 @@ impl CsvRenderer {
         &self,
         reports: &InvoiceReports<'_>,
         report: &Report,
-        out: &mut dyn std::io::Write,
+        out: &mut (dyn std::io::Write + Send),
     ) -> Result<u64> {
         let name = Self::file_name(report);
         let io = |e: csv::Error| match e.into_kind() {

@@ -4,25 +4,29 @@
 
 pub mod cells;
 mod csv;
+mod xlsx;
 
 use crate::error::{Error, Result};
 use crate::output::OutputDir;
 use crate::report::InvoiceReports;
 
 pub use self::csv::CsvRenderer;
+pub use self::xlsx::XlsxRenderer;
 
 /// An attachment format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Format {
     Csv,
+    Xlsx,
 }
 
 impl Format {
-    pub const ALL: [Format; 1] = [Format::Csv];
+    pub const ALL: [Format; 2] = [Format::Csv, Format::Xlsx];
 
     pub fn key(self) -> &'static str {
         match self {
             Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
         }
     }
 
@@ -55,6 +59,7 @@ impl Format {
     pub fn renderer(self, options: &RenderOptions) -> Box<dyn Renderer> {
         match self {
             Format::Csv => Box::new(CsvRenderer::new(options.clone())),
+            Format::Xlsx => Box::new(XlsxRenderer::new(options.clone())),
         }
     }
 }

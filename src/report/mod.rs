@@ -135,6 +135,13 @@ pub struct InvoiceReports<'a> {
     pub reports: Vec<Report>,
 }
 
+impl ReportSpec {
+    /// The report's human title, e.g. "Site summary", "Number call types".
+    pub fn title(self) -> String {
+        format!("{} {}", self.level.label(), self.kind.label())
+    }
+}
+
 /// One report: a report type at a level.
 pub struct Report {
     pub spec: ReportSpec,
@@ -278,6 +285,14 @@ impl<'a> InvoiceReports<'a> {
         }
     }
 
+    /// A group key for people: the key, or "(no site)" for the empty key.
+    pub fn group_label(&self, level: Level, key: Sym) -> String {
+        match self.key_text(level, key) {
+            "" => format!("(no {})", level.key()),
+            text => text.to_string(),
+        }
+    }
+
     /// The rows of a group, in report order.
     pub fn rows<'r>(&'r self, group: &'r Group) -> Box<dyn Iterator<Item = Row<'r>> + 'r> {
         match &group.rows {
@@ -304,16 +319,7 @@ impl<'a> InvoiceReports<'a> {
     /// The value of one column in one row of a report.
     pub fn cell<'r>(&'r self, level: Level, row: Row<'r>, column: Column) -> Cell<'r> {
         let text = |sym: Sym| Cell::Text(self.data.str(sym));
-        let measure = |totals: &Totals| match column {
-            Column::Calls => Cell::Count(totals.calls),
-            Column::Duration => Cell::Duration(totals.duration),
-            Column::BilledDuration => Cell::Duration(totals.billed_duration),
-            Column::CallCharge => Cell::Money(totals.call_charge),
-            Column::Transactions => Cell::Count(totals.transactions),
-            Column::TransactionAmount => Cell::Money(totals.transaction_amount),
-            Column::Total => Cell::Money(totals.total()),
-            _ => Cell::Empty,
-        };
+        let measure = |totals: &Totals| totals.cell(column).unwrap_or(Cell::Empty);
         if column == Column::CustomerId {
             return Cell::Text(&self.invoice.customer_id);
         }

@@ -1,5 +1,7 @@
 //! Usage totals: counts, seconds and exact money, added with overflow checks.
 
+use super::Cell;
+use crate::column::Column;
 use crate::money::{Decimal, Overflow};
 use crate::records::{Call, Transaction};
 
@@ -60,6 +62,22 @@ impl Totals {
         self.call_charge
             .checked_add(self.transaction_amount)
             .expect("totals stay far below the i128 range")
+    }
+
+    /// The value a totals row shows under a column: the measure itself in
+    /// summaries, the summed field under an itemised column (`duration`,
+    /// `billed_duration`, `charge`, `amount`), nothing elsewhere.
+    pub fn cell(&self, column: Column) -> Option<Cell<'static>> {
+        Some(match column {
+            Column::Calls => Cell::Count(self.calls),
+            Column::Duration => Cell::Duration(self.duration),
+            Column::BilledDuration => Cell::Duration(self.billed_duration),
+            Column::CallCharge | Column::Charge => Cell::Money(self.call_charge),
+            Column::Transactions => Cell::Count(self.transactions),
+            Column::TransactionAmount | Column::Amount => Cell::Money(self.transaction_amount),
+            Column::Total => Cell::Money(self.total()),
+            _ => return None,
+        })
     }
 
     /// The part of the totals that calls contribute.

@@ -6,3 +6,4 @@ mod parquet_input;
 mod reference;
 mod render;
 mod util;
+mod xlsx;

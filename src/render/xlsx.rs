@@ -1,0 +1,545 @@
+//! XLSX attachments: one workbook per invoice, a sheet per report, written
+//! with rust_xlsxwriter in constant-memory mode (rows stream to temporary
+//! files, so memory stays flat however long a sheet is).
+//!
+//! Cells are typed: money, durations, timestamps and counts are numbers with
+//! a number format (the exact value stored, not a rounded string); phone
+//! numbers and ids are always text. Totals are numbers computed by the engine,
+//! not formulas. An itemised report longer than a sheet continues on
+//! "… (2)" sheets with the header repeated and the running subtotal carried.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use rust_xlsxwriter::{
+    Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
+    XlsxError,
+};
+
+use super::cells::{needs_guard, title_block};
+use super::{Format as AttachmentFormat, RenderOptions, Renderer};
+use crate::column::ColumnKind;
+use crate::error::{Error, Result};
+use crate::output::{safe_file_name, AttachmentMeta, OutputDir};
+use crate::report::{Cell, InvoiceReports, Report, ReportKind, Row, Totals};
+
+/// Rows a worksheet holds (Excel's limit).
+pub const SHEET_ROWS: u32 = 1_048_576;
+/// Characters a cell holds (Excel's limit, in UTF-16 units).
+const CELL_CHARS: usize = 32_767;
+/// Widest column set from content, in characters.
+const MAX_WIDTH: usize = 60;
+/// Rows of the title block above each table (title, five facts, a blank line).
+const TITLE_ROWS: u32 = 7;
+
+pub struct XlsxRenderer {
+    options: RenderOptions,
+}
+
+impl XlsxRenderer {
+    pub fn new(options: RenderOptions) -> Self {
+        XlsxRenderer { options }
+    }
+
+    /// The workbook's file name, e.g. `INV-2026-10-0042_usage.xlsx`.
+    pub fn file_name(reports: &InvoiceReports<'_>) -> String {
+        format!(
+            "{}_usage.xlsx",
+            safe_file_name(&reports.invoice.display_id())
+        )
+    }
+}
+
+impl Renderer for XlsxRenderer {
+    fn format(&self) -> AttachmentFormat {
+        AttachmentFormat::Xlsx
+    }
+
+    fn render(&self, reports: &InvoiceReports<'_>, out: &OutputDir) -> Result<()> {
+        let name = Self::file_name(reports);
+        let xlsx_error = |e: XlsxError| Error::input(&name, format!("writing the workbook: {e}"));
+        let mut workbook = Workbook::new();
+        workbook.set_tempdir(out.path()).map_err(xlsx_error)?;
+        workbook.set_properties(&properties(reports).map_err(xlsx_error)?);
+        let styles = Styles::new();
+        let mut rows = 0u64;
+        let mut names = SheetNames::default();
+        let mut cut_cells = 0u64;
+        for report in &reports.reports {
+            let mut writer = SheetWriter {
+                reports,
+                report,
+                styles: &styles,
+                sanitize: self.options.sanitize,
+                names: &mut names,
+                workbook: &mut workbook,
+                sheet: None,
+                row: 0,
+                part: 0,
+                widths: Vec::new(),
+                cut_cells: 0,
+            };
+            writer.write().map_err(xlsx_error)?;
+            cut_cells += writer.cut_cells;
+            rows += report.row_count();
+        }
+        if cut_cells > 0 {
+            out.warn(format!(
+                "{name}: {cut_cells} text cell(s) longer than Excel's {CELL_CHARS} characters were cut; the CSV holds them whole"
+            ));
+        }
+        let meta = AttachmentMeta {
+            file_name: name.clone(),
+            format: AttachmentFormat::Xlsx.key(),
+            level: None,
+            report: None,
+        };
+        out.attachment(meta, |w| {
+            workbook.save_to_writer(w).map_err(xlsx_error)?;
+            Ok(rows)
+        })
+    }
+}
+
+fn properties(reports: &InvoiceReports<'_>) -> Result<DocProperties, XlsxError> {
+    let to = reports.invoice.to;
+    use chrono::Datelike;
+    let created = ExcelDateTime::from_ymd(to.year() as u16, to.month() as u8, to.day() as u8)?;
+    let mut p = DocProperties::new()
+        .set_title(format!("Usage report {}", reports.invoice.display_id()))
+        .set_subject(format!("Usage of customer {}", reports.invoice.customer_id))
+        .set_author("usage-report")
+        .set_creation_datetime(&created);
+    if let Some(company) = &reports.profile.company {
+        p = p.set_company(company);
+    }
+    Ok(p)
+}
+
+/// The cell formats of a workbook, made once.
+struct Styles {
+    title: Format,
+    fact: Format,
+    header: Format,
+    header_number: Format,
+    heading: Format,
+    text: Format,
+    quoted: Format,
+    money: Format,
+    rate: Format,
+    duration: Format,
+    timestamp: Format,
+    date: Format,
+    count: Format,
+    quantity: Format,
+    total_text: Format,
+    total_money: Format,
+    total_duration: Format,
+    total_count: Format,
+}
+
+impl Styles {
+    fn new() -> Styles {
+        let header = Format::new()
+            .set_bold()
+            .set_background_color(Color::RGB(0xDDE4EE))
+            .set_border_bottom(FormatBorder::Thin);
+        let total = Format::new().set_bold().set_border_top(FormatBorder::Thin);
+        Styles {
+            title: Format::new().set_bold().set_font_size(14),
+            fact: Format::new().set_font_color(Color::RGB(0x44546A)),
+            header_number: header.clone().set_align(FormatAlign::Right),
+            header,
+            heading: Format::new()
+                .set_bold()
+                .set_background_color(Color::RGB(0xF2F2F2)),
+            text: Format::new(),
+            quoted: Format::new().set_quote_prefix(),
+            money: Format::new().set_num_format("#,##0.00"),
+            rate: Format::new().set_num_format("#,##0.00####"),
+            duration: Format::new().set_num_format("[h]:mm:ss"),
+            timestamp: Format::new().set_num_format("yyyy-mm-dd hh:mm:ss"),
+            date: Format::new().set_num_format("yyyy-mm-dd"),
+            count: Format::new().set_num_format("#,##0"),
+            quantity: Format::new().set_num_format("General"),
+            total_text: total.clone(),
+            total_money: total.clone().set_num_format("#,##0.00"),
+            total_duration: total.clone().set_num_format("[h]:mm:ss"),
+            total_count: total.set_num_format("#,##0"),
+        }
+    }
+}
+
+/// Sheet names: readable, at most 31 characters, none of `[]:*?/\`, unique
+/// (case-insensitively, as Excel compares them).
+#[derive(Default)]
+struct SheetNames {
+    used: Vec<String>,
+}
+
+impl SheetNames {
+    fn unique(&mut self, wanted: &str) -> String {
+        let clean: String = wanted
+            .chars()
+            .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+            .collect();
+        let clean = clean.trim_matches('\'').to_string();
+        let mut n = 1;
+        loop {
+            let suffix = if n == 1 {
+                String::new()
+            } else {
+                format!(" ({n})")
+            };
+            let room = 31 - suffix.chars().count();
+            let base: String = clean.chars().take(room).collect();
+            let candidate = format!("{base}{suffix}");
+            if !self.used.iter().any(|u| u.eq_ignore_ascii_case(&candidate)) {
+                self.used.push(candidate.clone());
+                return candidate;
+            }
+            n += 1;
+        }
+    }
+}
+
+/// Writes one report onto one or more sheets.
+struct SheetWriter<'w, 'a> {
+    reports: &'w InvoiceReports<'a>,
+    report: &'w Report,
+    styles: &'w Styles,
+    sanitize: bool,
+    names: &'w mut SheetNames,
+    workbook: &'w mut Workbook,
+    sheet: Option<Worksheet>,
+    /// Next row to write on the current sheet.
+    row: u32,
+    /// Sheets written so far for this report.
+    part: u32,
+    /// Widest content per column, in characters.
+    widths: Vec<usize>,
+    cut_cells: u64,
+}
+
+impl SheetWriter<'_, '_> {
+    fn write(&mut self) -> Result<(), XlsxError> {
+        self.start_sheet(None)?;
+        let report = self.report;
+        let level = report.spec.level;
+        match report.spec.kind {
+            ReportKind::Summary | ReportKind::CallTypes => {
+                for group in &report.groups {
+                    for row in self.reports.rows(group) {
+                        self.ensure_room(None)?;
+                        self.data_row(row)?;
+                    }
+                }
+            }
+            ReportKind::Calls | ReportKind::Transactions => {
+                for group in &report.groups {
+                    let label = format!(
+                        "{}: {}",
+                        level.label(),
+                        self.reports.group_label(level, group.key)
+                    );
+                    self.ensure_room(None)?;
+                    self.heading_row(&label)?;
+                    let mut running = Totals::default();
+                    for row in self.reports.rows(group) {
+                        self.ensure_room(Some((&label, &running)))?;
+                        self.data_row(row)?;
+                        add_row(&mut running, row);
+                    }
+                    self.ensure_room(None)?;
+                    let what = format!("Subtotal {}", self.reports.group_label(level, group.key));
+                    self.totals_row(&what, &group.subtotal)?;
+                }
+            }
+        }
+        self.ensure_room(None)?;
+        self.totals_row("Total", &report.total)?;
+        self.finish_sheet()
+    }
+
+    /// Opens the next sheet of this report: title block, header, and when
+    /// continuing a group, a row carrying its running subtotal forward.
+    fn start_sheet(&mut self, carried: Option<(&str, &Totals)>) -> Result<(), XlsxError> {
+        self.part += 1;
+        let title = self.report.spec.title();
+        let wanted = if self.part == 1 {
+            title.clone()
+        } else {
+            format!("{title} ({})", self.part)
+        };
+        let mut sheet = self.workbook.new_worksheet_with_constant_memory()?;
+        sheet.set_name(self.names.unique(&wanted))?;
+        sheet.write_string_with_format(0, 0, &title, &self.styles.title)?;
+        for (i, (label, value)) in title_block(self.reports).iter().enumerate() {
+            let r = 1 + i as u32;
+            sheet.write_string_with_format(r, 0, *label, &self.styles.fact)?;
+            sheet.write_string(r, 1, value)?;
+        }
+        let header_row = TITLE_ROWS - 1 + 1;
+        let zone = self.reports.invoice.zone_name();
+        self.widths = vec![0; self.report.columns.len()];
+        for (c, column) in self.report.columns.iter().enumerate() {
+            let label = column.label(zone);
+            let style = if is_numeric(column.kind()) {
+                &self.styles.header_number
+            } else {
+                &self.styles.header
+            };
+            sheet.write_string_with_format(header_row, c as u16, &label, style)?;
+            self.widths[c] = label.chars().count() + 2;
+        }
+        sheet.set_freeze_panes(header_row + 1, 0)?;
+        self.sheet = Some(sheet);
+        self.row = header_row + 1;
+        if let Some((label, running)) = carried {
+            self.totals_row(&format!("{label}, brought forward"), running)?;
+        }
+        Ok(())
+    }
+
+    /// Moves to a continuation sheet when the current one is full. Each sheet
+    /// keeps room for the rows that close a group (subtotal and total).
+    fn ensure_room(&mut self, carried: Option<(&str, &Totals)>) -> Result<(), XlsxError> {
+        if self.row + 2 < SHEET_ROWS {
+            return Ok(());
+        }
+        self.finish_sheet()?;
+        self.start_sheet(carried)
+    }
+
+    fn finish_sheet(&mut self) -> Result<(), XlsxError> {
+        let Some(mut sheet) = self.sheet.take() else {
+            return Ok(());
+        };
+        let header_row = TITLE_ROWS;
+        let last_col = self.report.columns.len().saturating_sub(1) as u16;
+        sheet.autofilter(
+            header_row,
+            0,
+            self.row.saturating_sub(1).max(header_row),
+            last_col,
+        )?;
+        // The title block's first column holds labels like "Time zone".
+        if let Some(w) = self.widths.first_mut() {
+            *w = (*w).max(12);
+        }
+        for (c, width) in self.widths.iter().enumerate() {
+            sheet.set_column_width(c as u16, (*width).min(MAX_WIDTH) as f64)?;
+        }
+        self.workbook.push_worksheet(sheet);
+        Ok(())
+    }
+
+    fn sheet(&mut self) -> &mut Worksheet {
+        self.sheet.as_mut().expect("a sheet is open while writing")
+    }
+
+    fn heading_row(&mut self, label: &str) -> Result<(), XlsxError> {
+        let (row, styles) = (self.row, self.styles);
+        let last = self.report.columns.len() as u16;
+        let sheet = self.sheet();
+        sheet.write_string_with_format(row, 0, label, &styles.heading)?;
+        for c in 1..last {
+            sheet.write_blank(row, c, &styles.heading)?;
+        }
+        self.row += 1;
+        Ok(())
+    }
+
+    fn data_row(&mut self, row: Row<'_>) -> Result<(), XlsxError> {
+        let report = self.report;
+        let level = report.spec.level;
+        let r = self.row;
+        for (c, column) in report.columns.iter().enumerate() {
+            let cell = self.reports.cell(level, row, *column);
+            let width = self.cell(r, c as u16, cell, column.kind(), false)?;
+            self.widths[c] = self.widths[c].max(width);
+        }
+        self.row += 1;
+        Ok(())
+    }
+
+    fn totals_row(&mut self, label: &str, totals: &Totals) -> Result<(), XlsxError> {
+        // The first column is the level's key, never a measure: it takes the label.
+        let (r, report, style) = (self.row, self.report, &self.styles.total_text);
+        self.sheet().write_string_with_format(r, 0, label, style)?;
+        for (c, column) in report.columns.iter().enumerate().skip(1) {
+            match totals.cell(*column) {
+                Some(cell) => {
+                    let width = self.cell(r, c as u16, cell, column.kind(), true)?;
+                    self.widths[c] = self.widths[c].max(width);
+                }
+                None => {
+                    self.sheet().write_blank(r, c as u16, style)?;
+                }
+            }
+        }
+        self.row += 1;
+        Ok(())
+    }
+
+    /// Writes one typed cell; returns its width in characters.
+    fn cell(
+        &mut self,
+        r: u32,
+        c: u16,
+        cell: Cell<'_>,
+        kind: ColumnKind,
+        total: bool,
+    ) -> Result<usize, XlsxError> {
+        let styles = self.styles;
+        let tz = self.reports.invoice.time_zone;
+        let sanitize = self.sanitize;
+        match cell {
+            Cell::Empty => Ok(0),
+            Cell::Text(t) => {
+                let text = if t.encode_utf16().count() > CELL_CHARS {
+                    self.cut_cells += 1;
+                    cut_to_cell(t)
+                } else {
+                    t.to_string()
+                };
+                let style = if sanitize && needs_guard(&text, kind) {
+                    &styles.quoted
+                } else {
+                    &styles.text
+                };
+                let width = text.chars().count();
+                self.sheet().write_string_with_format(r, c, text, style)?;
+                Ok(width)
+            }
+            Cell::Money(d) => {
+                let style = match (total, kind) {
+                    (true, _) => &styles.total_money,
+                    (false, ColumnKind::Rate) => &styles.rate,
+                    _ => &styles.money,
+                };
+                self.sheet()
+                    .write_number_with_format(r, c, d.to_f64_lossy(), style)?;
+                Ok(d.to_display(2, Some(','), '.').len())
+            }
+            Cell::Number(d) => {
+                self.sheet()
+                    .write_number_with_format(r, c, d.to_f64_lossy(), &styles.quantity)?;
+                Ok(d.to_exact_string(0).len())
+            }
+            Cell::Duration(s) => {
+                let style = if total {
+                    &styles.total_duration
+                } else {
+                    &styles.duration
+                };
+                self.sheet()
+                    .write_number_with_format(r, c, s as f64 / 86_400.0, style)?;
+                Ok(format!("{}:00:00", s / 3600).len())
+            }
+            Cell::Count(n) => {
+                let style = if total {
+                    &styles.total_count
+                } else {
+                    &styles.count
+                };
+                self.sheet()
+                    .write_number_with_format(r, c, n as f64, style)?;
+                Ok(n.to_string().len() + n.to_string().len() / 3)
+            }
+            Cell::Timestamp(t) => {
+                let local = t.with_timezone(&tz).naive_local();
+                self.sheet().write_number_with_format(
+                    r,
+                    c,
+                    excel_serial(local),
+                    &styles.timestamp,
+                )?;
+                Ok(19)
+            }
+            Cell::Date(d) => {
+                let serial = excel_serial(d.and_hms_opt(0, 0, 0).expect("midnight"));
+                self.sheet()
+                    .write_number_with_format(r, c, serial, &styles.date)?;
+                Ok(10)
+            }
+        }
+    }
+}
+
+fn is_numeric(kind: ColumnKind) -> bool {
+    matches!(
+        kind,
+        ColumnKind::Money
+            | ColumnKind::Rate
+            | ColumnKind::Duration
+            | ColumnKind::Count
+            | ColumnKind::Quantity
+    )
+}
+
+/// Adds an itemised row to a running subtotal.
+fn add_row(running: &mut Totals, row: Row<'_>) {
+    // Sums of values already summed once without overflow cannot overflow.
+    let _ = match row {
+        Row::Call(c) => running.add_call(c),
+        Row::Transaction(t) => running.add_transaction(t),
+        _ => Ok(()),
+    };
+}
+
+/// Days since Excel's epoch (1899-12-30), with the time as a fraction.
+fn excel_serial(t: NaiveDateTime) -> f64 {
+    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30)
+        .expect("valid date")
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight");
+    let d = t - epoch;
+    d.num_seconds() as f64 / 86_400.0 + d.subsec_nanos() as f64 / 86_400e9
+}
+
+/// Cuts text to Excel's cell limit, ending with an ellipsis.
+fn cut_to_cell(t: &str) -> String {
+    let mut out = String::new();
+    let mut units = 0;
+    for ch in t.chars() {
+        units += ch.len_utf16();
+        if units > CELL_CHARS - 1 {
+            break;
+        }
+        out.push(ch);
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sheet_names_are_valid_and_unique() {
+        let mut names = SheetNames::default();
+        assert_eq!(names.unique("Site summary"), "Site summary");
+        assert_eq!(names.unique("site summary"), "site summary (2)");
+        assert_eq!(names.unique("A/B:C*D?[E]"), "A_B_C_D__E_");
+        let long = names.unique(&"x".repeat(40));
+        assert_eq!(long.chars().count(), 31);
+        let again = names.unique(&"x".repeat(40));
+        assert!(again.ends_with(" (2)") && again.chars().count() == 31);
+    }
+
+    #[test]
+    fn excel_serials_match_excel() {
+        let t = NaiveDate::from_ymd_opt(2026, 10, 1)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap();
+        assert_eq!(excel_serial(t), 46296.5);
+    }
+
+    #[test]
+    fn long_text_is_cut_to_the_cell_limit() {
+        let cut = cut_to_cell(&"é".repeat(40_000));
+        assert_eq!(cut.encode_utf16().count(), CELL_CHARS);
+        assert!(cut.ends_with('…'));
+    }
+}
