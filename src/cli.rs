@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::error::Result;
 use crate::invoice::{parse_day, parse_time_zone, Invoice};
 use crate::records::{BadRecordPolicy, Input};
-use crate::render::{Format, HeaderStyle, RenderOptions};
+use crate::render::{Format, HeaderStyle, Paper, RenderOptions};
 
 /// Renders the usage reports attached to telecom invoices.
 #[derive(Debug, Parser)]
@@ -66,9 +66,18 @@ pub struct RenderArgs {
     /// Do not neutralise free text that spreadsheets would read as a formula (for machine consumers).
     #[arg(long)]
     pub no_sanitize: bool,
+    /// PDF page size.
+    #[arg(long, value_enum, default_value_t = PaperArg::A4)]
+    pub paper: PaperArg,
     /// Output folder (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PaperArg {
+    A4,
+    Letter,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -138,6 +147,10 @@ impl RenderArgs {
                     HeaderArg::Keys => HeaderStyle::Keys,
                 },
                 sanitize: !self.no_sanitize,
+                paper: match self.paper {
+                    PaperArg::A4 => Paper::A4,
+                    PaperArg::Letter => Paper::Letter,
+                },
             },
             policy: match self.on_bad_record {
                 BadRecordArg::Fail => BadRecordPolicy::Fail,

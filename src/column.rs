@@ -119,6 +119,16 @@ impl Column {
         matches!(self.applies(), Applies::Both | Applies::Transaction) && self != Column::RecordType
     }
 
+    /// The label where durations are shown as h:mm:ss (XLSX, PDF) rather
+    /// than as seconds (CSV).
+    pub fn display_label(self, time_zone: &str) -> String {
+        match self {
+            Column::Duration => "Duration".to_string(),
+            Column::BilledDuration => "Billed duration".to_string(),
+            _ => self.label(time_zone),
+        }
+    }
+
     /// The human label; timestamps name the zone they are shown in.
     pub fn label(self, time_zone: &str) -> String {
         match self {

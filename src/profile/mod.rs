@@ -56,6 +56,9 @@ pub struct Profile {
     pub call_columns: Vec<Column>,
     /// Columns of itemised transaction reports, in profile order.
     pub transaction_columns: Vec<Column>,
+    /// Itemised reports longer than this show only their subtotals in the
+    /// PDF (the full detail stays in CSV/XLSX).
+    pub pdf_max_detail_rows: Option<u64>,
 }
 
 const TOP_LEVEL_KEYS: &[&str] = &[
@@ -68,6 +71,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "reports",
     "call_columns",
     "transaction_columns",
+    "pdf_max_detail_rows",
 ];
 
 impl Profile {
@@ -212,7 +216,10 @@ impl Validator {
                 "the profile selects a transactions report but lists no transaction columns",
             );
         }
+        let pdf_max_detail_rows =
+            self.count(table.get("pdf_max_detail_rows"), "pdf_max_detail_rows");
         Some(Profile {
+            pdf_max_detail_rows,
             name,
             description,
             availability,
@@ -232,6 +239,21 @@ impl Validator {
                 self.problem(
                     path,
                     format!("expected a string, found {}", type_name(other)),
+                );
+                None
+            }
+        }
+    }
+
+    /// A whole number >= 0.
+    fn count(&mut self, value: Option<&Value>, path: &str) -> Option<u64> {
+        let value = value?;
+        match value.as_u64() {
+            Some(n) => Some(n),
+            None => {
+                self.problem(
+                    path,
+                    format!("expected a whole number >= 0, found {}", describe(value)),
                 );
                 None
             }
@@ -367,6 +389,15 @@ fn hint(suggestion: Option<&str>) -> String {
     suggestion
         .map(|s| format!(" (did you mean {s:?}?)"))
         .unwrap_or_default()
+}
+
+/// A value as a message shows it: the value itself for scalars.
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("{s:?}"),
+        other => type_name(other).to_string(),
+    }
 }
 
 fn type_name(v: &Value) -> &'static str {

@@ -64,6 +64,29 @@ pub fn write_machine_text(
     }
 }
 
+/// The text a person reads for a cell (PDF): money rounded half-up to two
+/// places with thousands separators, rates and quantities exact, durations as
+/// h:mm:ss, timestamps in the invoice's zone with the zone's abbreviation (so
+/// the repeated hour of a DST change is unambiguous).
+pub fn display_text<'c>(cell: Cell<'c>, kind: ColumnKind, tz: Tz) -> std::borrow::Cow<'c, str> {
+    use std::borrow::Cow;
+    match cell {
+        Cell::Text(t) => Cow::Borrowed(t),
+        Cell::Money(d) if kind == ColumnKind::Rate => Cow::Owned(d.to_exact_string(2)),
+        Cell::Money(d) => Cow::Owned(d.to_display(2, Some(','), '.')),
+        Cell::Number(d) => Cow::Owned(d.to_exact_string(0)),
+        Cell::Duration(s) => Cow::Owned(format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)),
+        Cell::Count(n) => Cow::Owned(Decimal::from_int(n as i64).to_display(0, Some(','), '.')),
+        Cell::Timestamp(t) => Cow::Owned(
+            t.with_timezone(&tz)
+                .format("%Y-%m-%d %H:%M:%S %Z")
+                .to_string(),
+        ),
+        Cell::Date(d) => Cow::Owned(d.format("%Y-%m-%d").to_string()),
+        Cell::Empty => Cow::Borrowed(""),
+    }
+}
+
 /// Whether a text cell would be read as a formula by a spreadsheet and must
 /// be neutralised. Numbers and well-formed phone numbers never are: a
 /// leading `+` or `-` is part of their value.

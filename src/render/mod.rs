@@ -4,6 +4,7 @@
 
 pub mod cells;
 mod csv;
+mod pdf;
 mod xlsx;
 
 use crate::error::{Error, Result};
@@ -11,6 +12,7 @@ use crate::output::OutputDir;
 use crate::report::InvoiceReports;
 
 pub use self::csv::CsvRenderer;
+pub use self::pdf::PdfRenderer;
 pub use self::xlsx::XlsxRenderer;
 
 /// An attachment format.
@@ -18,15 +20,17 @@ pub use self::xlsx::XlsxRenderer;
 pub enum Format {
     Csv,
     Xlsx,
+    Pdf,
 }
 
 impl Format {
-    pub const ALL: [Format; 2] = [Format::Csv, Format::Xlsx];
+    pub const ALL: [Format; 3] = [Format::Csv, Format::Xlsx, Format::Pdf];
 
     pub fn key(self) -> &'static str {
         match self {
             Format::Csv => "csv",
             Format::Xlsx => "xlsx",
+            Format::Pdf => "pdf",
         }
     }
 
@@ -60,6 +64,7 @@ impl Format {
         match self {
             Format::Csv => Box::new(CsvRenderer::new(options.clone())),
             Format::Xlsx => Box::new(XlsxRenderer::new(options.clone())),
+            Format::Pdf => Box::new(PdfRenderer::new(options.clone())),
         }
     }
 }
@@ -74,12 +79,22 @@ pub enum HeaderStyle {
     Keys,
 }
 
+/// PDF page size.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Paper {
+    #[default]
+    A4,
+    /// US Letter.
+    Letter,
+}
+
 /// Options shared by every renderer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RenderOptions {
     pub header: HeaderStyle,
     /// Neutralise free text that a spreadsheet would read as a formula.
     pub sanitize: bool,
+    pub paper: Paper,
 }
 
 impl Default for RenderOptions {
@@ -87,6 +102,7 @@ impl Default for RenderOptions {
         RenderOptions {
             header: HeaderStyle::Labels,
             sanitize: true,
+            paper: Paper::A4,
         }
     }
 }

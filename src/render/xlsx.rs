@@ -281,7 +281,7 @@ impl SheetWriter<'_, '_> {
         let zone = self.reports.invoice.zone_name();
         self.widths = vec![0; self.report.columns.len()];
         for (c, column) in self.report.columns.iter().enumerate() {
-            let label = column.label(zone);
+            let label = column.display_label(zone);
             let style = if is_numeric(column.kind()) {
                 &self.styles.header_number
             } else {

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod parquet_input;
+mod pdf;
 mod reference;
 mod render;
 mod util;

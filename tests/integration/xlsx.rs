@@ -98,8 +98,8 @@ fn title_block_header_and_summary_totals() {
         [
             "Site",
             "Calls",
-            "Duration (s)",
-            "Billed duration (s)",
+            "Duration",
+            "Billed duration",
             "Call charges",
             "Transactions",
             "Transaction amount",
@@ -137,7 +137,7 @@ fn itemised_sheets_have_headings_subtotals_and_typed_cells() {
         col("Charge"),
         col("Start time (Europe/London)"),
         col("Number"),
-        col("Duration (s)"),
+        col("Duration"),
     );
     let mut group_sum = 0.0;
     let mut groups = Vec::new();

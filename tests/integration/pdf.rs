@@ -1,0 +1,264 @@
+//! PDF attachments, read back as text: cover block, section headings,
+//! repeated table headers, subtotals and totals against the manifest, page
+//! count and footers, glyph placeholders, determinism.
+
+use std::path::{Path, PathBuf};
+
+use crate::util::*;
+
+fn render_pdf(dir: &Path, profile: &str, records: &str, extra: &[&str]) -> PathBuf {
+    let out = dir.display().to_string();
+    let mut args = acme_args(profile, records, &out);
+    args.extend(["--format", "pdf"]);
+    args.extend_from_slice(extra);
+    ok(&args);
+    dir.join("INV-2026-10-0042_usage.pdf")
+}
+
+/// The text of each page.
+fn pages(path: &Path) -> Vec<String> {
+    let bytes = std::fs::read(path).unwrap();
+    pdf_extract::extract_text_from_mem_by_pages(&bytes).unwrap()
+}
+
+#[test]
+fn cover_sections_subtotals_and_footers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = render_pdf(
+        dir.path(),
+        &fixture("profiles/everything.toml"),
+        &fixture("records.csv"),
+        &[],
+    );
+    let pages = pages(&path);
+    let all = pages.join("\n");
+    let first = &pages[0];
+    for needle in [
+        "Usage report",
+        "Example Telecom Ltd",
+        "ACME",
+        "INV-2026-10-0042",
+        "2026-10-01 to 2026-10-31",
+        "Europe/London",
+        "Everything",
+        "Usage totals",
+    ] {
+        assert!(first.contains(needle), "page 1 lacks {needle:?}:\n{first}");
+    }
+    // The cover's totals are the manifest's, rounded half-up to 2 places.
+    let m = manifest(dir.path());
+    assert_eq!(m["totals"]["call_charge"], "8.287576");
+    assert!(
+        first.contains("8.29") && first.contains("41.82") && first.contains("50.11"),
+        "{first}"
+    );
+    for title in [
+        "Customer summary",
+        "Site calls",
+        "Campaign call types",
+        "Number transactions",
+    ] {
+        assert!(all.contains(title), "no section {title:?}");
+    }
+    for subtotal in [
+        "Subtotal London HQ",
+        "Subtotal Leeds, Depot 2",
+        "Subtotal (no site)",
+        "Subtotal (no campaign)",
+        "Subtotal +442079460001",
+    ] {
+        assert!(all.contains(subtotal), "no {subtotal:?}");
+    }
+    // Greek and Cyrillic are drawn, not dropped.
+    assert!(all.contains("Ελλάδα") && all.contains("Россия") && all.contains("Réseau Été"));
+    for (i, text) in pages.iter().enumerate() {
+        let footer = format!("Page {} of {}", i + 1, pages.len());
+        assert!(text.contains(&footer), "page {} lacks {footer:?}", i + 1);
+        assert!(
+            text.contains("ACME · Invoice INV-2026-10-0042"),
+            "page {} footer",
+            i + 1
+        );
+    }
+    assert!(
+        m["warnings"].as_array().unwrap().is_empty(),
+        "{:?}",
+        m["warnings"]
+    );
+}
+
+#[test]
+fn long_reports_repeat_their_header_on_every_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = dir.path().join("gen.csv");
+    ok(&[
+        "gen",
+        "--calls",
+        "3000",
+        "--customers",
+        "1",
+        "--seed",
+        "5",
+        "--out",
+        records.to_str().unwrap(),
+    ]);
+    let profile = dir.path().join("calls.toml");
+    std::fs::write(
+        &profile,
+        "name = \"Calls\"\ncompany = \"Example\"\ncall_columns = [\"start_time\", \"dialled\", \"duration\", \"charge\"]\n[reports]\ncustomer = [\"calls\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    ok(&[
+        "render",
+        "--profile",
+        profile.to_str().unwrap(),
+        "--records",
+        records.to_str().unwrap(),
+        "--customer",
+        "CUST00001",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-11-01",
+        "--invoice",
+        "INV-2026-10-0042",
+        "--format",
+        "pdf",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let pages = pages(&out.join("INV-2026-10-0042_usage.pdf"));
+    assert!(pages.len() > 30, "{} pages", pages.len());
+    for (i, text) in pages.iter().enumerate().skip(2) {
+        assert!(
+            text.contains("Customer calls (continued)"),
+            "page {}",
+            i + 1
+        );
+        assert!(
+            text.contains("Start time (UTC)") && text.contains("Charge"),
+            "header on page {}",
+            i + 1
+        );
+    }
+    let m = manifest(&out);
+    let calls = m["totals"]["calls"].as_u64().unwrap();
+    assert_eq!(m["attachments"][0]["rows"].as_u64().unwrap(), calls);
+    let last = pages.last().unwrap();
+    assert!(last.contains("Total"), "{last}");
+}
+
+#[test]
+fn the_profile_can_limit_pdf_detail_to_subtotals() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("limited.toml");
+    std::fs::write(
+        &profile,
+        "name = \"Limited\"\npdf_max_detail_rows = 5\ncall_columns = [\"call_id\", \"charge\"]\n[reports]\nsite = [\"calls\"]\n",
+    )
+    .unwrap();
+    let path = render_pdf(
+        dir.path(),
+        profile.to_str().unwrap(),
+        &fixture("records.csv"),
+        &[],
+    );
+    let all = pages(&path).join("\n");
+    assert!(
+        all.contains("20 rows: the itemised detail is in the CSV/XLSX attachment"),
+        "{all}"
+    );
+    assert!(all.contains("Subtotal London HQ") && all.contains("Total"));
+    assert!(!all.contains("C-1001"), "no itemised call is listed");
+}
+
+#[test]
+fn characters_the_font_lacks_are_shown_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = dir.path().join("cjk.csv");
+    std::fs::write(
+        &records,
+        "record_type,customer_id,site,call_id,start_time,duration,charge\ncall,ACME,東京オフィス,c1,2026-10-02T10:00:00Z,60,0.10\n",
+    )
+    .unwrap();
+    let profile = dir.path().join("p.toml");
+    std::fs::write(
+        &profile,
+        "name = \"Sites\"\n[reports]\nsite = [\"summary\"]\n",
+    )
+    .unwrap();
+    let path = render_pdf(
+        dir.path(),
+        profile.to_str().unwrap(),
+        records.to_str().unwrap(),
+        &[],
+    );
+    let all = pages(&path).join("\n");
+    assert!(
+        all.contains("\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}"),
+        "placeholders drawn: {all}"
+    );
+    let m = manifest(dir.path());
+    let warning = m["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.contains("6 character(s) the PDF font cannot draw"),
+        "{warning}"
+    );
+}
+
+#[test]
+fn same_invoice_twice_gives_identical_pdf_bytes_and_letter_paper_works() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let pa = render_pdf(
+        a.path(),
+        &fixture("profiles/everything.toml"),
+        &fixture("records.csv"),
+        &["--jobs", "1"],
+    );
+    let pb = render_pdf(
+        b.path(),
+        &fixture("profiles/everything.toml"),
+        &fixture("records.csv"),
+        &["--jobs", "2"],
+    );
+    assert_eq!(std::fs::read(&pa).unwrap(), std::fs::read(&pb).unwrap());
+
+    let c = tempfile::tempdir().unwrap();
+    let pc = render_pdf(
+        c.path(),
+        &fixture("profiles/everything.toml"),
+        &fixture("records.csv"),
+        &["--paper", "letter"],
+    );
+    let doc = lopdf_page_sizes(&pc);
+    assert!(
+        doc.iter()
+            .all(|(w, h)| (*w == 612.0 && *h == 792.0) || (*w == 792.0 && *h == 612.0)),
+        "{doc:?}"
+    );
+    assert!(
+        doc.iter().any(|(w, _)| *w == 792.0),
+        "wide tables switch to landscape"
+    );
+}
+
+/// Media boxes of every page, read from the raw file.
+fn lopdf_page_sizes(path: &Path) -> Vec<(f32, f32)> {
+    let bytes = std::fs::read(path).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    text.match_indices("/MediaBox [")
+        .map(|(i, m)| {
+            let rest = &text[i + m.len()..];
+            let nums: Vec<f32> = rest
+                .split(']')
+                .next()
+                .unwrap()
+                .split_whitespace()
+                .map(|n| n.parse().unwrap())
+                .collect();
+            (nums[2], nums[3])
+        })
+        .collect()
+}
