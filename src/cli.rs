@@ -9,6 +9,8 @@ use crate::error::Result;
 use crate::invoice::{parse_day, parse_time_zone, Invoice};
 use crate::records::{BadRecordPolicy, Input};
 use crate::render::{Format, HeaderStyle, Paper, RenderOptions};
+use crate::run::progress::LogFormat;
+use crate::run::{RunOptions, Shard};
 
 /// Renders the usage reports attached to telecom invoices.
 #[derive(Debug, Parser)]
@@ -27,8 +29,88 @@ pub enum Command {
     Render(RenderArgs),
     /// Generate seeded synthetic records for tests and benchmarks.
     Gen(GenArgs),
+    /// Render every invoice of a catalogue in one pass over the records.
+    Run(RunArgs),
+    /// List, show and check the profiles of a catalogue.
+    Profiles {
+        #[command(subcommand)]
+        command: ProfilesCommand,
+    },
     /// Validate profile files and report every problem at once.
     CheckProfile(CheckProfileArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfilesCommand {
+    /// List the catalogue's profiles (historic ones from --expert-level standard up).
+    List {
+        #[arg(long, value_name = "DIR")]
+        catalog: PathBuf,
+        /// Who is looking: historic profiles show at standard and above.
+        #[arg(long, value_enum, default_value_t = ExpertLevel::Basic)]
+        expert_level: ExpertLevel,
+    },
+    /// Show one profile in full.
+    Show {
+        /// The profile's name.
+        name: String,
+        #[arg(long, value_name = "DIR")]
+        catalog: PathBuf,
+    },
+    /// Validate every profile, customer and invoice of the catalogue; report all problems.
+    Check {
+        #[arg(long, value_name = "DIR")]
+        catalog: PathBuf,
+    },
+}
+
+/// How much of the configuration a user sees, as in the billing platform.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum ExpertLevel {
+    Basic,
+    Standard,
+    Advanced,
+    Expert,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The catalogue folder: profiles/, customers.csv, invoices.csv.
+    #[arg(long, value_name = "DIR")]
+    pub catalog: PathBuf,
+    /// Records file (CSV, gzip-compressed CSV or Parquet); repeat for several; `-` reads standard input.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub records: Vec<String>,
+    /// Output folder: one folder per invoice plus run.json.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Formats for every invoice (default: each invoice's `formats`, else csv).
+    #[arg(long, value_name = "LIST")]
+    pub format: Option<String>,
+    /// Render only shard K of N (0-based), chosen by a stable hash of the customer id.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    /// What to do with a bad record: fail its customer's invoices, or skip it into rejects.csv.
+    #[arg(long, value_enum, default_value_t = BadRecordArg::Fail)]
+    pub on_bad_record: BadRecordArg,
+    /// Progress and log lines: text (a bar on a terminal) or json (one object per line).
+    #[arg(long, value_enum, default_value_t = LogFormatArg::Text)]
+    pub log_format: LogFormatArg,
+    /// CSV header row: human labels or the schema's keys.
+    #[arg(long, value_enum, default_value_t = HeaderArg::Labels)]
+    pub header: HeaderArg,
+    /// Do not neutralise free text that spreadsheets would read as a formula.
+    #[arg(long)]
+    pub no_sanitize: bool,
+    /// PDF page size.
+    #[arg(long, value_enum, default_value_t = PaperArg::A4)]
+    pub paper: PaperArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LogFormatArg {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -130,6 +212,56 @@ pub struct RenderRequest {
     pub policy: BadRecordPolicy,
 }
 
+/// Render options from the flags both `render` and `run` take.
+fn render_options(header: HeaderArg, no_sanitize: bool, paper: PaperArg) -> RenderOptions {
+    RenderOptions {
+        header: match header {
+            HeaderArg::Labels => HeaderStyle::Labels,
+            HeaderArg::Keys => HeaderStyle::Keys,
+        },
+        sanitize: !no_sanitize,
+        paper: match paper {
+            PaperArg::A4 => Paper::A4,
+            PaperArg::Letter => Paper::Letter,
+        },
+    }
+}
+
+impl BadRecordArg {
+    fn policy(self) -> BadRecordPolicy {
+        match self {
+            BadRecordArg::Fail => BadRecordPolicy::Fail,
+            BadRecordArg::Skip => BadRecordPolicy::Skip,
+        }
+    }
+}
+
+impl RunArgs {
+    /// Checks the flags of a billing run.
+    pub fn validate(&self) -> Result<(RunOptions, Vec<Input>, LogFormat)> {
+        let options = RunOptions {
+            formats: self.format.as_deref().map(Format::parse_list).transpose()?,
+            render: render_options(self.header, self.no_sanitize, self.paper),
+            policy: self.on_bad_record.policy(),
+            shard: self
+                .shard
+                .as_deref()
+                .map(Shard::parse)
+                .transpose()?
+                .unwrap_or_default(),
+        };
+        let log = match self.log_format {
+            LogFormatArg::Text => LogFormat::Text,
+            LogFormatArg::Json => LogFormat::Json,
+        };
+        Ok((
+            options,
+            self.records.iter().map(|r| Input::from_arg(r)).collect(),
+            log,
+        ))
+    }
+}
+
 impl RenderArgs {
     /// Checks every value that can be checked without reading a file.
     pub fn validate(&self) -> Result<RenderRequest> {
@@ -141,21 +273,8 @@ impl RenderArgs {
             invoice,
             inputs: self.records.iter().map(|r| Input::from_arg(r)).collect(),
             formats: Format::parse_list(&self.format)?,
-            options: RenderOptions {
-                header: match self.header {
-                    HeaderArg::Labels => HeaderStyle::Labels,
-                    HeaderArg::Keys => HeaderStyle::Keys,
-                },
-                sanitize: !self.no_sanitize,
-                paper: match self.paper {
-                    PaperArg::A4 => Paper::A4,
-                    PaperArg::Letter => Paper::Letter,
-                },
-            },
-            policy: match self.on_bad_record {
-                BadRecordArg::Fail => BadRecordPolicy::Fail,
-                BadRecordArg::Skip => BadRecordPolicy::Skip,
-            },
+            options: render_options(self.header, self.no_sanitize, self.paper),
+            policy: self.on_bad_record.policy(),
         })
     }
 }

@@ -56,5 +56,6 @@ pub mod profile;
 pub mod records;
 pub mod render;
 pub mod report;
+pub mod run;
 
 pub use error::{Error, Result};

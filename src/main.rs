@@ -7,12 +7,16 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use usage_report::cli::{CheckProfileArgs, Cli, Command, GenArgs, RenderArgs};
+use usage_report::cli::{
+    CheckProfileArgs, Cli, Command, ExpertLevel, GenArgs, ProfilesCommand, RenderArgs, RunArgs,
+};
 use usage_report::error::Error;
 use usage_report::gen::{generate, GenSpec};
 use usage_report::invoice::parse_day;
 use usage_report::pipeline::{render, RenderJob};
-use usage_report::profile::Profile;
+use usage_report::profile::{Availability, Profile};
+use usage_report::run::catalog::Catalog;
+use usage_report::run::{progress, run};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -29,6 +33,8 @@ fn main() -> ExitCode {
         Command::Render(args) => run_render(args),
         Command::Gen(args) => run_gen(args),
         Command::CheckProfile(args) => run_check_profile(args),
+        Command::Run(args) => return billing_run(args),
+        Command::Profiles { command } => profiles(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -107,6 +113,113 @@ fn run_gen(args: &GenArgs) -> Result<(), Error> {
         path.display()
     );
     Ok(())
+}
+
+/// Exit 0 when every invoice rendered (or has no profile), 1 when some were
+/// refused or failed, 2 when the run could not start.
+fn billing_run(args: &RunArgs) -> ExitCode {
+    let started = (|| {
+        let (options, inputs, log) = args.validate()?;
+        let catalog = Catalog::load(&args.catalog)?;
+        let reporter = progress::reporter(log);
+        run(&catalog, &inputs, &args.out, &options, reporter.as_ref())
+    })();
+    match started {
+        Ok(report) if report.summary.failed + report.summary.refused == 0 => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("usage-report: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn profiles(command: &ProfilesCommand) -> Result<(), Error> {
+    match command {
+        ProfilesCommand::List {
+            catalog,
+            expert_level,
+        } => {
+            let catalog = Catalog::load(catalog)?;
+            let show_historic = *expert_level >= ExpertLevel::Standard;
+            println!(
+                "{:<28} {:<10} {:<32} description",
+                "name", "status", "restricted to"
+            );
+            for p in catalog.profiles.values() {
+                if p.availability == Availability::Historic && !show_historic {
+                    continue;
+                }
+                let mut restriction = Vec::new();
+                if let Some(c) = &p.customer {
+                    restriction.push(format!("customer {c}"));
+                }
+                if !p.customer_groups.is_empty() {
+                    restriction.push(format!("groups {}", p.customer_groups.join(";")));
+                }
+                let restriction = if restriction.is_empty() {
+                    "everyone".to_string()
+                } else {
+                    restriction.join(", ")
+                };
+                println!(
+                    "{:<28} {:<10} {:<32} {}",
+                    p.name,
+                    p.availability.key(),
+                    restriction,
+                    p.description
+                );
+            }
+            Ok(())
+        }
+        ProfilesCommand::Show { name, catalog } => {
+            let catalog = Catalog::load(catalog)?;
+            let Some(p) = catalog.profiles.get(name) else {
+                let known: Vec<&str> = catalog.profiles.keys().map(String::as_str).collect();
+                return Err(Error::Usage(format!(
+                    "no profile is named {name:?}; the catalogue has: {}",
+                    known.join(", ")
+                )));
+            };
+            println!("name:          {}", p.name);
+            println!("file:          {}", catalog.profile_files[name].display());
+            println!("description:   {}", p.description);
+            println!("availability:  {}", p.availability.key());
+            println!(
+                "customer:      {}",
+                p.customer.as_deref().unwrap_or("(any)")
+            );
+            println!(
+                "groups:        {}",
+                if p.customer_groups.is_empty() {
+                    "(any)".to_string()
+                } else {
+                    p.customer_groups.join(", ")
+                }
+            );
+            println!("reports:");
+            for r in &p.reports {
+                println!("  {}", r.title());
+            }
+            let keys = |cols: &[usage_report::column::Column]| {
+                cols.iter().map(|c| c.key()).collect::<Vec<_>>().join(", ")
+            };
+            println!("call columns:        {}", keys(&p.call_columns));
+            println!("transaction columns: {}", keys(&p.transaction_columns));
+            Ok(())
+        }
+        ProfilesCommand::Check { catalog } => {
+            let loaded = Catalog::load(catalog)?;
+            println!(
+                "{}: ok ({} profiles, {} customers, {} invoices)",
+                catalog.display(),
+                loaded.profiles.len(),
+                loaded.customers.len(),
+                loaded.invoices.len()
+            );
+            Ok(())
+        }
+    }
 }
 
 fn run_check_profile(args: &CheckProfileArgs) -> Result<(), Error> {

@@ -35,9 +35,19 @@ pub struct InvoiceInput<'a> {
     pub files: Vec<String>,
     pub data: &'a Dataset,
     pub counts: InputCounts,
-    pub rejects: &'a [Reject],
-    pub policy: BadRecordPolicy,
+    pub rejects: Rejects<'a>,
     pub warnings: Vec<String>,
+}
+
+/// Where the records rejected under `--on-bad-record skip` are listed.
+pub enum Rejects<'a> {
+    /// Not skipping: nothing was rejected, no rejects file.
+    None,
+    /// Write them to `rejects.csv` in the invoice's folder.
+    Here(&'a [Reject]),
+    /// Already written elsewhere (a billing run's own `rejects.csv`); the
+    /// manifest points there with this relative path.
+    Elsewhere(String),
 }
 
 /// Renders one invoice: reads, groups, writes attachments and the manifest.
@@ -53,8 +63,10 @@ pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
         files: job.inputs.iter().map(Input::name).collect(),
         data: &data,
         counts: outcome.counts,
-        rejects: &outcome.rejects,
-        policy: job.policy,
+        rejects: match job.policy {
+            BadRecordPolicy::Fail => Rejects::None,
+            BadRecordPolicy::Skip => Rejects::Here(&outcome.rejects),
+        },
         warnings: outcome.warnings,
     };
     write_invoice(
@@ -84,12 +96,13 @@ pub fn write_invoice(
         .par_iter()
         .try_for_each(|r| r.render(&reports, &out))?;
 
-    let rejects_file = match input.policy {
-        BadRecordPolicy::Skip => {
-            write_rejects(&out, input.rejects)?;
+    let rejects_file = match &input.rejects {
+        Rejects::None => None,
+        Rejects::Here(rejects) => {
+            write_rejects(&out, rejects)?;
             Some(REJECTS_FILE.to_string())
         }
-        BadRecordPolicy::Fail => None,
+        Rejects::Elsewhere(path) => Some(path.clone()),
     };
     let mut warnings = input.warnings.clone();
     warnings.extend(duplicate_call_ids(input.data));
@@ -122,7 +135,7 @@ pub const REJECTS_FILE: &str = "rejects.csv";
 
 /// `rejects.csv`: file, line, column, reason and the raw record, one line per
 /// rejected record, in input order.
-fn write_rejects(out: &OutputDir, rejects: &[Reject]) -> Result<()> {
+pub fn write_rejects(out: &OutputDir, rejects: &[Reject]) -> Result<()> {
     out.file(REJECTS_FILE, |w| {
         let mut csv = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)

@@ -116,6 +116,9 @@ pub enum BadRecordPolicy {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reject {
     pub problem: RecordProblem,
+    /// The record's `customer_id`, when it could be read: a billing run
+    /// fails that customer's invoices for it under the fail policy.
+    pub customer: Option<String>,
     /// The record as it stood in the file (fields re-joined with commas,
     /// invalid UTF-8 shown as `\xNN`).
     pub raw: String,
@@ -178,6 +181,13 @@ impl Projection {
             p.add(*c);
         }
         p
+    }
+
+    /// The fields either projection needs.
+    pub fn union(self, other: Projection) -> Projection {
+        Projection {
+            bits: self.bits | other.bits,
+        }
     }
 
     pub fn add(&mut self, column: Column) {

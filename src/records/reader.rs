@@ -340,8 +340,14 @@ impl<'a> Sink<'a> {
                 BadRecordPolicy::Fail => Err(Error::Record(problem)),
                 BadRecordPolicy::Skip => {
                     self.outcome.counts.rejected += 1;
+                    let customer = row
+                        .text(Column::CustomerId)
+                        .ok()
+                        .filter(|c| !c.is_empty())
+                        .map(str::to_string);
                     self.outcome.rejects.push(Reject {
                         raw: raw_text(record),
+                        customer,
                         problem,
                     });
                     Ok(())

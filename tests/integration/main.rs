@@ -6,5 +6,6 @@ mod parquet_input;
 mod pdf;
 mod reference;
 mod render;
+mod run;
 mod util;
 mod xlsx;

@@ -1,0 +1,463 @@
+//! The catalogue a billing run works from: `profiles/*.toml` (or `.json`),
+//! `customers.csv` and `invoices.csv`. Loading validates everything and
+//! reports every problem at once, each with its file, line and column.
+//!
+//! Profile rules from the product description live here too: which profile an
+//! invoice uses, who may use a restricted profile, and when a historic profile
+//! is refused.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+
+use crate::error::{Error, Problem, Problems, Result};
+use crate::invoice::Invoice;
+use crate::profile::{Availability, Profile};
+use crate::records::parse_date;
+use crate::render::Format;
+
+/// A customer as `customers.csv` describes it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Customer {
+    pub id: String,
+    pub name: String,
+    pub groups: Vec<String>,
+    pub default_profile: Option<String>,
+    pub time_zone: Tz,
+    /// ISO 4217 code, e.g. `GBP` (shown by locale-aware renderers).
+    pub currency: Option<String>,
+    /// `false` when the customer has not consented to itemised bills.
+    pub itemisation: bool,
+}
+
+/// An invoice as `invoices.csv` lists it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InvoiceEntry {
+    pub invoice_id: String,
+    pub customer_id: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// The invoice's own profile choice, if any.
+    pub profile: Option<String>,
+    /// The invoice's own formats, if any.
+    pub formats: Option<Vec<Format>>,
+    /// Line in invoices.csv, for messages.
+    pub line: u64,
+}
+
+/// A loaded, validated catalogue.
+#[derive(Debug)]
+pub struct Catalog {
+    pub dir: PathBuf,
+    /// Profiles by name, in name order.
+    pub profiles: BTreeMap<String, Profile>,
+    /// The file each profile came from.
+    pub profile_files: BTreeMap<String, PathBuf>,
+    pub customers: HashMap<String, Customer>,
+    /// Invoices in invoices.csv order.
+    pub invoices: Vec<InvoiceEntry>,
+}
+
+/// Where an invoice's profile came from, and what it is.
+#[derive(Debug, PartialEq)]
+pub enum Resolution<'c> {
+    /// The invoice named a profile, or its customer has a usable default.
+    Use(&'c Profile),
+    /// Neither the invoice nor the customer names a profile: no attachment.
+    NoProfile,
+    /// The profile may not be used for this invoice; the reason says why.
+    Refused(String),
+}
+
+impl Catalog {
+    /// Loads and validates `DIR/profiles/`, `DIR/customers.csv` and
+    /// `DIR/invoices.csv`, reporting every problem at once.
+    pub fn load(dir: &Path) -> Result<Catalog> {
+        let mut problems = Vec::new();
+        let (profiles, profile_files) = load_profiles(dir, &mut problems)?;
+        let customers = load_customers(dir, &profiles, &mut problems)?;
+        let invoices = load_invoices(dir, &profiles, &customers, &mut problems)?;
+        if !problems.is_empty() {
+            return Err(Error::Invalid(Problems {
+                source: format!("catalogue {}", dir.display()),
+                problems,
+            }));
+        }
+        Ok(Catalog {
+            dir: dir.to_path_buf(),
+            profiles,
+            profile_files,
+            customers,
+            invoices,
+        })
+    }
+
+    /// Applies the profile rules to one invoice:
+    /// - its own profile if it names one, else its customer's default, else none;
+    /// - a profile restricted to a customer serves only that customer, one
+    ///   restricted to groups only customers in one of them (both restrictions
+    ///   apply when both are set);
+    /// - a historic profile serves invoices that name it, never as a default.
+    pub fn resolve(&self, entry: &InvoiceEntry) -> Resolution<'_> {
+        let customer = &self.customers[&entry.customer_id];
+        let (name, from_default) = match (&entry.profile, &customer.default_profile) {
+            (Some(own), _) => (own, false),
+            (None, Some(default)) => (default, true),
+            (None, None) => return Resolution::NoProfile,
+        };
+        let profile = &self.profiles[name];
+        if from_default && profile.availability == Availability::Historic {
+            return Resolution::Refused(format!(
+                "profile {name:?} is historic: it serves invoices that name it, not as customer {}'s default for a new invoice",
+                customer.id
+            ));
+        }
+        if let Some(only) = &profile.customer {
+            if only != &customer.id {
+                return Resolution::Refused(format!(
+                    "profile {name:?} is restricted to customer {only:?}; this invoice is for customer {:?}",
+                    customer.id
+                ));
+            }
+        }
+        if !profile.customer_groups.is_empty()
+            && !profile
+                .customer_groups
+                .iter()
+                .any(|g| customer.groups.contains(g))
+        {
+            return Resolution::Refused(format!(
+                "profile {name:?} is restricted to customer groups [{}]; customer {:?} is in [{}]",
+                profile.customer_groups.join(", "),
+                customer.id,
+                customer.groups.join(", ")
+            ));
+        }
+        Resolution::Use(profile)
+    }
+
+    /// The invoice as the engine renders it (customer's time zone).
+    pub fn invoice(&self, entry: &InvoiceEntry) -> Result<Invoice> {
+        let customer = &self.customers[&entry.customer_id];
+        Invoice::new(
+            Some(entry.invoice_id.clone()),
+            entry.customer_id.clone(),
+            entry.from,
+            entry.to,
+            customer.time_zone,
+        )
+    }
+}
+
+fn load_profiles(
+    dir: &Path,
+    problems: &mut Vec<Problem>,
+) -> Result<(BTreeMap<String, Profile>, BTreeMap<String, PathBuf>)> {
+    let folder = dir.join("profiles");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+        .map_err(|e| Error::io(&folder, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "toml" || e == "json"))
+        .collect();
+    files.sort();
+    let mut profiles = BTreeMap::new();
+    let mut sources: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for file in files {
+        match Profile::load(&file) {
+            Ok(p) => {
+                if let Some(first) = sources.get(&p.name) {
+                    problems.push(Problem {
+                        path: file.display().to_string(),
+                        message: format!(
+                            "profile name {:?} is already used by {}",
+                            p.name,
+                            first.display()
+                        ),
+                    });
+                    continue;
+                }
+                sources.insert(p.name.clone(), file.clone());
+                profiles.insert(p.name.clone(), p);
+            }
+            Err(Error::Invalid(p)) => {
+                for problem in p.problems {
+                    problems.push(Problem {
+                        path: format!("{}: {}", file.display(), problem.path),
+                        message: problem.message,
+                    });
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((profiles, sources))
+}
+
+/// Rows of a catalogue CSV as header-name → value maps, with line numbers.
+fn read_table(
+    path: &Path,
+    required: &[&str],
+    problems: &mut Vec<Problem>,
+) -> Result<Vec<(u64, HashMap<String, String>)>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| Error::input(path, e.to_string()))?;
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| Error::input(path, e.to_string()))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_string())
+        .collect();
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|r| !headers.iter().any(|h| h == r))
+        .collect();
+    if !missing.is_empty() {
+        problems.push(Problem {
+            path: format!("{}:1", path.display()),
+            message: format!(
+                "missing column{}: {}",
+                if missing.len() == 1 { "" } else { "s" },
+                missing.join(", ")
+            ),
+        });
+        return Ok(Vec::new());
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| Error::input(path, e.to_string()))?;
+        let line = record.position().map_or(0, |p| p.line());
+        let map = headers
+            .iter()
+            .cloned()
+            .zip(record.iter().map(str::to_string))
+            .collect();
+        rows.push((line, map));
+    }
+    Ok(rows)
+}
+
+fn load_customers(
+    dir: &Path,
+    profiles: &BTreeMap<String, Profile>,
+    problems: &mut Vec<Problem>,
+) -> Result<HashMap<String, Customer>> {
+    let path = dir.join("customers.csv");
+    let rows = read_table(
+        &path,
+        &[
+            "customer_id",
+            "name",
+            "groups",
+            "default_profile",
+            "timezone",
+            "currency",
+        ],
+        problems,
+    )?;
+    let mut customers = HashMap::new();
+    for (line, row) in rows {
+        let get = |k: &str| row.get(k).cloned().unwrap_or_default();
+        let at = |column: &str| format!("{}:{line}: column {column}", path.display());
+        let id = get("customer_id");
+        if id.is_empty() {
+            problems.push(Problem {
+                path: at("customer_id"),
+                message: "is empty".into(),
+            });
+            continue;
+        }
+        if customers.contains_key(&id) {
+            problems.push(Problem {
+                path: at("customer_id"),
+                message: format!("customer {id:?} is listed twice"),
+            });
+            continue;
+        }
+        let zone_text = get("timezone");
+        let time_zone = if zone_text.is_empty() {
+            Tz::UTC
+        } else {
+            match zone_text.parse::<Tz>() {
+                Ok(tz) => tz,
+                Err(_) => {
+                    problems.push(Problem {
+                        path: at("timezone"),
+                        message: format!("unknown time zone {zone_text:?}; expected an IANA name such as Europe/London"),
+                    });
+                    Tz::UTC
+                }
+            }
+        };
+        let default_profile = Some(get("default_profile")).filter(|p| !p.is_empty());
+        if let Some(name) = &default_profile {
+            if !profiles.contains_key(name) {
+                problems.push(Problem {
+                    path: at("default_profile"),
+                    message: unknown_profile(name, profiles),
+                });
+            }
+        }
+        let currency = Some(get("currency")).filter(|c| !c.is_empty());
+        if let Some(code) = &currency {
+            if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+                problems.push(Problem {
+                    path: at("currency"),
+                    message: format!("{code:?} is not an ISO 4217 code such as GBP"),
+                });
+            }
+        }
+        let itemisation = match get("itemisation").to_ascii_lowercase().as_str() {
+            "" | "true" | "yes" => true,
+            "false" | "no" => false,
+            other => {
+                problems.push(Problem {
+                    path: at("itemisation"),
+                    message: format!("{other:?} is not true or false"),
+                });
+                true
+            }
+        };
+        let groups = get("groups")
+            .split(';')
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
+            .map(str::to_string)
+            .collect();
+        customers.insert(
+            id.clone(),
+            Customer {
+                id,
+                name: get("name"),
+                groups,
+                default_profile,
+                time_zone,
+                currency,
+                itemisation,
+            },
+        );
+    }
+    Ok(customers)
+}
+
+fn unknown_profile(name: &str, profiles: &BTreeMap<String, Profile>) -> String {
+    let hint = crate::error::did_you_mean(name, profiles.keys().map(String::as_str))
+        .map(|s| format!(" (did you mean {s:?}?)"))
+        .unwrap_or_default();
+    format!("no profile is named {name:?}{hint}")
+}
+
+fn load_invoices(
+    dir: &Path,
+    profiles: &BTreeMap<String, Profile>,
+    customers: &HashMap<String, Customer>,
+    problems: &mut Vec<Problem>,
+) -> Result<Vec<InvoiceEntry>> {
+    let path = dir.join("invoices.csv");
+    let rows = read_table(
+        &path,
+        &["invoice_id", "customer_id", "from", "to"],
+        problems,
+    )?;
+    let mut seen = HashSet::new();
+    let mut invoices: Vec<InvoiceEntry> = Vec::new();
+    for (line, row) in rows {
+        let get = |k: &str| row.get(k).cloned().unwrap_or_default();
+        let at = |column: &str| format!("{}:{line}: column {column}", path.display());
+        let before = problems.len();
+        let invoice_id = get("invoice_id");
+        if invoice_id.is_empty() {
+            problems.push(Problem {
+                path: at("invoice_id"),
+                message: "is empty".into(),
+            });
+        } else if !seen.insert(invoice_id.clone()) {
+            problems.push(Problem {
+                path: at("invoice_id"),
+                message: format!("invoice {invoice_id:?} is listed twice"),
+            });
+        }
+        let customer_id = get("customer_id");
+        if !customers.contains_key(&customer_id) {
+            problems.push(Problem {
+                path: at("customer_id"),
+                message: format!("customer {customer_id:?} is not in customers.csv"),
+            });
+        }
+        let mut day = |column: &str| {
+            let text = get(column);
+            parse_date(&text)
+                .map_err(|reason| {
+                    problems.push(Problem {
+                        path: at(column),
+                        message: format!("{text:?} {reason}"),
+                    })
+                })
+                .ok()
+        };
+        let (from, to) = (day("from"), day("to"));
+        if let (Some(f), Some(t)) = (from, to) {
+            if f >= t {
+                problems.push(Problem {
+                    path: at("to"),
+                    message: format!("the period is empty: from {f} must be before to {t} (to is the first day not billed)"),
+                });
+            }
+        }
+        let profile = Some(get("profile")).filter(|p| !p.is_empty());
+        if let Some(name) = &profile {
+            if !profiles.contains_key(name) {
+                problems.push(Problem {
+                    path: at("profile"),
+                    message: unknown_profile(name, profiles),
+                });
+            }
+        }
+        let formats_text = get("formats");
+        let formats = if formats_text.is_empty() {
+            None
+        } else {
+            match Format::parse_list(&formats_text.replace(';', ",")) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    problems.push(Problem {
+                        path: at("formats"),
+                        message: e.to_string(),
+                    });
+                    None
+                }
+            }
+        };
+        if problems.len() > before {
+            continue;
+        }
+        let (from, to) = (from.expect("checked"), to.expect("checked"));
+        if let Some(other) = invoices
+            .iter()
+            .find(|o| o.customer_id == customer_id && o.from < to && from < o.to)
+        {
+            problems.push(Problem {
+                path: at("from"),
+                message: format!(
+                    "invoice {invoice_id:?} overlaps invoice {:?} of the same customer ({} to {}); a record would be billed twice",
+                    other.invoice_id, other.from, other.to
+                ),
+            });
+            continue;
+        }
+        invoices.push(InvoiceEntry {
+            invoice_id,
+            customer_id,
+            from,
+            to,
+            profile,
+            formats,
+            line,
+        });
+    }
+    Ok(invoices)
+}

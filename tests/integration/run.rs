@@ -1,0 +1,355 @@
+//! `usage-report run` and `profiles` over the fixture catalogue: every
+//! profile rule, a failed invoice among good ones, shards, reconciliation and
+//! determinism.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::util::*;
+
+const CATALOG: &str = "fixtures/catalog";
+
+fn run_catalog(out: &Path, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec![
+        "run",
+        "--catalog",
+        CATALOG,
+        "--records",
+        "fixtures/records.csv",
+        "--records",
+        "fixtures/catalog/records.csv",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let output = run(&args);
+    let code = output.status.code().unwrap();
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    (code, report)
+}
+
+fn invoice<'v>(report: &'v Value, id: &str) -> &'v Value {
+    report["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["invoice"] == id)
+        .unwrap_or_else(|| panic!("{id} in run.json"))
+}
+
+#[test]
+fn each_profile_rule_decides_an_invoice() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, report) = run_catalog(dir.path(), &[]);
+    assert_eq!(code, 1, "refused invoices make the exit code 1");
+    let status = |id: &str| invoice(&report, id)["status"].as_str().unwrap().to_string();
+    let reason = |id: &str| {
+        invoice(&report, id)["reason"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    // The customer's default profile.
+    assert_eq!(status("INV-2026-10-0042"), "rendered");
+    assert_eq!(
+        invoice(&report, "INV-2026-10-0042")["profile"],
+        "Site detail"
+    );
+    // A default profile restricted to a group the customer is in.
+    assert_eq!(status("INV-2026-10-0043"), "rendered");
+    assert_eq!(
+        invoice(&report, "INV-2026-10-0043")["profile"],
+        "Enterprise detail"
+    );
+    // A historic default is refused for a new invoice…
+    assert_eq!(status("INV-2026-10-0044"), "refused");
+    assert!(
+        reason("INV-2026-10-0044").contains("\"Legacy 2019\" is historic"),
+        "{}",
+        reason("INV-2026-10-0044")
+    );
+    // …but serves the old invoice that names it.
+    assert_eq!(status("INV-2019-12-0007"), "rendered");
+    assert_eq!(
+        invoice(&report, "INV-2019-12-0007")["profile"],
+        "Legacy 2019"
+    );
+    // No profile at all: no attachment, and the run says so.
+    assert_eq!(status("INV-2026-10-0045"), "no_profile");
+    assert!(reason("INV-2026-10-0045")
+        .contains("neither invoice INV-2026-10-0045 nor customer UMBRELLA names a profile"));
+    assert!(!dir.path().join("INV-2026-10-0045").exists());
+    // The invoice's own profile, restricted to another customer.
+    assert_eq!(status("INV-2026-11-0046"), "refused");
+    assert_eq!(
+        reason("INV-2026-11-0046"),
+        "profile \"ACME bespoke\" is restricted to customer \"ACME\"; this invoice is for customer \"UMBRELLA\""
+    );
+    // The invoice's own profile, restricted to groups the customer is not in.
+    assert_eq!(status("INV-2026-10-0047"), "refused");
+    assert_eq!(
+        reason("INV-2026-10-0047"),
+        "profile \"Enterprise detail\" is restricted to customer groups [enterprise]; customer \"HOOLI\" is in [smb]"
+    );
+    // The invoice's formats apply: ACME's invoice asks for all three.
+    let acme = dir.path().join("INV-2026-10-0042");
+    assert!(
+        acme.join("INV-2026-10-0042_usage.xlsx").exists()
+            && acme.join("INV-2026-10-0042_usage.pdf").exists()
+    );
+    // Periods are in each customer's zone: 23:30 UTC on 31 October is November in Berlin.
+    assert_eq!(invoice(&report, "INV-2026-11-0048")["in_scope"], 3);
+}
+
+#[test]
+fn run_totals_reconcile_with_the_input_and_the_manifests() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, report) = run_catalog(dir.path(), &[]);
+    let input = &report["input"];
+    let n = |k: &str| input[k].as_u64().unwrap();
+    assert_eq!(n("records"), 40);
+    assert_eq!(
+        n("records"),
+        n("in_scope") + n("not_invoiced") + n("rejected")
+    );
+    let invoices = report["invoices"].as_array().unwrap();
+    let sum: u64 = invoices
+        .iter()
+        .map(|i| i["in_scope"].as_u64().unwrap())
+        .sum();
+    assert_eq!(sum, n("in_scope"));
+    for i in invoices.iter().filter(|i| i["status"] == "rendered") {
+        let m = manifest(&dir.path().join(i["folder"].as_str().unwrap()));
+        assert_eq!(m["totals"], i["totals"]);
+        assert_eq!(m["input"]["in_scope"], i["in_scope"]);
+        assert_eq!(m["invoice"], i["invoice"]);
+    }
+    // ACME's invoice in the run matches a single render of the same invoice.
+    let single = tempfile::tempdir().unwrap();
+    let out = single.path().display().to_string();
+    let profile = fixture("catalog/profiles/site-detail.toml");
+    ok(&acme_args(&profile, "fixtures/records.csv", &out));
+    assert_eq!(
+        manifest(single.path())["totals"],
+        invoice(&report, "INV-2026-10-0042")["totals"]
+    );
+}
+
+#[test]
+fn one_failed_invoice_does_not_stop_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "record_type,customer_id,call_id,start_time,duration,charge\ncall,GLOBEX,G-9,2026-10-09T10:00:00Z,60,\"1,50\"\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = run(&[
+        "run",
+        "--catalog",
+        CATALOG,
+        "--records",
+        "fixtures/records.csv",
+        "--records",
+        bad.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(invoice(&report, "INV-2026-10-0043")["status"], "failed");
+    let reason = invoice(&report, "INV-2026-10-0043")["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        reason.contains("bad.csv:2: column charge: \"1,50\" is not a decimal"),
+        "{reason}"
+    );
+    assert_eq!(invoice(&report, "INV-2026-10-0042")["status"], "rendered");
+    assert!(out.join("INV-2026-10-0042/manifest.json").exists());
+    assert_eq!(report["input"]["rejected"], 1);
+
+    // With skip, the record goes to the run's rejects.csv and GLOBEX renders.
+    let skipped = dir.path().join("skipped");
+    run(&[
+        "run",
+        "--catalog",
+        CATALOG,
+        "--records",
+        "fixtures/records.csv",
+        "--records",
+        bad.to_str().unwrap(),
+        "--out",
+        skipped.to_str().unwrap(),
+        "--on-bad-record",
+        "skip",
+    ]);
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(skipped.join("run.json")).unwrap()).unwrap();
+    assert_eq!(invoice(&report, "INV-2026-10-0043")["status"], "rendered");
+    assert_eq!(csv_rows(&skipped.join("rejects.csv")).len(), 2);
+    assert_eq!(
+        manifest(&skipped.join("INV-2026-10-0043"))["input"]["rejects_file"],
+        "../rejects.csv"
+    );
+}
+
+#[test]
+fn shards_together_render_each_invoice_exactly_once_with_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    let (_, whole_report) = run_catalog(&whole, &[]);
+    let mut seen: Vec<String> = Vec::new();
+    for k in 0..3 {
+        let shard = format!("{k}/3");
+        let out = dir.path().join(format!("shard{k}"));
+        let (_, report) = run_catalog(&out, &["--shard", &shard]);
+        assert_eq!(report["shard"]["index"], k);
+        let input = &report["input"];
+        assert_eq!(
+            input["records"].as_u64().unwrap(),
+            input["in_scope"].as_u64().unwrap()
+                + input["not_invoiced"].as_u64().unwrap()
+                + input["rejected"].as_u64().unwrap()
+        );
+        for i in report["invoices"].as_array().unwrap() {
+            let id = i["invoice"].as_str().unwrap().to_string();
+            if i["status"] == "rendered" {
+                let folder = i["folder"].as_str().unwrap();
+                assert_eq!(files(&out.join(folder)), files(&whole.join(folder)), "{id}");
+            }
+            seen.push(id);
+        }
+    }
+    seen.sort();
+    let mut all: Vec<String> = whole_report["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["invoice"].as_str().unwrap().to_string())
+        .collect();
+    all.sort();
+    assert_eq!(seen, all);
+}
+
+#[test]
+fn rerunning_gives_identical_files_at_any_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    run_catalog(&a, &["--jobs", "1"]);
+    run_catalog(&b, &["--jobs", "3"]);
+    assert_eq!(files(&a), files(&b));
+    // Running again into the same folder completes it to the same bytes.
+    run_catalog(&a, &[]);
+    assert_eq!(files(&a), files(&b));
+}
+
+#[test]
+fn json_logs_are_one_object_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let output = run(&[
+        "run",
+        "--catalog",
+        CATALOG,
+        "--records",
+        "fixtures/records.csv",
+        "--out",
+        out.to_str().unwrap(),
+        "--log-format",
+        "json",
+    ]);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let events: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.first().unwrap()["event"], "reading");
+    assert_eq!(events.last().unwrap()["event"], "done");
+    assert_eq!(events.iter().filter(|e| e["event"] == "invoice").count(), 8);
+}
+
+#[test]
+fn profiles_list_hides_historic_below_standard_level() {
+    let out = run(&["profiles", "list", "--catalog", CATALOG]);
+    let listing = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        listing.contains("Site detail") && !listing.contains("Legacy 2019"),
+        "{listing}"
+    );
+    let out = run(&[
+        "profiles",
+        "list",
+        "--catalog",
+        CATALOG,
+        "--expert-level",
+        "standard",
+    ]);
+    let listing = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        listing.contains("Legacy 2019") && listing.contains("historic"),
+        "{listing}"
+    );
+    let out = run(&[
+        "profiles",
+        "show",
+        "Enterprise detail",
+        "--catalog",
+        CATALOG,
+    ]);
+    let shown = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        shown.contains("groups:        enterprise") && shown.contains("Number calls"),
+        "{shown}"
+    );
+    let out = run(&["profiles", "check", "--catalog", CATALOG]);
+    assert!(out.status.success());
+}
+
+#[test]
+fn catalogue_check_reports_every_problem_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = dir.path();
+    std::fs::create_dir(cat.join("profiles")).unwrap();
+    std::fs::write(
+        cat.join("profiles/a.toml"),
+        "name = \"A\"\n[reports]\ncustomer = [\"summary\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        cat.join("profiles/b.toml"),
+        "name = \"A\"\n[reports]\ncustomer = [\"sumary\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        cat.join("customers.csv"),
+        "customer_id,name,groups,default_profile,timezone,currency\nC1,One,,B,Mars/Base,gbp\n",
+    )
+    .unwrap();
+    std::fs::write(
+        cat.join("invoices.csv"),
+        "invoice_id,customer_id,from,to,profile,formats\nI1,C9,2026-10-01,2026-11-01,,csv\nI2,C1,2026-10-01,2026-09-01,A,docx\n",
+    )
+    .unwrap();
+    let stderr = fails(
+        &["profiles", "check", "--catalog", cat.to_str().unwrap()],
+        2,
+    );
+    for needle in [
+        "b.toml: reports.customer[0]: unknown report type \"sumary\"",
+        "customers.csv:2: column timezone: unknown time zone \"Mars/Base\"",
+        "customers.csv:2: column default_profile: no profile is named \"B\"",
+        "customers.csv:2: column currency: \"gbp\" is not an ISO 4217 code",
+        "invoices.csv:2: column customer_id: customer \"C9\" is not in customers.csv",
+        "invoices.csv:3: column to: the period is empty",
+        "invoices.csv:3: column formats: unknown format \"docx\"",
+    ] {
+        assert!(stderr.contains(needle), "missing {needle:?} in:\n{stderr}");
+    }
+}
