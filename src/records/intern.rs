@@ -1,8 +1,9 @@
 //! String interning: each distinct text of a dataset is stored once and
 //! records carry a 4-byte [`Sym`]. Grouping compares symbols, not strings.
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap as HashMap;
 
 /// A handle to a string in an [`Interner`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -28,7 +29,7 @@ impl Default for Interner {
     fn default() -> Self {
         let empty: Arc<str> = Arc::from("");
         Interner {
-            map: HashMap::from([(empty.clone(), Sym::EMPTY)]),
+            map: std::iter::once((empty.clone(), Sym::EMPTY)).collect(),
             strs: vec![empty],
         }
     }
@@ -64,12 +65,20 @@ impl Interner {
         false
     }
 
-    /// For each symbol, its rank in byte order of the strings: sorting by
-    /// rank sorts by text without comparing strings in the hot loop.
-    pub fn ranks(&self) -> Vec<u32> {
-        let mut order: Vec<u32> = (0..self.strs.len() as u32).collect();
+    /// Ranks of the given symbols in byte order of their strings, as a
+    /// vector indexed by symbol (other symbols rank `u32::MAX`): sorting by
+    /// rank sorts by text without comparing strings in the hot loop. Only
+    /// the symbols asked for are sorted (group keys, not millions of ids).
+    pub fn ranks(&self, syms: impl IntoIterator<Item = Sym>) -> Vec<u32> {
+        let mut wanted = vec![false; self.strs.len()];
+        for s in syms {
+            wanted[s.index()] = true;
+        }
+        let mut order: Vec<u32> = (0..self.strs.len() as u32)
+            .filter(|s| wanted[*s as usize])
+            .collect();
         order.sort_unstable_by(|a, b| self.strs[*a as usize].cmp(&self.strs[*b as usize]));
-        let mut ranks = vec![0u32; order.len()];
+        let mut ranks = vec![u32::MAX; self.strs.len()];
         for (rank, sym) in order.into_iter().enumerate() {
             ranks[sym as usize] = rank as u32;
         }

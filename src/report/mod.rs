@@ -8,7 +8,7 @@
 
 mod totals;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rayon::prelude::*;
@@ -229,7 +229,18 @@ impl<'a> InvoiceReports<'a> {
         data: &'a Dataset,
     ) -> Result<InvoiceReports<'a>> {
         let totals = Totals::of(&data.calls, &data.transactions)?;
-        let ranks = data.strings.ranks();
+        // Group keys and call types are ranked once; ids are compared as
+        // text only where time ties.
+        let keys = data
+            .calls
+            .iter()
+            .flat_map(|c| [c.site, c.campaign, c.number, c.call_type])
+            .chain(
+                data.transactions
+                    .iter()
+                    .flat_map(|t| [t.site, t.campaign, t.number]),
+            );
+        let ranks = data.strings.ranks(keys);
         let reports = profile
             .reports
             .par_iter()
@@ -414,7 +425,7 @@ fn build_report(
     let rank = |s: Sym| ranks[s.index()];
     let mut groups: Vec<Group> = match spec.kind {
         ReportKind::Summary => {
-            let mut per_key: HashMap<Sym, Totals> = HashMap::new();
+            let mut per_key: HashMap<Sym, Totals> = HashMap::default();
             if level == Level::Customer {
                 per_key.insert(Sym::EMPTY, Totals::default());
             }
@@ -442,7 +453,7 @@ fn build_report(
                 .collect()
         }
         ReportKind::CallTypes => {
-            let mut per_type: HashMap<(Sym, Sym), Totals> = HashMap::new();
+            let mut per_type: HashMap<(Sym, Sym), Totals> = HashMap::default();
             for c in &data.calls {
                 per_type
                     .entry((c.key(level), c.call_type))
@@ -472,9 +483,12 @@ fn build_report(
         ReportKind::Calls => {
             let calls = &data.calls;
             let mut order: Vec<u32> = (0..calls.len() as u32).collect();
-            order.par_sort_unstable_by_key(|i| {
-                let c = &calls[*i as usize];
-                (rank(c.key(level)), c.start, rank(c.call_id), *i)
+            order.par_sort_unstable_by(|a, b| {
+                let (ca, cb) = (&calls[*a as usize], &calls[*b as usize]);
+                (rank(ca.key(level)), ca.start)
+                    .cmp(&(rank(cb.key(level)), cb.start))
+                    .then_with(|| data.str(ca.call_id).cmp(data.str(cb.call_id)))
+                    .then(a.cmp(b))
             });
             split_runs(
                 order,
@@ -487,9 +501,12 @@ fn build_report(
         ReportKind::Transactions => {
             let txs = &data.transactions;
             let mut order: Vec<u32> = (0..txs.len() as u32).collect();
-            order.par_sort_unstable_by_key(|i| {
-                let t = &txs[*i as usize];
-                (rank(t.key(level)), t.date, rank(t.transaction_id), *i)
+            order.par_sort_unstable_by(|a, b| {
+                let (ta, tb) = (&txs[*a as usize], &txs[*b as usize]);
+                (rank(ta.key(level)), ta.date)
+                    .cmp(&(rank(tb.key(level)), tb.date))
+                    .then_with(|| data.str(ta.transaction_id).cmp(data.str(tb.transaction_id)))
+                    .then(a.cmp(b))
             });
             split_runs(
                 order,
