@@ -246,6 +246,7 @@ fn end_to_end(c: &mut Criterion) {
                 formats: &[Format::Csv],
                 options: RenderOptions::default(),
                 policy: BadRecordPolicy::Fail,
+                dedupe: false,
                 out_dir: &dir.path().join("e2e"),
             })
             .unwrap()

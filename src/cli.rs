@@ -102,6 +102,9 @@ pub struct RunArgs {
     /// Do not neutralise free text that spreadsheets would read as a formula.
     #[arg(long)]
     pub no_sanitize: bool,
+    /// Drop repeated call ids (keeping the first in input order) and count them as rejected.
+    #[arg(long)]
+    pub dedupe: bool,
     /// PDF page size.
     #[arg(long, value_enum, default_value_t = PaperArg::A4)]
     pub paper: PaperArg,
@@ -148,6 +151,9 @@ pub struct RenderArgs {
     /// Do not neutralise free text that spreadsheets would read as a formula (for machine consumers).
     #[arg(long)]
     pub no_sanitize: bool,
+    /// Drop repeated call ids (keeping the first in input order) and count them as rejected.
+    #[arg(long)]
+    pub dedupe: bool,
     /// PDF page size.
     #[arg(long, value_enum, default_value_t = PaperArg::A4)]
     pub paper: PaperArg,
@@ -249,6 +255,7 @@ impl RunArgs {
                 .map(Shard::parse)
                 .transpose()?
                 .unwrap_or_default(),
+            dedupe: self.dedupe,
         };
         let log = match self.log_format {
             LogFormatArg::Text => LogFormat::Text,

@@ -37,6 +37,7 @@
 //!     formats: &[Format::Csv],
 //!     options: RenderOptions::default(),
 //!     policy: BadRecordPolicy::Fail,
+//!     dedupe: false,
 //!     out_dir: &dir.path().join("out"),
 //! }).unwrap();
 //! assert_eq!(manifest.totals.call_charge, "0.0283");

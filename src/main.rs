@@ -62,6 +62,7 @@ fn run_render(args: &RenderArgs) -> Result<(), Error> {
         formats: &request.formats,
         options: request.options,
         policy: request.policy,
+        dedupe: args.dedupe,
         out_dir: &args.out,
     })?;
     let i = &manifest.input;

@@ -42,6 +42,8 @@ pub struct InputSection {
     pub in_scope: u64,
     pub out_of_scope: u64,
     pub rejected: u64,
+    /// Of `rejected`, repeated calls dropped by `--dedupe`.
+    pub duplicates_dropped: u64,
     /// `rejects.csv` when records were skipped under `--on-bad-record skip`.
     pub rejects_file: Option<String>,
 }
@@ -54,6 +56,7 @@ impl InputSection {
             in_scope: counts.in_scope,
             out_of_scope: counts.out_of_scope,
             rejected: counts.rejected,
+            duplicates_dropped: counts.duplicates_dropped,
             rejects_file,
         }
     }

@@ -13,6 +13,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 
+/// Suffix of files being written; never an attachment.
+const PARTIAL: &str = ".partial";
+
 /// One attachment as listed in the manifest.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Attachment {
@@ -44,8 +47,17 @@ pub struct OutputDir {
 }
 
 impl OutputDir {
+    /// Creates the folder if needed and removes temporary files an earlier,
+    /// interrupted write left behind (complete files are kept and rewritten).
     pub fn create(dir: &Path) -> Result<OutputDir> {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))?.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with('.') && name.ends_with(PARTIAL) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
         Ok(OutputDir {
             dir: dir.to_path_buf(),
             attachments: Mutex::new(Vec::new()),
@@ -239,6 +251,19 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("a.txt")]);
+    }
+
+    #[test]
+    fn leftovers_of_an_interrupted_write_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(".a.csv.123.partial"), b"half").unwrap();
+        fs::write(dir.path().join("a.csv"), b"whole").unwrap();
+        OutputDir::create(dir.path()).unwrap();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("a.csv")]);
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! build the report model, run every chosen renderer in parallel, then write
 //! `rejects.csv` and, last, `manifest.json`.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use crate::error::{Error, Result};
@@ -12,6 +11,7 @@ use crate::output::OutputDir;
 use crate::profile::Profile;
 use crate::records::{
     read_records, BadRecordPolicy, Dataset, Input, InputCounts, Projection, ReadOptions, Reject,
+    Sym,
 };
 use crate::render::{Format, RenderOptions};
 use crate::report::InvoiceReports;
@@ -27,6 +27,8 @@ pub struct RenderJob<'a> {
     pub formats: &'a [Format],
     pub options: RenderOptions,
     pub policy: BadRecordPolicy,
+    /// Drop repeated call ids (counted as rejected) instead of only warning.
+    pub dedupe: bool,
     pub out_dir: &'a Path,
 }
 
@@ -58,7 +60,10 @@ pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
         policy: job.policy,
     };
     let mut outcome = read_records(job.inputs, job.invoice, &options)?;
-    let data = outcome.datasets.pop().expect("one invoice, one dataset");
+    let mut data = outcome.datasets.pop().expect("one invoice, one dataset");
+    let (duplicates, dropped) = check_duplicates(&mut data, job.dedupe);
+    outcome.counts.drop_duplicates(dropped);
+    outcome.warnings.extend(duplicates);
     let input = InvoiceInput {
         files: job.inputs.iter().map(Input::name).collect(),
         data: &data,
@@ -105,7 +110,6 @@ pub fn write_invoice(
         Rejects::Elsewhere(path) => Some(path.clone()),
     };
     let mut warnings = input.warnings.clone();
-    warnings.extend(duplicate_call_ids(input.data));
     warnings.extend(out.warnings());
     let manifest = Manifest {
         manifest_version: MANIFEST_VERSION,
@@ -161,28 +165,39 @@ pub fn write_rejects(out: &OutputDir, rejects: &[Reject]) -> Result<()> {
     Ok(())
 }
 
-/// Warnings for call ids that appear more than once in the invoice.
-fn duplicate_call_ids(data: &Dataset) -> Vec<String> {
-    let mut seen: HashMap<crate::records::Sym, u32> = HashMap::new();
+/// Finds call ids that appear more than once in an invoice: each is named in
+/// a warning (up to 20, then a count); with `drop`, every repeat after the
+/// first occurrence in input order is removed. Returns the warnings and the
+/// number of calls dropped.
+pub fn check_duplicates(data: &mut Dataset, drop: bool) -> (Vec<String>, u64) {
+    let mut seen: rustc_hash::FxHashMap<Sym, u32> = rustc_hash::FxHashMap::default();
     for c in &data.calls {
         *seen.entry(c.call_id).or_default() += 1;
     }
     let mut repeated: Vec<(&str, u32)> = seen
-        .into_iter()
-        .filter(|(_, n)| *n > 1)
-        .map(|(s, n)| (data.str(s), n))
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(s, n)| (data.str(*s), *n))
         .collect();
     repeated.sort();
+    let verb = if drop { "; repeats dropped" } else { "" };
     let mut warnings: Vec<String> = repeated
         .iter()
         .take(DUPLICATE_WARNINGS)
-        .map(|(id, n)| format!("call_id {id:?} appears {n} times"))
+        .map(|(id, n)| format!("call_id {id:?} appears {n} times{verb}"))
         .collect();
     if repeated.len() > DUPLICATE_WARNINGS {
         warnings.push(format!(
-            "{} more call ids appear more than once",
+            "{} more call ids appear more than once{verb}",
             repeated.len() - DUPLICATE_WARNINGS
         ));
     }
-    warnings
+    let mut dropped = 0;
+    if drop && !repeated.is_empty() {
+        let mut kept: rustc_hash::FxHashSet<Sym> = rustc_hash::FxHashSet::default();
+        let before = data.calls.len();
+        data.calls.retain(|c| kept.insert(c.call_id));
+        dropped = (before - data.calls.len()) as u64;
+    }
+    (warnings, dropped)
 }

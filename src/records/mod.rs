@@ -130,7 +130,19 @@ pub struct InputCounts {
     pub records: u64,
     pub in_scope: u64,
     pub out_of_scope: u64,
+    /// Bad records, and repeated calls dropped by `--dedupe`.
     pub rejected: u64,
+    /// Of `rejected`, the repeated calls dropped by `--dedupe`.
+    pub duplicates_dropped: u64,
+}
+
+impl InputCounts {
+    /// Moves `n` dropped repeats from in scope to rejected.
+    pub fn drop_duplicates(&mut self, n: u64) {
+        self.in_scope -= n;
+        self.rejected += n;
+        self.duplicates_dropped += n;
+    }
 }
 
 /// Which fields a read must parse and carry. Built from the profile, so a

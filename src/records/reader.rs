@@ -22,6 +22,12 @@ use crate::money::Decimal;
 pub enum Input {
     Path(PathBuf),
     Stdin,
+    /// Records already in memory (tests, fuzzing, embedding), with a name
+    /// for messages.
+    Memory {
+        name: String,
+        bytes: std::sync::Arc<[u8]>,
+    },
 }
 
 impl Input {
@@ -39,6 +45,7 @@ impl Input {
         match self {
             Input::Path(p) => p.display().to_string(),
             Input::Stdin => "-".to_string(),
+            Input::Memory { name, .. } => name.clone(),
         }
     }
 
@@ -46,6 +53,7 @@ impl Input {
         match self {
             Input::Path(p) => p.clone(),
             Input::Stdin => PathBuf::from("-"),
+            Input::Memory { name, .. } => PathBuf::from(name),
         }
     }
 }
@@ -114,6 +122,7 @@ fn open(input: &Input) -> Result<Opened> {
     let raw: Box<dyn Read> = match input {
         Input::Path(p) => Box::new(File::open(p).map_err(|e| Error::io(p, e))?),
         Input::Stdin => Box::new(io::stdin()),
+        Input::Memory { bytes, .. } => Box::new(io::Cursor::new(bytes.clone())),
     };
     let mut reader: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 16, raw));
     let head = peek(&mut reader, &path)?;

@@ -23,7 +23,8 @@ use crate::invoice::Invoice;
 use crate::manifest::TotalsSection;
 use crate::output::{safe_file_name, OutputDir};
 use crate::pipeline::{
-    write_invoice, write_rejects, InvoiceInput, Rejects, MANIFEST_FILE, REJECTS_FILE,
+    check_duplicates, write_invoice, write_rejects, InvoiceInput, Rejects, MANIFEST_FILE,
+    REJECTS_FILE,
 };
 use crate::profile::Profile;
 use crate::records::{
@@ -84,6 +85,8 @@ pub struct RunOptions {
     pub render: RenderOptions,
     pub policy: BadRecordPolicy,
     pub shard: Shard,
+    /// Drop repeated call ids within each invoice.
+    pub dedupe: bool,
 }
 
 /// What happened to one invoice.
@@ -134,6 +137,8 @@ pub struct RunInput {
     /// Records of no invoice of this shard (other customers, periods or shards).
     pub not_invoiced: u64,
     pub rejected: u64,
+    /// Of `rejected`, repeated calls dropped by `--dedupe`.
+    pub duplicates_dropped: u64,
     pub rejects_file: Option<String>,
 }
 
@@ -268,6 +273,18 @@ pub fn run(
     let datasets: Vec<Dataset> = outcome.datasets;
     let warnings = outcome.warnings;
 
+    // Repeats are found (and with --dedupe dropped) per invoice, before
+    // anything is counted, so run.json and the manifests agree.
+    let mut datasets = datasets;
+    let duplicates: Vec<(Vec<String>, u64)> = datasets
+        .iter_mut()
+        .map(|d| check_duplicates(d, options.dedupe))
+        .collect();
+    let dropped: u64 = duplicates.iter().map(|(_, n)| n).sum();
+    let mut counts = counts;
+    counts.rejected += dropped;
+    counts.duplicates_dropped += dropped;
+
     let job = |(i, data): (usize, Dataset)| -> InvoiceOutcome {
         let entry = entries[i];
         let invoice = &router.invoices[i];
@@ -323,12 +340,13 @@ pub fn run(
                 in_scope,
                 out_of_scope: counts.records - in_scope - counts.rejected,
                 rejected: counts.rejected,
+                duplicates_dropped: counts.duplicates_dropped,
             },
             rejects: match &rejects_file {
                 Some(name) => Rejects::Elsewhere(format!("../{name}")),
                 None => Rejects::None,
             },
-            warnings: warnings.clone(),
+            warnings: warnings.iter().chain(&duplicates[i].0).cloned().collect(),
         };
         let folder = &folders[i];
         match write_invoice(
@@ -392,6 +410,7 @@ pub fn run(
             in_scope,
             not_invoiced: counts.records - in_scope - counts.rejected,
             rejected: counts.rejected,
+            duplicates_dropped: counts.duplicates_dropped,
             rejects_file,
         },
         summary,

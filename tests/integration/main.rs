@@ -4,7 +4,9 @@
 mod bad_input;
 mod parquet_input;
 mod pdf;
+mod properties;
 mod reference;
+mod reliability;
 mod render;
 mod run;
 mod util;

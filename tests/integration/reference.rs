@@ -9,6 +9,8 @@ use std::path::Path;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 
+use crate::util::manifest;
+
 /// Totals in millionths, so sums are exact integers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RefTotals {
@@ -18,6 +20,17 @@ pub struct RefTotals {
     pub call_charge: i128,
     pub transactions: u64,
     pub transaction_amount: i128,
+}
+
+/// `"-12.5"` → -12_500_000 millionths; `None` for anything else.
+pub fn try_micros(text: &str) -> Option<i128> {
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if body.is_empty() || !digits(int) || !digits(frac) || frac.len() > 6 {
+        return None;
+    }
+    Some(micros(text))
 }
 
 /// `"-12.5"` → -12_500_000 millionths.
@@ -90,6 +103,10 @@ pub fn compute(files: &[&Path], customer: &str, from: &str, to: &str, tz: Tz) ->
                 if when < start || when >= end {
                     continue;
                 }
+                // A bad amount is rejected by the engine, never counted.
+                let Some(charge) = try_micros(&get("charge")) else {
+                    continue;
+                };
                 let duration: u64 = get("duration").parse().unwrap();
                 let billed = get("billed_duration");
                 t.calls = 1;
@@ -99,14 +116,17 @@ pub fn compute(files: &[&Path], customer: &str, from: &str, to: &str, tz: Tz) ->
                 } else {
                     billed.parse().unwrap()
                 };
-                t.call_charge = micros(&get("charge"));
+                t.call_charge = charge;
             } else {
                 let date = NaiveDate::parse_from_str(&get("date"), "%Y-%m-%d").unwrap();
                 if date < from_day || date >= to_day {
                     continue;
                 }
+                let Some(amount) = try_micros(&get("amount")) else {
+                    continue;
+                };
                 t.transactions = 1;
-                t.transaction_amount = micros(&get("amount"));
+                t.transaction_amount = amount;
             }
             add(&mut reference.invoice, &t);
             for (level, key_col) in LEVELS {
@@ -159,4 +179,37 @@ pub fn read_summary(path: &Path) -> BTreeMap<String, RefTotals> {
         out.insert(row[0].to_string(), t);
     }
     out
+}
+
+/// Checks an engine output folder (rendered with `--header keys`) against
+/// the reference: manifest totals and every level's summary.
+pub fn assert_agrees_with_reference(
+    dir: &Path,
+    records: &[&Path],
+    customer: &str,
+    from: &str,
+    to: &str,
+    tz: chrono_tz::Tz,
+) {
+    let expected = compute(records, customer, from, to, tz);
+    let m = manifest(dir);
+    let t = &m["totals"];
+    let engine = RefTotals {
+        calls: t["calls"].as_u64().unwrap(),
+        duration: t["duration"].as_u64().unwrap(),
+        billed_duration: t["billed_duration"].as_u64().unwrap(),
+        call_charge: micros(t["call_charge"].as_str().unwrap()),
+        transactions: t["transactions"].as_u64().unwrap(),
+        transaction_amount: micros(t["transaction_amount"].as_str().unwrap()),
+    };
+    assert_eq!(engine, expected.invoice, "manifest totals");
+    for (level, _) in LEVELS {
+        let mut want = expected.levels[level].clone();
+        if level == "customer" {
+            // The customer summary is keyed by the customer id.
+            want = [(customer.to_string(), expected.invoice)].into();
+        }
+        let got = read_summary(&dir.join(format!("{level}_summary.csv")));
+        assert_eq!(got, want, "{level}_summary.csv");
+    }
 }

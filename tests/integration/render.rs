@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::reference::{self, RefTotals, LEVELS};
+use crate::reference::assert_agrees_with_reference;
 use crate::util::*;
 
 const RECORDS: &str = "fixtures/records.csv";
@@ -104,37 +104,6 @@ fn manifest_counts_reconcile_and_hashes_match_files() {
         assert_eq!(a["sha256"], hex.as_str(), "{}", a["path"]);
         let lines = csv_rows(&dir.path().join(a["path"].as_str().unwrap())).len() as u64;
         assert_eq!(a["rows"].as_u64().unwrap() + 1, lines, "{}", a["path"]);
-    }
-}
-
-fn assert_agrees_with_reference(
-    dir: &Path,
-    records: &[&Path],
-    customer: &str,
-    from: &str,
-    to: &str,
-    tz: chrono_tz::Tz,
-) {
-    let expected = reference::compute(records, customer, from, to, tz);
-    let m = manifest(dir);
-    let t = &m["totals"];
-    let engine = RefTotals {
-        calls: t["calls"].as_u64().unwrap(),
-        duration: t["duration"].as_u64().unwrap(),
-        billed_duration: t["billed_duration"].as_u64().unwrap(),
-        call_charge: reference::micros(t["call_charge"].as_str().unwrap()),
-        transactions: t["transactions"].as_u64().unwrap(),
-        transaction_amount: reference::micros(t["transaction_amount"].as_str().unwrap()),
-    };
-    assert_eq!(engine, expected.invoice, "manifest totals");
-    for (level, _) in LEVELS {
-        let mut want = expected.levels[level].clone();
-        if level == "customer" {
-            // The customer summary is keyed by the customer id.
-            want = [(customer.to_string(), expected.invoice)].into();
-        }
-        let got = reference::read_summary(&dir.join(format!("{level}_summary.csv")));
-        assert_eq!(got, want, "{level}_summary.csv");
     }
 }
 

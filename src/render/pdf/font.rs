@@ -14,6 +14,9 @@ use ttf_parser::Face;
 static REGULAR_DATA: &[u8] = include_bytes!("fonts/DejaVuSansCondensed.ttf");
 static BOLD_DATA: &[u8] = include_bytes!("fonts/DejaVuSansCondensed-Bold.ttf");
 
+/// Longest prefix of a text that is measured to fit a column.
+const MAX_FITTED_CHARS: usize = 1024;
+
 /// Shown, and counted as a warning, for a character the font cannot draw.
 pub const PLACEHOLDER: char = '\u{FFFD}';
 
@@ -144,9 +147,17 @@ impl DocFont {
     pub fn fit<'t>(&mut self, text: &'t str, size: f32, width: f32) -> std::borrow::Cow<'t, str> {
         // A column sized to its widest text must not cut it over rounding.
         let width = width + 0.01;
-        if self.measure(text, size) <= width {
-            return std::borrow::Cow::Borrowed(text);
-        }
+        // No column shows more than a few hundred characters: a huge field is
+        // measured by its start only, and always cut.
+        let text = match text.char_indices().nth(MAX_FITTED_CHARS) {
+            Some((end, _)) => &text[..end],
+            None => {
+                if self.measure(text, size) <= width {
+                    return std::borrow::Cow::Borrowed(text);
+                }
+                text
+            }
+        };
         let ellipsis = self.measure("…", size);
         let mut used = 0.0;
         let mut end = 0;

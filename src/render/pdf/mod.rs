@@ -362,7 +362,7 @@ impl<'r, 'a> Document<'r, 'a> {
                         continue;
                     }
                     let text = display_text(reports.cell(level, row, *column), column.kind(), tz);
-                    let w = self.regular.measure(&text, BODY) + 2.0 * PAD;
+                    let w = self.regular.measure(prefix(&text, 512), BODY) + 2.0 * PAD;
                     widths[i] = widths[i].max(w);
                 }
             }
@@ -752,6 +752,14 @@ impl<'r, 'a> Document<'r, 'a> {
         let id = digest[..16].to_vec();
         self.pdf.set_file_id((id.clone(), id));
         Ok(self.pdf.finish())
+    }
+}
+
+/// The first `chars` characters of a text (a width is capped long before).
+fn prefix(text: &str, chars: usize) -> &str {
+    match text.char_indices().nth(chars) {
+        Some((end, _)) => &text[..end],
+        None => text,
     }
 }
 

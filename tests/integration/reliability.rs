@@ -1,0 +1,346 @@
+//! Hostile input and faults: repeated calls, huge fields and rows, file
+//! names from data, unwritable output, a run killed half-way.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::util::*;
+
+const HEADER: &str =
+    "record_type,customer_id,site,call_id,start_time,duration,charge,destination\n";
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn dedupe_drops_repeats_and_counts_them_as_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let call = "call,ACME,London,C1,2026-10-02T10:00:00Z,60,0.50,UK\n";
+    let other = "call,ACME,London,C2,2026-10-03T10:00:00Z,60,0.25,UK\n";
+    let records = write(
+        dir.path(),
+        "r.csv",
+        &format!("{HEADER}{call}{other}{call}{call}"),
+    );
+    let out = dir.path().join("out");
+    let profile = fixture("profiles/everything.toml");
+    let mut args = acme_args(&profile, &records, out.to_str().unwrap());
+    args.push("--dedupe");
+    ok(&args);
+    let m = manifest(&out);
+    assert_eq!(m["input"]["records"], 4);
+    assert_eq!(m["input"]["in_scope"], 2);
+    assert_eq!(m["input"]["rejected"], 2);
+    assert_eq!(m["input"]["duplicates_dropped"], 2);
+    assert_eq!(m["totals"]["calls"], 2);
+    assert_eq!(m["totals"]["call_charge"], "0.75");
+    let warnings = m["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w == "call_id \"C1\" appears 3 times; repeats dropped"),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn a_ten_megabyte_field_is_carried_and_cut_only_where_a_format_must() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = "x".repeat(10 * 1024 * 1024);
+    let records = write(
+        dir.path(),
+        "r.csv",
+        &format!("{HEADER}call,ACME,London,C1,2026-10-02T10:00:00Z,60,0.50,{huge}\n"),
+    );
+    let out = dir.path().join("out");
+    let profile = fixture("profiles/everything.toml");
+    let mut args = acme_args(&profile, &records, out.to_str().unwrap());
+    args.extend(["--format", "csv,xlsx,pdf"]);
+    ok(&args);
+    let calls = std::fs::read_to_string(out.join("customer_calls.csv")).unwrap();
+    assert!(calls.contains(&huge), "the CSV keeps the field whole");
+    let m = manifest(&out);
+    let warnings: Vec<&str> = m["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("longer than Excel's 32767 characters were cut")),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn a_million_columns_are_read_or_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra: String = (0..1_000_000).map(|i| format!(",x{i}")).collect();
+    let blanks = ",".repeat(1_000_000);
+    let wide_header =
+        format!("record_type,customer_id,call_id,start_time,duration,charge{extra}\n");
+    let good = format!("call,ACME,C1,2026-10-02T10:00:00Z,60,0.50{blanks}\n");
+    let records = write(dir.path(), "wide.csv", &format!("{wide_header}{good}"));
+    let out = dir.path().join("out");
+    let profile = fixture("profiles/one-line-summary.toml");
+    ok(&acme_args(&profile, &records, out.to_str().unwrap()));
+    assert_eq!(manifest(&out)["totals"]["calls"], 1);
+
+    let ragged = write(
+        dir.path(),
+        "ragged.csv",
+        &format!("{HEADER}call,ACME,London,C1,2026-10-02T10:00:00Z,60,0.50,UK{blanks}\n"),
+    );
+    let stderr = fails(&acme_args(&profile, &ragged, out.to_str().unwrap()), 1);
+    assert!(
+        stderr.contains("ragged.csv:2: has 1000008 fields but the header has 8"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn file_names_from_data_stay_inside_the_output_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = dir.path().join("cat");
+    std::fs::create_dir_all(cat.join("profiles")).unwrap();
+    std::fs::write(
+        cat.join("profiles/p.toml"),
+        "name = \"P\"\n[reports]\ncustomer = [\"summary\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        cat.join("customers.csv"),
+        "customer_id,name,groups,default_profile,timezone,currency\nC,C,,P,UTC,GBP\n",
+    )
+    .unwrap();
+    let long = "L".repeat(300);
+    let ids = [
+        "../../escape",
+        "/etc/passwd",
+        "CON",
+        "nul.txt",
+        "a/b",
+        "a\\b",
+        "A:B",
+        &long,
+    ];
+    let mut invoices = String::from("invoice_id,customer_id,from,to,profile,formats\n");
+    for (i, id) in ids.iter().enumerate() {
+        invoices.push_str(&format!(
+            "\"{id}\",C,2026-{:02}-01,2026-{:02}-01,,csv;xlsx;pdf\n",
+            i + 1,
+            i + 2
+        ));
+    }
+    std::fs::write(cat.join("invoices.csv"), invoices).unwrap();
+    let records = write(
+        dir.path(),
+        "r.csv",
+        &format!("{HEADER}call,C,London,C1,2026-01-02T10:00:00Z,60,0.50,UK\n"),
+    );
+    let out = dir.path().join("out");
+    let output = run(&[
+        "run",
+        "--catalog",
+        cat.to_str().unwrap(),
+        "--records",
+        &records,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let mut folders: Vec<String> = report["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["folder"].as_str().unwrap().to_string())
+        .collect();
+    folders.sort();
+    let mut expected = vec![
+        "_.._escape".to_string(),
+        "_etc_passwd".to_string(),
+        "CON_".to_string(),
+        "nul_.txt".to_string(),
+        "A_B".to_string(),
+        "a_b~2".to_string(),
+        "a_b~3".to_string(),
+        "L".repeat(100),
+    ];
+    expected.sort();
+    assert_eq!(folders, expected);
+    // Nothing was written outside the output folder.
+    let outside: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    let mut outside = outside;
+    outside.sort();
+    assert_eq!(outside, ["cat", "out", "r.csv"]);
+    for folder in &folders {
+        let m = manifest(&out.join(folder));
+        assert_eq!(m["attachments"].as_array().unwrap().len(), 3, "{folder}");
+    }
+}
+
+#[test]
+fn an_unwritable_output_is_a_clear_error_and_other_invoices_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("blocker");
+    std::fs::write(&blocker, "a file where a folder should be").unwrap();
+    let profile = fixture("profiles/everything.toml");
+    let stderr = fails(
+        &acme_args(
+            &profile,
+            &fixture("records.csv"),
+            blocker.join("out").to_str().unwrap(),
+        ),
+        1,
+    );
+    assert!(
+        stderr.contains(&format!("{}", blocker.join("out").display())),
+        "{stderr}"
+    );
+
+    // In a run, one invoice's folder is blocked: it fails, the others render.
+    let out = dir.path().join("run");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("INV-2026-10-0043"), "blocks GLOBEX's folder").unwrap();
+    let output = run(&[
+        "run",
+        "--catalog",
+        "fixtures/catalog",
+        "--records",
+        "fixtures/records.csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let globex = report["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["invoice"] == "INV-2026-10-0043")
+        .unwrap();
+    assert_eq!(globex["status"], "failed");
+    assert!(
+        globex["reason"]
+            .as_str()
+            .unwrap()
+            .contains("INV-2026-10-0043"),
+        "{}",
+        globex["reason"]
+    );
+    assert!(out.join("INV-2026-10-0042/manifest.json").exists());
+}
+
+#[test]
+fn a_run_killed_half_way_leaves_whole_files_and_can_be_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = dir.path().join("r.csv");
+    ok(&[
+        "gen",
+        "--calls",
+        "150000",
+        "--customers",
+        "40",
+        "--seed",
+        "9",
+        "--out",
+        records.to_str().unwrap(),
+    ]);
+    let cat = dir.path().join("cat");
+    std::fs::create_dir_all(cat.join("profiles")).unwrap();
+    std::fs::copy(
+        root().join("fixtures/profiles/site-detail.toml"),
+        cat.join("profiles/site-detail.toml"),
+    )
+    .unwrap();
+    let mut customers = String::from("customer_id,name,groups,default_profile,timezone,currency\n");
+    let mut invoices = String::from("invoice_id,customer_id,from,to,profile,formats\n");
+    for i in 1..=40 {
+        customers.push_str(&format!(
+            "CUST{i:05},Customer {i},business,Site detail,Europe/London,GBP\n"
+        ));
+        invoices.push_str(&format!(
+            "INV-{i:05},CUST{i:05},2026-10-01,2026-11-01,,csv;xlsx;pdf\n"
+        ));
+    }
+    std::fs::write(cat.join("customers.csv"), customers).unwrap();
+    std::fs::write(cat.join("invoices.csv"), invoices).unwrap();
+    let args = |out: &Path| {
+        vec![
+            "run".to_string(),
+            "--catalog".into(),
+            cat.display().to_string(),
+            "--records".into(),
+            records.display().to_string(),
+            "--out".into(),
+            out.display().to_string(),
+        ]
+    };
+    let clean = dir.path().join("clean");
+    let status = Command::new(env!("CARGO_BIN_EXE_usage-report"))
+        .args(args(&clean))
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let killed = dir.path().join("killed");
+    // Kill at several points of the run: while reading, while rendering.
+    for delay_ms in [150u64, 600, 1200] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_usage-report"))
+            .args(args(&killed))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        child.wait().unwrap();
+        // Every manifest present describes files that are whole.
+        if killed.exists() {
+            for entry in std::fs::read_dir(&killed).unwrap() {
+                let folder = entry.unwrap().path();
+                if folder.join("manifest.json").exists() {
+                    let m = manifest(&folder);
+                    for a in m["attachments"].as_array().unwrap() {
+                        let bytes =
+                            std::fs::read(folder.join(a["path"].as_str().unwrap())).unwrap();
+                        use sha2::Digest;
+                        let hex: String = sha2::Sha256::digest(&bytes)
+                            .iter()
+                            .map(|b| format!("{b:02x}"))
+                            .collect();
+                        assert_eq!(a["sha256"], hex.as_str());
+                    }
+                }
+            }
+        }
+    }
+    let status = Command::new(env!("CARGO_BIN_EXE_usage-report"))
+        .args(args(&killed))
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(
+        files(&killed),
+        files(&clean),
+        "re-running completes the job, byte for byte, with no leftovers"
+    );
+}
