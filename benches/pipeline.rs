@@ -38,6 +38,9 @@ impl Router for Everything {
     fn invoices(&self) -> usize {
         1
     }
+    fn serves(&self, _: &str) -> bool {
+        true
+    }
     fn route_call(&self, _: &str, _: DateTime<Utc>) -> Option<usize> {
         Some(0)
     }
@@ -74,6 +77,7 @@ fn load(path: &Path, profile: &Profile) -> Dataset {
     let options = ReadOptions {
         projection: Projection::for_profile(profile),
         policy: BadRecordPolicy::Fail,
+        by_customer: false,
     };
     let mut outcome =
         read_records(&[Input::Path(path.to_path_buf())], &Everything, &options).unwrap();

@@ -90,6 +90,11 @@ pub struct RunArgs {
     /// Render only shard K of N (0-based), chosen by a stable hash of the customer id.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    /// Partition the records to disk in N buckets first and render one bucket
+    /// at a time (memory bounded by the largest bucket). Default: 1 (all in
+    /// memory) up to 1 GiB of input, then one per 512 MiB.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub partitions: Option<u32>,
     /// What to do with a bad record: fail its customer's invoices, or skip it into rejects.csv.
     #[arg(long, value_enum, default_value_t = BadRecordArg::Fail)]
     pub on_bad_record: BadRecordArg,
@@ -200,6 +205,10 @@ pub struct GenArgs {
     /// Output file (`.gz` compresses); `-` writes standard output.
     #[arg(long, value_name = "FILE")]
     pub out: String,
+    /// Also write a catalogue for the generated customers (the "everything"
+    /// profile, one invoice each) into this folder, for `usage-report run`.
+    #[arg(long, value_name = "DIR")]
+    pub catalog: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -256,6 +265,7 @@ impl RunArgs {
                 .transpose()?
                 .unwrap_or_default(),
             dedupe: self.dedupe,
+            partitions: self.partitions,
         };
         let log = match self.log_format {
             LogFormatArg::Text => LogFormat::Text,

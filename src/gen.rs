@@ -350,6 +350,37 @@ pub fn generate(spec: &GenSpec, out: &mut dyn Write) -> Result<u64> {
     Ok(written)
 }
 
+/// Writes a catalogue for the generated customers into `dir`: the
+/// "everything" profile as every customer's default, and one invoice per
+/// customer for the period (formats `csv`).
+pub fn write_catalog(spec: &GenSpec, dir: &std::path::Path) -> Result<()> {
+    let io = |p: &std::path::Path, e| Error::io(p, e);
+    let profiles = dir.join("profiles");
+    std::fs::create_dir_all(&profiles).map_err(|e| io(&profiles, e))?;
+    let profile = profiles.join("everything.toml");
+    std::fs::write(
+        &profile,
+        include_str!("../fixtures/profiles/everything.toml"),
+    )
+    .map_err(|e| io(&profile, e))?;
+    let mut customers = String::from("customer_id,name,groups,default_profile,timezone,currency\n");
+    let mut invoices = String::from("invoice_id,customer_id,from,to,profile,formats\n");
+    for i in 1..=spec.customers {
+        customers.push_str(&format!(
+            "CUST{i:05},Customer {i},business,Everything,UTC,GBP\n"
+        ));
+        invoices.push_str(&format!(
+            "INV-{i:05},CUST{i:05},{},{},,csv\n",
+            spec.from, spec.to
+        ));
+    }
+    for (name, text) in [("customers.csv", customers), ("invoices.csv", invoices)] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| io(&path, e))?;
+    }
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
 fn transaction_row(
     c: &Customer,

@@ -104,6 +104,10 @@ impl Router for Invoice {
         1
     }
 
+    fn serves(&self, customer_id: &str) -> bool {
+        customer_id == self.customer_id
+    }
+
     fn route_call(&self, customer_id: &str, start: DateTime<Utc>) -> Option<usize> {
         (customer_id == self.customer_id && self.covers_instant(start)).then_some(0)
     }

@@ -91,6 +91,9 @@ fn run_gen(args: &GenArgs) -> Result<(), Error> {
         from: parse_day("--from", &args.from)?,
         to: parse_day("--to", &args.to)?,
     };
+    if let Some(dir) = &args.catalog {
+        usage_report::gen::write_catalog(&spec, dir)?;
+    }
     if args.out == "-" {
         let stdout = std::io::stdout();
         let mut lock = stdout.lock();

@@ -58,6 +58,7 @@ pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
     let options = ReadOptions {
         projection: Projection::for_profile(job.profile),
         policy: job.policy,
+        by_customer: false,
     };
     let mut outcome = read_records(job.inputs, job.invoice, &options)?;
     let mut data = outcome.datasets.pop().expect("one invoice, one dataset");

@@ -10,12 +10,14 @@
 mod intern;
 mod parquet;
 mod reader;
+mod spill;
 mod value;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 pub use intern::{Interner, Sym};
-pub use reader::{read_records, Input, ReadOptions};
+pub use reader::{read_records, CustomerCounts, Input, ReadOptions, ReadOutcome};
+pub use spill::{bucket_of as spill_bucket_of, partition_records, Partitioned};
 pub use value::{parse_date, parse_duration, parse_timestamp};
 
 use crate::column::Column;
@@ -216,6 +218,9 @@ impl Projection {
 pub trait Router: Sync {
     /// Number of invoices (datasets) this router fills.
     fn invoices(&self) -> usize;
+    /// Whether any invoice is for this customer (others are out of scope
+    /// whatever their dates).
+    fn serves(&self, customer_id: &str) -> bool;
     fn route_call(&self, customer_id: &str, start: DateTime<Utc>) -> Option<usize>;
     fn route_transaction(&self, customer_id: &str, date: NaiveDate) -> Option<usize>;
 }

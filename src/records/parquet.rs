@@ -26,6 +26,7 @@ pub(super) fn read_parquet(
     router: &dyn Router,
     options: &ReadOptions,
     outcome: &mut ReadOutcome,
+    partition: Option<&mut super::spill::Partitioner>,
 ) -> Result<()> {
     let path = input.path();
     let reader = SerializedFileReader::new(bytes)
@@ -51,7 +52,7 @@ pub(super) fn read_parquet(
     let rows = reader
         .get_row_iter(Some(projection))
         .map_err(|e| Error::input(&path, format!("cannot read rows: {e}")))?;
-    let mut sink = Sink::new(input, header, router, options, outcome);
+    let mut sink = Sink::new(input, header, router, options, outcome, partition);
     let mut record = csv::ByteRecord::new();
     let mut text = String::new();
     for (i, row) in rows.enumerate() {

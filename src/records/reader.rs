@@ -2,6 +2,7 @@
 //! its encoding and header, then parses row by row into the invoice datasets
 //! a [`Router`] chooses, reusing one record buffer for the whole file.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -63,6 +64,8 @@ impl Input {
 pub struct ReadOptions {
     pub projection: Projection,
     pub policy: BadRecordPolicy,
+    /// Count records and rejects per served customer (billing runs).
+    pub by_customer: bool,
 }
 
 /// What a read produced: one dataset per routed invoice, the counts that
@@ -73,6 +76,16 @@ pub struct ReadOutcome {
     pub counts: InputCounts,
     pub rejects: Vec<Reject>,
     pub warnings: Vec<String>,
+    /// With `ReadOptions::by_customer`: records and rejects per customer the
+    /// router serves.
+    pub by_customer: rustc_hash::FxHashMap<String, CustomerCounts>,
+}
+
+/// Records of one customer seen by a read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CustomerCounts {
+    pub records: u64,
+    pub rejected: u64,
 }
 
 const CALL_REQUIRED: [Column; 4] = [
@@ -82,6 +95,9 @@ const CALL_REQUIRED: [Column; 4] = [
     Column::Charge,
 ];
 const TRANSACTION_REQUIRED: [Column; 3] = [Column::TransactionId, Column::Date, Column::Amount];
+/// Leading columns of partition files: where each record came from.
+pub(super) const SOURCE_FILE: &str = "_source_file";
+pub(super) const SOURCE_LINE: &str = "_source_line";
 /// Longest raw record copied into rejects.csv; the rest is counted, not kept.
 const RAW_LIMIT: usize = 4096;
 
@@ -98,15 +114,26 @@ pub fn read_records(
         ..ReadOutcome::default()
     };
     for input in inputs {
-        match open(input)? {
-            Opened::Csv(reader) => read_csv(input, reader, router, options, &mut outcome)?,
-            Opened::Parquet(bytes) => {
-                super::parquet::read_parquet(input, bytes, router, options, &mut outcome)?
-            }
-        }
+        read_input(input, router, options, &mut outcome, None)?;
     }
     outcome.counts.in_scope = outcome.datasets.iter().map(Dataset::in_scope).sum();
     Ok(outcome)
+}
+
+/// Reads one input into `outcome`, or with a partitioner, into its buckets.
+pub(super) fn read_input(
+    input: &Input,
+    router: &dyn Router,
+    options: &ReadOptions,
+    outcome: &mut ReadOutcome,
+    partition: Option<&mut super::spill::Partitioner>,
+) -> Result<()> {
+    match open(input)? {
+        Opened::Csv(reader) => read_csv(input, reader, router, options, outcome, partition),
+        Opened::Parquet(bytes) => {
+            super::parquet::read_parquet(input, bytes, router, options, outcome, partition)
+        }
+    }
 }
 
 /// An opened input, by content (not by file name).
@@ -179,6 +206,10 @@ fn check_head(head: &[u8], path: &Path) -> Result<()> {
 pub(super) struct Header {
     position: [Option<usize>; Column::ALL.len()],
     width: usize,
+    /// The header as written (for partition files).
+    raw: csv::ByteRecord,
+    /// Partition files lead with the original file and line of each record.
+    source: Option<(usize, usize)>,
 }
 
 impl Header {
@@ -203,9 +234,13 @@ impl Header {
             }
             position[column as usize] = Some(i);
         }
+        let find = |name: &str| raw.iter().position(|h| h == name.as_bytes());
+        let source = find(SOURCE_FILE).zip(find(SOURCE_LINE));
         let header = Header {
             position,
             width: raw.len(),
+            raw: raw.clone(),
+            source,
         };
         let mut missing: Vec<&str> = [Column::RecordType, Column::CustomerId]
             .into_iter()
@@ -257,6 +292,7 @@ fn read_csv(
     router: &dyn Router,
     options: &ReadOptions,
     outcome: &mut ReadOutcome,
+    partition: Option<&mut super::spill::Partitioner>,
 ) -> Result<()> {
     let path = input.path();
     let mut csv = csv::ReaderBuilder::new()
@@ -265,7 +301,7 @@ fn read_csv(
         .from_reader(reader);
     let header_row = csv.byte_headers().map_err(|e| csv_error(&path, e))?.clone();
     let header = Header::resolve(input, &header_row)?;
-    let mut sink = Sink::new(input, header, router, options, outcome);
+    let mut sink = Sink::new(input, header, router, options, outcome, partition);
     let mut record = csv::ByteRecord::new();
     loop {
         match csv.read_byte_record(&mut record) {
@@ -289,18 +325,29 @@ pub(super) struct Sink<'a> {
     options: &'a ReadOptions,
     outcome: &'a mut ReadOutcome,
     checked_types: HashSet<&'static str>,
+    /// In a partitioning pass, where records of served customers go.
+    partition: Option<&'a mut super::spill::Partitioner>,
 }
 
 impl<'a> Sink<'a> {
+    /// A sink routing records to datasets, or with a partitioner, writing
+    /// the records of served customers to their bucket's file.
     pub(super) fn new(
         input: &Input,
         header: Header,
         router: &'a dyn Router,
         options: &'a ReadOptions,
         outcome: &'a mut ReadOutcome,
+        partition: Option<&'a mut super::spill::Partitioner>,
     ) -> Sink<'a> {
         let file = input.name();
-        for column in Column::ALL {
+        // A partition file's columns were reported on when it was written.
+        let columns = if header.source.is_some() {
+            &[][..]
+        } else {
+            Column::ALL
+        };
+        for column in columns {
             let optional = !matches!(column.applies(), Applies::Measure)
                 && !CALL_REQUIRED.contains(column)
                 && !TRANSACTION_REQUIRED.contains(column);
@@ -323,6 +370,7 @@ impl<'a> Sink<'a> {
             options,
             outcome,
             checked_types: HashSet::new(),
+            partition,
         }
     }
 
@@ -330,39 +378,74 @@ impl<'a> Sink<'a> {
     /// row in a Parquet file.
     pub(super) fn record(&mut self, line: u64, record: &csv::ByteRecord) -> Result<()> {
         self.outcome.counts.records += 1;
+        // Records from a partition file carry their original place.
+        let (file, line, skip) = match self.header.source {
+            Some((f, l)) => {
+                let file = String::from_utf8_lossy(record.get(f).unwrap_or_default()).into_owned();
+                let line = std::str::from_utf8(record.get(l).unwrap_or_default())
+                    .ok()
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(line);
+                (Cow::Owned(file), line, 2)
+            }
+            None => (Cow::Borrowed(self.file.as_str()), line, 0),
+        };
         let row = Row {
-            file: &self.file,
+            file: &file,
             line,
             header: &self.header,
             record,
             projection: self.options.projection,
         };
-        match row.route(
-            self.router,
-            self.outcome,
-            &self.path,
-            &mut self.checked_types,
-        ) {
-            Ok(()) => Ok(()),
-            Err(RowError::Fatal(e)) => Err(e),
+        let result = match self.partition.as_deref_mut() {
+            Some(partitioner) => {
+                row.identify(&self.path, &mut self.checked_types)
+                    .and_then(|(_, customer)| {
+                        if self.router.serves(customer) {
+                            partitioner
+                                .write(customer, &file, line, &self.header.raw, record)
+                                .map_err(RowError::Fatal)
+                        } else {
+                            self.outcome.counts.out_of_scope += 1;
+                            Ok(())
+                        }
+                    })
+            }
+            None => row.route(
+                self.router,
+                self.outcome,
+                &self.path,
+                &mut self.checked_types,
+            ),
+        };
+        let customer = || row.text(Column::CustomerId).ok().filter(|c| !c.is_empty());
+        let rejected = match result {
+            Ok(()) => false,
+            Err(RowError::Fatal(e)) => return Err(e),
             Err(RowError::Bad(problem)) => match self.options.policy {
-                BadRecordPolicy::Fail => Err(Error::Record(problem)),
+                BadRecordPolicy::Fail => return Err(Error::Record(problem)),
                 BadRecordPolicy::Skip => {
                     self.outcome.counts.rejected += 1;
-                    let customer = row
-                        .text(Column::CustomerId)
-                        .ok()
-                        .filter(|c| !c.is_empty())
-                        .map(str::to_string);
                     self.outcome.rejects.push(Reject {
-                        raw: raw_text(record),
-                        customer,
+                        raw: raw_text(record, skip),
+                        customer: customer().map(str::to_string),
                         problem,
                     });
-                    Ok(())
+                    true
                 }
             },
+        };
+        // A billing run reports, per customer, the records it saw of them;
+        // a partitioning pass counts only those it rejects (the others are
+        // counted when their bucket is read).
+        if self.options.by_customer && (self.partition.is_none() || rejected) {
+            if let Some(c) = customer().filter(|c| self.router.serves(c)) {
+                let counts = self.outcome.by_customer.entry(c.to_string()).or_default();
+                counts.records += 1;
+                counts.rejected += u64::from(rejected);
+            }
         }
+        Ok(())
     }
 }
 
@@ -460,13 +543,14 @@ impl Row<'_> {
         Ok(data.strings.intern(t))
     }
 
-    fn route(
+    /// The checks every record passes before its customer is known: shape,
+    /// record type, the type's columns, and a customer id. Returns whether it
+    /// is a call, and the customer id.
+    fn identify(
         &self,
-        router: &dyn Router,
-        outcome: &mut ReadOutcome,
         path: &Path,
         checked_types: &mut HashSet<&'static str>,
-    ) -> Result<(), RowError> {
+    ) -> Result<(bool, &str), RowError> {
         if self.record.len() != self.header.width {
             return Err(self.problem(
                 None,
@@ -503,6 +587,17 @@ impl Row<'_> {
             }
         }
         let customer_id = self.required(Column::CustomerId)?;
+        Ok((is_call, customer_id))
+    }
+
+    fn route(
+        &self,
+        router: &dyn Router,
+        outcome: &mut ReadOutcome,
+        path: &Path,
+        checked_types: &mut HashSet<&'static str>,
+    ) -> Result<(), RowError> {
+        let (is_call, customer_id) = self.identify(path, checked_types)?;
         if is_call {
             let start = self.typed(Column::StartTime, parse_timestamp)?;
             match router.route_call(customer_id, start) {
@@ -624,9 +719,9 @@ impl Row<'_> {
 
 /// The record as text for rejects.csv: fields re-joined as CSV, invalid
 /// UTF-8 escaped as `\xNN` (never replaced), long records cut with a note.
-fn raw_text(record: &csv::ByteRecord) -> String {
+fn raw_text(record: &csv::ByteRecord, skip: usize) -> String {
     let mut out = String::new();
-    for (i, field) in record.iter().enumerate() {
+    for (i, field) in record.iter().skip(skip).enumerate() {
         if i > 0 {
             out.push(',');
         }
@@ -646,7 +741,7 @@ fn raw_text(record: &csv::ByteRecord) -> String {
         }
     }
     if out.len() > RAW_LIMIT {
-        let total: usize = record.iter().map(|f| f.len() + 1).sum();
+        let total: usize = record.iter().skip(skip).map(|f| f.len() + 1).sum();
         let mut cut = RAW_LIMIT;
         while !out.is_char_boundary(cut) {
             cut -= 1;

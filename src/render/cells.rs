@@ -91,16 +91,31 @@ pub fn display_text<'c>(cell: Cell<'c>, kind: ColumnKind, tz: Tz) -> std::borrow
 /// be neutralised. Numbers and well-formed phone numbers never are: a
 /// leading `+` or `-` is part of their value.
 pub fn needs_guard(text: &str, kind: ColumnKind) -> bool {
-    let Some(first) = text.chars().next() else {
+    let Some(&first) = text.as_bytes().first() else {
         return false;
     };
-    if !matches!(first, '=' | '+' | '-' | '@' | '\t' | '\r') {
+    if !matches!(first, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') {
         return false;
     }
-    if Decimal::parse(text).is_ok() && !text.contains(char::is_whitespace) {
+    if kind == ColumnKind::Phone && is_phone_number(text) {
         return false;
     }
-    !(kind == ColumnKind::Phone && is_phone_number(text))
+    !is_plain_number(text)
+}
+
+/// `-12.50`, `+3`: a sign, digits and at most one decimal point.
+fn is_plain_number(text: &str) -> bool {
+    let body = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let mut digits = 0;
+    let mut points = 0;
+    for b in body.bytes() {
+        match b {
+            b'0'..=b'9' => digits += 1,
+            b'.' => points += 1,
+            _ => return false,
+        }
+    }
+    digits > 0 && points <= 1
 }
 
 /// `+44 20 7946 0000`, `020-7946-0000`, `(020) 7946 0000`: digits with an

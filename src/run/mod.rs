@@ -28,7 +28,8 @@ use crate::pipeline::{
 };
 use crate::profile::Profile;
 use crate::records::{
-    read_records, BadRecordPolicy, Dataset, Input, InputCounts, Projection, ReadOptions, Router,
+    partition_records, read_records, spill_bucket_of as bucket_of, BadRecordPolicy, CustomerCounts,
+    Dataset, Input, InputCounts, Projection, ReadOptions, ReadOutcome, Router,
 };
 use crate::render::{Format, RenderOptions};
 
@@ -87,6 +88,9 @@ pub struct RunOptions {
     pub shard: Shard,
     /// Drop repeated call ids within each invoice.
     pub dedupe: bool,
+    /// Partitions of the record stream on disk (1: all in memory); `None`
+    /// chooses from the input's size.
+    pub partitions: Option<u32>,
 }
 
 /// What happened to one invoice.
@@ -164,6 +168,10 @@ impl Router for CatalogRouter {
         self.invoices.len()
     }
 
+    fn serves(&self, customer_id: &str) -> bool {
+        self.by_customer.contains_key(customer_id)
+    }
+
     fn route_call(&self, customer_id: &str, start: DateTime<Utc>) -> Option<usize> {
         let list = self.by_customer.get(customer_id)?;
         list.iter()
@@ -198,6 +206,85 @@ fn folder_names(ids: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// Input bytes above which a run partitions its records to disk first.
+const SPILL_ABOVE: u64 = 1 << 30;
+/// Input bytes per partition when spilling.
+const BYTES_PER_PARTITION: u64 = 512 << 20;
+
+/// How many partitions a run over these inputs uses: one (all in memory)
+/// unless their size suggests otherwise. Compressed inputs count as larger.
+pub fn auto_partitions(inputs: &[Input]) -> u32 {
+    let mut bytes = 0u64;
+    for input in inputs {
+        if let Input::Path(p) = input {
+            let size = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+            let name = p.to_string_lossy();
+            let factor = if name.ends_with(".gz") {
+                6
+            } else if name.ends_with(".parquet") {
+                4
+            } else {
+                1
+            };
+            bytes += size * factor;
+        }
+    }
+    if bytes <= SPILL_ABOVE {
+        1
+    } else {
+        bytes.div_ceil(BYTES_PER_PARTITION) as u32
+    }
+}
+
+/// What the passes over the input have found so far.
+#[derive(Default)]
+struct Tally {
+    counts: InputCounts,
+    rejects: Vec<crate::records::Reject>,
+    warnings: Vec<String>,
+    by_customer: HashMap<String, CustomerCounts>,
+    first_reject: HashMap<String, String>,
+}
+
+impl Tally {
+    /// Adds a pass's findings; `count_records` is false for a pass over
+    /// partition files, whose records were counted when partitioned.
+    fn add(&mut self, outcome: &mut ReadOutcome, count_records: bool) {
+        if count_records {
+            self.counts.records += outcome.counts.records;
+        }
+        self.counts.out_of_scope += outcome.counts.out_of_scope;
+        self.counts.rejected += outcome.counts.rejected;
+        for r in &outcome.rejects {
+            if let Some(c) = &r.customer {
+                self.first_reject
+                    .entry(c.clone())
+                    .or_insert_with(|| r.problem.to_string());
+            }
+        }
+        self.rejects.append(&mut outcome.rejects);
+        for w in outcome.warnings.drain(..) {
+            if !self.warnings.contains(&w) {
+                self.warnings.push(w);
+            }
+        }
+        for (c, n) in outcome.by_customer.drain() {
+            let t = self.by_customer.entry(c).or_default();
+            t.records += n.records;
+            t.rejected += n.rejected;
+        }
+    }
+}
+
+/// Everything invoice rendering needs that does not change during a run.
+struct Plan<'a> {
+    entries: Vec<&'a InvoiceEntry>,
+    resolutions: Vec<Resolution<'a>>,
+    router: CatalogRouter,
+    folders: Vec<String>,
+    files: Vec<String>,
+}
+
 /// Runs a billing run into `out_dir`. Errors only when the run cannot start
 /// or its own files cannot be written; each invoice's fate is in the report.
 pub fn run(
@@ -225,11 +312,6 @@ pub fn run(
             .or_default()
             .push(i);
     }
-    let router = CatalogRouter {
-        invoices,
-        by_customer,
-    };
-
     let mut projection = Projection::default();
     for r in &resolutions {
         if let Resolution::Use(p) = r {
@@ -238,154 +320,102 @@ pub fn run(
     }
     let read_options = ReadOptions {
         projection,
-        // Read everything; the policy decides below, per invoice.
+        // Read everything; the policy decides per invoice.
         policy: BadRecordPolicy::Skip,
+        by_customer: true,
     };
+    let ids: Vec<&str> = entries.iter().map(|e| e.invoice_id.as_str()).collect();
+    let plan = Plan {
+        folders: folder_names(&ids),
+        files: inputs.iter().map(Input::name).collect(),
+        router: CatalogRouter {
+            invoices,
+            by_customer,
+        },
+        entries,
+        resolutions,
+    };
+    let out = OutputDir::create(out_dir)?;
+    let mut tally = Tally::default();
+    let mut outcomes: Vec<Option<InvoiceOutcome>> = vec![None; plan.entries.len()];
+    let partitions = options
+        .partitions
+        .unwrap_or_else(|| auto_partitions(inputs))
+        .max(1);
     reporter.event(Event::Reading {
         files: inputs.len(),
     });
-    let outcome = read_records(inputs, &router, &read_options)?;
-    reporter.event(Event::Read {
-        records: outcome.counts.records,
-        invoices: entries.len(),
-    });
-
-    let out = OutputDir::create(out_dir)?;
-    let files: Vec<String> = inputs.iter().map(Input::name).collect();
-    let rejects_file = match options.policy {
-        BadRecordPolicy::Skip => {
-            write_rejects(&out, &outcome.rejects)?;
-            Some(REJECTS_FILE.to_string())
+    if partitions == 1 {
+        let mut outcome = read_records(inputs, &plan.router, &read_options)?;
+        tally.add(&mut outcome, true);
+        reporter.event(Event::Read {
+            records: tally.counts.records,
+            invoices: plan.entries.len(),
+        });
+        let all: Vec<usize> = (0..plan.entries.len()).collect();
+        render_invoices(
+            &plan,
+            &all,
+            outcome.datasets,
+            &mut tally,
+            options,
+            out_dir,
+            &mut outcomes,
+            reporter,
+        );
+    } else {
+        let spill = out_dir.join(".spill");
+        let _ = std::fs::remove_dir_all(&spill);
+        let mut partitioned =
+            partition_records(inputs, &plan.router, &read_options, &spill, partitions)?;
+        tally.add(&mut partitioned.outcome, true);
+        reporter.event(Event::Read {
+            records: tally.counts.records,
+            invoices: plan.entries.len(),
+        });
+        for (bucket, parts) in partitioned.parts.iter().enumerate() {
+            let part_inputs: Vec<Input> = parts.iter().map(|p| Input::Path(p.clone())).collect();
+            let mut outcome = read_records(&part_inputs, &plan.router, &read_options)?;
+            tally.add(&mut outcome, false);
+            let mine: Vec<usize> = (0..plan.entries.len())
+                .filter(|i| bucket_of(&plan.entries[*i].customer_id, partitions) == bucket as u32)
+                .collect();
+            render_invoices(
+                &plan,
+                &mine,
+                outcome.datasets,
+                &mut tally,
+                options,
+                out_dir,
+                &mut outcomes,
+                reporter,
+            );
+            for p in parts {
+                let _ = std::fs::remove_file(p);
+            }
         }
-        BadRecordPolicy::Fail => None,
-    };
-    let mut first_reject: HashMap<&str, String> = HashMap::new();
-    for r in &outcome.rejects {
-        if let Some(c) = &r.customer {
-            first_reject
-                .entry(c.as_str())
-                .or_insert_with(|| r.problem.to_string());
-        }
+        let _ = std::fs::remove_dir_all(&spill);
     }
-    let ids: Vec<&str> = entries.iter().map(|e| e.invoice_id.as_str()).collect();
-    let folders = folder_names(&ids);
-    let counts = outcome.counts;
-    let datasets: Vec<Dataset> = outcome.datasets;
-    let warnings = outcome.warnings;
-
-    // Repeats are found (and with --dedupe dropped) per invoice, before
-    // anything is counted, so run.json and the manifests agree.
-    let mut datasets = datasets;
-    let duplicates: Vec<(Vec<String>, u64)> = datasets
-        .iter_mut()
-        .map(|d| check_duplicates(d, options.dedupe))
-        .collect();
-    let dropped: u64 = duplicates.iter().map(|(_, n)| n).sum();
-    let mut counts = counts;
-    counts.rejected += dropped;
-    counts.duplicates_dropped += dropped;
-
-    let job = |(i, data): (usize, Dataset)| -> InvoiceOutcome {
-        let entry = entries[i];
-        let invoice = &router.invoices[i];
-        let in_scope = data.in_scope();
-        let mut result = InvoiceOutcome {
-            invoice: entry.invoice_id.clone(),
-            customer: entry.customer_id.clone(),
-            status: Status::Rendered,
-            reason: None,
-            profile: None,
-            in_scope,
-            folder: None,
-            manifest: None,
-            totals: None,
-        };
-        let profile: &Profile = match &resolutions[i] {
-            Resolution::NoProfile => {
-                result.status = Status::NoProfile;
-                result.reason = Some(format!(
-                    "no usage attachment: neither invoice {} nor customer {} names a profile",
-                    entry.invoice_id, entry.customer_id
-                ));
-                return result;
-            }
-            Resolution::Refused(reason) => {
-                result.status = Status::Refused;
-                result.reason = Some(reason.clone());
-                return result;
-            }
-            Resolution::Use(p) => p,
-        };
-        result.profile = Some(profile.name.clone());
-        if options.policy == BadRecordPolicy::Fail {
-            if let Some(problem) = first_reject.get(entry.customer_id.as_str()) {
-                result.status = Status::Failed;
-                result.reason = Some(format!(
-                    "a record of customer {} is invalid: {problem}",
-                    entry.customer_id
-                ));
-                return result;
-            }
-        }
-        let formats: Vec<Format> = options
-            .formats
-            .clone()
-            .or_else(|| entry.formats.clone())
-            .unwrap_or_else(|| vec![Format::Csv]);
-        let input = InvoiceInput {
-            files: files.clone(),
-            data: &data,
-            counts: InputCounts {
-                records: counts.records,
-                in_scope,
-                out_of_scope: counts.records - in_scope - counts.rejected,
-                rejected: counts.rejected,
-                duplicates_dropped: counts.duplicates_dropped,
-            },
-            rejects: match &rejects_file {
-                Some(name) => Rejects::Elsewhere(format!("../{name}")),
-                None => Rejects::None,
-            },
-            warnings: warnings.iter().chain(&duplicates[i].0).cloned().collect(),
-        };
-        let folder = &folders[i];
-        match write_invoice(
-            profile,
-            invoice,
-            &input,
-            &formats,
-            &options.render,
-            &out_dir.join(folder),
-        ) {
-            Ok(manifest) => {
-                result.folder = Some(folder.clone());
-                result.manifest = Some(format!("{folder}/{MANIFEST_FILE}"));
-                result.totals = Some(manifest.totals);
-            }
-            Err(e) => {
-                result.status = Status::Failed;
-                result.reason = Some(e.to_string());
-            }
-        }
-        drop(data);
-        result
-    };
-    let outcomes: Vec<InvoiceOutcome> = datasets
+    let outcomes: Vec<InvoiceOutcome> = outcomes
         .into_iter()
-        .enumerate()
-        .collect::<Vec<_>>()
-        .into_par_iter()
-        .map(|item| {
-            let outcome = job(item);
-            reporter.event(Event::Invoice {
-                invoice: &outcome.invoice,
-                status: outcome.status,
-                records: outcome.in_scope,
-                reason: outcome.reason.as_deref(),
-            });
-            outcome
-        })
+        .map(|o| o.expect("every invoice is rendered once"))
         .collect();
+    // Rejects in input order, however the passes found them.
+    let file_index = |name: &str| {
+        plan.files
+            .iter()
+            .position(|f| f == name)
+            .unwrap_or(usize::MAX)
+    };
+    tally
+        .rejects
+        .sort_by_key(|r| (file_index(&r.problem.file), r.problem.line));
+    let rejects_file = if tally.rejects.is_empty() && options.policy == BadRecordPolicy::Fail {
+        None
+    } else {
+        write_rejects(&out, &tally.rejects)?;
+        Some(REJECTS_FILE.to_string())
+    };
 
     let mut summary = RunSummary {
         invoices: outcomes.len() as u64,
@@ -400,12 +430,13 @@ pub fn run(
         }
     }
     let in_scope: u64 = outcomes.iter().map(|o| o.in_scope).sum();
+    let counts = tally.counts;
     let report = RunReport {
         run_version: 1,
         generator: format!("usage-report {}", env!("CARGO_PKG_VERSION")),
         shard: options.shard,
         input: RunInput {
-            files,
+            files: plan.files.clone(),
             records: counts.records,
             in_scope,
             not_invoiced: counts.records - in_scope - counts.rejected,
@@ -425,6 +456,152 @@ pub fn run(
         summary: &report.summary,
     });
     Ok(report)
+}
+
+/// Renders the invoices `indices` (in parallel) from the datasets a read
+/// produced, and records what happened to each.
+#[allow(clippy::too_many_arguments)]
+fn render_invoices(
+    plan: &Plan<'_>,
+    indices: &[usize],
+    mut datasets: Vec<Dataset>,
+    tally: &mut Tally,
+    options: &RunOptions,
+    out_dir: &Path,
+    outcomes: &mut [Option<InvoiceOutcome>],
+    reporter: &dyn Reporter,
+) {
+    // Repeats are found (and with --dedupe dropped) per invoice before
+    // anything is counted, so run.json and the manifests agree.
+    let mut items: Vec<(usize, Dataset, Vec<String>, u64)> = Vec::with_capacity(indices.len());
+    for &i in indices {
+        let mut data = std::mem::take(&mut datasets[i]);
+        let (warnings, dropped) = check_duplicates(&mut data, options.dedupe);
+        tally.counts.rejected += dropped;
+        tally.counts.duplicates_dropped += dropped;
+        items.push((i, data, warnings, dropped));
+    }
+    drop(datasets);
+    let tally = &*tally;
+    let results: Vec<(usize, InvoiceOutcome)> = items
+        .into_par_iter()
+        .map(|(i, data, duplicates, dropped)| {
+            let outcome = render_one(plan, i, data, duplicates, dropped, tally, options, out_dir);
+            reporter.event(Event::Invoice {
+                invoice: &outcome.invoice,
+                status: outcome.status,
+                records: outcome.in_scope,
+                reason: outcome.reason.as_deref(),
+            });
+            (i, outcome)
+        })
+        .collect();
+    for (i, outcome) in results {
+        outcomes[i] = Some(outcome);
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_one(
+    plan: &Plan<'_>,
+    i: usize,
+    data: Dataset,
+    duplicates: Vec<String>,
+    dropped: u64,
+    tally: &Tally,
+    options: &RunOptions,
+    out_dir: &Path,
+) -> InvoiceOutcome {
+    let entry = plan.entries[i];
+    let invoice = &plan.router.invoices[i];
+    let in_scope = data.in_scope();
+    let mut result = InvoiceOutcome {
+        invoice: entry.invoice_id.clone(),
+        customer: entry.customer_id.clone(),
+        status: Status::Rendered,
+        reason: None,
+        profile: None,
+        in_scope,
+        folder: None,
+        manifest: None,
+        totals: None,
+    };
+    let profile: &Profile = match &plan.resolutions[i] {
+        Resolution::NoProfile => {
+            result.status = Status::NoProfile;
+            result.reason = Some(format!(
+                "no usage attachment: neither invoice {} nor customer {} names a profile",
+                entry.invoice_id, entry.customer_id
+            ));
+            return result;
+        }
+        Resolution::Refused(reason) => {
+            result.status = Status::Refused;
+            result.reason = Some(reason.clone());
+            return result;
+        }
+        Resolution::Use(p) => p,
+    };
+    result.profile = Some(profile.name.clone());
+    if options.policy == BadRecordPolicy::Fail {
+        if let Some(problem) = tally.first_reject.get(&entry.customer_id) {
+            result.status = Status::Failed;
+            result.reason = Some(format!(
+                "a record of customer {} is invalid: {problem}",
+                entry.customer_id
+            ));
+            return result;
+        }
+    }
+    let formats: Vec<Format> = options
+        .formats
+        .clone()
+        .or_else(|| entry.formats.clone())
+        .unwrap_or_else(|| vec![Format::Csv]);
+    // The invoice's manifest counts the records of its customer.
+    let seen = tally
+        .by_customer
+        .get(&entry.customer_id)
+        .copied()
+        .unwrap_or_default();
+    let rejected = seen.rejected + dropped;
+    let input = InvoiceInput {
+        files: plan.files.clone(),
+        data: &data,
+        counts: InputCounts {
+            records: seen.records,
+            in_scope,
+            out_of_scope: seen.records - in_scope - rejected,
+            rejected,
+            duplicates_dropped: dropped,
+        },
+        rejects: if seen.rejected > 0 || options.policy == BadRecordPolicy::Skip {
+            Rejects::Elsewhere(format!("../{REJECTS_FILE}"))
+        } else {
+            Rejects::None
+        },
+        warnings: tally.warnings.iter().chain(&duplicates).cloned().collect(),
+    };
+    let folder = &plan.folders[i];
+    match write_invoice(
+        profile,
+        invoice,
+        &input,
+        &formats,
+        &options.render,
+        &out_dir.join(folder),
+    ) {
+        Ok(manifest) => {
+            result.folder = Some(folder.clone());
+            result.manifest = Some(format!("{folder}/{MANIFEST_FILE}"));
+            result.totals = Some(manifest.totals);
+        }
+        Err(e) => {
+            result.status = Status::Failed;
+            result.reason = Some(e.to_string());
+        }
+    }
+    result
 }
 
 #[cfg(test)]
