@@ -251,6 +251,7 @@ fn end_to_end(c: &mut Criterion) {
                 options: RenderOptions::default(),
                 policy: BadRecordPolicy::Fail,
                 dedupe: false,
+                itemisation: true,
                 out_dir: &dir.path().join("e2e"),
             })
             .unwrap()

@@ -159,6 +159,9 @@ pub struct RenderArgs {
     /// Drop repeated call ids (keeping the first in input order) and count them as rejected.
     #[arg(long)]
     pub dedupe: bool,
+    /// The customer has not consented to itemised bills: withhold `calls` reports.
+    #[arg(long)]
+    pub no_itemisation: bool,
     /// PDF page size.
     #[arg(long, value_enum, default_value_t = PaperArg::A4)]
     pub paper: PaperArg,

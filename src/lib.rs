@@ -38,6 +38,7 @@
 //!     options: RenderOptions::default(),
 //!     policy: BadRecordPolicy::Fail,
 //!     dedupe: false,
+//!     itemisation: true,
 //!     out_dir: &dir.path().join("out"),
 //! }).unwrap();
 //! assert_eq!(manifest.totals.call_charge, "0.0283");

@@ -63,6 +63,7 @@ fn run_render(args: &RenderArgs) -> Result<(), Error> {
         options: request.options,
         policy: request.policy,
         dedupe: args.dedupe,
+        itemisation: !args.no_itemisation,
         out_dir: &args.out,
     })?;
     let i = &manifest.input;

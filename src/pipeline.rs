@@ -29,6 +29,8 @@ pub struct RenderJob<'a> {
     pub policy: BadRecordPolicy,
     /// Drop repeated call ids (counted as rejected) instead of only warning.
     pub dedupe: bool,
+    /// `false` when the customer has not consented to itemised bills.
+    pub itemisation: bool,
     pub out_dir: &'a Path,
 }
 
@@ -55,16 +57,20 @@ pub enum Rejects<'a> {
 /// Renders one invoice: reads, groups, writes attachments and the manifest.
 /// Under the default policy a bad record stops it before anything is written.
 pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
+    let (consented, withheld) = consent(job.profile, job.itemisation);
+    let profile = consented.as_ref();
     let options = ReadOptions {
-        projection: Projection::for_profile(job.profile),
+        projection: Projection::for_profile(profile),
         policy: job.policy,
         by_customer: false,
     };
     let mut outcome = read_records(job.inputs, job.invoice, &options)?;
     let mut data = outcome.datasets.pop().expect("one invoice, one dataset");
+    apply_privacy(profile, &mut data);
     let (duplicates, dropped) = check_duplicates(&mut data, job.dedupe);
     outcome.counts.drop_duplicates(dropped);
     outcome.warnings.extend(duplicates);
+    outcome.warnings.extend(withheld);
     let input = InvoiceInput {
         files: job.inputs.iter().map(Input::name).collect(),
         data: &data,
@@ -76,7 +82,7 @@ pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
         warnings: outcome.warnings,
     };
     write_invoice(
-        job.profile,
+        profile,
         job.invoice,
         &input,
         job.formats,
@@ -164,6 +170,57 @@ pub fn write_rejects(out: &OutputDir, rejects: &[Reject]) -> Result<()> {
         Ok(())
     })?;
     Ok(())
+}
+
+/// The profile as a customer's consent allows: without consent to itemised
+/// bills its `calls` reports are withheld, and a warning says which and why.
+pub fn consent(
+    profile: &Profile,
+    itemisation: bool,
+) -> (std::borrow::Cow<'_, Profile>, Option<String>) {
+    if itemisation || !profile.has_kind(crate::report::ReportKind::Calls) {
+        return (std::borrow::Cow::Borrowed(profile), None);
+    }
+    let (limited, withheld) = profile.without_itemisation();
+    let note = format!(
+        "itemised call reports withheld ({}): the customer has not consented to itemised bills",
+        withheld.join(", ")
+    );
+    (std::borrow::Cow::Owned(limited), Some(note))
+}
+
+/// Applies the profile's privacy options to an invoice's records before any
+/// report is built: `mask_dialled_digits` hides the last digits of every
+/// dialled number, in every format.
+pub fn apply_privacy(profile: &Profile, data: &mut Dataset) {
+    let Some(digits) = profile.mask_dialled_digits.filter(|d| *d > 0) else {
+        return;
+    };
+    let Dataset { strings, calls, .. } = data;
+    let mut masked: rustc_hash::FxHashMap<Sym, Sym> = rustc_hash::FxHashMap::default();
+    for c in calls.iter_mut() {
+        c.dialled = *masked.entry(c.dialled).or_insert_with(|| {
+            let text = mask_digits(strings.get(c.dialled), digits);
+            strings.intern(&text)
+        });
+    }
+}
+
+/// `0207946 0000` with 4 → `0207946 ****`: the last `digits` digits become
+/// `*`, separators stay.
+pub fn mask_digits(text: &str, digits: u32) -> String {
+    let mut left = digits;
+    let mut out: Vec<char> = text.chars().collect();
+    for ch in out.iter_mut().rev() {
+        if left == 0 {
+            break;
+        }
+        if ch.is_ascii_digit() {
+            *ch = '*';
+            left -= 1;
+        }
+    }
+    out.into_iter().collect()
 }
 
 /// Finds call ids that appear more than once in an invoice: each is named in

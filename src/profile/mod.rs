@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::column::Column;
 use crate::error::{did_you_mean, Error, Problem, Problems, Result};
+use crate::money::Decimal;
 use crate::report::{Level, ReportKind};
 
 /// Whether a profile is offered for new invoices.
@@ -59,6 +60,14 @@ pub struct Profile {
     /// Itemised reports longer than this show only their subtotals in the
     /// PDF (the full detail stays in CSV/XLSX).
     pub pdf_max_detail_rows: Option<u64>,
+    /// Privacy: hide the last K digits of dialled numbers in every format.
+    pub mask_dialled_digits: Option<u32>,
+    /// Noise control: itemised calls below this charge are rolled into one
+    /// "Other calls" row per group (their totals still count).
+    pub minimum_itemised_charge: Option<Decimal>,
+    /// Noise control: itemised calls with a zero charge are rolled into the
+    /// "Other calls" row, and summary rows with no money are left out.
+    pub hide_zero_rows: bool,
 }
 
 const TOP_LEVEL_KEYS: &[&str] = &[
@@ -72,6 +81,9 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "call_columns",
     "transaction_columns",
     "pdf_max_detail_rows",
+    "mask_dialled_digits",
+    "minimum_itemised_charge",
+    "hide_zero_rows",
 ];
 
 impl Profile {
@@ -99,6 +111,20 @@ impl Profile {
                 problems: v.problems,
             })),
         }
+    }
+
+    /// The profile for a customer who has not consented to itemised bills:
+    /// its `calls` reports are withheld. Returns the titles withheld.
+    pub fn without_itemisation(&self) -> (Profile, Vec<String>) {
+        let mut p = self.clone();
+        let withheld = p
+            .reports
+            .iter()
+            .filter(|r| r.kind == ReportKind::Calls)
+            .map(|r| r.title())
+            .collect();
+        p.reports.retain(|r| r.kind != ReportKind::Calls);
+        (p, withheld)
     }
 
     /// Whether the profile selects any report of this kind.
@@ -218,7 +244,48 @@ impl Validator {
         }
         let pdf_max_detail_rows =
             self.count(table.get("pdf_max_detail_rows"), "pdf_max_detail_rows");
+        let mask_dialled_digits = self
+            .count(table.get("mask_dialled_digits"), "mask_dialled_digits")
+            .and_then(|n| {
+                if n > 15 {
+                    self.problem(
+                        "mask_dialled_digits",
+                        format!("{n} is more digits than a phone number has; expected 0 to 15"),
+                    );
+                    None
+                } else {
+                    Some(n as u32)
+                }
+            });
+        let minimum_itemised_charge = self
+            .string(
+                table.get("minimum_itemised_charge"),
+                "minimum_itemised_charge",
+            )
+            .and_then(|t| match Decimal::parse(&t) {
+                Ok(d) if !d.is_negative() => Some(d),
+                Ok(_) => {
+                    self.problem(
+                        "minimum_itemised_charge",
+                        format!("{t:?} is negative; expected an amount >= 0"),
+                    );
+                    None
+                }
+                Err(e) => {
+                    self.problem(
+                        "minimum_itemised_charge",
+                        format!(
+                            "{t:?} is not a decimal: {e} (write it as a string, e.g. \"1.00\")"
+                        ),
+                    );
+                    None
+                }
+            });
+        let hide_zero_rows = self.flag(table.get("hide_zero_rows"), "hide_zero_rows");
         Some(Profile {
+            mask_dialled_digits,
+            minimum_itemised_charge,
+            hide_zero_rows,
             pdf_max_detail_rows,
             name,
             description,
@@ -241,6 +308,21 @@ impl Validator {
                     format!("expected a string, found {}", type_name(other)),
                 );
                 None
+            }
+        }
+    }
+
+    /// `true` or `false` (absent: false).
+    fn flag(&mut self, value: Option<&Value>, path: &str) -> bool {
+        match value {
+            None => false,
+            Some(Value::Bool(b)) => *b,
+            Some(other) => {
+                self.problem(
+                    path,
+                    format!("expected true or false, found {}", describe(other)),
+                );
+                false
             }
         }
     }
@@ -513,6 +595,30 @@ building = ["summary"]
         assert_eq!(
             problems("name = \"x\"\n[reports]\nnumber = [\"transactions\"]\n"),
             vec!["transaction_columns: the profile selects a transactions report but lists no transaction columns"]
+        );
+    }
+
+    #[test]
+    fn options_are_validated() {
+        let p = Profile::parse(
+            "name = \"x\"\nmask_dialled_digits = 4\nminimum_itemised_charge = \"1.00\"\nhide_zero_rows = true\n[reports]\nsite = [\"summary\"]\n",
+            false,
+            "p.toml",
+        )
+        .unwrap();
+        assert_eq!(p.mask_dialled_digits, Some(4));
+        assert_eq!(
+            p.minimum_itemised_charge,
+            Some(Decimal::parse("1").unwrap())
+        );
+        assert!(p.hide_zero_rows);
+        assert_eq!(
+            problems("name = \"x\"\nmask_dialled_digits = 40\nminimum_itemised_charge = \"1,00\"\nhide_zero_rows = \"yes\"\n[reports]\nsite = [\"summary\"]\n"),
+            vec![
+                "mask_dialled_digits: 40 is more digits than a phone number has; expected 0 to 15",
+                "minimum_itemised_charge: \"1,00\" is not a decimal: use '.' as the decimal point and no thousands separators, e.g. 1234.50 (write it as a string, e.g. \"1.00\")",
+                "hide_zero_rows: expected true or false, found \"yes\"",
+            ]
         );
     }
 

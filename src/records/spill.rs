@@ -97,8 +97,7 @@ impl Partitioner {
     }
 
     fn finish_input(&mut self) -> Result<()> {
-        let mut writers: Vec<(u32, PartWriter)> =
-            self.writers.drain().collect();
+        let mut writers: Vec<(u32, PartWriter)> = self.writers.drain().collect();
         writers.sort_by_key(|(b, _)| *b);
         for (bucket, (path, mut w)) in writers {
             w.flush().map_err(|e| Error::io(&path, e))?;

@@ -506,6 +506,7 @@ fn add_row(running: &mut Totals, row: Row<'_>) {
     let _ = match row {
         Row::Call(c) => running.add_call(c),
         Row::Transaction(t) => running.add_transaction(t),
+        Row::Other { totals, .. } => running.merge(totals),
         _ => Ok(()),
     };
 }

@@ -156,6 +156,40 @@ pub struct Group {
     pub key: Sym,
     pub subtotal: Totals,
     pub rows: Rows,
+    /// Calls rolled into one "Other calls" row by the profile's noise
+    /// control (below `minimum_itemised_charge`, or free with
+    /// `hide_zero_rows`); they still count in the subtotal.
+    pub other: Option<OtherCalls>,
+    /// A summary row left out by `hide_zero_rows` (it still counts in the
+    /// report's total).
+    pub hidden: bool,
+}
+
+/// The calls of a group shown as one row.
+pub struct OtherCalls {
+    pub totals: Totals,
+    /// "Other calls (17)".
+    pub label: String,
+}
+
+impl Group {
+    fn new(key: Sym, subtotal: Totals, rows: Rows) -> Group {
+        Group {
+            key,
+            subtotal,
+            rows,
+            other: None,
+            hidden: false,
+        }
+    }
+
+    /// Data rows this group shows (records, summary lines, "Other calls").
+    pub fn row_count(&self) -> u64 {
+        if self.hidden {
+            return 0;
+        }
+        self.rows.len() as u64 + u64::from(self.other.is_some())
+    }
 }
 
 /// The rows of a group, as indices into the dataset (never copied).
@@ -198,6 +232,12 @@ pub enum Row<'r> {
     },
     Call(&'r Call),
     Transaction(&'r Transaction),
+    /// The calls of a group rolled into one row by noise control.
+    Other {
+        key: Sym,
+        totals: &'r Totals,
+        label: &'r str,
+    },
 }
 
 /// A typed cell value; the column's kind decides how it is shown.
@@ -216,7 +256,7 @@ pub enum Cell<'r> {
 impl Report {
     /// Number of data rows (what a CSV attachment holds below its header).
     pub fn row_count(&self) -> u64 {
-        self.groups.iter().map(|g| g.rows.len() as u64).sum()
+        self.groups.iter().map(Group::row_count).sum()
     }
 }
 
@@ -306,7 +346,15 @@ impl<'a> InvoiceReports<'a> {
 
     /// The rows of a group, in report order.
     pub fn rows<'r>(&'r self, group: &'r Group) -> Box<dyn Iterator<Item = Row<'r>> + 'r> {
-        match &group.rows {
+        if group.hidden {
+            return Box::new(std::iter::empty());
+        }
+        let other = group.other.as_ref().map(|o| Row::Other {
+            key: group.key,
+            totals: &o.totals,
+            label: &o.label,
+        });
+        let rows: Box<dyn Iterator<Item = Row<'r>> + 'r> = match &group.rows {
             Rows::Summary => Box::new(std::iter::once(Row::Summary {
                 key: group.key,
                 totals: &group.subtotal,
@@ -324,7 +372,8 @@ impl<'a> InvoiceReports<'a> {
                 v.iter()
                     .map(move |i| Row::Transaction(&self.data.transactions[*i as usize])),
             ),
-        }
+        };
+        Box::new(rows.chain(other))
     }
 
     /// The value of one column in one row of a report.
@@ -342,6 +391,12 @@ impl<'a> InvoiceReports<'a> {
                     measure(totals)
                 }
             }
+            Row::Other { key, totals, label } => match column {
+                c if c == level.key_column() => Cell::Text(self.key_text(level, key)),
+                Column::CallId => Cell::Text(label),
+                Column::Duration | Column::BilledDuration | Column::Charge => measure(totals),
+                _ => Cell::Empty,
+            },
             Row::CallType {
                 key,
                 call_type,
@@ -445,11 +500,7 @@ fn build_report(
             }
             per_key
                 .into_iter()
-                .map(|(key, subtotal)| Group {
-                    key,
-                    subtotal,
-                    rows: Rows::Summary,
-                })
+                .map(|(key, subtotal)| Group::new(key, subtotal, Rows::Summary))
                 .collect()
         }
         ReportKind::CallTypes => {
@@ -466,11 +517,11 @@ fn build_report(
             let mut groups: Vec<Group> = Vec::new();
             for ((key, call_type), totals) in rows {
                 if groups.last().is_none_or(|g| g.key != key) {
-                    groups.push(Group {
+                    groups.push(Group::new(
                         key,
-                        subtotal: Totals::default(),
-                        rows: Rows::CallTypes(Vec::new()),
-                    });
+                        Totals::default(),
+                        Rows::CallTypes(Vec::new()),
+                    ));
                 }
                 let g = groups.last_mut().expect("pushed above");
                 g.subtotal.merge(&totals).map_err(overflow)?;
@@ -518,6 +569,7 @@ fn build_report(
         }
     };
     groups.sort_by_key(|g| rank(g.key));
+    apply_noise_control(&mut groups, spec.kind, profile, data).map_err(overflow)?;
     let mut total = Totals::default();
     for g in &groups {
         total.merge(&g.subtotal).map_err(overflow)?;
@@ -528,6 +580,63 @@ fn build_report(
         groups,
         total,
     })
+}
+
+/// The profile's noise control: itemised calls below `minimum_itemised_charge`
+/// (or free, with `hide_zero_rows`) become one "Other calls" row per group;
+/// with `hide_zero_rows`, summary and call-type rows without money are left
+/// out. Subtotals and totals are untouched, so they still add up.
+fn apply_noise_control(
+    groups: &mut [Group],
+    kind: ReportKind,
+    profile: &Profile,
+    data: &Dataset,
+) -> std::result::Result<(), crate::money::Overflow> {
+    let minimum = profile.minimum_itemised_charge;
+    let hide_zero = profile.hide_zero_rows;
+    match kind {
+        ReportKind::Calls if minimum.is_some() || hide_zero => {
+            for g in groups.iter_mut() {
+                let Rows::Calls(rows) = &mut g.rows else {
+                    continue;
+                };
+                let mut other = Totals::default();
+                let mut kept = Vec::with_capacity(rows.len());
+                for &i in rows.iter() {
+                    let c = &data.calls[i as usize];
+                    let small =
+                        minimum.is_some_and(|m| c.charge < m) || (hide_zero && c.charge.is_zero());
+                    if small {
+                        other.add_call(c)?;
+                    } else {
+                        kept.push(i);
+                    }
+                }
+                *rows = kept;
+                if other.calls > 0 {
+                    g.other = Some(OtherCalls {
+                        label: format!("Other calls ({})", other.calls),
+                        totals: other,
+                    });
+                }
+            }
+        }
+        ReportKind::Summary if hide_zero => {
+            for g in groups.iter_mut() {
+                g.hidden =
+                    g.subtotal.call_charge.is_zero() && g.subtotal.transaction_amount.is_zero();
+            }
+        }
+        ReportKind::CallTypes if hide_zero => {
+            for g in groups.iter_mut() {
+                if let Rows::CallTypes(rows) = &mut g.rows {
+                    rows.retain(|(_, t)| !t.call_charge.is_zero());
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Cuts an ordered index into groups of equal key, totalling each.
@@ -547,11 +656,7 @@ fn split_runs(
             add(&mut subtotal, order[end])?;
             end += 1;
         }
-        groups.push(Group {
-            key: k,
-            subtotal,
-            rows: wrap(order[start..end].to_vec()),
-        });
+        groups.push(Group::new(k, subtotal, wrap(order[start..end].to_vec())));
         start = end;
     }
     Ok(groups)

@@ -23,8 +23,8 @@ use crate::invoice::Invoice;
 use crate::manifest::TotalsSection;
 use crate::output::{safe_file_name, OutputDir};
 use crate::pipeline::{
-    check_duplicates, write_invoice, write_rejects, InvoiceInput, Rejects, MANIFEST_FILE,
-    REJECTS_FILE,
+    apply_privacy, check_duplicates, consent, write_invoice, write_rejects, InvoiceInput, Rejects,
+    MANIFEST_FILE, REJECTS_FILE,
 };
 use crate::profile::Profile;
 use crate::records::{
@@ -279,6 +279,8 @@ impl Tally {
 /// Everything invoice rendering needs that does not change during a run.
 struct Plan<'a> {
     entries: Vec<&'a InvoiceEntry>,
+    /// Each invoice's customer.
+    customers: Vec<&'a catalog::Customer>,
     resolutions: Vec<Resolution<'a>>,
     router: CatalogRouter,
     folders: Vec<String>,
@@ -326,6 +328,10 @@ pub fn run(
     };
     let ids: Vec<&str> = entries.iter().map(|e| e.invoice_id.as_str()).collect();
     let plan = Plan {
+        customers: entries
+            .iter()
+            .map(|e| &catalog.customers[&e.customer_id])
+            .collect(),
         folders: folder_names(&ids),
         files: inputs.iter().map(Input::name).collect(),
         router: CatalogRouter {
@@ -505,7 +511,7 @@ fn render_invoices(
 fn render_one(
     plan: &Plan<'_>,
     i: usize,
-    data: Dataset,
+    mut data: Dataset,
     duplicates: Vec<String>,
     dropped: u64,
     tally: &Tally,
@@ -543,6 +549,10 @@ fn render_one(
         Resolution::Use(p) => p,
     };
     result.profile = Some(profile.name.clone());
+    let customer = &plan.customers[i];
+    let (consented, withheld) = consent(profile, customer.itemisation);
+    let profile = consented.as_ref();
+    apply_privacy(profile, &mut data);
     if options.policy == BadRecordPolicy::Fail {
         if let Some(problem) = tally.first_reject.get(&entry.customer_id) {
             result.status = Status::Failed;
@@ -580,7 +590,13 @@ fn render_one(
         } else {
             Rejects::None
         },
-        warnings: tally.warnings.iter().chain(&duplicates).cloned().collect(),
+        warnings: tally
+            .warnings
+            .iter()
+            .chain(&duplicates)
+            .chain(&withheld)
+            .cloned()
+            .collect(),
     };
     let folder = &plan.folders[i];
     match write_invoice(

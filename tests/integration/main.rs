@@ -2,6 +2,8 @@
 //! tiny canonical corpus in `fixtures/` reused everywhere.
 
 mod bad_input;
+mod contract;
+mod options;
 mod parquet_input;
 mod pdf;
 mod properties;

@@ -1,0 +1,145 @@
+//! Profile options finance teams and customers ask for: masked dialled
+//! digits, no itemisation without consent, and noise control — each checked
+//! in the rendered output, with totals that still add up.
+
+use std::path::Path;
+
+use crate::reference::micros;
+use crate::util::*;
+
+/// Writes the everything profile plus `options` and renders the fixtures
+/// into `dir/out` with `extra` flags.
+fn render_with(dir: &Path, options: &str, extra: &[&str]) -> std::path::PathBuf {
+    let base = std::fs::read_to_string(root().join("fixtures/profiles/everything.toml")).unwrap();
+    let profile = dir.join("p.toml");
+    std::fs::write(&profile, format!("{options}\n{base}")).unwrap();
+    let out = dir.join("out");
+    let mut args = acme_args(
+        profile.to_str().unwrap(),
+        "fixtures/records.csv",
+        out.to_str().unwrap(),
+    );
+    args.extend(["--header", "keys"]);
+    args.extend_from_slice(extra);
+    ok(&args);
+    out
+}
+
+fn column(rows: &[Vec<String>], name: &str) -> Vec<String> {
+    let i = rows[0].iter().position(|h| h == name).unwrap();
+    rows[1..].iter().map(|r| r[i].clone()).collect()
+}
+
+#[test]
+fn dialled_digits_are_masked_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = render_with(
+        dir.path(),
+        "mask_dialled_digits = 4",
+        &["--format", "csv,xlsx,pdf"],
+    );
+    let dialled = column(&csv_rows(&out.join("number_calls.csv")), "dialled");
+    assert!(dialled.contains(&"0770090****".to_string()), "{dialled:?}");
+    assert!(dialled.iter().all(|d| d.ends_with("****")), "{dialled:?}");
+    let pdf = pdf_extract::extract_text_from_mem(
+        &std::fs::read(out.join("INV-2026-10-0042_usage.pdf")).unwrap(),
+    )
+    .unwrap();
+    assert!(pdf.contains("0770090****") && !pdf.contains("07700900123"));
+    // Totals are untouched.
+    assert_eq!(manifest(&out)["totals"]["call_charge"], "8.287576");
+}
+
+#[test]
+fn without_consent_itemised_calls_are_withheld_and_the_manifest_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = render_with(dir.path(), "", &["--no-itemisation"]);
+    assert!(!out.join("site_calls.csv").exists());
+    assert!(out.join("site_summary.csv").exists() && out.join("site_transactions.csv").exists());
+    let m = manifest(&out);
+    let warnings: Vec<&str> = m["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    assert!(
+        warnings.contains(
+            &"itemised call reports withheld (Customer calls, Site calls, Campaign calls, Number calls): the customer has not consented to itemised bills"
+        ),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn calls_below_the_minimum_charge_become_one_other_row_per_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = render_with(
+        dir.path(),
+        "minimum_itemised_charge = \"0.10\"",
+        &["--format", "csv,xlsx,pdf"],
+    );
+    let rows = csv_rows(&out.join("site_calls.csv"));
+    let ids = column(&rows, "call_id");
+    assert!(ids.contains(&"Other calls (10)".to_string()), "{ids:?}");
+    let charges = column(&rows, "charge");
+    for (id, charge) in ids.iter().zip(&charges) {
+        if !id.starts_with("Other") {
+            assert!(micros(charge) >= 100_000, "{id} {charge}");
+        }
+    }
+    // Listed calls plus the "Other calls" rows add up to the invoice.
+    let sum: i128 = charges.iter().map(|c| micros(c)).sum();
+    let m = manifest(&out);
+    assert_eq!(sum, micros(m["totals"]["call_charge"].as_str().unwrap()));
+    let durations: u64 = column(&rows, "duration")
+        .iter()
+        .map(|d| d.parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(durations, m["totals"]["duration"].as_u64().unwrap());
+}
+
+#[test]
+fn zero_rows_can_be_hidden_without_changing_totals() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = render_with(dir.path(), "hide_zero_rows = true", &[]);
+    let types = column(&csv_rows(&out.join("customer_call_types.csv")), "call_type");
+    assert!(
+        !types.contains(&"freephone".to_string()),
+        "free call types are hidden: {types:?}"
+    );
+    let rows = csv_rows(&out.join("customer_calls.csv"));
+    let ids = column(&rows, "call_id");
+    assert!(
+        ids.contains(&"Other calls (3)".to_string()),
+        "free calls are rolled up: {ids:?}"
+    );
+    let sum: i128 = column(&rows, "charge").iter().map(|c| micros(c)).sum();
+    assert_eq!(
+        sum,
+        micros(manifest(&out)["totals"]["call_charge"].as_str().unwrap())
+    );
+}
+
+#[test]
+fn bad_option_values_are_clear_profile_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("p.toml");
+    std::fs::write(
+        &profile,
+        "name = \"x\"\nminimum_itemised_charge = 1\n[reports]\nsite = [\"summary\"]\n",
+    )
+    .unwrap();
+    let stderr = fails(
+        &acme_args(
+            profile.to_str().unwrap(),
+            "fixtures/records.csv",
+            dir.path().join("o").to_str().unwrap(),
+        ),
+        2,
+    );
+    assert!(
+        stderr.contains("minimum_itemised_charge: expected a string, found a number"),
+        "{stderr}"
+    );
+}
