@@ -152,10 +152,12 @@ impl Decimal {
 
     /// Appends the exact text (see [`Decimal::to_exact_string`]) to `out`.
     pub fn write_exact(self, out: &mut String, min_places: u32) {
-        use fmt::Write;
         let abs = self.0.unsigned_abs();
-        let int = abs / ONE as u128;
-        let mut frac = abs % ONE as u128;
+        let (int, mut frac) = match u64::try_from(abs) {
+            // The common case, without 128-bit division.
+            Ok(small) => ((small / ONE as u64) as u128, small % ONE as u64),
+            Err(_) => (abs / ONE as u128, (abs % ONE as u128) as u64),
+        };
         let mut places = SCALE;
         while places > min_places && frac % 10 == 0 {
             frac /= 10;
@@ -164,9 +166,16 @@ impl Decimal {
         if self.0 < 0 {
             out.push('-');
         }
-        let _ = write!(out, "{int}");
+        match u64::try_from(int) {
+            Ok(int) => push_digits(out, int, 1),
+            Err(_) => {
+                use fmt::Write;
+                let _ = write!(out, "{int}");
+            }
+        }
         if places > 0 {
-            let _ = write!(out, ".{:0width$}", frac, width = places as usize);
+            out.push('.');
+            push_digits(out, frac, places as usize);
         }
     }
 
@@ -210,6 +219,20 @@ impl fmt::Display for Decimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.to_exact_string(2))
     }
+}
+
+/// Appends `n` in decimal, zero-padded to at least `width` digits.
+pub fn push_digits(out: &mut String, mut n: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    while n > 0 {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    let start = i.min(buf.len() - width.clamp(1, 20));
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&buf[start..]).expect("ASCII digits"));
 }
 
 /// Sums decimals, failing on overflow instead of wrapping.
@@ -278,6 +301,16 @@ mod tests {
         assert_eq!(d("-7").to_exact_string(2), "-7.00");
         assert_eq!(d("-0.5").to_exact_string(2), "-0.50");
         assert_eq!(d("3").to_exact_string(0), "3");
+    }
+
+    #[test]
+    fn digits_are_padded() {
+        let mut s = String::new();
+        push_digits(&mut s, 0, 1);
+        push_digits(&mut s, 7, 3);
+        push_digits(&mut s, 1234, 2);
+        push_digits(&mut s, u64::MAX, 1);
+        assert_eq!(s, "0007123418446744073709551615");
     }
 
     #[test]

@@ -38,7 +38,9 @@ def duckdb_csv(args):
     types.update({"start_time": "TIMESTAMPTZ", "duration": "BIGINT", "billed_duration": "BIGINT",
                   "rate": "DECIMAL(18,6)", "charge": "DECIMAL(18,6)", "date": "DATE",
                   "quantity": "DECIMAL(18,6)", "unit_price": "DECIMAL(18,6)", "amount": "DECIMAL(18,6)"})
-    cols = ", ".join(f"'{k}': '{v}'" for k, v in types.items())
+    with open(args.records, newline="") as f:
+        header = next(csv.reader(f))
+    cols = ", ".join(f"'{k}': '{types.get(k, 'VARCHAR')}'" for k in header)
     con.execute("SET TimeZone='UTC'")
     con.execute(f"""
         CREATE TABLE r AS SELECT * REPLACE (coalesce(site, '') AS site, coalesce(campaign, '') AS campaign,

@@ -3,11 +3,10 @@
 
 use std::fmt::Write;
 
-use chrono::SecondsFormat;
 use chrono_tz::Tz;
 
 use crate::column::ColumnKind;
-use crate::money::Decimal;
+use crate::money::{push_digits, Decimal};
 use crate::report::{Cell, InvoiceReports};
 
 /// The facts every document opens with: customer, invoice, period (first
@@ -50,18 +49,61 @@ pub fn write_machine_text(
         }
         Cell::Money(d) => d.write_exact(out, 2),
         Cell::Number(d) => d.write_exact(out, 0),
-        Cell::Duration(s) | Cell::Count(s) => {
-            let _ = write!(out, "{s}");
-        }
-        Cell::Timestamp(t) => out.push_str(
-            &t.with_timezone(&tz)
-                .to_rfc3339_opts(SecondsFormat::AutoSi, false),
-        ),
-        Cell::Date(d) => {
-            let _ = write!(out, "{}", d.format("%Y-%m-%d"));
-        }
+        Cell::Duration(s) | Cell::Count(s) => push_digits(out, s, 1),
+        Cell::Timestamp(t) => write_rfc3339(out, t, tz),
+        Cell::Date(d) => write_date(out, d),
         Cell::Empty => {}
     }
+}
+
+/// `2026-10-25T01:30:00+01:00`: RFC 3339 in the invoice's zone, written
+/// digit by digit (this runs for every itemised call).
+fn write_rfc3339(out: &mut String, t: chrono::DateTime<chrono::Utc>, tz: Tz) {
+    use chrono::{Offset, TimeZone, Timelike};
+    let offset = tz
+        .offset_from_utc_datetime(&t.naive_utc())
+        .fix()
+        .local_minus_utc();
+    let local = t.naive_utc() + chrono::Duration::seconds(offset as i64);
+    write_date(out, local.date());
+    out.push('T');
+    push_digits(out, local.hour() as u64, 2);
+    out.push(':');
+    push_digits(out, local.minute() as u64, 2);
+    out.push(':');
+    push_digits(out, local.second() as u64, 2);
+    let nanos = local.nanosecond() % 1_000_000_000;
+    if nanos != 0 {
+        // Same digits as chrono's AutoSi: milli, micro or nano.
+        out.push('.');
+        if nanos % 1_000_000 == 0 {
+            push_digits(out, (nanos / 1_000_000) as u64, 3);
+        } else if nanos % 1_000 == 0 {
+            push_digits(out, (nanos / 1_000) as u64, 6);
+        } else {
+            push_digits(out, nanos as u64, 9);
+        }
+    }
+    out.push(if offset < 0 { '-' } else { '+' });
+    let minutes = offset.unsigned_abs() / 60;
+    push_digits(out, (minutes / 60) as u64, 2);
+    out.push(':');
+    push_digits(out, (minutes % 60) as u64, 2);
+}
+
+/// `2026-10-25`.
+fn write_date(out: &mut String, d: chrono::NaiveDate) {
+    use chrono::Datelike;
+    let year = d.year();
+    if !(0..=9999).contains(&year) {
+        let _ = write!(out, "{}", d.format("%Y-%m-%d"));
+        return;
+    }
+    push_digits(out, year as u64, 4);
+    out.push('-');
+    push_digits(out, d.month() as u64, 2);
+    out.push('-');
+    push_digits(out, d.day() as u64, 2);
 }
 
 /// The text a person reads for a cell (PDF): money rounded half-up to two
@@ -166,6 +208,24 @@ mod tests {
             true,
         );
         assert_eq!(s, "2026-10-25T01:30:00+01:00");
+        // The same as chrono's RFC 3339 writer, across zones and fractions.
+        for (text, zone) in [
+            ("2026-10-25T01:30:00Z", "Europe/London"),
+            ("2026-03-01T12:00:00.250Z", "America/St_Johns"),
+            ("2026-07-01T00:00:00.000001Z", "Asia/Kathmandu"),
+            ("1999-12-31T23:59:59Z", "UTC"),
+        ] {
+            let t: chrono::DateTime<chrono::Utc> = text.parse().unwrap();
+            let tz: Tz = zone.parse().unwrap();
+            s.clear();
+            write_machine_text(&mut s, Cell::Timestamp(t), ColumnKind::Timestamp, tz, true);
+            assert_eq!(
+                s,
+                t.with_timezone(&tz)
+                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
+                "{text} in {zone}"
+            );
+        }
         s.clear();
         write_machine_text(&mut s, Cell::Text("=1+1"), ColumnKind::Text, Tz::UTC, true);
         assert_eq!(s, "'=1+1");
