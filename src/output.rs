@@ -101,20 +101,24 @@ impl OutputDir {
         let temp = self
             .dir
             .join(format!(".{name}.{}.partial", std::process::id()));
+        // Errors name the file the user asked for, with its folder.
+        let at = |e: std::io::Error| Error::io(&target, e);
         let result = (|| {
-            let file = File::create(&temp).map_err(|e| Error::io(&temp, e))?;
+            let file = File::create(&temp).map_err(at)?;
             let mut out = HashingWriter {
                 inner: BufWriter::with_capacity(1 << 16, file),
                 hasher: Sha256::new(),
             };
-            let value = write(&mut out)?;
-            out.inner.flush().map_err(|e| Error::io(&temp, e))?;
-            let file = out
-                .inner
-                .into_inner()
-                .map_err(|e| Error::io(&temp, e.into_error()))?;
-            file.sync_all().map_err(|e| Error::io(&temp, e))?;
-            fs::rename(&temp, &target).map_err(|e| Error::io(&target, e))?;
+            let value = write(&mut out).map_err(|e| match e {
+                Error::Io { path, source } if path.is_relative() => {
+                    Error::io(self.dir.join(path), source)
+                }
+                other => other,
+            })?;
+            out.inner.flush().map_err(at)?;
+            let file = out.inner.into_inner().map_err(|e| at(e.into_error()))?;
+            file.sync_all().map_err(at)?;
+            fs::rename(&temp, &target).map_err(at)?;
             Ok((value, hex(&out.hasher.finalize())))
         })();
         if result.is_err() {

@@ -344,3 +344,102 @@ fn a_run_killed_half_way_leaves_whole_files_and_can_be_rerun() {
         "re-running completes the job, byte for byte, with no leftovers"
     );
 }
+
+/// A small tmpfs standing in for a full disk; `None` where mounting is not
+/// permitted (the test needs root, as CI runs here).
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path, size: &str) -> Option<SmallDisk> {
+        let point = dir.join("disk");
+        std::fs::create_dir_all(&point).unwrap();
+        let status = Command::new("mount")
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size}"),
+                "tmpfs",
+                point.to_str().unwrap(),
+            ])
+            .stderr(Stdio::null())
+            .status()
+            .ok()?;
+        status.success().then_some(SmallDisk(point))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_is_a_clear_error_and_written_invoices_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(disk) = SmallDisk::mount(dir.path(), "48k") else {
+        eprintln!("skipped: mounting a small tmpfs needs root");
+        return;
+    };
+    // Rendering one invoice at a time, the disk fills part-way: the invoices
+    // that did not fit fail with the cause, those before are kept.
+    let out = disk.0.join("run");
+    let output = run(&[
+        "--jobs",
+        "1",
+        "run",
+        "--catalog",
+        "fixtures/catalog",
+        "--records",
+        "fixtures/records.csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_ne!(output.status.code(), Some(0), "{stderr}");
+    let full = stderr.contains("No space left on device") || {
+        let report = std::fs::read_to_string(out.join("run.json")).unwrap_or_default();
+        report.contains("No space left on device")
+    };
+    assert!(full, "the error names the cause: {stderr}");
+    // Invoices rendered before the disk filled are kept, whole.
+    let kept: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("manifest.json").exists())
+        .collect();
+    assert!(!kept.is_empty(), "{stderr}");
+    for folder in &kept {
+        let m = manifest(folder);
+        for a in m["attachments"].as_array().unwrap() {
+            let bytes = std::fs::read(folder.join(a["path"].as_str().unwrap())).unwrap();
+            use sha2::Digest;
+            let hex: String = sha2::Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            assert_eq!(a["sha256"], hex.as_str());
+        }
+    }
+    // No half-written file is left anywhere.
+    fn partials(dir: &Path) -> usize {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| {
+                        let p = e.path();
+                        if p.is_dir() {
+                            partials(&p)
+                        } else {
+                            usize::from(p.to_string_lossy().ends_with(".partial"))
+                        }
+                    })
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+    assert_eq!(partials(&out), 0);
+}
