@@ -252,6 +252,7 @@ fn end_to_end(c: &mut Criterion) {
                 policy: BadRecordPolicy::Fail,
                 dedupe: false,
                 itemisation: true,
+                sample: None,
                 out_dir: &dir.path().join("e2e"),
             })
             .unwrap()

@@ -27,6 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Render one invoice's usage attachments and manifest.json.
     Render(RenderArgs),
+    /// Render an invoice's attachments from a seeded, stratified sample of its records.
+    Sample(SampleArgs),
     /// Generate seeded synthetic records for tests and benchmarks.
     Gen(GenArgs),
     /// Render every invoice of a catalogue in one pass over the records.
@@ -170,6 +172,18 @@ pub struct RenderArgs {
     pub out: PathBuf,
 }
 
+#[derive(Debug, Args)]
+pub struct SampleArgs {
+    #[command(flatten)]
+    pub render: RenderArgs,
+    /// Records in the sample (every group of every selected level still appears).
+    #[arg(long, value_name = "N")]
+    pub rows: u64,
+    /// Random seed: the same seed gives the same sample.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum PaperArg {
     A4,
@@ -233,6 +247,7 @@ pub struct RenderRequest {
 /// Render options from the flags both `render` and `run` take.
 fn render_options(header: HeaderArg, no_sanitize: bool, paper: PaperArg) -> RenderOptions {
     RenderOptions {
+        sample: None,
         header: match header {
             HeaderArg::Labels => HeaderStyle::Labels,
             HeaderArg::Keys => HeaderStyle::Keys,

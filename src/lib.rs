@@ -39,6 +39,7 @@
 //!     policy: BadRecordPolicy::Fail,
 //!     dedupe: false,
 //!     itemisation: true,
+//!     sample: None,
 //!     out_dir: &dir.path().join("out"),
 //! }).unwrap();
 //! assert_eq!(manifest.totals.call_charge, "0.0283");
@@ -59,5 +60,6 @@ pub mod records;
 pub mod render;
 pub mod report;
 pub mod run;
+pub mod sample;
 
 pub use error::{Error, Result};

@@ -13,7 +13,7 @@ use usage_report::cli::{
 use usage_report::error::Error;
 use usage_report::gen::{generate, GenSpec};
 use usage_report::invoice::parse_day;
-use usage_report::pipeline::{render, RenderJob};
+use usage_report::pipeline::{render, RenderJob, SampleRequest};
 use usage_report::profile::{Availability, Profile};
 use usage_report::run::catalog::Catalog;
 use usage_report::run::{progress, run};
@@ -30,7 +30,14 @@ fn main() -> ExitCode {
         }
     }
     let result = match &cli.command {
-        Command::Render(args) => run_render(args),
+        Command::Render(args) => run_render(args, None),
+        Command::Sample(args) => run_render(
+            &args.render,
+            Some(SampleRequest {
+                rows: args.rows,
+                seed: args.seed,
+            }),
+        ),
         Command::Gen(args) => run_gen(args),
         Command::CheckProfile(args) => run_check_profile(args),
         Command::Run(args) => return billing_run(args),
@@ -52,7 +59,7 @@ fn exit_code(e: &Error) -> u8 {
     }
 }
 
-fn run_render(args: &RenderArgs) -> Result<(), Error> {
+fn run_render(args: &RenderArgs, sample: Option<SampleRequest>) -> Result<(), Error> {
     let request = args.validate()?;
     let profile = Profile::load(&args.profile)?;
     let manifest = render(&RenderJob {
@@ -64,6 +71,7 @@ fn run_render(args: &RenderArgs) -> Result<(), Error> {
         policy: request.policy,
         dedupe: args.dedupe,
         itemisation: !args.no_itemisation,
+        sample,
         out_dir: &args.out,
     })?;
     let i = &manifest.input;

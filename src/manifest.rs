@@ -25,6 +25,17 @@ pub struct Manifest {
     pub totals: TotalsSection,
     pub attachments: Vec<Attachment>,
     pub warnings: Vec<String>,
+    /// Set when the attachments show a seeded sample (`usage-report sample`),
+    /// not the whole invoice.
+    pub sample: Option<SampleSection>,
+}
+
+/// A sample's size: `rows` of the invoice's `of` records, drawn with `seed`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SampleSection {
+    pub rows: u64,
+    pub of: u64,
+    pub seed: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]

@@ -31,7 +31,16 @@ pub struct RenderJob<'a> {
     pub dedupe: bool,
     /// `false` when the customer has not consented to itemised bills.
     pub itemisation: bool,
+    /// Render a seeded sample of this many records instead of them all.
+    pub sample: Option<SampleRequest>,
     pub out_dir: &'a Path,
+}
+
+/// `usage-report sample`: how many records, drawn with which seed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SampleRequest {
+    pub rows: u64,
+    pub seed: u64,
 }
 
 /// What one invoice's records look like after the read.
@@ -66,9 +75,27 @@ pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
     };
     let mut outcome = read_records(job.inputs, job.invoice, &options)?;
     let mut data = outcome.datasets.pop().expect("one invoice, one dataset");
-    apply_privacy(profile, &mut data);
     let (duplicates, dropped) = check_duplicates(&mut data, job.dedupe);
     outcome.counts.drop_duplicates(dropped);
+    let mut options = job.options.clone();
+    if let Some(request) = job.sample {
+        let size = crate::sample::sample(&mut data, profile, request.rows, request.seed);
+        // Records not drawn into the sample are out of its scope.
+        outcome.counts.in_scope -= size.of - size.rows;
+        outcome.counts.out_of_scope += size.of - size.rows;
+        if size.rows > request.rows {
+            outcome.warnings.push(format!(
+                "the sample has {} records, more than the {} asked for, so that every group of every level appears",
+                size.rows, request.rows
+            ));
+        }
+        options.sample = Some(crate::render::SampleLabel {
+            rows: size.rows,
+            of: size.of,
+            seed: request.seed,
+        });
+    }
+    apply_privacy(profile, &mut data);
     outcome.warnings.extend(duplicates);
     outcome.warnings.extend(withheld);
     let input = InvoiceInput {
@@ -86,7 +113,7 @@ pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
         job.invoice,
         &input,
         job.formats,
-        &job.options,
+        &options,
         job.out_dir,
     )
 }
@@ -133,6 +160,11 @@ pub fn write_invoice(
         totals: TotalsSection::from(&reports.totals),
         attachments: out.attachments(),
         warnings,
+        sample: options.sample.map(|s| crate::manifest::SampleSection {
+            rows: s.rows,
+            of: s.of,
+            seed: s.seed,
+        }),
     };
     let json = manifest.to_json();
     out.file(MANIFEST_FILE, |w| {

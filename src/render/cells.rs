@@ -11,10 +11,13 @@ use crate::report::{Cell, InvoiceReports};
 
 /// The facts every document opens with: customer, invoice, period (first
 /// and last day billed), time zone and profile.
-pub fn title_block(reports: &InvoiceReports<'_>) -> [(&'static str, String); 5] {
+pub fn title_block(
+    reports: &InvoiceReports<'_>,
+    options: &super::RenderOptions,
+) -> Vec<(&'static str, String)> {
     let invoice = reports.invoice;
     let last_day = invoice.to.pred_opt().unwrap_or(invoice.to);
-    [
+    let mut facts = vec![
         ("Customer", invoice.customer_id.clone()),
         ("Invoice", invoice.display_id()),
         (
@@ -27,7 +30,17 @@ pub fn title_block(reports: &InvoiceReports<'_>) -> [(&'static str, String); 5] 
         ),
         ("Time zone", invoice.zone_name().to_string()),
         ("Profile", reports.profile.name.clone()),
-    ]
+    ];
+    if let Some(sample) = options.sample {
+        facts.push((
+            "Sample",
+            format!(
+                "{} of {} records (seed {}), not the whole invoice",
+                sample.rows, sample.of, sample.seed
+            ),
+        ));
+    }
+    facts
 }
 
 /// Appends the CSV text of a cell to `out`: exact decimals (at least two

@@ -16,9 +16,14 @@ impl CsvRenderer {
         CsvRenderer { options }
     }
 
-    /// The file name of a report's CSV attachment, e.g. `site_calls.csv`.
-    pub fn file_name(report: &Report) -> String {
-        format!("{}_{}.csv", report.spec.level.key(), report.spec.kind.key())
+    /// The file name of a report's CSV attachment, e.g. `site_calls.csv`
+    /// (`sample_site_calls.csv` for a sample).
+    pub fn file_name(&self, report: &Report) -> String {
+        self.options.file_name(format!(
+            "{}_{}.csv",
+            report.spec.level.key(),
+            report.spec.kind.key()
+        ))
     }
 
     fn write_report(
@@ -27,7 +32,7 @@ impl CsvRenderer {
         report: &Report,
         out: &mut (dyn std::io::Write + Send),
     ) -> Result<u64> {
-        let name = Self::file_name(report);
+        let name = self.file_name(report);
         let io = |e: csv::Error| match e.into_kind() {
             csv::ErrorKind::Io(e) => Error::io(&name, e),
             other => Error::Usage(format!("{name}: {other:?}")),
@@ -74,7 +79,7 @@ impl Renderer for CsvRenderer {
         use rayon::prelude::*;
         reports.reports.par_iter().try_for_each(|report| {
             let meta = AttachmentMeta {
-                file_name: Self::file_name(report),
+                file_name: self.file_name(report),
                 format: Format::Csv.key(),
                 level: Some(report.spec.level.key()),
                 report: Some(report.spec.kind.key()),

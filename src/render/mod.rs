@@ -91,6 +91,9 @@ pub enum Paper {
 /// Options shared by every renderer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RenderOptions {
+    /// Set when the attachments show a sample, not the whole invoice: titles
+    /// and file names say so.
+    pub sample: Option<SampleLabel>,
     pub header: HeaderStyle,
     /// Neutralise free text that a spreadsheet would read as a formula.
     pub sanitize: bool,
@@ -100,9 +103,36 @@ pub struct RenderOptions {
 impl Default for RenderOptions {
     fn default() -> Self {
         RenderOptions {
+            sample: None,
             header: HeaderStyle::Labels,
             sanitize: true,
             paper: Paper::A4,
+        }
+    }
+}
+
+/// What a sample holds, for titles and file names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SampleLabel {
+    pub rows: u64,
+    pub of: u64,
+    pub seed: u64,
+}
+
+impl RenderOptions {
+    /// `name` as the attachment's file name: `sample_` in front for samples.
+    pub fn file_name(&self, name: String) -> String {
+        match self.sample {
+            Some(_) => format!("sample_{name}"),
+            None => name,
+        }
+    }
+
+    /// A title as shown: " (sample)" after it for samples.
+    pub fn title(&self, title: &str) -> String {
+        match self.sample {
+            Some(_) => format!("{title} (sample)"),
+            None => title.to_string(),
         }
     }
 }

@@ -143,3 +143,77 @@ fn bad_option_values_are_clear_profile_errors() {
         "{stderr}"
     );
 }
+
+fn sample_into(dir: &Path, seed: &str, rows: &str) -> std::path::PathBuf {
+    let out = dir.join(format!("sample-{seed}-{rows}"));
+    let profile = fixture("profiles/everything.toml");
+    let mut args = acme_args(&profile, "fixtures/records.csv", out.to_str().unwrap());
+    args[0] = "sample";
+    args.extend([
+        "--rows",
+        rows,
+        "--seed",
+        seed,
+        "--header",
+        "keys",
+        "--format",
+        "csv,xlsx,pdf",
+    ]);
+    ok(&args);
+    out
+}
+
+#[test]
+fn a_sample_keeps_every_group_is_seeded_and_says_it_is_a_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = sample_into(dir.path(), "7", "10");
+    let m = manifest(&a);
+    assert_eq!(m["sample"]["of"], 25);
+    assert_eq!(m["sample"]["seed"], 7);
+    let rows = m["sample"]["rows"].as_u64().unwrap();
+    assert!(rows >= 10, "{rows}");
+    assert_eq!(m["input"]["in_scope"].as_u64().unwrap(), rows);
+    let n = |k: &str| m["input"][k].as_u64().unwrap();
+    assert_eq!(
+        n("records"),
+        n("in_scope") + n("out_of_scope") + n("rejected")
+    );
+    // Every group of every level is still there.
+    let full = tempfile::tempdir().unwrap();
+    let everything = fixture("profiles/everything.toml");
+    let mut args = acme_args(
+        &everything,
+        "fixtures/records.csv",
+        full.path().to_str().unwrap(),
+    );
+    args.extend(["--header", "keys"]);
+    ok(&args);
+    for level in ["site", "campaign", "number"] {
+        let keys = |p: &Path| column(&csv_rows(p), level);
+        assert_eq!(
+            keys(&a.join(format!("sample_{level}_summary.csv"))),
+            keys(&full.path().join(format!("{level}_summary.csv")))
+        );
+    }
+    // Same seed, same bytes; another seed, another sample.
+    let b = sample_into(dir.path(), "7", "10");
+    let mut fa = files(&a);
+    let mut fb = files(&b);
+    fa.remove("manifest.json");
+    fb.remove("manifest.json");
+    assert_eq!(fa, fb);
+    let c = sample_into(dir.path(), "8", "10");
+    assert_ne!(
+        std::fs::read(a.join("sample_customer_calls.csv")).unwrap(),
+        std::fs::read(c.join("sample_customer_calls.csv")).unwrap()
+    );
+    // Titles say so.
+    let pdf = pdf_extract::extract_text_from_mem(
+        &std::fs::read(a.join("sample_INV-2026-10-0042_usage.pdf")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        pdf.contains("Usage report (sample)") && pdf.contains("not the whole invoice"),
+        "{pdf}"
+    );
+}

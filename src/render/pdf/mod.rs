@@ -49,11 +49,11 @@ impl PdfRenderer {
     }
 
     /// The document's file name, e.g. `INV-2026-10-0042_usage.pdf`.
-    pub fn file_name(reports: &InvoiceReports<'_>) -> String {
-        format!(
+    pub fn file_name(&self, reports: &InvoiceReports<'_>) -> String {
+        self.options.file_name(format!(
             "{}_usage.pdf",
             safe_file_name(&reports.invoice.display_id())
-        )
+        ))
     }
 }
 
@@ -63,8 +63,8 @@ impl Renderer for PdfRenderer {
     }
 
     fn render(&self, reports: &InvoiceReports<'_>, out: &OutputDir) -> Result<()> {
-        let name = Self::file_name(reports);
-        let mut doc = Document::new(reports, self.options.paper);
+        let name = self.file_name(reports);
+        let mut doc = Document::new(reports, &self.options);
         doc.cover();
         for report in &reports.reports {
             doc.section(report);
@@ -125,6 +125,7 @@ struct Table {
 
 struct Document<'r, 'a> {
     reports: &'r InvoiceReports<'a>,
+    options: &'r RenderOptions,
     pdf: Pdf,
     next: i32,
     regular: DocFont,
@@ -144,7 +145,8 @@ struct Document<'r, 'a> {
 }
 
 impl<'r, 'a> Document<'r, 'a> {
-    fn new(reports: &'r InvoiceReports<'a>, paper: Paper) -> Self {
+    fn new(reports: &'r InvoiceReports<'a>, options: &'r RenderOptions) -> Self {
+        let paper = options.paper;
         let mut next = 4;
         let mut font_refs = || {
             let mut r = || {
@@ -164,6 +166,7 @@ impl<'r, 'a> Document<'r, 'a> {
         let portrait = paper_size(paper);
         Document {
             reports,
+            options,
             pdf: Pdf::new(),
             next,
             regular: DocFont::new(Weight::Regular),
@@ -283,14 +286,15 @@ impl<'r, 'a> Document<'r, 'a> {
         self.new_page(self.portrait);
         let reports = self.reports;
         let top = self.y;
-        self.text(Weight::Bold, 18.0, MARGIN, top - 16.0, "Usage report", 0.0);
+        let title = self.options.title("Usage report");
+        self.text(Weight::Bold, 18.0, MARGIN, top - 16.0, &title, 0.0);
         if let Some(company) = &reports.profile.company {
             let w = self.bold.measure(company, 10.0);
             let x = self.size.0 - MARGIN - w;
             self.text(Weight::Bold, 10.0, x, top - 12.0, company, 0.3);
         }
         let mut y = top - 40.0;
-        for (label, value) in title_block(reports) {
+        for (label, value) in title_block(reports, self.options) {
             self.text(Weight::Bold, 9.0, MARGIN, y, label, 0.3);
             self.text(Weight::Regular, 9.0, MARGIN + 80.0, y, &value, 0.0);
             y -= 13.0;
@@ -491,7 +495,7 @@ impl<'r, 'a> Document<'r, 'a> {
     /// One report as a section: heading, header, rows, subtotals, total.
     fn section(&mut self, report: &Report) {
         let table = self.table(report);
-        let title = report.spec.title();
+        let title = self.options.title(&report.spec.title());
         let opening = 22.0 + 3.0 * table.row;
         if self.size != table.size || self.y - opening < BOTTOM {
             self.new_page(table.size);
@@ -734,7 +738,9 @@ impl<'r, 'a> Document<'r, 'a> {
             .embed(&mut self.pdf, self.regular_refs, &tag(0))?;
         self.bold.embed(&mut self.pdf, self.bold_refs, &tag(6))?;
         let to = invoice.to;
-        let title = format!("Usage report {}", invoice.display_id());
+        let title = self
+            .options
+            .title(&format!("Usage report {}", invoice.display_id()));
         let mut doc_info = self.pdf.document_info(info);
         doc_info
             .title(TextStr(&title))
