@@ -112,6 +112,7 @@ fn manifest_fields_are_pinned() {
         "totals",
         "attachments",
         "warnings",
+        "sample",
     ] {
         assert!(m.get(k).is_some(), "manifest lacks {k}");
     }
