@@ -146,6 +146,9 @@ pub struct RenderArgs {
     /// The invoice id, shown in titles and the manifest.
     #[arg(long, value_name = "ID")]
     pub invoice: Option<String>,
+    /// The customer's ISO 4217 currency (e.g. GBP, JPY): money symbols and minor units in PDF and XLSX.
+    #[arg(long, value_name = "CODE")]
+    pub currency: Option<String>,
     /// Attachment formats, a comma list.
     #[arg(long, value_name = "LIST", default_value = "csv")]
     pub format: String,
@@ -303,7 +306,15 @@ impl RenderArgs {
         let tz = parse_time_zone(&self.timezone)?;
         let from = parse_day("--from", &self.from)?;
         let to = parse_day("--to", &self.to)?;
-        let invoice = Invoice::new(self.invoice.clone(), self.customer.clone(), from, to, tz)?;
+        if let Some(code) = &self.currency {
+            if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(crate::error::Error::Usage(format!(
+                    "--currency {code:?} is not an ISO 4217 code such as GBP"
+                )));
+            }
+        }
+        let invoice = Invoice::new(self.invoice.clone(), self.customer.clone(), from, to, tz)?
+            .with_currency(self.currency.clone());
         Ok(RenderRequest {
             invoice,
             inputs: self.records.iter().map(|r| Input::from_arg(r)).collect(),

@@ -16,6 +16,8 @@ pub struct Invoice {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub time_zone: Tz,
+    /// The customer's ISO 4217 currency, when known (for money symbols).
+    pub currency: Option<String>,
     start_utc: DateTime<Utc>,
     end_utc: DateTime<Utc>,
 }
@@ -44,7 +46,14 @@ impl Invoice {
             from,
             to,
             time_zone,
+            currency: None,
         })
+    }
+
+    /// The same invoice, billed in this currency.
+    pub fn with_currency(mut self, currency: Option<String>) -> Invoice {
+        self.currency = currency;
+        self
     }
 
     /// Whether a call started within the period.

@@ -21,6 +21,8 @@ pub struct Manifest {
     pub profile: String,
     pub period: Period,
     pub time_zone: String,
+    /// The customer's ISO 4217 currency, when known.
+    pub currency: Option<String>,
     pub input: InputSection,
     pub totals: TotalsSection,
     pub attachments: Vec<Attachment>,

@@ -156,6 +156,7 @@ pub fn write_invoice(
             to: invoice.to.to_string(),
         },
         time_zone: invoice.zone_name().to_string(),
+        currency: invoice.currency.clone(),
         input: InputSection::new(input.files.clone(), input.counts, rejects_file),
         totals: TotalsSection::from(&reports.totals),
         attachments: out.attachments(),

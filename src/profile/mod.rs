@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::column::Column;
 use crate::error::{did_you_mean, Error, Problem, Problems, Result};
 use crate::money::Decimal;
+use crate::render::locale::Locale;
 use crate::report::{Level, ReportKind};
 
 /// Whether a profile is offered for new invoices.
@@ -68,6 +69,8 @@ pub struct Profile {
     /// Noise control: itemised calls with a zero charge are rolled into the
     /// "Other calls" row, and summary rows with no money are left out.
     pub hide_zero_rows: bool,
+    /// How PDF and XLSX show numbers, money and dates.
+    pub locale: Option<Locale>,
 }
 
 const TOP_LEVEL_KEYS: &[&str] = &[
@@ -84,6 +87,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "mask_dialled_digits",
     "minimum_itemised_charge",
     "hide_zero_rows",
+    "locale",
 ];
 
 impl Profile {
@@ -282,7 +286,24 @@ impl Validator {
                 }
             });
         let hide_zero_rows = self.flag(table.get("hide_zero_rows"), "hide_zero_rows");
+        let locale = self.string(table.get("locale"), "locale").and_then(|key| {
+            match Locale::from_key(&key) {
+                Some(l) => Some(l),
+                None => {
+                    let known: Vec<&str> = Locale::ALL.iter().map(|l| l.key()).collect();
+                    self.problem(
+                        "locale",
+                        format!(
+                            "{key:?} is not a supported locale; expected one of {}",
+                            known.join(", ")
+                        ),
+                    );
+                    None
+                }
+            }
+        });
         Some(Profile {
+            locale,
             mask_dialled_digits,
             minimum_itemised_charge,
             hide_zero_rows,

@@ -5,8 +5,9 @@ use std::fmt::Write;
 
 use chrono_tz::Tz;
 
+use super::locale::Presentation;
 use crate::column::ColumnKind;
-use crate::money::{push_digits, Decimal};
+use crate::money::push_digits;
 use crate::report::{Cell, InvoiceReports};
 
 /// The facts every document opens with: customer, invoice, period (first
@@ -17,16 +18,13 @@ pub fn title_block(
 ) -> Vec<(&'static str, String)> {
     let invoice = reports.invoice;
     let last_day = invoice.to.pred_opt().unwrap_or(invoice.to);
+    let day = presentation(reports).date_pattern();
     let mut facts = vec![
         ("Customer", invoice.customer_id.clone()),
         ("Invoice", invoice.display_id()),
         (
             "Period",
-            format!(
-                "{} to {}",
-                invoice.from.format("%Y-%m-%d"),
-                last_day.format("%Y-%m-%d")
-            ),
+            format!("{} to {}", invoice.from.format(day), last_day.format(day)),
         ),
         ("Time zone", invoice.zone_name().to_string()),
         ("Profile", reports.profile.name.clone()),
@@ -119,27 +117,38 @@ fn write_date(out: &mut String, d: chrono::NaiveDate) {
     push_digits(out, d.day() as u64, 2);
 }
 
-/// The text a person reads for a cell (PDF): money rounded half-up to two
-/// places with thousands separators, rates and quantities exact, durations as
+/// The text a person reads for a cell (PDF): money rounded half-up to the
+/// currency's minor units (two without one) with the locale's separators and
+/// symbol, rates and quantities exact, durations as
 /// h:mm:ss, timestamps in the invoice's zone with the zone's abbreviation (so
 /// the repeated hour of a DST change is unambiguous).
-pub fn display_text<'c>(cell: Cell<'c>, kind: ColumnKind, tz: Tz) -> std::borrow::Cow<'c, str> {
+pub fn display_text<'c>(
+    cell: Cell<'c>,
+    kind: ColumnKind,
+    tz: Tz,
+    p: &Presentation,
+) -> std::borrow::Cow<'c, str> {
     use std::borrow::Cow;
     match cell {
         Cell::Text(t) => Cow::Borrowed(t),
-        Cell::Money(d) if kind == ColumnKind::Rate => Cow::Owned(d.to_exact_string(2)),
-        Cell::Money(d) => Cow::Owned(d.to_display(2, Some(','), '.')),
-        Cell::Number(d) => Cow::Owned(d.to_exact_string(0)),
+        Cell::Money(d) if kind == ColumnKind::Rate => Cow::Owned(p.exact(d, 2)),
+        Cell::Money(d) => Cow::Owned(p.money(d)),
+        Cell::Number(d) => Cow::Owned(p.exact(d, 0)),
         Cell::Duration(s) => Cow::Owned(format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)),
-        Cell::Count(n) => Cow::Owned(Decimal::from_int(n as i64).to_display(0, Some(','), '.')),
-        Cell::Timestamp(t) => Cow::Owned(
-            t.with_timezone(&tz)
-                .format("%Y-%m-%d %H:%M:%S %Z")
-                .to_string(),
-        ),
-        Cell::Date(d) => Cow::Owned(d.format("%Y-%m-%d").to_string()),
+        Cell::Count(n) => Cow::Owned(p.count(n)),
+        Cell::Timestamp(t) => {
+            let pattern = format!("{} %H:%M:%S %Z", p.date_pattern());
+            Cow::Owned(t.with_timezone(&tz).format(&pattern).to_string())
+        }
+        Cell::Date(d) => Cow::Owned(d.format(p.date_pattern()).to_string()),
         Cell::Empty => Cow::Borrowed(""),
     }
+}
+
+/// How a document for this invoice shows amounts and dates: the profile's
+/// locale and the customer's currency.
+pub fn presentation(reports: &InvoiceReports<'_>) -> Presentation {
+    Presentation::new(reports.profile.locale, reports.invoice.currency.as_deref())
 }
 
 /// Whether a text cell would be read as a formula by a spreadsheet and must
@@ -205,7 +214,7 @@ mod tests {
         let mut s = String::new();
         write_machine_text(
             &mut s,
-            Cell::Money(Decimal::parse("0.012345").unwrap()),
+            Cell::Money(crate::money::Decimal::parse("0.012345").unwrap()),
             ColumnKind::Money,
             Tz::UTC,
             true,

@@ -4,6 +4,7 @@
 
 pub mod cells;
 mod csv;
+pub mod locale;
 mod pdf;
 mod xlsx;
 

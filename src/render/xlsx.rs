@@ -65,7 +65,7 @@ impl Renderer for XlsxRenderer {
         // level 3 6.8 s / 51 MB, level 6 (the default) 9.0 s / 44 MB.
         workbook.set_zip_compression_level(ZIP_LEVEL);
         workbook.set_properties(&properties(reports, &self.options).map_err(xlsx_error)?);
-        let styles = Styles::new();
+        let styles = Styles::new(&super::cells::presentation(reports));
         let mut rows = 0u64;
         let mut names = SheetNames::default();
         let mut cut_cells = 0u64;
@@ -147,7 +147,9 @@ struct Styles {
 }
 
 impl Styles {
-    fn new() -> Styles {
+    fn new(look: &super::locale::Presentation) -> Styles {
+        let money_format = look.excel_money_format();
+        let date_format = look.excel_date_format();
         let header = Format::new()
             .set_bold()
             .set_background_color(Color::RGB(0xDDE4EE))
@@ -163,15 +165,15 @@ impl Styles {
                 .set_background_color(Color::RGB(0xF2F2F2)),
             text: Format::new(),
             quoted: Format::new().set_quote_prefix(),
-            money: Format::new().set_num_format("#,##0.00"),
+            money: Format::new().set_num_format(&money_format),
             rate: Format::new().set_num_format("#,##0.00####"),
             duration: Format::new().set_num_format("[h]:mm:ss"),
-            timestamp: Format::new().set_num_format("yyyy-mm-dd hh:mm:ss"),
-            date: Format::new().set_num_format("yyyy-mm-dd"),
+            timestamp: Format::new().set_num_format(format!("{date_format} hh:mm:ss")),
+            date: Format::new().set_num_format(date_format),
             count: Format::new().set_num_format("#,##0"),
             quantity: Format::new().set_num_format("General"),
             total_text: total.clone(),
-            total_money: total.clone().set_num_format("#,##0.00"),
+            total_money: total.clone().set_num_format(&money_format),
             total_duration: total.clone().set_num_format("[h]:mm:ss"),
             total_count: total.set_num_format("#,##0"),
         }

@@ -141,13 +141,14 @@ impl Catalog {
     /// The invoice as the engine renders it (customer's time zone).
     pub fn invoice(&self, entry: &InvoiceEntry) -> Result<Invoice> {
         let customer = &self.customers[&entry.customer_id];
-        Invoice::new(
+        Ok(Invoice::new(
             Some(entry.invoice_id.clone()),
             entry.customer_id.clone(),
             entry.from,
             entry.to,
             customer.time_zone,
-        )
+        )?
+        .with_currency(customer.currency.clone()))
     }
 }
 

@@ -108,6 +108,7 @@ fn manifest_fields_are_pinned() {
         "profile",
         "period",
         "time_zone",
+        "currency",
         "input",
         "totals",
         "attachments",

@@ -217,3 +217,64 @@ fn a_sample_keeps_every_group_is_seeded_and_says_it_is_a_sample() {
         "{pdf}"
     );
 }
+
+#[test]
+fn locale_and_currency_shape_pdf_and_xlsx_but_not_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = render_with(
+        dir.path(),
+        "locale = \"de-DE\"",
+        &["--currency", "EUR", "--format", "csv,xlsx,pdf"],
+    );
+    let pdf = pdf_extract::extract_text_from_mem(
+        &std::fs::read(out.join("INV-2026-10-0042_usage.pdf")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        pdf.contains("50,11\u{a0}€"),
+        "total in German with the euro sign after it"
+    );
+    assert!(pdf.contains("01.10.2026"), "German dates");
+    assert!(
+        pdf.contains("0,123456"),
+        "rates keep every digit, with a decimal comma"
+    );
+    // CSV stays exact and locale-free for machines.
+    let summary = std::fs::read_to_string(out.join("customer_summary.csv")).unwrap();
+    assert!(summary.contains("50.107576"), "{summary}");
+    let m = manifest(&out);
+    assert_eq!(m["currency"], "EUR");
+
+    let yen = tempfile::tempdir().unwrap();
+    let out = render_with(
+        yen.path(),
+        "locale = \"en-US\"",
+        &["--currency", "JPY", "--format", "pdf"],
+    );
+    let pdf = pdf_extract::extract_text_from_mem(
+        &std::fs::read(out.join("INV-2026-10-0042_usage.pdf")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        pdf.contains("¥50") && !pdf.contains("¥50."),
+        "yen have no minor units: {pdf}"
+    );
+    assert!(pdf.contains("10/01/2026"), "US dates");
+
+    let bad = tempfile::tempdir().unwrap();
+    let profile = bad.path().join("p.toml");
+    std::fs::write(
+        &profile,
+        "name = \"x\"\nlocale = \"en-AU\"\n[reports]\nsite = [\"summary\"]\n",
+    )
+    .unwrap();
+    let stderr = fails(
+        &acme_args(
+            profile.to_str().unwrap(),
+            "fixtures/records.csv",
+            bad.path().join("o").to_str().unwrap(),
+        ),
+        2,
+    );
+    assert!(stderr.contains("locale: \"en-AU\" is not a supported locale; expected one of en-GB, en-US, de-DE, fr-FR"), "{stderr}");
+}

@@ -18,7 +18,8 @@ use pdf_writer::{Content, Date, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextS
 use sha2::{Digest, Sha256};
 
 use self::font::{miniz_compress, DocFont, FontRefs, Weight};
-use super::cells::{display_text, title_block};
+use super::cells::{display_text, presentation, title_block};
+use super::locale::Presentation;
 use super::{Format, Paper, RenderOptions, Renderer};
 use crate::column::{Column, ColumnKind};
 use crate::error::{Error, Result};
@@ -126,6 +127,7 @@ struct Table {
 struct Document<'r, 'a> {
     reports: &'r InvoiceReports<'a>,
     options: &'r RenderOptions,
+    look: Presentation,
     pdf: Pdf,
     next: i32,
     regular: DocFont,
@@ -165,6 +167,7 @@ impl<'r, 'a> Document<'r, 'a> {
         let bold_refs = font_refs();
         let portrait = paper_size(paper);
         Document {
+            look: presentation(reports),
             reports,
             options,
             pdf: Pdf::new(),
@@ -318,7 +321,7 @@ impl<'r, 'a> Document<'r, 'a> {
         for (label, column) in lines {
             let value = t
                 .cell(column)
-                .map(|c| display_text(c, column.kind(), tz).into_owned())
+                .map(|c| display_text(c, column.kind(), tz, &self.look).into_owned())
                 .unwrap_or_default();
             let weight = if column == Column::Total {
                 Weight::Bold
@@ -365,7 +368,12 @@ impl<'r, 'a> Document<'r, 'a> {
                     if !fixed[i] && seen > TEXT_SAMPLE_ROWS {
                         continue;
                     }
-                    let text = display_text(reports.cell(level, row, *column), column.kind(), tz);
+                    let text = display_text(
+                        reports.cell(level, row, *column),
+                        column.kind(),
+                        tz,
+                        &self.look,
+                    );
                     let w = self.regular.measure(prefix(&text, 512), BODY) + 2.0 * PAD;
                     widths[i] = widths[i].max(w);
                 }
@@ -374,7 +382,7 @@ impl<'r, 'a> Document<'r, 'a> {
                 if let Some(cell) = group.subtotal.cell(*column) {
                     let w = self
                         .bold
-                        .measure(&display_text(cell, column.kind(), tz), BODY)
+                        .measure(&display_text(cell, column.kind(), tz, &self.look), BODY)
                         + 2.0 * PAD;
                     widths[i] = widths[i].max(w);
                 }
@@ -384,7 +392,7 @@ impl<'r, 'a> Document<'r, 'a> {
             if let Some(cell) = report.total.cell(*column) {
                 let w = self
                     .bold
-                    .measure(&display_text(cell, column.kind(), tz), BODY)
+                    .measure(&display_text(cell, column.kind(), tz, &self.look), BODY)
                     + 2.0 * PAD;
                 widths[i] = widths[i].max(w);
             }
@@ -566,7 +574,12 @@ impl<'r, 'a> Document<'r, 'a> {
                     let mut x = MARGIN;
                     for (i, column) in table.columns.iter().enumerate() {
                         let cell = reports.cell(level, row, *column);
-                        let text = display_text(cell, column.kind(), reports.invoice.time_zone);
+                        let text = display_text(
+                            cell,
+                            column.kind(),
+                            reports.invoice.time_zone,
+                            &self.look,
+                        );
                         self.cell_text(
                             Pen {
                                 weight: Weight::Regular,
@@ -655,7 +668,7 @@ impl<'r, 'a> Document<'r, 'a> {
         for (i, column) in table.columns.iter().enumerate() {
             if i >= label_columns {
                 if let Some(cell) = totals.cell(*column) {
-                    let text = display_text(cell, column.kind(), tz);
+                    let text = display_text(cell, column.kind(), tz, &self.look);
                     self.cell_text(
                         Pen {
                             weight: Weight::Bold,
