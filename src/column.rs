@@ -101,6 +101,12 @@ columns! {
     Transactions => "transactions", "Transactions", Count, Measure;
     TransactionAmount => "transaction_amount", "Transaction amount", Money, Measure;
     Total => "total", "Total", Money, Measure;
+    InboundCalls => "inbound_calls", "Inbound calls", Count, Measure;
+    InboundDuration => "inbound_duration", "Inbound duration (s)", Duration, Measure;
+    InboundCallCharge => "inbound_call_charge", "Inbound call charges", Money, Measure;
+    OutboundCalls => "outbound_calls", "Outbound calls", Count, Measure;
+    OutboundDuration => "outbound_duration", "Outbound duration (s)", Duration, Measure;
+    OutboundCallCharge => "outbound_call_charge", "Outbound call charges", Money, Measure;
 }
 
 impl Column {
@@ -119,12 +125,28 @@ impl Column {
         matches!(self.applies(), Applies::Both | Applies::Transaction) && self != Column::RecordType
     }
 
+    /// For the per-direction measures of `split_direction`: which direction
+    /// (0 inbound, 1 outbound) and the plain measure it splits.
+    pub fn direction(self) -> Option<(usize, Column)> {
+        Some(match self {
+            Column::InboundCalls => (0, Column::Calls),
+            Column::InboundDuration => (0, Column::Duration),
+            Column::InboundCallCharge => (0, Column::CallCharge),
+            Column::OutboundCalls => (1, Column::Calls),
+            Column::OutboundDuration => (1, Column::Duration),
+            Column::OutboundCallCharge => (1, Column::CallCharge),
+            _ => return None,
+        })
+    }
+
     /// The label where durations are shown as h:mm:ss (XLSX, PDF) rather
     /// than as seconds (CSV).
     pub fn display_label(self, time_zone: &str) -> String {
         match self {
             Column::Duration => "Duration".to_string(),
             Column::BilledDuration => "Billed duration".to_string(),
+            Column::InboundDuration => "Inbound duration".to_string(),
+            Column::OutboundDuration => "Outbound duration".to_string(),
             _ => self.label(time_zone),
         }
     }

@@ -71,6 +71,11 @@ pub struct Profile {
     pub hide_zero_rows: bool,
     /// How PDF and XLSX show numbers, money and dates.
     pub locale: Option<Locale>,
+    /// Inbound and outbound subtotals (summary columns; itemised subtotal rows).
+    pub split_direction: bool,
+    /// Call types reports list each group's N costliest destinations, the
+    /// rest as "Other".
+    pub top_destinations: Option<u32>,
 }
 
 const TOP_LEVEL_KEYS: &[&str] = &[
@@ -88,6 +93,8 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "minimum_itemised_charge",
     "hide_zero_rows",
     "locale",
+    "split_direction",
+    "top_destinations",
 ];
 
 impl Profile {
@@ -302,7 +309,23 @@ impl Validator {
                 }
             }
         });
+        let split_direction = self.flag(table.get("split_direction"), "split_direction");
+        let top_destinations = self
+            .count(table.get("top_destinations"), "top_destinations")
+            .and_then(|n| {
+                if n == 0 || n > 1000 {
+                    self.problem(
+                        "top_destinations",
+                        format!("{n} is out of range; expected 1 to 1000"),
+                    );
+                    None
+                } else {
+                    Some(n as u32)
+                }
+            });
         Some(Profile {
+            split_direction,
+            top_destinations,
             locale,
             mask_dialled_digits,
             minimum_itemised_charge,

@@ -185,6 +185,12 @@ impl Projection {
             p.add(spec.level.key_column());
             if spec.kind == ReportKind::CallTypes {
                 p.add(Column::CallType);
+                if profile.top_destinations.is_some() {
+                    p.add(Column::Destination);
+                }
+            }
+            if profile.split_direction {
+                p.add(Column::Direction);
             }
         }
         for c in profile

@@ -263,6 +263,12 @@ impl SheetWriter<'_, '_> {
                     }
                     self.ensure_room(None)?;
                     let what = format!("Subtotal {}", self.reports.group_label(level, group.key));
+                    if let Some(split) = &group.by_direction {
+                        for (i, direction) in ["inbound", "outbound"].iter().enumerate() {
+                            self.ensure_room(None)?;
+                            self.totals_row(&format!("{what} ({direction})"), &split[i])?;
+                        }
+                    }
                     self.totals_row(&what, &group.subtotal)?;
                 }
             }

@@ -163,6 +163,9 @@ pub struct Group {
     /// A summary row left out by `hide_zero_rows` (it still counts in the
     /// report's total).
     pub hidden: bool,
+    /// With `split_direction`: the group's inbound and outbound call totals
+    /// (calls with another direction count in neither).
+    pub by_direction: Option<[Totals; 2]>,
 }
 
 /// The calls of a group shown as one row.
@@ -180,6 +183,7 @@ impl Group {
             rows,
             other: None,
             hidden: false,
+            by_direction: None,
         }
     }
 
@@ -197,7 +201,9 @@ pub enum Rows {
     /// A summary row: the group's subtotal is the row.
     Summary,
     /// One row per call type, in call type order.
-    CallTypes(Vec<(Sym, Totals)>),
+    /// One row per call type — with `top_destinations`, per call type and
+    /// destination (`None`: the group's other destinations together).
+    CallTypes(Vec<CallTypeRow>),
     /// Indices into `Dataset::calls`, in report order.
     Calls(Vec<u32>),
     /// Indices into `Dataset::transactions`, in report order.
@@ -218,16 +224,32 @@ impl Rows {
     }
 }
 
+/// A call types row's place: group key, call type, and with
+/// `top_destinations` the destination (`None`: "Other").
+type CallTypeKey = (Sym, Sym, Option<Option<Sym>>);
+
+/// A row of a call types report.
+pub struct CallTypeRow {
+    pub call_type: Sym,
+    /// With `top_destinations`: the destination, or `None` for "Other".
+    pub destination: Option<Option<Sym>>,
+    pub totals: Totals,
+}
+
 /// One row of a report, borrowed from the model.
 #[derive(Clone, Copy)]
 pub enum Row<'r> {
     Summary {
         key: Sym,
         totals: &'r Totals,
+        /// With `split_direction`: inbound and outbound call totals.
+        by_direction: Option<&'r [Totals; 2]>,
     },
     CallType {
         key: Sym,
         call_type: Sym,
+        /// With `top_destinations`: the destination, `None` for "Other".
+        destination: Option<Option<Sym>>,
         totals: &'r Totals,
     },
     Call(&'r Call),
@@ -358,11 +380,13 @@ impl<'a> InvoiceReports<'a> {
             Rows::Summary => Box::new(std::iter::once(Row::Summary {
                 key: group.key,
                 totals: &group.subtotal,
+                by_direction: group.by_direction.as_ref(),
             })),
-            Rows::CallTypes(v) => Box::new(v.iter().map(move |(t, totals)| Row::CallType {
+            Rows::CallTypes(v) => Box::new(v.iter().map(move |r| Row::CallType {
                 key: group.key,
-                call_type: *t,
-                totals,
+                call_type: r.call_type,
+                destination: r.destination,
+                totals: &r.totals,
             })),
             Rows::Calls(v) => Box::new(
                 v.iter()
@@ -384,11 +408,20 @@ impl<'a> InvoiceReports<'a> {
             return Cell::Text(&self.invoice.customer_id);
         }
         match row {
-            Row::Summary { key, totals } => {
+            Row::Summary {
+                key,
+                totals,
+                by_direction,
+            } => {
                 if column == level.key_column() {
-                    Cell::Text(self.key_text(level, key))
-                } else {
-                    measure(totals)
+                    return Cell::Text(self.key_text(level, key));
+                }
+                match (column.direction(), by_direction) {
+                    (Some((dir, inner)), Some(split)) => {
+                        split[dir].cell(inner).unwrap_or(Cell::Empty)
+                    }
+                    (Some(_), None) => Cell::Empty,
+                    (None, _) => measure(totals),
                 }
             }
             Row::Other { key, totals, label } => match column {
@@ -400,10 +433,16 @@ impl<'a> InvoiceReports<'a> {
             Row::CallType {
                 key,
                 call_type,
+                destination,
                 totals,
             } => match column {
                 c if c == level.key_column() => Cell::Text(self.key_text(level, key)),
                 Column::CallType => text(call_type),
+                Column::Destination => match destination {
+                    Some(Some(d)) => text(d),
+                    Some(None) => Cell::Text("Other"),
+                    None => Cell::Empty,
+                },
                 _ => measure(totals),
             },
             Row::Call(c) => match column {
@@ -445,22 +484,40 @@ pub fn report_columns(spec: ReportSpec, profile: &Profile) -> Vec<Column> {
     let key = spec.level.key_column();
     let mut columns = vec![key];
     match spec.kind {
-        ReportKind::Summary => columns.extend([
-            Column::Calls,
-            Column::Duration,
-            Column::BilledDuration,
-            Column::CallCharge,
-            Column::Transactions,
-            Column::TransactionAmount,
-            Column::Total,
-        ]),
-        ReportKind::CallTypes => columns.extend([
-            Column::CallType,
-            Column::Calls,
-            Column::Duration,
-            Column::BilledDuration,
-            Column::CallCharge,
-        ]),
+        ReportKind::Summary => {
+            columns.extend([
+                Column::Calls,
+                Column::Duration,
+                Column::BilledDuration,
+                Column::CallCharge,
+                Column::Transactions,
+                Column::TransactionAmount,
+                Column::Total,
+            ]);
+            // Options append columns; they never move existing ones.
+            if profile.split_direction {
+                columns.extend([
+                    Column::InboundCalls,
+                    Column::InboundDuration,
+                    Column::InboundCallCharge,
+                    Column::OutboundCalls,
+                    Column::OutboundDuration,
+                    Column::OutboundCallCharge,
+                ]);
+            }
+        }
+        ReportKind::CallTypes => {
+            columns.extend([
+                Column::CallType,
+                Column::Calls,
+                Column::Duration,
+                Column::BilledDuration,
+                Column::CallCharge,
+            ]);
+            if profile.top_destinations.is_some() {
+                columns.push(Column::Destination);
+            }
+        }
         ReportKind::Calls => columns.extend(profile.call_columns.iter().filter(|c| **c != key)),
         ReportKind::Transactions => {
             columns.extend(profile.transaction_columns.iter().filter(|c| **c != key))
@@ -504,18 +561,57 @@ fn build_report(
                 .collect()
         }
         ReportKind::CallTypes => {
-            let mut per_type: HashMap<(Sym, Sym), Totals> = HashMap::default();
+            // With top_destinations, each group's N costliest destinations
+            // keep their own rows; the rest share one "Other" per call type.
+            let top: Option<HashMap<Sym, rustc_hash::FxHashSet<Sym>>> =
+                profile.top_destinations.map(|n| {
+                    let mut spend: HashMap<(Sym, Sym), Decimal> = HashMap::default();
+                    for c in &data.calls {
+                        let e = spend.entry((c.key(level), c.destination)).or_default();
+                        *e = e.checked_add(c.charge).unwrap_or(*e);
+                    }
+                    let mut per_group: HashMap<Sym, Vec<(Decimal, Sym)>> = HashMap::default();
+                    for ((k, d), amount) in spend {
+                        per_group.entry(k).or_default().push((amount, d));
+                    }
+                    per_group
+                        .into_iter()
+                        .map(|(k, mut v)| {
+                            v.sort_by(|a, b| {
+                                b.0.cmp(&a.0).then_with(|| data.str(a.1).cmp(data.str(b.1)))
+                            });
+                            (k, v.into_iter().take(n as usize).map(|(_, d)| d).collect())
+                        })
+                        .collect()
+                });
+            let mut per_type: HashMap<CallTypeKey, Totals> = HashMap::default();
             for c in &data.calls {
+                let key = c.key(level);
+                let destination = top.as_ref().map(|t| {
+                    t.get(&key)
+                        .filter(|s| s.contains(&c.destination))
+                        .map(|_| c.destination)
+                });
                 per_type
-                    .entry((c.key(level), c.call_type))
+                    .entry((key, c.call_type, destination))
                     .or_default()
                     .add_call(c)
                     .map_err(overflow)?;
             }
-            let mut rows: Vec<((Sym, Sym), Totals)> = per_type.into_iter().collect();
-            rows.sort_unstable_by_key(|((k, t), _)| (rank(*k), rank(*t)));
+            let mut rows: Vec<(CallTypeKey, Totals)> = per_type.into_iter().collect();
+            // "Other" sorts after the named destinations of its call type.
+            rows.sort_unstable_by(|((ka, ta, da), _), ((kb, tb, db), _)| {
+                (rank(*ka), rank(*ta))
+                    .cmp(&(rank(*kb), rank(*tb)))
+                    .then_with(|| match (da, db) {
+                        (Some(Some(a)), Some(Some(b))) => data.str(*a).cmp(data.str(*b)),
+                        (Some(None), Some(Some(_))) => std::cmp::Ordering::Greater,
+                        (Some(Some(_)), Some(None)) => std::cmp::Ordering::Less,
+                        _ => std::cmp::Ordering::Equal,
+                    })
+            });
             let mut groups: Vec<Group> = Vec::new();
-            for ((key, call_type), totals) in rows {
+            for ((key, call_type, destination), totals) in rows {
                 if groups.last().is_none_or(|g| g.key != key) {
                     groups.push(Group::new(
                         key,
@@ -526,7 +622,11 @@ fn build_report(
                 let g = groups.last_mut().expect("pushed above");
                 g.subtotal.merge(&totals).map_err(overflow)?;
                 if let Rows::CallTypes(v) = &mut g.rows {
-                    v.push((call_type, totals));
+                    v.push(CallTypeRow {
+                        call_type,
+                        destination,
+                        totals,
+                    });
                 }
             }
             groups
@@ -570,6 +670,9 @@ fn build_report(
     };
     groups.sort_by_key(|g| rank(g.key));
     apply_noise_control(&mut groups, spec.kind, profile, data).map_err(overflow)?;
+    if profile.split_direction && matches!(spec.kind, ReportKind::Summary | ReportKind::Calls) {
+        split_by_direction(&mut groups, level, data).map_err(overflow)?;
+    }
     let mut total = Totals::default();
     for g in &groups {
         total.merge(&g.subtotal).map_err(overflow)?;
@@ -580,6 +683,27 @@ fn build_report(
         groups,
         total,
     })
+}
+
+/// Inbound and outbound call totals per group, for `split_direction`.
+fn split_by_direction(
+    groups: &mut [Group],
+    level: Level,
+    data: &Dataset,
+) -> std::result::Result<(), crate::money::Overflow> {
+    let mut per_key: HashMap<Sym, [Totals; 2]> = HashMap::default();
+    for c in &data.calls {
+        let dir = match data.str(c.direction).to_ascii_lowercase().as_str() {
+            "inbound" | "in" => 0,
+            "outbound" | "out" => 1,
+            _ => continue,
+        };
+        per_key.entry(c.key(level)).or_default()[dir].add_call(c)?;
+    }
+    for g in groups.iter_mut() {
+        g.by_direction = Some(per_key.get(&g.key).copied().unwrap_or_default());
+    }
+    Ok(())
 }
 
 /// The profile's noise control: itemised calls below `minimum_itemised_charge`
@@ -630,7 +754,7 @@ fn apply_noise_control(
         ReportKind::CallTypes if hide_zero => {
             for g in groups.iter_mut() {
                 if let Rows::CallTypes(rows) = &mut g.rows {
-                    rows.retain(|(_, t)| !t.call_charge.is_zero());
+                    rows.retain(|r| !r.totals.call_charge.is_zero());
                 }
             }
         }

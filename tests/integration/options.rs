@@ -278,3 +278,64 @@ fn locale_and_currency_shape_pdf_and_xlsx_but_not_csv() {
     );
     assert!(stderr.contains("locale: \"en-AU\" is not a supported locale; expected one of en-GB, en-US, de-DE, fr-FR"), "{stderr}");
 }
+
+#[test]
+fn direction_subtotals_and_top_destinations() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = render_with(
+        dir.path(),
+        "split_direction = true\ntop_destinations = 2",
+        &["--format", "csv,xlsx,pdf"],
+    );
+    // Summaries append inbound and outbound columns that add up.
+    let rows = csv_rows(&out.join("customer_summary.csv"));
+    assert_eq!(
+        rows[0][8..],
+        [
+            "inbound_calls",
+            "inbound_duration",
+            "inbound_call_charge",
+            "outbound_calls",
+            "outbound_duration",
+            "outbound_call_charge"
+        ]
+    );
+    assert_eq!(rows[1][1], "20");
+    assert_eq!(rows[1][8], "1", "one inbound call");
+    assert_eq!(rows[1][11], "19");
+    assert_eq!(
+        micros(&rows[1][10]) + micros(&rows[1][13]),
+        micros(&rows[1][4])
+    );
+    // Itemised PDFs carry the direction subtotals.
+    let pdf = pdf_extract::extract_text_from_mem(
+        &std::fs::read(out.join("INV-2026-10-0042_usage.pdf")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        pdf.contains("Subtotal London HQ (inbound)")
+            && pdf.contains("Subtotal London HQ (outbound)")
+    );
+    // Call types keep each group's two costliest destinations; the rest is "Other".
+    let types = csv_rows(&out.join("customer_call_types.csv"));
+    assert_eq!(types[0].last().unwrap(), "destination");
+    let destinations: Vec<&str> = types[1..]
+        .iter()
+        .map(|r| r.last().unwrap().as_str())
+        .collect();
+    let named: std::collections::BTreeSet<&str> = destinations
+        .iter()
+        .copied()
+        .filter(|d| *d != "Other")
+        .collect();
+    assert_eq!(
+        named,
+        ["Ελλάδα", "UK Mobile"].into_iter().collect(),
+        "{destinations:?}"
+    );
+    let sum: i128 = types[1..].iter().map(|r| micros(&r[5])).sum();
+    assert_eq!(
+        sum,
+        micros(manifest(&out)["totals"]["call_charge"].as_str().unwrap())
+    );
+}

@@ -598,6 +598,12 @@ impl<'r, 'a> Document<'r, 'a> {
                 }
                 if itemised {
                     let label = format!("Subtotal {}", reports.group_label(level, group.key));
+                    if let Some(split) = &group.by_direction {
+                        for (i, direction) in ["inbound", "outbound"].iter().enumerate() {
+                            let part = format!("{label} ({direction})");
+                            self.totals_row(&table, &title, &part, &split[i], false);
+                        }
+                    }
                     self.totals_row(&table, &title, &label, &group.subtotal, false);
                 }
             }
