@@ -251,6 +251,7 @@ pub struct RenderRequest {
 fn render_options(header: HeaderArg, no_sanitize: bool, paper: PaperArg) -> RenderOptions {
     RenderOptions {
         sample: None,
+        scope: None,
         header: match header {
             HeaderArg::Labels => HeaderStyle::Labels,
             HeaderArg::Keys => HeaderStyle::Keys,

@@ -29,6 +29,8 @@ pub struct Attachment {
     /// Data rows (records or summary lines), not counting headers or totals.
     pub rows: u64,
     pub sha256: String,
+    /// For the per-group files of `split`: the group's key.
+    pub group: Option<String>,
 }
 
 /// What an attachment is, before it is written.
@@ -86,8 +88,17 @@ impl OutputDir {
                 report: meta.report,
                 rows,
                 sha256,
+                group: None,
             });
         Ok(())
+    }
+
+    /// Adds attachments written elsewhere (a sub-folder's), already hashed.
+    pub fn adopt(&self, attachments: Vec<Attachment>) {
+        self.attachments
+            .lock()
+            .expect("no panics while holding the lock")
+            .extend(attachments);
     }
 
     /// Writes any file atomically and returns what `write` returned and the
@@ -179,6 +190,25 @@ impl<W: Write> Write for HashingWriter<W> {
 /// Lower-case hex of a digest.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Safe, unique names for a list of raw names (ids, group keys): each made
+/// safe, and names equal after that (ignoring case) numbered `~2`, `~3` in
+/// list order.
+pub fn unique_names(raw: &[&str]) -> Vec<String> {
+    let mut used: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    raw.iter()
+        .map(|r| {
+            let base = safe_file_name(r);
+            let n = used.entry(base.to_lowercase()).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                base
+            } else {
+                format!("{base}~{n}")
+            }
+        })
+        .collect()
 }
 
 /// Turns data (an invoice id, a site name) into a file name that is safe on

@@ -135,6 +135,18 @@ pub fn write_invoice(
         .par_iter()
         .try_for_each(|r| r.render(&reports, &out))?;
 
+    if let Some(level) = profile.split {
+        write_split(
+            profile,
+            invoice,
+            input.data,
+            formats,
+            options,
+            &out,
+            level,
+            &reports.totals,
+        )?;
+    }
     let rejects_file = match &input.rejects {
         Rejects::None => None,
         Rejects::Here(rejects) => {
@@ -176,6 +188,115 @@ pub fn write_invoice(
 
 pub const MANIFEST_FILE: &str = "manifest.json";
 pub const REJECTS_FILE: &str = "rejects.csv";
+
+/// `split`: for every group of the level, the profile's reports at that level
+/// for that group only, in `split-<level>/<group>/` (or, with `split_zip`,
+/// in one `<invoice>_by_<level>.zip`). Every group's totals are checked to
+/// add up to the invoice's.
+#[allow(clippy::too_many_arguments)]
+fn write_split(
+    profile: &Profile,
+    invoice: &Invoice,
+    data: &Dataset,
+    formats: &[Format],
+    options: &RenderOptions,
+    out: &OutputDir,
+    level: crate::report::Level,
+    invoice_totals: &crate::report::Totals,
+) -> Result<()> {
+    let mut group_profile = profile.clone();
+    group_profile.reports.retain(|r| r.level == level);
+    group_profile.split = None;
+    let mut keys: Vec<Sym> = data
+        .calls
+        .iter()
+        .map(|c| c.key(level))
+        .chain(data.transactions.iter().map(|t| t.key(level)))
+        .collect();
+    keys.sort_by(|a, b| data.str(*a).cmp(data.str(*b)));
+    keys.dedup();
+    let labels: Vec<String> = keys
+        .iter()
+        .map(|k| match data.str(*k) {
+            "" => format!("no {}", level.key()),
+            text => text.to_string(),
+        })
+        .collect();
+    let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+    let folders = crate::output::unique_names(&label_refs);
+    let base = format!("split-{}", level.key());
+    let mut sum = crate::report::Totals::default();
+    let mut attachments = Vec::new();
+    for ((key, label), folder) in keys.iter().zip(&labels).zip(&folders) {
+        let group = data.group(level, *key);
+        let reports = InvoiceReports::build(invoice, &group_profile, &group)?;
+        sum.merge(&reports.totals)
+            .map_err(|_| Error::Overflow(format!("the {} groups", level.key())))?;
+        let dir = out.path().join(&base).join(folder);
+        let group_out = OutputDir::create(&dir)?;
+        let mut group_options = options.clone();
+        group_options.scope = Some(format!("{} {label}", level.label()));
+        for format in formats {
+            format
+                .renderer(&group_options)
+                .render(&reports, &group_out)?;
+        }
+        for w in group_out.warnings() {
+            out.warn(w);
+        }
+        for mut a in group_out.attachments() {
+            a.path = format!("{base}/{folder}/{}", a.path);
+            a.group = Some(data.str(*key).to_string());
+            attachments.push(a);
+        }
+    }
+    // The groups partition the invoice's records.
+    if &sum != invoice_totals {
+        return Err(Error::Reconcile(format!(
+            "the {} groups add up to {sum:?}, the invoice to {invoice_totals:?}",
+            level.key()
+        )));
+    }
+    if !profile.split_zip {
+        out.adopt(attachments);
+        return Ok(());
+    }
+    let name = format!(
+        "{}_by_{}.zip",
+        crate::output::safe_file_name(&invoice.display_id()),
+        level.key()
+    );
+    let rows = attachments.iter().map(|a| a.rows).sum();
+    let meta = crate::output::AttachmentMeta {
+        file_name: name.clone(),
+        format: "zip",
+        level: Some(level.key()),
+        report: None,
+    };
+    out.attachment(meta, |w| {
+        let zip_error =
+            |e: zip::result::ZipError| Error::input(&name, format!("writing the zip: {e}"));
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        // Fixed times and a fixed order: the same input gives the same zip.
+        let file_options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .last_modified_time(zip::DateTime::default())
+            .unix_permissions(0o644);
+        let mut paths: Vec<&str> = attachments.iter().map(|a| a.path.as_str()).collect();
+        paths.sort();
+        for path in paths {
+            let bytes = std::fs::read(out.path().join(path))
+                .map_err(|e| Error::io(out.path().join(path), e))?;
+            zip.start_file(path, file_options).map_err(zip_error)?;
+            std::io::Write::write_all(&mut zip, &bytes).map_err(|e| Error::io(&name, e))?;
+        }
+        let bytes = zip.finish().map_err(zip_error)?.into_inner();
+        w.write_all(&bytes).map_err(|e| Error::io(&name, e))?;
+        Ok(rows)
+    })?;
+    let _ = std::fs::remove_dir_all(out.path().join(&base));
+    Ok(())
+}
 
 /// `rejects.csv`: file, line, column, reason and the raw record, one line per
 /// rejected record, in input order.
@@ -230,6 +351,7 @@ pub fn apply_privacy(profile: &Profile, data: &mut Dataset) {
         return;
     };
     let Dataset { strings, calls, .. } = data;
+    let strings = std::sync::Arc::make_mut(strings);
     let mut masked: rustc_hash::FxHashMap<Sym, Sym> = rustc_hash::FxHashMap::default();
     for c in calls.iter_mut() {
         c.dialled = *masked.entry(c.dialled).or_insert_with(|| {

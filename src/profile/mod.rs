@@ -76,6 +76,11 @@ pub struct Profile {
     /// Call types reports list each group's N costliest destinations, the
     /// rest as "Other".
     pub top_destinations: Option<u32>,
+    /// One set of attachments per group of this level, besides the
+    /// invoice's own (the reports at that level, for that group only).
+    pub split: Option<Level>,
+    /// Bundle the per-group files into one .zip per invoice.
+    pub split_zip: bool,
 }
 
 const TOP_LEVEL_KEYS: &[&str] = &[
@@ -95,6 +100,8 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "locale",
     "split_direction",
     "top_destinations",
+    "split",
+    "split_zip",
 ];
 
 impl Profile {
@@ -323,7 +330,28 @@ impl Validator {
                     Some(n as u32)
                 }
             });
+        let split = self.string(table.get("split"), "split").and_then(|key| match Level::from_key(&key) {
+            Some(level) if level != Level::Customer => {
+                if !reports.iter().any(|r| r.level == level) {
+                    self.problem("split", format!("{key:?} splits by {key}, but reports.{key} selects no report"));
+                }
+                Some(level)
+            }
+            _ => {
+                self.problem("split", format!("{key:?} is not a level to split by; expected \"site\", \"campaign\" or \"number\""));
+                None
+            }
+        });
+        let split_zip = self.flag(table.get("split_zip"), "split_zip");
+        if split_zip && split.is_none() && self.problems.iter().all(|p| p.path != "split") {
+            self.problem(
+                "split_zip",
+                "bundles the files of split, but split is not set",
+            );
+        }
         Some(Profile {
+            split,
+            split_zip,
             split_direction,
             top_destinations,
             locale,

@@ -19,7 +19,7 @@ impl Sym {
 }
 
 /// Distinct strings of one dataset.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Interner {
     map: HashMap<Arc<str>, Sym>,
     strs: Vec<Arc<str>>,

@@ -88,7 +88,9 @@ impl Transaction {
 /// The in-scope records of one invoice, with the strings they point into.
 #[derive(Debug, Default)]
 pub struct Dataset {
-    pub strings: Interner,
+    /// Shared (copy-on-write) so that per-group views of an invoice do not
+    /// copy its strings.
+    pub strings: std::sync::Arc<Interner>,
     pub calls: Vec<Call>,
     pub transactions: Vec<Transaction>,
 }
@@ -100,6 +102,30 @@ impl Dataset {
 
     pub fn in_scope(&self) -> u64 {
         (self.calls.len() + self.transactions.len()) as u64
+    }
+
+    /// The strings, for adding to them (copied first if shared).
+    pub fn strings_mut(&mut self) -> &mut Interner {
+        std::sync::Arc::make_mut(&mut self.strings)
+    }
+
+    /// The records of one group at a level, sharing this dataset's strings.
+    pub fn group(&self, level: crate::report::Level, key: Sym) -> Dataset {
+        Dataset {
+            strings: self.strings.clone(),
+            calls: self
+                .calls
+                .iter()
+                .filter(|c| c.key(level) == key)
+                .cloned()
+                .collect(),
+            transactions: self
+                .transactions
+                .iter()
+                .filter(|t| t.key(level) == key)
+                .cloned()
+                .collect(),
+        }
     }
 }
 

@@ -540,7 +540,7 @@ impl Row<'_> {
             return Ok(Sym::EMPTY);
         }
         let t = self.text(column)?;
-        Ok(data.strings.intern(t))
+        Ok(data.strings_mut().intern(t))
     }
 
     /// The checks every record passes before its customer is known: shape,
@@ -660,7 +660,7 @@ impl Row<'_> {
             site: self.sym(Column::Site, data)?,
             campaign: self.sym(Column::Campaign, data)?,
             number: self.sym(Column::Number, data)?,
-            call_id: data.strings.intern(self.text(Column::CallId)?),
+            call_id: data.strings_mut().intern(self.text(Column::CallId)?),
             caller: self.sym(Column::Caller, data)?,
             dialled: self.sym(Column::Dialled, data)?,
             destination: self.sym(Column::Destination, data)?,
@@ -704,7 +704,7 @@ impl Row<'_> {
             site: self.sym(Column::Site, data)?,
             campaign: self.sym(Column::Campaign, data)?,
             number: self.sym(Column::Number, data)?,
-            transaction_id: data.strings.intern(self.text(Column::TransactionId)?),
+            transaction_id: data.strings_mut().intern(self.text(Column::TransactionId)?),
             date,
             transaction_type: self.sym(Column::TransactionType, data)?,
             description: self.sym(Column::Description, data)?,

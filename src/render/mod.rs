@@ -95,6 +95,9 @@ pub struct RenderOptions {
     /// Set when the attachments show a sample, not the whole invoice: titles
     /// and file names say so.
     pub sample: Option<SampleLabel>,
+    /// Set for the per-group files of `split`: the group shown, e.g.
+    /// "Site London HQ"; titles name it.
+    pub scope: Option<String>,
     pub header: HeaderStyle,
     /// Neutralise free text that a spreadsheet would read as a formula.
     pub sanitize: bool,
@@ -105,6 +108,7 @@ impl Default for RenderOptions {
     fn default() -> Self {
         RenderOptions {
             sample: None,
+            scope: None,
             header: HeaderStyle::Labels,
             sanitize: true,
             paper: Paper::A4,
@@ -129,12 +133,18 @@ impl RenderOptions {
         }
     }
 
-    /// A title as shown: " (sample)" after it for samples.
+    /// A title as shown: the group of a per-group file after it, and
+    /// " (sample)" for samples.
     pub fn title(&self, title: &str) -> String {
-        match self.sample {
-            Some(_) => format!("{title} (sample)"),
-            None => title.to_string(),
+        let mut t = title.to_string();
+        if let Some(scope) = &self.scope {
+            t.push_str(" — ");
+            t.push_str(scope);
         }
+        if self.sample.is_some() {
+            t.push_str(" (sample)");
+        }
+        t
     }
 }
 

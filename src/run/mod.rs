@@ -21,7 +21,7 @@ use self::progress::{Event, Reporter};
 use crate::error::{Error, Result};
 use crate::invoice::Invoice;
 use crate::manifest::TotalsSection;
-use crate::output::{safe_file_name, OutputDir};
+use crate::output::{unique_names, OutputDir};
 use crate::pipeline::{
     apply_privacy, check_duplicates, consent, write_invoice, write_rejects, InvoiceInput, Rejects,
     MANIFEST_FILE, REJECTS_FILE,
@@ -187,25 +187,6 @@ impl Router for CatalogRouter {
     }
 }
 
-/// Folder names for invoices: safe on any file system, unique even when two
-/// ids sanitise to the same name (later ones get `~2`, `~3` in id order).
-fn folder_names(ids: &[&str]) -> Vec<String> {
-    let mut used: HashMap<String, u32> = HashMap::new();
-    ids.iter()
-        .map(|id| {
-            let base = safe_file_name(id);
-            let key = base.to_lowercase();
-            let n = used.entry(key).or_insert(0);
-            *n += 1;
-            if *n == 1 {
-                base
-            } else {
-                format!("{base}~{n}")
-            }
-        })
-        .collect()
-}
-
 /// Input bytes above which a run partitions its records to disk first.
 const SPILL_ABOVE: u64 = 1 << 30;
 /// Input bytes per partition when spilling.
@@ -332,7 +313,7 @@ pub fn run(
             .iter()
             .map(|e| &catalog.customers[&e.customer_id])
             .collect(),
-        folders: folder_names(&ids),
+        folders: unique_names(&ids),
         files: inputs.iter().map(Input::name).collect(),
         router: CatalogRouter {
             invoices,
@@ -643,7 +624,7 @@ mod tests {
     #[test]
     fn folder_names_are_safe_and_unique() {
         assert_eq!(
-            folder_names(&["A/1", "A:1", "a_1", "B"]),
+            unique_names(&["A/1", "A:1", "a_1", "B"]),
             ["A_1", "A_1~2", "a_1~3", "B"]
         );
     }

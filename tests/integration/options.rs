@@ -339,3 +339,68 @@ fn direction_subtotals_and_top_destinations() {
         micros(manifest(&out)["totals"]["call_charge"].as_str().unwrap())
     );
 }
+
+#[test]
+fn split_writes_one_set_of_files_per_group_and_can_zip_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = render_with(dir.path(), "split = \"number\"", &["--format", "csv,pdf"]);
+    let m = manifest(&out);
+    let split: Vec<&serde_json::Value> = m["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| !a["group"].is_null())
+        .collect();
+    let folders: std::collections::BTreeSet<&str> = split
+        .iter()
+        .map(|a| a["path"].as_str().unwrap().split('/').nth(1).unwrap())
+        .collect();
+    assert_eq!(
+        folders,
+        ["+441134960003", "+442079460001", "02079460002", "no number"]
+            .into_iter()
+            .collect()
+    );
+    // Each group's files hold only its records, and the groups add up.
+    let mut sum = 0;
+    for folder in &folders {
+        let rows = csv_rows(
+            &out.join("split-number")
+                .join(folder)
+                .join("number_summary.csv"),
+        );
+        assert_eq!(rows.len(), 2, "{folder}: one summary line");
+        sum += micros(&rows[1][7]);
+    }
+    assert_eq!(sum, micros(m["totals"]["total"].as_str().unwrap()));
+    let pdf =
+        std::fs::read(out.join("split-number/+442079460001/INV-2026-10-0042_usage.pdf")).unwrap();
+    let text = pdf_extract::extract_text_from_mem(&pdf).unwrap();
+    assert!(
+        text.contains("Number calls — Number +442079460001"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("02079460002"),
+        "another number's calls are not in this file"
+    );
+
+    let zipped = tempfile::tempdir().unwrap();
+    let out = render_with(zipped.path(), "split = \"site\"\nsplit_zip = true", &[]);
+    let zip = out.join("INV-2026-10-0042_by_site.zip");
+    assert!(zip.exists() && !out.join("split-site").exists());
+    let again = tempfile::tempdir().unwrap();
+    let out2 = render_with(again.path(), "split = \"site\"\nsplit_zip = true", &[]);
+    assert_eq!(
+        std::fs::read(&zip).unwrap(),
+        std::fs::read(out2.join("INV-2026-10-0042_by_site.zip")).unwrap()
+    );
+    let m = manifest(&out);
+    let entry = m["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["format"] == "zip")
+        .unwrap();
+    assert_eq!(entry["level"], "site");
+}
