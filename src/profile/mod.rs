@@ -695,6 +695,25 @@ building = ["summary"]
     }
 
     #[test]
+    fn split_and_top_destinations_are_validated() {
+        assert_eq!(
+            problems("name = \"x\"\nsplit = \"customer\"\ntop_destinations = 0\n[reports]\nsite = [\"summary\"]\n"),
+            vec![
+                "top_destinations: 0 is out of range; expected 1 to 1000",
+                "split: \"customer\" is not a level to split by; expected \"site\", \"campaign\" or \"number\"",
+            ]
+        );
+        assert_eq!(
+            problems("name = \"x\"\nsplit = \"number\"\n[reports]\nsite = [\"summary\"]\n"),
+            vec!["split: \"number\" splits by number, but reports.number selects no report"]
+        );
+        assert_eq!(
+            problems("name = \"x\"\nsplit_zip = true\n[reports]\nsite = [\"summary\"]\n"),
+            vec!["split_zip: bundles the files of split, but split is not set"]
+        );
+    }
+
+    #[test]
     fn bad_syntax_is_one_clear_problem() {
         let p = problems("name = ");
         assert!(p[0].starts_with("not valid TOML"), "{p:?}");

@@ -408,3 +408,43 @@ fn partitioning_to_disk_gives_the_same_run_byte_for_byte() {
     );
     assert_eq!(n("rejected"), 1, "the refund record of ACME");
 }
+
+#[test]
+fn a_customer_without_consent_gets_no_itemised_calls_in_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = dir.path().join("cat");
+    std::fs::create_dir_all(cat.join("profiles")).unwrap();
+    std::fs::copy(
+        root().join("fixtures/profiles/site-detail.toml"),
+        cat.join("profiles/site-detail.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        cat.join("customers.csv"),
+        "customer_id,name,groups,default_profile,timezone,currency,itemisation\nACME,ACME Ltd,business,Site detail,Europe/London,GBP,false\n",
+    )
+    .unwrap();
+    std::fs::write(
+        cat.join("invoices.csv"),
+        "invoice_id,customer_id,from,to\nI-1,ACME,2026-10-01,2026-11-01\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let output = run(&[
+        "run",
+        "--catalog",
+        cat.to_str().unwrap(),
+        "--records",
+        "fixtures/records.csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(output.status.success());
+    assert!(out.join("I-1/site_summary.csv").exists() && !out.join("I-1/site_calls.csv").exists());
+    let m = manifest(&out.join("I-1"));
+    assert_eq!(m["currency"], "GBP");
+    assert!(m["warnings"].as_array().unwrap().iter().any(|w| w
+        .as_str()
+        .unwrap()
+        .contains("has not consented to itemised bills")));
+}
