@@ -133,6 +133,12 @@ impl RenderOptions {
         }
     }
 
+    /// The name of a one-per-invoice document, e.g. `INV-2026-10-0042_usage.pdf`.
+    pub fn document_name(&self, reports: &InvoiceReports<'_>, extension: &str) -> String {
+        let id = crate::output::safe_file_name(&reports.invoice.display_id());
+        self.file_name(format!("{id}_usage.{extension}"))
+    }
+
     /// A title as shown: the group of a per-group file after it, and
     /// " (sample)" for samples.
     pub fn title(&self, title: &str) -> String {

@@ -18,7 +18,7 @@ use super::cells::{needs_guard, title_block};
 use super::{Format as AttachmentFormat, RenderOptions, Renderer};
 use crate::column::ColumnKind;
 use crate::error::{Error, Result};
-use crate::output::{safe_file_name, AttachmentMeta, OutputDir};
+use crate::output::{AttachmentMeta, OutputDir};
 use crate::report::{Cell, InvoiceReports, Report, ReportKind, Row, Totals};
 
 /// Rows a worksheet holds (Excel's limit).
@@ -44,10 +44,7 @@ impl XlsxRenderer {
 
     /// The workbook's file name, e.g. `INV-2026-10-0042_usage.xlsx`.
     pub fn file_name(&self, reports: &InvoiceReports<'_>) -> String {
-        self.options.file_name(format!(
-            "{}_usage.xlsx",
-            safe_file_name(&reports.invoice.display_id())
-        ))
+        self.options.document_name(reports, "xlsx")
     }
 }
 

@@ -632,40 +632,10 @@ fn build_report(
             groups
         }
         ReportKind::Calls => {
-            let calls = &data.calls;
-            let mut order: Vec<u32> = (0..calls.len() as u32).collect();
-            order.par_sort_unstable_by(|a, b| {
-                let (ca, cb) = (&calls[*a as usize], &calls[*b as usize]);
-                (rank(ca.key(level)), ca.start)
-                    .cmp(&(rank(cb.key(level)), cb.start))
-                    .then_with(|| data.str(ca.call_id).cmp(data.str(cb.call_id)))
-                    .then(a.cmp(b))
-            });
-            split_runs(
-                order,
-                |i| calls[i as usize].key(level),
-                Rows::Calls,
-                |t, i| t.add_call(&calls[i as usize]),
-            )
-            .map_err(overflow)?
+            itemise(&data.calls, level, data, &rank, Rows::Calls).map_err(overflow)?
         }
         ReportKind::Transactions => {
-            let txs = &data.transactions;
-            let mut order: Vec<u32> = (0..txs.len() as u32).collect();
-            order.par_sort_unstable_by(|a, b| {
-                let (ta, tb) = (&txs[*a as usize], &txs[*b as usize]);
-                (rank(ta.key(level)), ta.date)
-                    .cmp(&(rank(tb.key(level)), tb.date))
-                    .then_with(|| data.str(ta.transaction_id).cmp(data.str(tb.transaction_id)))
-                    .then(a.cmp(b))
-            });
-            split_runs(
-                order,
-                |i| txs[i as usize].key(level),
-                Rows::Transactions,
-                |t, i| t.add_transaction(&txs[i as usize]),
-            )
-            .map_err(overflow)?
+            itemise(&data.transactions, level, data, &rank, Rows::Transactions).map_err(overflow)?
         }
     };
     groups.sort_by_key(|g| rank(g.key));
@@ -761,6 +731,73 @@ fn apply_noise_control(
         _ => {}
     }
     Ok(())
+}
+
+/// What an itemised report needs of a record: its group key at a level, the
+/// time it is ordered by, its id (the tie-break), and how it adds to totals.
+trait Itemised: Sync {
+    type When: Ord;
+    fn key(&self, level: Level) -> Sym;
+    fn when(&self) -> Self::When;
+    fn id(&self) -> Sym;
+    fn add_to(&self, totals: &mut Totals) -> std::result::Result<(), crate::money::Overflow>;
+}
+
+impl Itemised for Call {
+    type When = DateTime<Utc>;
+    fn key(&self, level: Level) -> Sym {
+        Call::key(self, level)
+    }
+    fn when(&self) -> DateTime<Utc> {
+        self.start
+    }
+    fn id(&self) -> Sym {
+        self.call_id
+    }
+    fn add_to(&self, totals: &mut Totals) -> std::result::Result<(), crate::money::Overflow> {
+        totals.add_call(self)
+    }
+}
+
+impl Itemised for Transaction {
+    type When = NaiveDate;
+    fn key(&self, level: Level) -> Sym {
+        Transaction::key(self, level)
+    }
+    fn when(&self) -> NaiveDate {
+        self.date
+    }
+    fn id(&self) -> Sym {
+        self.transaction_id
+    }
+    fn add_to(&self, totals: &mut Totals) -> std::result::Result<(), crate::money::Overflow> {
+        totals.add_transaction(self)
+    }
+}
+
+/// Orders records by (group key, time, id, input position) — ids compared
+/// as text only where time ties — and cuts them into totalled groups.
+fn itemise<R: Itemised>(
+    records: &[R],
+    level: Level,
+    data: &Dataset,
+    rank: &(impl Fn(Sym) -> u32 + Sync),
+    wrap: fn(Vec<u32>) -> Rows,
+) -> std::result::Result<Vec<Group>, crate::money::Overflow> {
+    let mut order: Vec<u32> = (0..records.len() as u32).collect();
+    order.par_sort_unstable_by(|a, b| {
+        let (ra, rb) = (&records[*a as usize], &records[*b as usize]);
+        (rank(ra.key(level)), ra.when())
+            .cmp(&(rank(rb.key(level)), rb.when()))
+            .then_with(|| data.str(ra.id()).cmp(data.str(rb.id())))
+            .then(a.cmp(b))
+    });
+    split_runs(
+        order,
+        |i| records[i as usize].key(level),
+        wrap,
+        |t, i| records[i as usize].add_to(t),
+    )
 }
 
 /// Cuts an ordered index into groups of equal key, totalling each.

@@ -23,7 +23,7 @@ use super::locale::Presentation;
 use super::{Format, Paper, RenderOptions, Renderer};
 use crate::column::{Column, ColumnKind};
 use crate::error::{Error, Result};
-use crate::output::{safe_file_name, AttachmentMeta, OutputDir};
+use crate::output::{AttachmentMeta, OutputDir};
 use crate::report::{InvoiceReports, Report, ReportKind, Totals};
 
 const MARGIN: f32 = 36.0;
@@ -51,10 +51,7 @@ impl PdfRenderer {
 
     /// The document's file name, e.g. `INV-2026-10-0042_usage.pdf`.
     pub fn file_name(&self, reports: &InvoiceReports<'_>) -> String {
-        self.options.file_name(format!(
-            "{}_usage.pdf",
-            safe_file_name(&reports.invoice.display_id())
-        ))
+        self.options.document_name(reports, "pdf")
     }
 }
 
