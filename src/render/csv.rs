@@ -1,11 +1,11 @@
 //! CSV attachments: one RFC 4180 file per report, a header row and data rows
 //! only (no subtotal rows, so a machine can re-add them). Values are exact.
 
-use super::cells::write_machine_text;
+use super::cells::{display_text, presentation, write_machine_text};
 use super::{Format, HeaderStyle, RenderOptions, Renderer};
 use crate::error::{Error, Result};
 use crate::output::{AttachmentMeta, OutputDir};
-use crate::report::{InvoiceReports, Report};
+use crate::report::{Cell, InvoiceReports, Report};
 
 pub struct CsvRenderer {
     options: RenderOptions,
@@ -41,10 +41,16 @@ impl CsvRenderer {
             .terminator(csv::Terminator::CRLF)
             .from_writer(out);
         let zone = reports.invoice.zone_name();
+        // Human CSV (labels) of a profile with a locale reads like the PDF:
+        // local separators, currency, dates and h:mm:ss. Otherwise values
+        // are exact and locale-free.
+        let human = self.options.header == HeaderStyle::Labels && reports.profile.locale.is_some();
+        let look = presentation(reports);
         for column in &report.columns {
-            match self.options.header {
-                HeaderStyle::Labels => w.write_field(column.label(zone)),
-                HeaderStyle::Keys => w.write_field(column.key()),
+            match (self.options.header, human) {
+                (HeaderStyle::Labels, true) => w.write_field(column.display_label(zone)),
+                (HeaderStyle::Labels, false) => w.write_field(column.label(zone)),
+                (HeaderStyle::Keys, _) => w.write_field(column.key()),
             }
             .map_err(io)?;
         }
@@ -58,7 +64,23 @@ impl CsvRenderer {
                 for column in &report.columns {
                     buf.clear();
                     let cell = reports.cell(level, row, *column);
-                    write_machine_text(&mut buf, cell, column.kind(), tz, self.options.sanitize);
+                    match cell {
+                        Cell::Text(_) | Cell::Empty => write_machine_text(
+                            &mut buf,
+                            cell,
+                            column.kind(),
+                            tz,
+                            self.options.sanitize,
+                        ),
+                        _ if human => buf.push_str(&display_text(cell, column.kind(), tz, &look)),
+                        _ => write_machine_text(
+                            &mut buf,
+                            cell,
+                            column.kind(),
+                            tz,
+                            self.options.sanitize,
+                        ),
+                    }
                     w.write_field(buf.as_bytes()).map_err(io)?;
                 }
                 w.write_record(None::<&[u8]>).map_err(io)?;

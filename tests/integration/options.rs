@@ -239,9 +239,25 @@ fn locale_and_currency_shape_pdf_and_xlsx_but_not_csv() {
         pdf.contains("0,123456"),
         "rates keep every digit, with a decimal comma"
     );
-    // CSV stays exact and locale-free for machines.
+    // Machine CSV (--header keys) stays exact and locale-free.
     let summary = std::fs::read_to_string(out.join("customer_summary.csv")).unwrap();
     assert!(summary.contains("50.107576"), "{summary}");
+    // Human CSV (labels) reads like the PDF.
+    let human = dir.path().join("human");
+    let profile = dir.path().join("p.toml");
+    let mut args = acme_args(
+        profile.to_str().unwrap(),
+        "fixtures/records.csv",
+        human.to_str().unwrap(),
+    );
+    args.extend(["--currency", "EUR"]);
+    ok(&args);
+    let rows = csv_rows(&human.join("customer_summary.csv"));
+    assert_eq!(rows[0][2], "Duration");
+    assert_eq!(rows[1][2], "2:19:56");
+    assert_eq!(rows[1][7], "50,11\u{a0}€");
+    let calls = std::fs::read_to_string(human.join("site_calls.csv")).unwrap();
+    assert!(calls.contains("05.10.2026 11:11:11 BST"), "{calls}");
     let m = manifest(&out);
     assert_eq!(m["currency"], "EUR");
 
