@@ -7,6 +7,7 @@
 //! exactly one place — an invoice's dataset, out of scope, or rejected — so
 //! `records = in_scope + out_of_scope + rejected` always holds.
 
+mod chunked;
 mod intern;
 mod parquet;
 mod reader;
@@ -107,6 +108,49 @@ impl Dataset {
     /// The strings, for adding to them (copied first if shared).
     pub fn strings_mut(&mut self) -> &mut Interner {
         std::sync::Arc::make_mut(&mut self.strings)
+    }
+
+    /// Appends another dataset's records (read after these), re-interning
+    /// their strings here.
+    pub fn absorb(&mut self, other: Dataset) {
+        if other.calls.is_empty() && other.transactions.is_empty() {
+            return;
+        }
+        let strings = self.strings_mut();
+        let remap: Vec<Sym> = (0..other.strings.len())
+            .map(|i| strings.intern(other.strings.get(Sym(i as u32))))
+            .collect();
+        let m = |s: Sym| remap[s.index()];
+        self.calls.extend(other.calls.into_iter().map(|mut c| {
+            for s in [
+                &mut c.site,
+                &mut c.campaign,
+                &mut c.number,
+                &mut c.call_id,
+                &mut c.caller,
+                &mut c.dialled,
+                &mut c.destination,
+                &mut c.call_type,
+                &mut c.direction,
+            ] {
+                *s = m(*s);
+            }
+            c
+        }));
+        self.transactions
+            .extend(other.transactions.into_iter().map(|mut t| {
+                for s in [
+                    &mut t.site,
+                    &mut t.campaign,
+                    &mut t.number,
+                    &mut t.transaction_id,
+                    &mut t.transaction_type,
+                    &mut t.description,
+                ] {
+                    *s = m(*s);
+                }
+                t
+            }));
     }
 
     /// The records of one group at a level, sharing this dataset's strings.

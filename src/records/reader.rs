@@ -114,7 +114,9 @@ pub fn read_records(
         ..ReadOutcome::default()
     };
     for input in inputs {
-        read_input(input, router, options, &mut outcome, None)?;
+        if !super::chunked::read_chunked(input, router, options, &mut outcome)? {
+            read_input(input, router, options, &mut outcome, None)?;
+        }
     }
     outcome.counts.in_scope = outcome.datasets.iter().map(Dataset::in_scope).sum();
     Ok(outcome)
@@ -449,7 +451,7 @@ impl<'a> Sink<'a> {
     }
 }
 
-fn csv_error(path: &Path, e: csv::Error) -> Error {
+pub(super) fn csv_error(path: &Path, e: csv::Error) -> Error {
     match e.into_kind() {
         csv::ErrorKind::Io(io) => Error::io(path, io),
         other => Error::input(path, format!("{other:?}")),

@@ -443,3 +443,93 @@ fn a_full_disk_is_a_clear_error_and_written_invoices_are_kept() {
     }
     assert_eq!(partials(&out), 0);
 }
+
+#[test]
+fn a_large_file_read_on_every_core_gives_the_same_result_as_one_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let generated = dir.path().join("gen.csv");
+    ok(&[
+        "gen",
+        "--calls",
+        "150000",
+        "--customers",
+        "3",
+        "--seed",
+        "4",
+        "--out",
+        generated.to_str().unwrap(),
+    ]);
+    // Add records that straddle lines (a quoted newline) and a bad one, in
+    // the middle of the file where chunk boundaries fall.
+    let text = std::fs::read_to_string(&generated).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let header = lines[0];
+    let blank = |n: usize| ",".repeat(n);
+    let multi = format!(
+        "transaction,CUST00001,London HQ,,+44 20 0000 0000{}TX-MULTI,2026-10-05,fee,\"first line\nsecond line\",1,1.00,1.00",
+        blank(12)
+    );
+    let bad = format!("call,CUST00001,London HQ,,+44 20 0000 0000,CL-BAD,2026-10-07T10:00:00Z{}60,60,0.01,\"1,5\"{}", blank(6), blank(7));
+    assert_eq!(header.split(',').count(), 23);
+    let at = lines.len() * 2 / 5;
+    lines.insert(at, &multi);
+    let at = lines.len() * 7 / 10;
+    lines.insert(at, &bad);
+    let records = dir.path().join("records.csv");
+    std::fs::write(&records, lines.join("\n") + "\n").unwrap();
+    assert!(
+        std::fs::metadata(&records).unwrap().len() > 16 << 20,
+        "large enough to be read in chunks"
+    );
+
+    let profile = fixture("profiles/everything.toml");
+    let render = |jobs: &str, out: &Path, skip: bool| {
+        let mut args = vec![
+            "--jobs",
+            jobs,
+            "render",
+            "--profile",
+            &profile,
+            "--records",
+            records.to_str().unwrap(),
+            "--customer",
+            "CUST00001",
+            "--from",
+            "2026-10-01",
+            "--to",
+            "2026-11-01",
+            "--header",
+            "keys",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        if skip {
+            args.extend(["--on-bad-record", "skip"]);
+        }
+        run(&args)
+    };
+    let one = dir.path().join("one");
+    let many = dir.path().join("many");
+    assert!(render("1", &one, true).status.success());
+    assert!(render("4", &many, true).status.success());
+    assert_eq!(files(&one), files(&many));
+    let rejects = csv_rows(&many.join("rejects.csv"));
+    assert_eq!(rejects.len(), 2);
+    let expected_line = (lines.iter().position(|l| l.contains("CL-BAD")).unwrap() + 2).to_string();
+    assert_eq!(
+        rejects[1][1], expected_line,
+        "line numbers count the quoted newline"
+    );
+    let described = csv_rows(&many.join("customer_transactions.csv"));
+    assert!(described
+        .iter()
+        .any(|r| r.iter().any(|f| f == "first line\nsecond line")));
+    // Without skip, both stop at the same record with the same message.
+    let a = render("1", &dir.path().join("a"), false);
+    let b = render("4", &dir.path().join("b"), false);
+    assert_eq!(a.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr)
+    );
+}

@@ -1,0 +1,228 @@
+//! Reading one large plain CSV file on every core: one fast pass finds
+//! record boundaries (newlines outside quotes) near equal offsets, then each
+//! chunk is parsed by the ordinary reader into datasets of its own, and the
+//! chunks are merged in file order (strings re-interned, records appended),
+//! so the result — records, order, line numbers, errors — is exactly that of
+//! reading the file from start to end.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use rayon::prelude::*;
+
+use super::reader::{csv_error, Header, Input, ReadOptions, ReadOutcome, Sink};
+use super::{Dataset, Router};
+use crate::error::{Error, Result};
+
+/// Files smaller than this are read by one thread.
+const PARALLEL_MIN_BYTES: u64 = 16 << 20;
+
+/// A byte range of the file holding whole records, and the line its first
+/// record starts on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Chunk {
+    start: u64,
+    end: u64,
+    first_line: u64,
+}
+
+/// Reads `input` in parallel chunks when it is a large plain CSV file and
+/// more than one thread is available; returns `false` (nothing read) when it
+/// is not, so the caller reads it the ordinary way.
+pub(super) fn read_chunked(
+    input: &Input,
+    router: &dyn Router,
+    options: &ReadOptions,
+    outcome: &mut ReadOutcome,
+) -> Result<bool> {
+    let Input::Path(path) = input else {
+        return Ok(false);
+    };
+    let threads = rayon::current_num_threads();
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if threads < 2 || size < PARALLEL_MIN_BYTES {
+        return Ok(false);
+    }
+    let mut head = [0u8; 4];
+    let n = File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| Error::io(path, e))?;
+    let head = &head[..n];
+    // Compressed, Parquet and UTF-16 files take the ordinary path (which also
+    // gives their errors).
+    if head.starts_with(&[0x1f, 0x8b])
+        || head.starts_with(b"PAR1")
+        || head.starts_with(&[0xFF, 0xFE])
+        || head.starts_with(&[0xFE, 0xFF])
+    {
+        return Ok(false);
+    }
+    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let chunks = boundaries(path, size, bom, threads * 2)?;
+    if chunks.len() < 2 {
+        return Ok(false);
+    }
+    // The header is the first record of the first chunk.
+    let mut first = chunk_reader(path, chunks[0])?;
+    let mut csv = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(&mut first);
+    let header_row = csv.byte_headers().map_err(|e| csv_error(path, e))?.clone();
+    Header::resolve(input, &header_row)?;
+
+    let parts: Vec<Result<ReadOutcome>> = chunks
+        .par_iter()
+        .enumerate()
+        .map(|(i, chunk)| {
+            let mut part = ReadOutcome {
+                datasets: (0..router.invoices()).map(|_| Dataset::default()).collect(),
+                ..ReadOutcome::default()
+            };
+            let reader = chunk_reader(path, *chunk)?;
+            let mut csv = csv::ReaderBuilder::new()
+                .flexible(true)
+                .has_headers(i == 0)
+                .from_reader(reader);
+            if i == 0 {
+                csv.byte_headers().map_err(|e| csv_error(path, e))?;
+            }
+            let header = Header::resolve(input, &header_row)?;
+            let offset = if i == 0 { 0 } else { chunk.first_line - 1 };
+            let mut sink = Sink::new(input, header, router, options, &mut part, None);
+            let mut record = csv::ByteRecord::new();
+            loop {
+                match csv.read_byte_record(&mut record) {
+                    Ok(true) => {}
+                    Ok(false) => break,
+                    Err(e) => return Err(csv_error(path, e)),
+                }
+                let line = record.position().map_or(0, |p| p.line()) + offset;
+                sink.record(line, &record)?;
+            }
+            Ok(part)
+        })
+        .collect();
+    // The earliest chunk's error is the first error in file order.
+    for part in parts {
+        merge(outcome, part?);
+    }
+    Ok(true)
+}
+
+fn chunk_reader(path: &Path, chunk: Chunk) -> Result<BufReader<std::io::Take<File>>> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    file.seek(SeekFrom::Start(chunk.start))
+        .map_err(|e| Error::io(path, e))?;
+    Ok(BufReader::with_capacity(
+        1 << 16,
+        file.take(chunk.end - chunk.start),
+    ))
+}
+
+/// Splits the file after newlines that end a record (outside quotes), near
+/// `count` equal offsets, counting lines on the way.
+fn boundaries(path: &Path, size: u64, bom: u64, count: usize) -> Result<Vec<Chunk>> {
+    let mut file =
+        BufReader::with_capacity(1 << 20, File::open(path).map_err(|e| Error::io(path, e))?);
+    let step = (size / count as u64).max(1);
+    let mut chunks = Vec::with_capacity(count);
+    let mut start = bom;
+    let mut first_line = 1u64;
+    let mut lines = 0u64;
+    let mut in_quotes = false;
+    let mut offset = 0u64;
+    let mut next_target = bom + step;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = file.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        let block = &buf[..n];
+        for pos in memchr::memchr2_iter(b'"', b'\n', block) {
+            if block[pos] == b'"' {
+                in_quotes = !in_quotes;
+                continue;
+            }
+            lines += 1;
+            let absolute = offset + pos as u64;
+            if !in_quotes && absolute >= next_target && absolute + 1 < size {
+                chunks.push(Chunk {
+                    start,
+                    end: absolute + 1,
+                    first_line,
+                });
+                start = absolute + 1;
+                first_line = lines + 1;
+                next_target = start + step;
+            }
+        }
+        offset += n as u64;
+    }
+    chunks.push(Chunk {
+        start,
+        end: size,
+        first_line,
+    });
+    Ok(chunks)
+}
+
+/// Appends a later chunk's findings to the earlier ones'.
+fn merge(into: &mut ReadOutcome, mut from: ReadOutcome) {
+    into.counts.records += from.counts.records;
+    into.counts.out_of_scope += from.counts.out_of_scope;
+    into.counts.rejected += from.counts.rejected;
+    into.rejects.append(&mut from.rejects);
+    for w in from.warnings {
+        if !into.warnings.contains(&w) {
+            into.warnings.push(w);
+        }
+    }
+    for (c, n) in from.by_customer {
+        let t = into.by_customer.entry(c).or_default();
+        t.records += n.records;
+        t.rejected += n.rejected;
+    }
+    into.datasets
+        .par_iter_mut()
+        .zip(from.datasets.into_par_iter())
+        .for_each(|(target, source)| target.absorb(source));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn boundaries_respect_quotes_and_count_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        let text = "h\n\"a\nb\"\nc\n\"d\"\ne\n";
+        std::fs::write(&path, text).unwrap();
+        let chunks = boundaries(&path, text.len() as u64, 0, 5).unwrap();
+        // No chunk starts inside the quoted "a\nb".
+        for c in &chunks {
+            assert_ne!(c.start, 5, "{chunks:?}");
+        }
+        assert_eq!(chunks.last().unwrap().end, text.len() as u64);
+        let joined: Vec<u8> = chunks
+            .iter()
+            .flat_map(|c| text.as_bytes()[c.start as usize..c.end as usize].to_vec())
+            .collect();
+        assert_eq!(joined, text.as_bytes());
+        // Each chunk knows the line it starts on.
+        for c in &chunks {
+            let before = text.as_bytes()[..c.start as usize]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            assert_eq!(c.first_line, before + 1, "{c:?}");
+        }
+    }
+}
