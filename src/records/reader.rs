@@ -537,12 +537,12 @@ impl Row<'_> {
 
     /// Interns a projected text field into the dataset; unprojected fields
     /// stay empty and are never parsed.
-    fn sym(&self, column: Column, data: &mut Dataset) -> Result<Sym, RowError> {
+    fn sym(&self, column: Column, strings: &mut super::Interner) -> Result<Sym, RowError> {
         if !self.projection.contains(column) {
             return Ok(Sym::EMPTY);
         }
         let t = self.text(column)?;
-        Ok(data.strings_mut().intern(t))
+        Ok(strings.intern(t))
     }
 
     /// The checks every record passes before its customer is known: shape,
@@ -658,16 +658,18 @@ impl Row<'_> {
                 self.text(c)?;
             }
         }
+        // One copy-on-write check per record, not per field.
+        let strings = data.strings_mut();
         let call = Call {
-            site: self.sym(Column::Site, data)?,
-            campaign: self.sym(Column::Campaign, data)?,
-            number: self.sym(Column::Number, data)?,
-            call_id: data.strings_mut().intern(self.text(Column::CallId)?),
-            caller: self.sym(Column::Caller, data)?,
-            dialled: self.sym(Column::Dialled, data)?,
-            destination: self.sym(Column::Destination, data)?,
-            call_type: self.sym(Column::CallType, data)?,
-            direction: self.sym(Column::Direction, data)?,
+            site: self.sym(Column::Site, strings)?,
+            campaign: self.sym(Column::Campaign, strings)?,
+            number: self.sym(Column::Number, strings)?,
+            call_id: strings.intern(self.text(Column::CallId)?),
+            caller: self.sym(Column::Caller, strings)?,
+            dialled: self.sym(Column::Dialled, strings)?,
+            destination: self.sym(Column::Destination, strings)?,
+            call_type: self.sym(Column::CallType, strings)?,
+            direction: self.sym(Column::Direction, strings)?,
             start,
             duration,
             billed_duration,
@@ -702,14 +704,15 @@ impl Row<'_> {
                 self.text(c)?;
             }
         }
+        let strings = data.strings_mut();
         let transaction = Transaction {
-            site: self.sym(Column::Site, data)?,
-            campaign: self.sym(Column::Campaign, data)?,
-            number: self.sym(Column::Number, data)?,
-            transaction_id: data.strings_mut().intern(self.text(Column::TransactionId)?),
+            site: self.sym(Column::Site, strings)?,
+            campaign: self.sym(Column::Campaign, strings)?,
+            number: self.sym(Column::Number, strings)?,
+            transaction_id: strings.intern(self.text(Column::TransactionId)?),
             date,
-            transaction_type: self.sym(Column::TransactionType, data)?,
-            description: self.sym(Column::Description, data)?,
+            transaction_type: self.sym(Column::TransactionType, strings)?,
+            description: self.sym(Column::Description, strings)?,
             quantity,
             unit_price,
             amount,

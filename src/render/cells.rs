@@ -70,11 +70,8 @@ pub fn write_machine_text(
 /// `2026-10-25T01:30:00+01:00`: RFC 3339 in the invoice's zone, written
 /// digit by digit (this runs for every itemised call).
 fn write_rfc3339(out: &mut String, t: chrono::DateTime<chrono::Utc>, tz: Tz) {
-    use chrono::{Offset, TimeZone, Timelike};
-    let offset = tz
-        .offset_from_utc_datetime(&t.naive_utc())
-        .fix()
-        .local_minus_utc();
+    use chrono::Timelike;
+    let offset = utc_offset(tz, t);
     let local = t.naive_utc() + chrono::Duration::seconds(offset as i64);
     write_date(out, local.date());
     out.push('T');
@@ -100,6 +97,30 @@ fn write_rfc3339(out: &mut String, t: chrono::DateTime<chrono::Utc>, tz: Tz) {
     push_digits(out, (minutes / 60) as u64, 2);
     out.push(':');
     push_digits(out, (minutes % 60) as u64, 2);
+}
+
+/// The zone's UTC offset at an instant, in seconds. Offsets change only at
+/// transitions, which fall on quarter hours, so the last answer is kept per
+/// thread and reused within the same quarter hour (itemised rows come sorted
+/// by time, so most lookups hit).
+fn utc_offset(tz: Tz, t: chrono::DateTime<chrono::Utc>) -> i32 {
+    use chrono::{Offset, TimeZone};
+    use std::cell::Cell;
+    thread_local! {
+        static LAST: Cell<Option<(Tz, i64, i32)>> = const { Cell::new(None) };
+    }
+    let quarter = t.timestamp().div_euclid(900);
+    LAST.with(|last| match last.get() {
+        Some((z, q, offset)) if z == tz && q == quarter => offset,
+        _ => {
+            let offset = tz
+                .offset_from_utc_datetime(&t.naive_utc())
+                .fix()
+                .local_minus_utc();
+            last.set(Some((tz, quarter, offset)));
+            offset
+        }
+    })
 }
 
 /// `2026-10-25`.
