@@ -99,10 +99,10 @@ fn write_rfc3339(out: &mut String, t: chrono::DateTime<chrono::Utc>, tz: Tz) {
     push_digits(out, (minutes % 60) as u64, 2);
 }
 
-/// The zone's UTC offset at an instant, in seconds. Offsets change only at
-/// transitions, which fall on quarter hours, so the last answer is kept per
-/// thread and reused within the same quarter hour (itemised rows come sorted
-/// by time, so most lookups hit).
+/// The zone's UTC offset at an instant, in seconds. Since 1973 every
+/// transition in the time zone database falls on a UTC quarter hour, so the
+/// last answer is kept per thread and reused within the same quarter hour
+/// (itemised rows come sorted by time, so most lookups hit).
 fn utc_offset(tz: Tz, t: chrono::DateTime<chrono::Utc>) -> i32 {
     use chrono::{Offset, TimeZone};
     use std::cell::Cell;
@@ -110,6 +110,13 @@ fn utc_offset(tz: Tz, t: chrono::DateTime<chrono::Utc>) -> i32 {
         static LAST: Cell<Option<(Tz, i64, i32)>> = const { Cell::new(None) };
     }
     let quarter = t.timestamp().div_euclid(900);
+    if t.timestamp() < 100_000_000 {
+        // Before March 1973 some zones changed at odd minutes and seconds.
+        return tz
+            .offset_from_utc_datetime(&t.naive_utc())
+            .fix()
+            .local_minus_utc();
+    }
     LAST.with(|last| match last.get() {
         Some((z, q, offset)) if z == tz && q == quarter => offset,
         _ => {
