@@ -99,24 +99,24 @@ fn write_rfc3339(out: &mut String, t: chrono::DateTime<chrono::Utc>, tz: Tz) {
     push_digits(out, (minutes % 60) as u64, 2);
 }
 
-/// The zone's UTC offset at an instant, in seconds. Since 1973 every
-/// transition in the time zone database falls on a UTC quarter hour, so the
-/// last answer is kept per thread and reused within the same quarter hour
-/// (itemised rows come sorted by time, so most lookups hit).
+/// The zone's UTC offset at an instant, in seconds. Itemised rows come
+/// sorted by time, so the last answer is kept per thread for its UTC quarter
+/// hour — but only when the offset is the same at both ends of that quarter
+/// hour, so an instant near a transition is always looked up afresh.
 fn utc_offset(tz: Tz, t: chrono::DateTime<chrono::Utc>) -> i32 {
     use chrono::{Offset, TimeZone};
     use std::cell::Cell;
     thread_local! {
         static LAST: Cell<Option<(Tz, i64, i32)>> = const { Cell::new(None) };
     }
+    let at = |secs: i64| {
+        chrono::DateTime::from_timestamp(secs, 0).map(|d| {
+            tz.offset_from_utc_datetime(&d.naive_utc())
+                .fix()
+                .local_minus_utc()
+        })
+    };
     let quarter = t.timestamp().div_euclid(900);
-    if t.timestamp() < 100_000_000 {
-        // Before March 1973 some zones changed at odd minutes and seconds.
-        return tz
-            .offset_from_utc_datetime(&t.naive_utc())
-            .fix()
-            .local_minus_utc();
-    }
     LAST.with(|last| match last.get() {
         Some((z, q, offset)) if z == tz && q == quarter => offset,
         _ => {
@@ -124,7 +124,10 @@ fn utc_offset(tz: Tz, t: chrono::DateTime<chrono::Utc>) -> i32 {
                 .offset_from_utc_datetime(&t.naive_utc())
                 .fix()
                 .local_minus_utc();
-            last.set(Some((tz, quarter, offset)));
+            let (start, end) = (at(quarter * 900), at(quarter * 900 + 899));
+            if start == Some(offset) && end == Some(offset) {
+                last.set(Some((tz, quarter, offset)));
+            }
             offset
         }
     })
