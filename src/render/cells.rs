@@ -264,6 +264,13 @@ mod tests {
         // The same as chrono's RFC 3339 writer, across zones and fractions.
         for (text, zone) in [
             ("2026-10-25T01:30:00Z", "Europe/London"),
+            // Across the DST change, in one thread, one after another.
+            ("2026-10-25T00:45:00Z", "Europe/London"),
+            ("2026-10-25T00:59:59Z", "Europe/London"),
+            ("2026-10-25T01:00:00Z", "Europe/London"),
+            ("2026-10-25T01:00:01Z", "Europe/London"),
+            ("1972-01-07T00:40:00Z", "Africa/Monrovia"),
+            ("1972-01-07T00:45:00Z", "Africa/Monrovia"),
             ("2026-03-01T12:00:00.250Z", "America/St_Johns"),
             ("2026-07-01T00:00:00.000001Z", "Asia/Kathmandu"),
             ("1999-12-31T23:59:59Z", "UTC"),
