@@ -93,7 +93,8 @@ fn write_rfc3339(out: &mut String, t: chrono::DateTime<chrono::Utc>, tz: Tz) {
         }
     }
     out.push(if offset < 0 { '-' } else { '+' });
-    let minutes = offset.unsigned_abs() / 60;
+    // RFC 3339 has no seconds in offsets; round as chrono does (-00:44:30 is -00:45).
+    let minutes = (offset.unsigned_abs() + 30) / 60;
     push_digits(out, (minutes / 60) as u64, 2);
     out.push(':');
     push_digits(out, (minutes % 60) as u64, 2);
