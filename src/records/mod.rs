@@ -62,27 +62,28 @@ pub struct Transaction {
     pub amount: Decimal,
 }
 
+/// The group key at a level from a record's site, campaign and number (the
+/// customer level has one group).
+fn level_key(level: Level, site: Sym, campaign: Sym, number: Sym) -> Sym {
+    match level {
+        Level::Customer => Sym::EMPTY,
+        Level::Site => site,
+        Level::Campaign => campaign,
+        Level::Number => number,
+    }
+}
+
 impl Call {
-    /// The group key of this call at a level (customer level has one group).
+    /// The group key of this call at a level.
     pub fn key(&self, level: Level) -> Sym {
-        match level {
-            Level::Customer => Sym::EMPTY,
-            Level::Site => self.site,
-            Level::Campaign => self.campaign,
-            Level::Number => self.number,
-        }
+        level_key(level, self.site, self.campaign, self.number)
     }
 }
 
 impl Transaction {
     /// The group key of this transaction at a level.
     pub fn key(&self, level: Level) -> Sym {
-        match level {
-            Level::Customer => Sym::EMPTY,
-            Level::Site => self.site,
-            Level::Campaign => self.campaign,
-            Level::Number => self.number,
-        }
+        level_key(level, self.site, self.campaign, self.number)
     }
 }
 
