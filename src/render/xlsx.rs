@@ -298,7 +298,10 @@ impl SheetWriter<'_, '_> {
         self.widths = vec![0; self.report.columns.len()];
         for (c, column) in self.report.columns.iter().enumerate() {
             let label = column.display_label(zone);
-            let style = if is_numeric(column.kind()) {
+            // Spreadsheets right-align numbers and date-times: so do their headers.
+            let right = is_numeric(column.kind())
+                || matches!(column.kind(), ColumnKind::Timestamp | ColumnKind::Date);
+            let style = if right {
                 &self.styles.header_number
             } else {
                 &self.styles.header
