@@ -128,7 +128,6 @@ struct Styles {
     header: Format,
     header_number: Format,
     heading: Format,
-    text: Format,
     quoted: Format,
     money: Format,
     rate: Format,
@@ -160,7 +159,6 @@ impl Styles {
             heading: Format::new()
                 .set_bold()
                 .set_background_color(Color::RGB(0xF2F2F2)),
-            text: Format::new(),
             quoted: Format::new().set_quote_prefix(),
             money: Format::new().set_num_format(&money_format),
             rate: Format::new().set_num_format("#,##0.00####"),
@@ -420,13 +418,14 @@ impl SheetWriter<'_, '_> {
                 } else {
                     t.to_string()
                 };
-                let style = if sanitize && needs_guard(&text, kind) {
-                    &styles.quoted
-                } else {
-                    &styles.text
-                };
                 let width = text.chars().count();
-                self.sheet().write_string_with_format(r, c, text, style)?;
+                if sanitize && needs_guard(&text, kind) {
+                    self.sheet()
+                        .write_string_with_format(r, c, text, &styles.quoted)?;
+                } else {
+                    // Plain text needs no format (and skips the format lookup per cell).
+                    self.sheet().write_string(r, c, text)?;
+                }
                 Ok(width)
             }
             Cell::Money(d) => {
