@@ -317,17 +317,7 @@ fn a_run_killed_half_way_leaves_whole_files_and_can_be_rerun() {
             for entry in std::fs::read_dir(&killed).unwrap() {
                 let folder = entry.unwrap().path();
                 if folder.join("manifest.json").exists() {
-                    let m = manifest(&folder);
-                    for a in m["attachments"].as_array().unwrap() {
-                        let bytes =
-                            std::fs::read(folder.join(a["path"].as_str().unwrap())).unwrap();
-                        use sha2::Digest;
-                        let hex: String = sha2::Sha256::digest(&bytes)
-                            .iter()
-                            .map(|b| format!("{b:02x}"))
-                            .collect();
-                        assert_eq!(a["sha256"], hex.as_str());
-                    }
+                    assert_attachments_whole(&folder);
                 }
             }
         }
@@ -412,16 +402,7 @@ fn a_full_disk_is_a_clear_error_and_written_invoices_are_kept() {
         .collect();
     assert!(!kept.is_empty(), "{stderr}");
     for folder in &kept {
-        let m = manifest(folder);
-        for a in m["attachments"].as_array().unwrap() {
-            let bytes = std::fs::read(folder.join(a["path"].as_str().unwrap())).unwrap();
-            use sha2::Digest;
-            let hex: String = sha2::Sha256::digest(&bytes)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
-            assert_eq!(a["sha256"], hex.as_str());
-        }
+        assert_attachments_whole(folder);
     }
     // No half-written file is left anywhere.
     fn partials(dir: &Path) -> usize {

@@ -144,3 +144,18 @@ pub fn csv_rows(path: &Path) -> Vec<Vec<String>> {
         .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
         .collect()
 }
+
+/// Asserts that every attachment the folder's manifest lists is whole: its
+/// bytes hash to the manifest's SHA-256.
+pub fn assert_attachments_whole(folder: &Path) {
+    use sha2::Digest;
+    let m = manifest(folder);
+    for a in m["attachments"].as_array().unwrap() {
+        let bytes = std::fs::read(folder.join(a["path"].as_str().unwrap())).unwrap();
+        let hex: String = sha2::Sha256::digest(&bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(a["sha256"], hex.as_str(), "{}", a["path"]);
+    }
+}
