@@ -31,6 +31,21 @@ pub enum ColumnKind {
     Quantity,
 }
 
+impl ColumnKind {
+    /// Kinds whose values are numbers: right-aligned wherever shown, exact
+    /// wherever read.
+    pub fn is_numeric(self) -> bool {
+        matches!(
+            self,
+            ColumnKind::Money
+                | ColumnKind::Rate
+                | ColumnKind::Duration
+                | ColumnKind::Count
+                | ColumnKind::Quantity
+        )
+    }
+}
+
 /// Which record type a field belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Applies {

@@ -17,7 +17,7 @@ use parquet::schema::types::{Type, TypePtr};
 
 use super::reader::{Header, Input, ReadOptions, ReadOutcome, Sink};
 use super::Router;
-use crate::column::{Applies, Column, ColumnKind};
+use crate::column::{Applies, Column};
 use crate::error::{Error, Result};
 
 pub(super) fn read_parquet(
@@ -81,14 +81,7 @@ fn check_type(column: Column, field: &Type) -> std::result::Result<(), String> {
             "column {key} is a nested type; expected a plain column"
         ));
     }
-    let exact = matches!(
-        column.kind(),
-        ColumnKind::Money
-            | ColumnKind::Rate
-            | ColumnKind::Quantity
-            | ColumnKind::Duration
-            | ColumnKind::Count
-    );
+    let exact = column.kind().is_numeric();
     let physical = field.get_physical_type();
     if exact && matches!(physical, PhysicalType::FLOAT | PhysicalType::DOUBLE) {
         return Err(format!(

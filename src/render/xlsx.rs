@@ -297,7 +297,7 @@ impl SheetWriter<'_, '_> {
         for (c, column) in self.report.columns.iter().enumerate() {
             let label = column.display_label(zone);
             // Spreadsheets right-align numbers and date-times: so do their headers.
-            let right = is_numeric(column.kind())
+            let right = column.kind().is_numeric()
                 || matches!(column.kind(), ColumnKind::Timestamp | ColumnKind::Date);
             let style = if right {
                 &self.styles.header_number
@@ -499,17 +499,6 @@ fn digits(mut n: u128) -> usize {
 fn grouped_digits(n: u128) -> usize {
     let d = digits(n);
     d + (d - 1) / 3
-}
-
-fn is_numeric(kind: ColumnKind) -> bool {
-    matches!(
-        kind,
-        ColumnKind::Money
-            | ColumnKind::Rate
-            | ColumnKind::Duration
-            | ColumnKind::Count
-            | ColumnKind::Quantity
-    )
 }
 
 /// Adds an itemised row to a running subtotal.

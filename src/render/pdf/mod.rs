@@ -347,7 +347,7 @@ impl<'r, 'a> Document<'r, 'a> {
         // column would only repeat it.
         let skip = usize::from(report.spec.kind.is_itemised() && report.columns.len() > 1);
         let columns: Vec<Column> = report.columns[skip..].to_vec();
-        let numeric: Vec<bool> = columns.iter().map(|c| is_numeric(c.kind())).collect();
+        let numeric: Vec<bool> = columns.iter().map(|c| c.kind().is_numeric()).collect();
         // Only free text may be cut; numbers, phone numbers, ids and times never are.
         let fixed: Vec<bool> = columns
             .iter()
@@ -783,15 +783,4 @@ fn prefix(text: &str, chars: usize) -> &str {
         Some((end, _)) => &text[..end],
         None => text,
     }
-}
-
-fn is_numeric(kind: ColumnKind) -> bool {
-    matches!(
-        kind,
-        ColumnKind::Money
-            | ColumnKind::Rate
-            | ColumnKind::Duration
-            | ColumnKind::Count
-            | ColumnKind::Quantity
-    )
 }
