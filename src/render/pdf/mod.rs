@@ -375,24 +375,10 @@ impl<'r, 'a> Document<'r, 'a> {
                     widths[i] = widths[i].max(w);
                 }
             }
-            for (i, column) in columns.iter().enumerate() {
-                if let Some(cell) = group.subtotal.cell(*column) {
-                    let w = self
-                        .bold
-                        .measure(&display_text(cell, column.kind(), tz, &self.look), BODY)
-                        + 2.0 * PAD;
-                    widths[i] = widths[i].max(w);
-                }
-            }
+            self.widen_for_totals(&mut widths, &columns, &group.subtotal);
         }
-        for (i, column) in columns.iter().enumerate() {
-            if let Some(cell) = report.total.cell(*column) {
-                let w = self
-                    .bold
-                    .measure(&display_text(cell, column.kind(), tz, &self.look), BODY)
-                    + 2.0 * PAD;
-                widths[i] = widths[i].max(w);
-            }
+        self.widen_for_totals(&mut widths, &columns, &report.total);
+        for i in 0..columns.len() {
             if !fixed[i] {
                 widths[i] = widths[i].min(MAX_TEXT_WIDTH);
             }
@@ -450,6 +436,17 @@ impl<'r, 'a> Document<'r, 'a> {
             size,
             font_size,
             row: ROW * font_size / BODY,
+        }
+    }
+
+    /// Widens columns to fit a (bold) totals row.
+    fn widen_for_totals(&mut self, widths: &mut [f32], columns: &[Column], totals: &Totals) {
+        let tz = self.reports.invoice.time_zone;
+        for (i, column) in columns.iter().enumerate() {
+            if let Some(cell) = totals.cell(*column) {
+                let text = display_text(cell, column.kind(), tz, &self.look);
+                widths[i] = widths[i].max(self.bold.measure(&text, BODY) + 2.0 * PAD);
+            }
         }
     }
 
