@@ -60,10 +60,6 @@ impl Decimal {
         self.0.checked_add(other.0).map(Decimal).ok_or(Overflow)
     }
 
-    pub fn checked_sub(self, other: Decimal) -> Result<Decimal, Overflow> {
-        self.0.checked_sub(other.0).map(Decimal).ok_or(Overflow)
-    }
-
     /// Parses `-12.345`, `12`, `+0.5`, `.5`. Rejects everything else with a
     /// reason a user can act on.
     pub fn parse(text: &str) -> Result<Decimal, ParseDecimalError> {

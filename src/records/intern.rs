@@ -52,11 +52,6 @@ impl Interner {
         &self.strs[sym.index()]
     }
 
-    /// The symbol of a string already interned.
-    pub fn lookup(&self, s: &str) -> Option<Sym> {
-        self.map.get(s).copied()
-    }
-
     pub fn len(&self) -> usize {
         self.strs.len()
     }
