@@ -207,17 +207,10 @@ fn write_split(
     let mut group_profile = profile.clone();
     group_profile.reports.retain(|r| r.level == level);
     group_profile.split = None;
-    let mut keys: Vec<Sym> = data
-        .calls
+    let groups = data.groups(level);
+    let labels: Vec<String> = groups
         .iter()
-        .map(|c| c.key(level))
-        .chain(data.transactions.iter().map(|t| t.key(level)))
-        .collect();
-    keys.sort_by(|a, b| data.str(*a).cmp(data.str(*b)));
-    keys.dedup();
-    let labels: Vec<String> = keys
-        .iter()
-        .map(|k| match data.str(*k) {
+        .map(|(k, _)| match data.str(*k) {
             "" => format!("no {}", level.key()),
             text => text.to_string(),
         })
@@ -227,9 +220,8 @@ fn write_split(
     let base = format!("split-{}", level.key());
     let mut sum = crate::report::Totals::default();
     let mut attachments = Vec::new();
-    for ((key, label), folder) in keys.iter().zip(&labels).zip(&folders) {
-        let group = data.group(level, *key);
-        let reports = InvoiceReports::build(invoice, &group_profile, &group)?;
+    for (((key, group), label), folder) in groups.iter().zip(&labels).zip(&folders) {
+        let reports = InvoiceReports::build(invoice, &group_profile, group)?;
         sum.merge(&reports.totals)
             .map_err(|_| Error::Overflow(format!("the {} groups", level.key())))?;
         let dir = out.path().join(&base).join(folder);

@@ -154,23 +154,33 @@ impl Dataset {
             }));
     }
 
-    /// The records of one group at a level, sharing this dataset's strings.
-    pub fn group(&self, level: crate::report::Level, key: Sym) -> Dataset {
-        Dataset {
+    /// The records of each group at a level, in one pass, ordered by the
+    /// group key's text; each shares this dataset's strings and keeps the
+    /// records' input order.
+    pub fn groups(&self, level: crate::report::Level) -> Vec<(Sym, Dataset)> {
+        let mut by_key: rustc_hash::FxHashMap<Sym, Dataset> = rustc_hash::FxHashMap::default();
+        let mut empty = || Dataset {
             strings: self.strings.clone(),
-            calls: self
+            calls: Vec::new(),
+            transactions: Vec::new(),
+        };
+        for c in &self.calls {
+            by_key
+                .entry(c.key(level))
+                .or_insert_with(&mut empty)
                 .calls
-                .iter()
-                .filter(|c| c.key(level) == key)
-                .cloned()
-                .collect(),
-            transactions: self
-                .transactions
-                .iter()
-                .filter(|t| t.key(level) == key)
-                .cloned()
-                .collect(),
+                .push(c.clone());
         }
+        for t in &self.transactions {
+            by_key
+                .entry(t.key(level))
+                .or_insert_with(&mut empty)
+                .transactions
+                .push(t.clone());
+        }
+        let mut groups: Vec<(Sym, Dataset)> = by_key.into_iter().collect();
+        groups.sort_by(|a, b| self.str(a.0).cmp(self.str(b.0)));
+        groups
     }
 }
 
