@@ -1,11 +1,19 @@
 //! CSV attachments: one RFC 4180 file per report, a header row and data rows
 //! only (no subtotal rows, so a machine can re-add them). Values are exact.
+//!
+//! Itemised calls dominate the output (every level lists every call), so
+//! each call's fields are encoded once per invoice ([`EncodedCalls`]) and
+//! each level's report copies them in its own order.
+
+use chrono_tz::Tz;
 
 use super::cells::{display_text, presentation, write_machine_text};
+use super::locale::Presentation;
 use super::{Format, HeaderStyle, RenderOptions, Renderer};
+use crate::column::Column;
 use crate::error::{Error, Result};
 use crate::output::{AttachmentMeta, OutputDir};
-use crate::report::{Cell, InvoiceReports, Report};
+use crate::report::{Cell, InvoiceReports, Report, ReportKind, Row};
 
 pub struct CsvRenderer {
     options: RenderOptions,
@@ -30,65 +38,271 @@ impl CsvRenderer {
         &self,
         reports: &InvoiceReports<'_>,
         report: &Report,
+        style: &FieldStyle,
+        calls: Option<&EncodedCalls>,
         out: &mut (dyn std::io::Write + Send),
     ) -> Result<u64> {
         let name = self.file_name(report);
-        let io = |e: csv::Error| match e.into_kind() {
-            csv::ErrorKind::Io(e) => Error::io(&name, e),
-            other => Error::Usage(format!("{name}: {other:?}")),
-        };
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(out);
+        let mut lines = Lines::new(out, &name);
         let zone = reports.invoice.zone_name();
-        // Human CSV (labels) of a profile with a locale reads like the PDF:
-        // local separators, currency, dates and h:mm:ss. Otherwise values
-        // are exact and locale-free.
-        let human = self.options.header == HeaderStyle::Labels && reports.profile.locale.is_some();
-        let look = presentation(reports);
         for column in &report.columns {
-            match (self.options.header, human) {
-                (HeaderStyle::Labels, true) => w.write_field(column.display_label(zone)),
-                (HeaderStyle::Labels, false) => w.write_field(column.label(zone)),
-                (HeaderStyle::Keys, _) => w.write_field(column.key()),
-            }
-            .map_err(io)?;
+            let label = match (self.options.header, style.human) {
+                (HeaderStyle::Labels, true) => column.display_label(zone),
+                (HeaderStyle::Labels, false) => column.label(zone),
+                (HeaderStyle::Keys, _) => column.key().into(),
+            };
+            lines.field(label.as_bytes());
         }
-        w.write_record(None::<&[u8]>).map_err(io)?;
-        let tz = reports.invoice.time_zone;
+        lines.end_record()?;
+        // Where each column of an itemised call lies in the encoded calls.
+        let slots: Option<Vec<Option<usize>>> = calls
+            .filter(|_| report.spec.kind == ReportKind::Calls)
+            .map(|calls| report.columns.iter().map(|c| calls.slot(*c)).collect());
         let level = report.spec.level;
-        let mut buf = String::with_capacity(64);
+        let mut text = String::with_capacity(64);
         let mut rows = 0u64;
         for group in &report.groups {
             for row in reports.rows(group) {
-                for column in &report.columns {
-                    buf.clear();
-                    let cell = reports.cell(level, row, *column);
-                    match cell {
-                        Cell::Text(_) | Cell::Empty => write_machine_text(
-                            &mut buf,
-                            cell,
-                            column.kind(),
-                            tz,
-                            self.options.sanitize,
-                        ),
-                        _ if human => buf.push_str(&display_text(cell, column.kind(), tz, &look)),
-                        _ => write_machine_text(
-                            &mut buf,
-                            cell,
-                            column.kind(),
-                            tz,
-                            self.options.sanitize,
-                        ),
+                match (&row, &slots, calls) {
+                    (Row::Call(index, _), Some(slots), Some(calls)) => {
+                        for (column, slot) in report.columns.iter().zip(slots) {
+                            match slot {
+                                Some(slot) => lines.encoded(calls.field(*index, *slot)),
+                                None => {
+                                    style.write(
+                                        &mut text,
+                                        reports.cell(level, row, *column),
+                                        *column,
+                                    );
+                                    lines.field(text.as_bytes());
+                                }
+                            }
+                        }
                     }
-                    w.write_field(buf.as_bytes()).map_err(io)?;
+                    _ => {
+                        for column in &report.columns {
+                            style.write(&mut text, reports.cell(level, row, *column), *column);
+                            lines.field(text.as_bytes());
+                        }
+                    }
                 }
-                w.write_record(None::<&[u8]>).map_err(io)?;
+                lines.end_record()?;
                 rows += 1;
             }
         }
-        w.flush().map_err(|e| Error::io(&name, e))?;
+        lines.finish()?;
         Ok(rows)
+    }
+}
+
+/// How cells read in this invoice's CSV files.
+struct FieldStyle {
+    /// Human CSV (labels) of a profile with a locale reads like the PDF:
+    /// local separators, currency, dates and h:mm:ss. Otherwise values are
+    /// exact and locale-free.
+    human: bool,
+    look: Presentation,
+    tz: Tz,
+    sanitize: bool,
+}
+
+impl FieldStyle {
+    fn new(options: &RenderOptions, reports: &InvoiceReports<'_>) -> FieldStyle {
+        FieldStyle {
+            human: options.header == HeaderStyle::Labels && reports.profile.locale.is_some(),
+            look: presentation(reports),
+            tz: reports.invoice.time_zone,
+            sanitize: options.sanitize,
+        }
+    }
+
+    /// Replaces `out` with the text of a cell of `column`.
+    fn write(&self, out: &mut String, cell: Cell<'_>, column: Column) {
+        out.clear();
+        match cell {
+            Cell::Text(_) | Cell::Empty => {}
+            _ if self.human => {
+                out.push_str(&display_text(cell, column.kind(), self.tz, &self.look));
+                return;
+            }
+            _ => {}
+        }
+        write_machine_text(out, cell, column.kind(), self.tz, self.sanitize);
+    }
+}
+
+/// The fields of every itemised call of an invoice, encoded once. Every
+/// level's calls report shows the same cells of the same calls, only keyed
+/// and ordered differently, so the reports copy these bytes instead of
+/// formatting each call once per level. Calls are encoded in storage order
+/// (in parallel, a chunk of calls per task).
+struct EncodedCalls {
+    /// The columns encoded, in the order of their fields per call.
+    columns: Vec<Column>,
+    chunks: Vec<EncodedChunk>,
+}
+
+/// [`EncodedCalls`] of up to `CHUNK_CALLS` consecutive calls.
+struct EncodedChunk {
+    bytes: Vec<u8>,
+    /// The end of each field in `bytes`, `columns.len()` per call.
+    ends: Vec<u32>,
+}
+
+const CHUNK_CALLS: usize = 1024;
+
+impl EncodedCalls {
+    /// Encodes the columns of the invoice's calls reports, or `None` when it
+    /// has none.
+    fn new(reports: &InvoiceReports<'_>, style: &FieldStyle) -> Result<Option<EncodedCalls>> {
+        use rayon::prelude::*;
+        let mut columns: Vec<Column> = Vec::new();
+        for report in reports
+            .reports
+            .iter()
+            .filter(|r| r.spec.kind == ReportKind::Calls)
+        {
+            for column in &report.columns {
+                // The customer is the same on every row; it stays per report.
+                if *column != Column::CustomerId && !columns.contains(column) {
+                    columns.push(*column);
+                }
+            }
+        }
+        if columns.is_empty() {
+            return Ok(None);
+        }
+        let chunks = reports
+            .data
+            .calls
+            .par_chunks(CHUNK_CALLS)
+            .map(|calls| {
+                let mut bytes = Vec::with_capacity(calls.len() * columns.len() * 12);
+                let mut ends = Vec::with_capacity(calls.len() * columns.len());
+                let mut text = String::with_capacity(64);
+                for call in calls {
+                    for column in &columns {
+                        style.write(&mut text, reports.call_cell(call, *column), *column);
+                        push_field(&mut bytes, text.as_bytes());
+                        ends.push(u32::try_from(bytes.len()).map_err(|_| {
+                            Error::Usage(format!(
+                                "invoice {}: more than 4 GiB of text in {CHUNK_CALLS} calls",
+                                reports.invoice.display_id()
+                            ))
+                        })?);
+                    }
+                }
+                Ok(EncodedChunk { bytes, ends })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some(EncodedCalls { columns, chunks }))
+    }
+
+    /// Where `column`'s field lies among a call's fields.
+    fn slot(&self, column: Column) -> Option<usize> {
+        self.columns.iter().position(|c| *c == column)
+    }
+
+    /// The encoded field in `slot` of the call at `index` in `Dataset::calls`.
+    fn field(&self, index: u32, slot: usize) -> &[u8] {
+        let index = index as usize;
+        let chunk = &self.chunks[index / CHUNK_CALLS];
+        let at = (index % CHUNK_CALLS) * self.columns.len() + slot;
+        let start = if at == 0 {
+            0
+        } else {
+            chunk.ends[at - 1] as usize
+        };
+        &chunk.bytes[start..chunk.ends[at] as usize]
+    }
+}
+
+/// Appends one field as RFC 4180 needs it, by the csv crate's rule: quoted
+/// only when it holds a comma, a quote or a line break, quotes doubled.
+fn push_field(out: &mut Vec<u8>, field: &[u8]) {
+    if field
+        .iter()
+        .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+    {
+        out.push(b'"');
+        for &b in field {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(field);
+    }
+}
+
+/// CRLF-terminated records written to an attachment in large blocks.
+struct Lines<'w> {
+    out: &'w mut (dyn std::io::Write + Send),
+    name: &'w str,
+    buf: Vec<u8>,
+    /// Where the current record starts in `buf`.
+    record: usize,
+    fields: usize,
+}
+
+const BLOCK: usize = 1 << 16;
+
+impl<'w> Lines<'w> {
+    fn new(out: &'w mut (dyn std::io::Write + Send), name: &'w str) -> Lines<'w> {
+        Lines {
+            out,
+            name,
+            buf: Vec::with_capacity(BLOCK + 4096),
+            record: 0,
+            fields: 0,
+        }
+    }
+
+    /// Appends a field from its text.
+    fn field(&mut self, text: &[u8]) {
+        self.separate();
+        push_field(&mut self.buf, text);
+    }
+
+    /// Appends a field already encoded by [`push_field`].
+    fn encoded(&mut self, field: &[u8]) {
+        self.separate();
+        self.buf.extend_from_slice(field);
+    }
+
+    fn separate(&mut self) {
+        if self.fields > 0 {
+            self.buf.push(b',');
+        }
+        self.fields += 1;
+    }
+
+    fn end_record(&mut self) -> Result<()> {
+        // A record of one empty field would read as a blank line.
+        if self.buf.len() == self.record {
+            self.buf.extend_from_slice(b"\"\"");
+        }
+        self.buf.extend_from_slice(b"\r\n");
+        self.fields = 0;
+        if self.buf.len() >= BLOCK {
+            self.out
+                .write_all(&self.buf)
+                .map_err(|e| Error::io(self.name, e))?;
+            self.buf.clear();
+        }
+        self.record = self.buf.len();
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<()> {
+        self.out
+            .write_all(&self.buf)
+            .and_then(|()| self.out.flush())
+            .map_err(|e| Error::io(self.name, e))?;
+        self.buf.clear();
+        Ok(())
     }
 }
 
@@ -99,6 +313,8 @@ impl Renderer for CsvRenderer {
 
     fn render(&self, reports: &InvoiceReports<'_>, out: &OutputDir) -> Result<()> {
         use rayon::prelude::*;
+        let style = FieldStyle::new(&self.options, reports);
+        let calls = EncodedCalls::new(reports, &style)?;
         reports.reports.par_iter().try_for_each(|report| {
             let meta = AttachmentMeta {
                 file_name: self.file_name(report),
@@ -106,7 +322,9 @@ impl Renderer for CsvRenderer {
                 level: Some(report.spec.level.key()),
                 report: Some(report.spec.kind.key()),
             };
-            out.attachment(meta, |w| self.write_report(reports, report, w))
+            out.attachment(meta, |w| {
+                self.write_report(reports, report, &style, calls.as_ref(), w)
+            })
         })
     }
 }

@@ -505,7 +505,7 @@ fn grouped_digits(n: u128) -> usize {
 fn add_row(running: &mut Totals, row: Row<'_>) {
     // Sums of values already summed once without overflow cannot overflow.
     let _ = match row {
-        Row::Call(c) => running.add_call(c),
+        Row::Call(_, c) => running.add_call(c),
         Row::Transaction(t) => running.add_transaction(t),
         Row::Other { totals, .. } => running.merge(totals),
         _ => Ok(()),

@@ -252,7 +252,8 @@ pub enum Row<'r> {
         destination: Option<Option<Sym>>,
         totals: &'r Totals,
     },
-    Call(&'r Call),
+    /// A call and its index in `Dataset::calls`.
+    Call(u32, &'r Call),
     Transaction(&'r Transaction),
     /// The calls of a group rolled into one row by noise control.
     Other {
@@ -390,7 +391,7 @@ impl<'a> InvoiceReports<'a> {
             })),
             Rows::Calls(v) => Box::new(
                 v.iter()
-                    .map(move |i| Row::Call(&self.data.calls[*i as usize])),
+                    .map(move |i| Row::Call(*i, &self.data.calls[*i as usize])),
             ),
             Rows::Transactions(v) => Box::new(
                 v.iter()
@@ -445,23 +446,7 @@ impl<'a> InvoiceReports<'a> {
                 },
                 _ => measure(totals),
             },
-            Row::Call(c) => match column {
-                Column::Site => text(c.site),
-                Column::Campaign => text(c.campaign),
-                Column::Number => text(c.number),
-                Column::CallId => text(c.call_id),
-                Column::StartTime => Cell::Timestamp(c.start),
-                Column::Caller => text(c.caller),
-                Column::Dialled => text(c.dialled),
-                Column::Destination => text(c.destination),
-                Column::CallType => text(c.call_type),
-                Column::Direction => text(c.direction),
-                Column::Duration => Cell::Duration(c.duration as u64),
-                Column::BilledDuration => Cell::Duration(c.billed_duration as u64),
-                Column::Rate => c.rate.map_or(Cell::Empty, Cell::Money),
-                Column::Charge => Cell::Money(c.charge),
-                _ => Cell::Empty,
-            },
+            Row::Call(_, c) => self.call_cell(c, column),
             Row::Transaction(t) => match column {
                 Column::Site => text(t.site),
                 Column::Campaign => text(t.campaign),
@@ -475,6 +460,30 @@ impl<'a> InvoiceReports<'a> {
                 Column::Amount => Cell::Money(t.amount),
                 _ => Cell::Empty,
             },
+        }
+    }
+
+    /// The value of one column of an itemised call: the same in every
+    /// level's calls report (only the customer column is the invoice's).
+    pub fn call_cell<'r>(&'r self, c: &'r Call, column: Column) -> Cell<'r> {
+        let text = |sym: Sym| Cell::Text(self.data.str(sym));
+        match column {
+            Column::CustomerId => Cell::Text(&self.invoice.customer_id),
+            Column::Site => text(c.site),
+            Column::Campaign => text(c.campaign),
+            Column::Number => text(c.number),
+            Column::CallId => text(c.call_id),
+            Column::StartTime => Cell::Timestamp(c.start),
+            Column::Caller => text(c.caller),
+            Column::Dialled => text(c.dialled),
+            Column::Destination => text(c.destination),
+            Column::CallType => text(c.call_type),
+            Column::Direction => text(c.direction),
+            Column::Duration => Cell::Duration(c.duration as u64),
+            Column::BilledDuration => Cell::Duration(c.billed_duration as u64),
+            Column::Rate => c.rate.map_or(Cell::Empty, Cell::Money),
+            Column::Charge => Cell::Money(c.charge),
+            _ => Cell::Empty,
         }
     }
 }
