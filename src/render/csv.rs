@@ -54,25 +54,27 @@ impl CsvRenderer {
             lines.field(label.as_bytes());
         }
         lines.end_record()?;
-        // Where each column of an itemised call lies in the encoded calls.
-        let slots: Option<Vec<Option<usize>>> = calls
+        // A calls report's row as runs of neighbouring encoded fields.
+        let runs: Option<Vec<Run>> = calls
             .filter(|_| report.spec.kind == ReportKind::Calls)
-            .map(|calls| report.columns.iter().map(|c| calls.slot(*c)).collect());
+            .map(|calls| calls.runs(&report.columns));
         let level = report.spec.level;
         let mut text = String::with_capacity(64);
         let mut rows = 0u64;
         for group in &report.groups {
             for row in reports.rows(group) {
-                match (&row, &slots, calls) {
-                    (Row::Call(index, _), Some(slots), Some(calls)) => {
-                        for (column, slot) in report.columns.iter().zip(slots) {
-                            match slot {
-                                Some(slot) => lines.encoded(calls.field(*index, *slot)),
-                                None => {
+                match (&row, &runs, calls) {
+                    (Row::Call(index, _), Some(runs), Some(calls)) => {
+                        for run in runs {
+                            match *run {
+                                Run::Encoded(first, last) => {
+                                    lines.encoded(calls.fields(*index, first, last))
+                                }
+                                Run::Column(column) => {
                                     style.write(
                                         &mut text,
-                                        reports.cell(level, row, *column),
-                                        *column,
+                                        reports.cell(level, row, column),
+                                        column,
                                     );
                                     lines.field(text.as_bytes());
                                 }
@@ -145,7 +147,9 @@ struct EncodedCalls {
 /// [`EncodedCalls`] of up to `CHUNK_CALLS` consecutive calls.
 struct EncodedChunk {
     bytes: Vec<u8>,
-    /// The end of each field in `bytes`, `columns.len()` per call.
+    /// The end of each field in `bytes`, `columns.len()` per call. A
+    /// call's fields are separated by commas; calls follow each other
+    /// directly.
     ends: Vec<u32>,
 }
 
@@ -181,8 +185,11 @@ impl EncodedCalls {
                 let mut ends = Vec::with_capacity(calls.len() * columns.len());
                 let mut text = String::with_capacity(64);
                 for call in calls {
-                    for column in &columns {
+                    for (i, column) in columns.iter().enumerate() {
                         style.write(&mut text, reports.call_cell(call, *column), *column);
+                        if i > 0 {
+                            bytes.push(b',');
+                        }
                         push_field(&mut bytes, text.as_bytes());
                         ends.push(u32::try_from(bytes.len()).map_err(|_| {
                             Error::Usage(format!(
@@ -198,23 +205,45 @@ impl EncodedCalls {
         Ok(Some(EncodedCalls { columns, chunks }))
     }
 
-    /// Where `column`'s field lies among a call's fields.
-    fn slot(&self, column: Column) -> Option<usize> {
-        self.columns.iter().position(|c| *c == column)
+    /// A report's columns as runs of neighbouring encoded fields (a
+    /// site's calls: the site, then the fields before it, then those
+    /// after), so a row is two or three copies.
+    fn runs(&self, columns: &[Column]) -> Vec<Run> {
+        let mut runs: Vec<Run> = Vec::new();
+        for column in columns {
+            let slot = self.columns.iter().position(|c| c == column);
+            match (slot, runs.last_mut()) {
+                (Some(s), Some(Run::Encoded(_, last))) if *last + 1 == s => *last = s,
+                (Some(s), _) => runs.push(Run::Encoded(s, s)),
+                (None, _) => runs.push(Run::Column(*column)),
+            }
+        }
+        runs
     }
 
-    /// The encoded field in `slot` of the call at `index` in `Dataset::calls`.
-    fn field(&self, index: u32, slot: usize) -> &[u8] {
+    /// The encoded fields `first..=last` of the call at `index` in
+    /// `Dataset::calls`, with the commas between them.
+    fn fields(&self, index: u32, first: usize, last: usize) -> &[u8] {
         let index = index as usize;
         let chunk = &self.chunks[index / CHUNK_CALLS];
-        let at = (index % CHUNK_CALLS) * self.columns.len() + slot;
-        let start = if at == 0 {
-            0
-        } else {
-            chunk.ends[at - 1] as usize
+        let base = (index % CHUNK_CALLS) * self.columns.len();
+        let start = match (first, base) {
+            (0, 0) => 0,
+            // A call's first field starts where the previous call ends.
+            (0, _) => chunk.ends[base - 1] as usize,
+            // Later fields start after their comma.
+            _ => chunk.ends[base + first - 1] as usize + 1,
         };
-        &chunk.bytes[start..chunk.ends[at] as usize]
+        &chunk.bytes[start..chunk.ends[base + last] as usize]
     }
+}
+
+/// A stretch of a calls report's row.
+enum Run {
+    /// Encoded fields `first..=last`, side by side.
+    Encoded(usize, usize),
+    /// A column formatted per row (the customer, the same on every row).
+    Column(Column),
 }
 
 /// Appends one field as RFC 4180 needs it, by the csv crate's rule: quoted
