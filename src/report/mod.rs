@@ -745,20 +745,21 @@ fn apply_noise_control(
 /// What an itemised report needs of a record: its group key at a level, the
 /// time it is ordered by, its id (the tie-break), and how it adds to totals.
 trait Itemised: Sync {
-    type When: Ord;
     fn key(&self, level: Level) -> Sym;
-    fn when(&self) -> Self::When;
+    /// The record's time as a number below 2^96 that sorts like the time.
+    fn when(&self) -> u128;
     fn id(&self) -> Sym;
     fn add_to(&self, totals: &mut Totals) -> std::result::Result<(), crate::money::Overflow>;
 }
 
 impl Itemised for Call {
-    type When = DateTime<Utc>;
     fn key(&self, level: Level) -> Sym {
         Call::key(self, level)
     }
-    fn when(&self) -> DateTime<Utc> {
-        self.start
+    fn when(&self) -> u128 {
+        // Seconds with the sign bit flipped (so negative sorts first), then nanoseconds.
+        let seconds = (self.start.timestamp() as u64) ^ (1 << 63);
+        ((seconds as u128) << 32) | self.start.timestamp_subsec_nanos() as u128
     }
     fn id(&self) -> Sym {
         self.call_id
@@ -769,12 +770,12 @@ impl Itemised for Call {
 }
 
 impl Itemised for Transaction {
-    type When = NaiveDate;
     fn key(&self, level: Level) -> Sym {
         Transaction::key(self, level)
     }
-    fn when(&self) -> NaiveDate {
-        self.date
+    fn when(&self) -> u128 {
+        use chrono::Datelike;
+        (self.date.num_days_from_ce() as u32 ^ (1 << 31)) as u128
     }
     fn id(&self) -> Sym {
         self.transaction_id
@@ -785,7 +786,9 @@ impl Itemised for Transaction {
 }
 
 /// Orders records by (group key, time, id, input position) — ids compared
-/// as text only where time ties — and cuts them into totalled groups.
+/// as text only where key and time tie — and cuts them into totalled
+/// groups. Key rank and time are packed into one number per record first,
+/// so the sort reads a flat array instead of the records.
 fn itemise<R: Itemised>(
     records: &[R],
     level: Level,
@@ -793,14 +796,21 @@ fn itemise<R: Itemised>(
     rank: &(impl Fn(Sym) -> u32 + Sync),
     wrap: fn(Vec<u32>) -> Rows,
 ) -> std::result::Result<Vec<Group>, crate::money::Overflow> {
-    let mut order: Vec<u32> = (0..records.len() as u32).collect();
-    order.par_sort_unstable_by(|a, b| {
-        let (ra, rb) = (&records[*a as usize], &records[*b as usize]);
-        (rank(ra.key(level)), ra.when())
-            .cmp(&(rank(rb.key(level)), rb.when()))
-            .then_with(|| data.str(ra.id()).cmp(data.str(rb.id())))
-            .then(a.cmp(b))
-    });
+    let mut keyed: Vec<(u128, u32)> = records
+        .par_iter()
+        .enumerate()
+        .map(|(i, r)| (((rank(r.key(level)) as u128) << 96) | r.when(), i as u32))
+        .collect();
+    keyed.par_sort_unstable();
+    for tied in keyed.chunk_by_mut(|a, b| a.0 == b.0) {
+        if tied.len() > 1 {
+            tied.sort_unstable_by(|(_, a), (_, b)| {
+                let (ra, rb) = (&records[*a as usize], &records[*b as usize]);
+                data.str(ra.id()).cmp(data.str(rb.id())).then(a.cmp(b))
+            });
+        }
+    }
+    let order: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
     split_runs(
         order,
         |i| records[i as usize].key(level),
