@@ -16,7 +16,7 @@ use super::{Dataset, Router};
 use crate::error::{Error, Result};
 
 /// Files smaller than this are read by one thread.
-const PARALLEL_MIN_BYTES: u64 = 16 << 20;
+const PARALLEL_MIN_BYTES: u64 = 4 << 20;
 
 /// A byte range of the file holding whole records, and the line its first
 /// record starts on.
