@@ -1,12 +1,20 @@
 //! The output folder: every file is written to a temporary name in the target
-//! folder and renamed into place once complete, so a reader (or a run killed
-//! half-way) sees either the whole file or none. Attachments are hashed while
-//! they are written.
+//! folder, made durable (fsync) and renamed into place once complete, so a
+//! reader (or a run killed half-way, or a power cut) sees either the whole
+//! file or none. Attachments are hashed while they are written.
+//!
+//! Waiting for the disk is taken off the rendering threads: an attachment's
+//! fsync and rename run on a few committer threads while rendering goes on
+//! (concurrent fsyncs also share the file system's journal commits). Any
+//! other file of the folder — the manifest, last — is written only once
+//! every attachment before it is in place, and its error, if any, is
+//! reported then.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -46,6 +54,76 @@ pub struct OutputDir {
     dir: PathBuf,
     attachments: Mutex<Vec<Attachment>>,
     warnings: Mutex<Vec<String>>,
+    pending: Arc<Pending>,
+}
+
+/// Attachments written but not yet durable and in place.
+#[derive(Default)]
+struct Pending {
+    state: Mutex<PendingState>,
+    done: Condvar,
+}
+
+#[derive(Default)]
+struct PendingState {
+    count: usize,
+    /// The first commit that failed.
+    error: Option<Error>,
+}
+
+/// A file written to its temporary name, to be made durable and renamed.
+struct Commit {
+    file: File,
+    temp: PathBuf,
+    target: PathBuf,
+}
+
+impl Commit {
+    fn run(self) -> Result<()> {
+        let at = |e: std::io::Error| Error::io(&self.target, e);
+        let result = self
+            .file
+            .sync_all()
+            .and_then(|()| fs::rename(&self.temp, &self.target))
+            .map_err(at);
+        if result.is_err() {
+            let _ = fs::remove_file(&self.temp);
+        }
+        result
+    }
+}
+
+type CommitJob = Box<dyn FnOnce() + Send>;
+
+/// Threads that only wait for the disk.
+const COMMITTERS: usize = 4;
+/// Commits queued at most; rendering waits beyond (bounds open files).
+const QUEUED_COMMITS: usize = 64;
+
+/// The committer threads' queue, started on first use; `None` if threads
+/// cannot be started (commits then run where they are submitted).
+fn committers() -> Option<&'static SyncSender<CommitJob>> {
+    static QUEUE: OnceLock<Option<SyncSender<CommitJob>>> = OnceLock::new();
+    QUEUE
+        .get_or_init(|| {
+            let (sender, receiver) = sync_channel::<CommitJob>(QUEUED_COMMITS);
+            let receiver = Arc::new(Mutex::new(receiver));
+            for i in 0..COMMITTERS {
+                let receiver = Arc::clone(&receiver);
+                std::thread::Builder::new()
+                    .name(format!("usage-report-commit-{i}"))
+                    .spawn(move || loop {
+                        let job = receiver.lock().map(|r| r.recv());
+                        match job {
+                            Ok(Ok(job)) => job(),
+                            _ => return,
+                        }
+                    })
+                    .ok()?;
+            }
+            Some(sender)
+        })
+        .as_ref()
 }
 
 impl OutputDir {
@@ -64,6 +142,7 @@ impl OutputDir {
             dir: dir.to_path_buf(),
             attachments: Mutex::new(Vec::new()),
             warnings: Mutex::new(Vec::new()),
+            pending: Arc::default(),
         })
     }
 
@@ -77,7 +156,7 @@ impl OutputDir {
         meta: AttachmentMeta,
         write: impl FnOnce(&mut (dyn Write + Send)) -> Result<u64>,
     ) -> Result<()> {
-        let (rows, sha256) = self.file(&meta.file_name, write)?;
+        let (rows, sha256) = self.write(&meta.file_name, write, true)?;
         self.attachments
             .lock()
             .expect("no panics while holding the lock")
@@ -101,20 +180,53 @@ impl OutputDir {
             .extend(attachments);
     }
 
-    /// Writes any file atomically and returns what `write` returned and the
-    /// file's SHA-256.
+    /// Writes any file atomically, once every attachment before it is in
+    /// place, and returns what `write` returned and the file's SHA-256.
     pub fn file<T>(
         &self,
         name: &str,
         write: impl FnOnce(&mut (dyn Write + Send)) -> Result<T>,
     ) -> Result<(T, String)> {
+        self.committed()?;
+        self.write(name, write, false)
+    }
+
+    /// Waits until every attachment written so far is durable and in place;
+    /// the first that failed is the error.
+    pub fn committed(&self) -> Result<()> {
+        let mut state = self
+            .pending
+            .state
+            .lock()
+            .expect("no panics while holding the lock");
+        while state.count > 0 {
+            state = self
+                .pending
+                .done
+                .wait(state)
+                .expect("no panics while holding the lock");
+        }
+        match state.error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes `name` to a temporary file, then makes it durable and renames
+    /// it into place: here, or with `deferred` on a committer thread.
+    fn write<T>(
+        &self,
+        name: &str,
+        write: impl FnOnce(&mut (dyn Write + Send)) -> Result<T>,
+        deferred: bool,
+    ) -> Result<(T, String)> {
         let target = self.dir.join(name);
         let temp = self
             .dir
-            .join(format!(".{name}.{}.partial", std::process::id()));
+            .join(format!(".{name}.{}{PARTIAL}", std::process::id()));
         // Errors name the file the user asked for, with its folder.
         let at = |e: std::io::Error| Error::io(&target, e);
-        let result = (|| {
+        let written = (|| {
             let file = File::create(&temp).map_err(at)?;
             let mut out = HashingWriter {
                 inner: BufWriter::with_capacity(1 << 16, file),
@@ -128,14 +240,44 @@ impl OutputDir {
             })?;
             out.inner.flush().map_err(at)?;
             let file = out.inner.into_inner().map_err(|e| at(e.into_error()))?;
-            file.sync_all().map_err(at)?;
-            fs::rename(&temp, &target).map_err(at)?;
-            Ok((value, hex(&out.hasher.finalize())))
+            Ok((value, hex(&out.hasher.finalize()), file))
         })();
-        if result.is_err() {
-            let _ = fs::remove_file(&temp);
+        let (value, sha256, file) = match written {
+            Ok(written) => written,
+            Err(e) => {
+                let _ = fs::remove_file(&temp);
+                return Err(e);
+            }
+        };
+        let commit = Commit { file, temp, target };
+        match committers().filter(|_| deferred) {
+            Some(queue) => {
+                self.pending
+                    .state
+                    .lock()
+                    .expect("no panics while holding the lock")
+                    .count += 1;
+                let pending = Arc::clone(&self.pending);
+                let job: CommitJob = Box::new(move || {
+                    let result = commit.run();
+                    let mut state = pending
+                        .state
+                        .lock()
+                        .expect("no panics while holding the lock");
+                    state.count -= 1;
+                    if let Err(e) = result {
+                        state.error.get_or_insert(e);
+                    }
+                    pending.done.notify_all();
+                });
+                if let Err(unsent) = queue.send(job) {
+                    // The committers are gone: commit here.
+                    (unsent.0)();
+                }
+            }
+            None => commit.run()?,
         }
-        result
+        Ok((value, sha256))
     }
 
     /// Records a warning for the manifest (e.g. a cell cut to a format's limit).
@@ -167,6 +309,14 @@ impl OutputDir {
             .clone();
         list.sort_by(|a, b| a.path.cmp(&b.path));
         list
+    }
+}
+
+impl Drop for OutputDir {
+    /// No rename happens after the folder is let go (errors were reported
+    /// by `file` or `committed`, or the invoice failed already).
+    fn drop(&mut self) {
+        let _ = self.committed();
     }
 }
 
@@ -293,6 +443,54 @@ mod tests {
         fs::write(dir.path().join(".a.csv.123.partial"), b"half").unwrap();
         fs::write(dir.path().join("a.csv"), b"whole").unwrap();
         OutputDir::create(dir.path()).unwrap();
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("a.csv")]);
+    }
+
+    fn meta(name: &str) -> AttachmentMeta {
+        AttachmentMeta {
+            file_name: name.into(),
+            format: "csv",
+            level: None,
+            report: None,
+        }
+    }
+
+    #[test]
+    fn attachments_are_in_place_before_the_next_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = OutputDir::create(dir.path()).unwrap();
+        for i in 0..20 {
+            out.attachment(meta(&format!("{i}.csv")), |w| {
+                w.write_all(b"x").map_err(|e| Error::io("x", e))?;
+                Ok(1)
+            })
+            .unwrap();
+        }
+        out.file("manifest.json", |_| Ok(())).unwrap();
+        let mut names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 21, "{names:?}");
+        assert!(names.iter().all(|n| !n.ends_with(PARTIAL)));
+    }
+
+    #[test]
+    fn a_failed_commit_is_the_next_files_error() {
+        let dir = tempfile::tempdir().unwrap();
+        // A folder where the attachment should go: the rename fails.
+        fs::create_dir(dir.path().join("a.csv")).unwrap();
+        fs::write(dir.path().join("a.csv").join("keep"), b"").unwrap();
+        let out = OutputDir::create(dir.path()).unwrap();
+        out.attachment(meta("a.csv"), |_| Ok(0)).unwrap();
+        let e = out.file("manifest.json", |_| Ok(())).unwrap_err();
+        assert!(e.to_string().contains("a.csv"), "{e}");
+        assert!(!dir.path().join("manifest.json").exists());
         let names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())

@@ -233,6 +233,7 @@ fn write_split(
                 .renderer(&group_options)
                 .render(&reports, &group_out)?;
         }
+        group_out.committed()?;
         for w in group_out.warnings() {
             out.warn(w);
         }
