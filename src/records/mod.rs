@@ -117,6 +117,11 @@ impl Dataset {
         if other.calls.is_empty() && other.transactions.is_empty() {
             return;
         }
+        // Nothing here yet: the other's strings keep their symbols.
+        if self.calls.is_empty() && self.transactions.is_empty() && self.strings.len() == 1 {
+            *self = other;
+            return;
+        }
         let strings = self.strings_mut();
         let remap: Vec<Sym> = (0..other.strings.len())
             .map(|i| strings.intern(other.strings.get(Sym(i as u32))))
