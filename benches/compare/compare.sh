@@ -6,7 +6,12 @@
 #
 #   benches/compare/compare.sh [CALLS] [CUSTOMERS] [THREADS]
 #   benches/compare/compare.sh 1000000 200 2      # the default
-#   benches/compare/compare.sh 10000000 1000 2    # the large run
+#   TASKS=csv CSV_PEERS=duckdb benches/compare/compare.sh 10000000 1000 2
+#                                                 # the large run (polars
+#                                                 # needs ~2 GB per 10^6 calls)
+#
+# TASKS (default "csv xlsx pdf") picks the tasks, CSV_PEERS (default
+# "duckdb polars") the peers of the CSV task.
 #
 # Needs python3 (the peers are installed from PyPI into benches/compare/.venv)
 # and /usr/bin/time. Work files go to benches/compare/work/ (git-ignored).
@@ -57,16 +62,21 @@ measure() {
   echo "  $name: ${secs}s, $((kb / 1024)) MB" >&2
 }
 
+tasks=" ${TASKS:-csv xlsx pdf} "
+csv_peers=${CSV_PEERS:-duckdb polars}
+
+if [[ $tasks == *" csv "* ]]; then
 echo "CSV reports of the full profile, $calls calls, $customers customers, $threads threads:" >&2
 measure engine csv "$calls" "$engine" --jobs "$threads" run --catalog "$catalog" --records "$input" \
   --out "$work/out-engine" --header keys --log-format json
-measure duckdb csv "$calls" "$py" "$here/peers.py" duckdb-csv --records "$input" --catalog "$catalog" \
-  --out "$work/out-duckdb" --threads "$threads"
-measure polars csv "$calls" "$py" "$here/peers.py" polars-csv --records "$input" --catalog "$catalog" \
-  --out "$work/out-polars" --threads "$threads"
-"$py" "$here/peers.py" check --engine "$work/out-engine" --peer "$work/out-duckdb"
-"$py" "$here/peers.py" check --engine "$work/out-engine" --peer "$work/out-polars"
+for peer in $csv_peers; do
+  measure "$peer" csv "$calls" "$py" "$here/peers.py" "$peer-csv" --records "$input" --catalog "$catalog" \
+    --out "$work/out-$peer" --threads "$threads"
+  "$py" "$here/peers.py" check --engine "$work/out-engine" --peer "$work/out-$peer"
+done
+fi
 
+if [[ $tasks == *" xlsx "* ]]; then
 echo "XLSX: 100,000 itemised calls in one workbook:" >&2
 printf 'name = "Calls"\ncall_columns = ["call_id", "start_time", "dialled", "duration", "charge"]\n[reports]\ncustomer = ["calls"]\n' \
   > "$work/calls.toml"
@@ -74,7 +84,11 @@ measure engine-xlsx xlsx 100000 "$engine" --jobs "$threads" render --profile "$w
   --customer CUST00001 --from 2026-10-01 --to 2026-11-01 --format xlsx --out "$work/out-engine-xlsx"
 measure pandas-xlsxwriter xlsx 100000 "$py" "$here/peers.py" pandas-xlsx --records "$one" --customer CUST00001 \
   --out "$work/out-pandas-xlsxwriter"
+"$py" "$here/peers.py" check-xlsx --engine "$work/out-engine-xlsx" --peer "$work/out-pandas-xlsxwriter"
 
+fi
+
+if [[ $tasks == *" pdf "* ]]; then
 pdf_rows=${PDF_PEER_ROWS:-10000}
 echo "PDF: itemised call tables (engine 100,000 rows; ReportLab $pdf_rows rows):" >&2
 printf 'name = "Calls"\ncall_columns = ["call_id", "start_time", "caller", "dialled", "destination", "call_type", "duration", "billed_duration", "charge"]\n[reports]\ncustomer = ["calls"]\n' \
@@ -83,6 +97,8 @@ measure engine-pdf pdf 100000 "$engine" --jobs "$threads" render --profile "$wor
   --customer CUST00001 --from 2026-10-01 --to 2026-11-01 --format pdf --out "$work/out-engine-pdf"
 measure reportlab pdf "$pdf_rows" "$py" "$here/peers.py" reportlab-pdf --records "$one" --customer CUST00001 \
   --rows "$pdf_rows" --out "$work/reportlab.pdf"
+
+fi
 
 "$py" - "$results" <<'EOF'
 import sys

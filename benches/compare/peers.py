@@ -132,23 +132,65 @@ def polars_csv(args):
 
 # ---------------------------------------------------------------- pandas + XlsxWriter
 def pandas_xlsx(args):
+    """The engine's workbook for one customer's itemised calls: a title block,
+    a frozen, filterable header, typed cells and a total row."""
     import pandas as pd
     df = pd.read_csv(args.records, dtype=str, keep_default_na=False)
     calls = df[(df.record_type == "call") & (df.customer_id == args.customer)].copy()
     calls["start_time"] = pd.to_datetime(calls.start_time, utc=True).dt.tz_localize(None)
     calls["duration"] = calls.duration.astype(int) / 86400.0
-    calls["charge"] = calls.charge.map(decimal.Decimal).astype(float)
+    calls["charge"] = calls.charge.map(decimal.Decimal)
     calls = calls.sort_values(["start_time", "call_id"])
+    total = sum(calls.charge, decimal.Decimal(0))
+    calls["charge"] = calls.charge.astype(float)
     cols = ["customer_id", "call_id", "start_time", "dialled", "duration", "charge"]
     os.makedirs(args.out, exist_ok=True)
-    with pd.ExcelWriter(Path(args.out) / "usage.xlsx", engine="xlsxwriter",
-                        engine_kwargs={"options": {"constant_memory": True}}) as xw:
-        calls[cols].to_excel(xw, sheet_name="Customer calls", index=False)
-        ws, wb = xw.sheets["Customer calls"], xw.book
+    title = 7  # title, five facts, a blank row
+    # Not constant_memory: pandas writes a frame column by column, and
+    # XlsxWriter's constant_memory mode drops writes to rows already flushed.
+    with pd.ExcelWriter(Path(args.out) / "usage.xlsx", engine="xlsxwriter") as xw:
+        wb = xw.book
+        bold = wb.add_format({"bold": True})
+        ws = wb.add_worksheet("Customer calls")
+        xw.sheets["Customer calls"] = ws
+        ws.write_string(0, 0, "Customer calls", wb.add_format({"bold": True, "font_size": 14}))
+        for i, (k, v) in enumerate([("Customer", args.customer), ("Invoice", args.customer),
+                                    ("Period", "2026-10-01 to 2026-10-31"), ("Time zone", "UTC"),
+                                    ("Profile", "Calls")]):
+            ws.write_string(1 + i, 0, k)
+            ws.write_string(1 + i, 1, v)
         ws.set_column(2, 2, 19, wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}))
         ws.set_column(4, 4, 10, wb.add_format({"num_format": "[h]:mm:ss"}))
         ws.set_column(5, 5, 10, wb.add_format({"num_format": "#,##0.00"}))
+        calls[cols].to_excel(xw, sheet_name="Customer calls", index=False, startrow=title)
+        last = title + len(calls) + 1
+        ws.write_string(last, 0, "Total", bold)
+        ws.write_number(last, 4, calls.duration.sum(), wb.add_format({"bold": True, "num_format": "[h]:mm:ss"}))
+        ws.write_number(last, 5, float(total), wb.add_format({"bold": True, "num_format": "#,##0.00"}))
+        ws.freeze_panes(title + 1, 0)
+        ws.autofilter(title, 0, last, len(cols) - 1)
     print(len(calls))
+
+
+def check_xlsx(args):
+    """Both workbooks list the same calls in the same order with the same charges."""
+    from openpyxl import load_workbook
+
+    def calls(path):
+        ws = load_workbook(path, read_only=True).worksheets[0]
+        ws.reset_dimensions()  # trust the rows, not the recorded dimension
+        found = []
+        for row in ws.iter_rows(values_only=True):
+            if len(row) > 5 and isinstance(row[1], str) and row[1].startswith("CL"):
+                found.append((row[1], round(decimal.Decimal(repr(row[5])), 6)))
+        return found
+
+    engine = calls(glob.glob(f"{args.engine}/*.xlsx")[0])
+    peer = calls(glob.glob(f"{args.peer}/*.xlsx")[0])
+    if engine != peer:
+        print(f"DISAGREE: {len(engine)} vs {len(peer)} itemised calls")
+        sys.exit(1)
+    print(f"agree: {len(engine)} itemised calls in order, total {sum(c for _, c in engine)}")
 
 
 # ---------------------------------------------------------------- ReportLab
@@ -221,12 +263,13 @@ def main():
     s.add_argument("--customer", required=True)
     s.add_argument("--rows", type=int, required=True)
     s.add_argument("--out", required=True)
-    s = sub.add_parser("check")
-    s.add_argument("--engine", required=True)
-    s.add_argument("--peer", required=True)
+    for name in ["check", "check-xlsx"]:
+        s = sub.add_parser(name)
+        s.add_argument("--engine", required=True)
+        s.add_argument("--peer", required=True)
     args = p.parse_args()
     {"duckdb-csv": duckdb_csv, "polars-csv": polars_csv, "pandas-xlsx": pandas_xlsx,
-     "reportlab-pdf": reportlab_pdf, "check": check}[args.cmd](args)
+     "reportlab-pdf": reportlab_pdf, "check": check, "check-xlsx": check_xlsx}[args.cmd](args)
 
 
 if __name__ == "__main__":
