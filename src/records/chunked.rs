@@ -12,6 +12,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::reader::{csv_error, Header, Input, ReadOptions, ReadOutcome, Sink};
+use super::spill::Partitioner;
 use super::{Dataset, Router};
 use crate::error::{Error, Result};
 
@@ -35,6 +36,7 @@ pub(super) fn read_chunked(
     router: &dyn Router,
     options: &ReadOptions,
     outcome: &mut ReadOutcome,
+    mut partition: Option<&mut Partitioner>,
 ) -> Result<bool> {
     let Input::Path(path) = input else {
         return Ok(false);
@@ -76,7 +78,8 @@ pub(super) fn read_chunked(
     let header_row = csv.byte_headers().map_err(|e| csv_error(path, e))?.clone();
     Header::resolve(input, &header_row)?;
 
-    let parts: Vec<Result<ReadOutcome>> = chunks
+    let partition_ref = partition.as_deref();
+    let parts: Vec<Result<(ReadOutcome, Option<Partitioner>)>> = chunks
         .par_iter()
         .enumerate()
         .map(|(i, chunk)| {
@@ -84,6 +87,7 @@ pub(super) fn read_chunked(
                 datasets: (0..router.invoices()).map(|_| Dataset::default()).collect(),
                 ..ReadOutcome::default()
             };
+            let mut chunk_partition = partition_ref.map(|p| p.for_chunk(i));
             let reader = chunk_reader(path, *chunk)?;
             let mut csv = csv::ReaderBuilder::new()
                 .flexible(true)
@@ -94,7 +98,14 @@ pub(super) fn read_chunked(
             }
             let header = Header::resolve(input, &header_row)?;
             let offset = if i == 0 { 0 } else { chunk.first_line - 1 };
-            let mut sink = Sink::new(input, header, router, options, &mut part, None);
+            let mut sink = Sink::new(
+                input,
+                header,
+                router,
+                options,
+                &mut part,
+                chunk_partition.as_mut(),
+            );
             let mut record = csv::ByteRecord::new();
             loop {
                 match csv.read_byte_record(&mut record) {
@@ -105,12 +116,16 @@ pub(super) fn read_chunked(
                 let line = record.position().map_or(0, |p| p.line()) + offset;
                 sink.record(line, &record)?;
             }
-            Ok(part)
+            Ok((part, chunk_partition))
         })
         .collect();
     // The earliest chunk's error is the first error in file order.
     for part in parts {
-        merge(outcome, part?);
+        let (part, chunk_partition) = part?;
+        merge(outcome, part);
+        if let (Some(partition), Some(chunk)) = (partition.as_deref_mut(), chunk_partition) {
+            partition.adopt(chunk)?;
+        }
     }
     Ok(true)
 }

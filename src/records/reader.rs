@@ -114,7 +114,7 @@ pub fn read_records(
         ..ReadOutcome::default()
     };
     for input in inputs {
-        if !super::chunked::read_chunked(input, router, options, &mut outcome)? {
+        if !super::chunked::read_chunked(input, router, options, &mut outcome, None)? {
             read_input(input, router, options, &mut outcome, None)?;
         }
     }
@@ -383,12 +383,12 @@ impl<'a> Sink<'a> {
         // Records from a partition file carry their original place.
         let (file, line, skip) = match self.header.source {
             Some((f, l)) => {
-                let file = String::from_utf8_lossy(record.get(f).unwrap_or_default()).into_owned();
+                let file = String::from_utf8_lossy(record.get(f).unwrap_or_default());
                 let line = std::str::from_utf8(record.get(l).unwrap_or_default())
                     .ok()
                     .and_then(|t| t.parse().ok())
                     .unwrap_or(line);
-                (Cow::Owned(file), line, 2)
+                (file, line, 2)
             }
             None => (Cow::Borrowed(self.file.as_str()), line, 0),
         };

@@ -42,6 +42,8 @@ pub struct Partitioner {
     dir: PathBuf,
     buckets: u32,
     input: usize,
+    /// For a chunk of an input read on its own thread: the chunk's number.
+    chunk: Option<usize>,
     writers: FxHashMap<u32, PartWriter>,
     parts: Vec<Vec<PathBuf>>,
 }
@@ -53,9 +55,32 @@ impl Partitioner {
             dir: dir.to_path_buf(),
             buckets,
             input: 0,
+            chunk: None,
             writers: FxHashMap::default(),
             parts: vec![Vec::new(); buckets as usize],
         })
+    }
+
+    /// A partitioner for one chunk of the current input, writing files of
+    /// its own; [`Partitioner::adopt`] takes them back in chunk order.
+    pub(super) fn for_chunk(&self, chunk: usize) -> Partitioner {
+        Partitioner {
+            dir: self.dir.clone(),
+            buckets: self.buckets,
+            input: self.input,
+            chunk: Some(chunk),
+            writers: FxHashMap::default(),
+            parts: vec![Vec::new(); self.buckets as usize],
+        }
+    }
+
+    /// Appends a chunk's files (call in chunk order).
+    pub(super) fn adopt(&mut self, mut chunk: Partitioner) -> Result<()> {
+        chunk.flush()?;
+        for (mine, theirs) in self.parts.iter_mut().zip(chunk.parts) {
+            mine.extend(theirs);
+        }
+        Ok(())
     }
 
     pub(super) fn write(
@@ -68,9 +93,11 @@ impl Partitioner {
     ) -> Result<()> {
         let bucket = bucket_of(customer_id, self.buckets);
         if !self.writers.contains_key(&bucket) {
-            let path = self
-                .dir
-                .join(format!("part-{:04}-{bucket:04}.csv", self.input));
+            let name = match self.chunk {
+                Some(chunk) => format!("part-{:04}-{chunk:04}-{bucket:04}.csv", self.input),
+                None => format!("part-{:04}-{bucket:04}.csv", self.input),
+            };
+            let path = self.dir.join(name);
             let file = File::create(&path).map_err(|e| Error::io(&path, e))?;
             let mut w = csv::WriterBuilder::new()
                 .flexible(true)
@@ -96,13 +123,19 @@ impl Partitioner {
         Ok(())
     }
 
-    fn finish_input(&mut self) -> Result<()> {
+    /// Closes the open files, adding them to their buckets.
+    fn flush(&mut self) -> Result<()> {
         let mut writers: Vec<(u32, PartWriter)> = self.writers.drain().collect();
         writers.sort_by_key(|(b, _)| *b);
         for (bucket, (path, mut w)) in writers {
             w.flush().map_err(|e| Error::io(&path, e))?;
             self.parts[bucket as usize].push(path);
         }
+        Ok(())
+    }
+
+    fn finish_input(&mut self) -> Result<()> {
+        self.flush()?;
         self.input += 1;
         Ok(())
     }
@@ -136,7 +169,15 @@ pub fn partition_records(
     let mut partitioner = Partitioner::new(dir, buckets.max(1))?;
     let mut outcome = ReadOutcome::default();
     for input in inputs {
-        read_input(input, router, options, &mut outcome, Some(&mut partitioner))?;
+        if !super::chunked::read_chunked(
+            input,
+            router,
+            options,
+            &mut outcome,
+            Some(&mut partitioner),
+        )? {
+            read_input(input, router, options, &mut outcome, Some(&mut partitioner))?;
+        }
         partitioner.finish_input()?;
     }
     Ok(Partitioned {

@@ -448,3 +448,66 @@ fn a_customer_without_consent_gets_no_itemised_calls_in_a_run() {
         .unwrap()
         .contains("has not consented to itemised bills")));
 }
+
+#[test]
+fn partitioning_a_large_file_on_every_core_gives_the_same_run() {
+    // Large enough (over 4 MiB) to be partitioned by chunks in parallel.
+    let dir = tempfile::tempdir().unwrap();
+    let generated = dir.path().join("gen.csv");
+    let catalog = dir.path().join("catalog");
+    ok(&[
+        "gen",
+        "--calls",
+        "45000",
+        "--customers",
+        "4",
+        "--seed",
+        "8",
+        "--out",
+        generated.to_str().unwrap(),
+        "--catalog",
+        catalog.to_str().unwrap(),
+    ]);
+    // A bad record in the middle, where chunk boundaries fall.
+    let text = std::fs::read_to_string(&generated).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    let columns = lines[0].split(',').count();
+    let bad = format!(
+        "call,CUST00002,London HQ,,+44 20 0000 0000,CL-BAD,2026-10-07T10:00:00Z{}",
+        ",".repeat(columns - 7)
+    );
+    let at = lines.len() / 2;
+    lines.insert(at, &bad);
+    let records = dir.path().join("records.csv");
+    std::fs::write(&records, lines.join("\n") + "\n").unwrap();
+    assert!(std::fs::metadata(&records).unwrap().len() > 4 << 20);
+    let run_with = |out: &Path, jobs: &str, partitions: &str| {
+        let out = run(&[
+            "--jobs",
+            jobs,
+            "run",
+            "--catalog",
+            catalog.to_str().unwrap(),
+            "--records",
+            records.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--on-bad-record",
+            "skip",
+            "--partitions",
+            partitions,
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let memory = dir.path().join("memory");
+    run_with(&memory, "1", "1");
+    let spilled = dir.path().join("spilled");
+    run_with(&spilled, "4", "3");
+    assert_eq!(files(&spilled), files(&memory));
+    let rejects = std::fs::read_to_string(memory.join("rejects.csv")).unwrap();
+    assert!(rejects.contains(&format!(",{},", at + 1)), "{rejects}");
+}
