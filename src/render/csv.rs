@@ -118,18 +118,16 @@ impl FieldStyle {
         }
     }
 
-    /// Replaces `out` with the text of a cell of `column`.
+    /// Replaces `out` with the text of a cell of `column`. Text is the same
+    /// in both styles (sanitised when asked); values follow the style.
     fn write(&self, out: &mut String, cell: Cell<'_>, column: Column) {
         out.clear();
-        match cell {
-            Cell::Text(_) | Cell::Empty => {}
-            _ if self.human => {
-                out.push_str(&display_text(cell, column.kind(), self.tz, &self.look));
-                return;
-            }
-            _ => {}
+        let value = !matches!(cell, Cell::Text(_) | Cell::Empty);
+        if self.human && value {
+            out.push_str(&display_text(cell, column.kind(), self.tz, &self.look));
+        } else {
+            write_machine_text(out, cell, column.kind(), self.tz, self.sanitize);
         }
-        write_machine_text(out, cell, column.kind(), self.tz, self.sanitize);
     }
 }
 
