@@ -11,7 +11,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::reader::{csv_error, Header, Input, ReadOptions, ReadOutcome, Sink};
+use super::reader::{csv_error, Content, Header, Input, ReadOptions, ReadOutcome, Sink};
 use super::spill::Partitioner;
 use super::{Dataset, Router};
 use crate::error::{Error, Result};
@@ -50,22 +50,12 @@ pub(super) fn read_chunked(
     let n = File::open(path)
         .and_then(|mut f| f.read(&mut head))
         .map_err(|e| Error::io(path, e))?;
-    let head = &head[..n];
     // Compressed, Parquet and UTF-16 files take the ordinary path (which also
     // gives their errors).
-    if head.starts_with(&[0x1f, 0x8b])
-        || head.starts_with(b"PAR1")
-        || head.starts_with(&[0xFF, 0xFE])
-        || head.starts_with(&[0xFE, 0xFF])
-    {
+    let Content::Csv { bom } = Content::of(&head[..n]) else {
         return Ok(false);
-    }
-    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
-        3
-    } else {
-        0
     };
-    let chunks = boundaries(path, size, bom, threads * 2)?;
+    let chunks = boundaries(path, size, bom as u64, threads * 2)?;
     if chunks.len() < 2 {
         return Ok(false);
     }

@@ -144,6 +144,38 @@ enum Opened {
     Parquet(bytes::Bytes),
 }
 
+/// What a file is, by its first bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Content {
+    Empty,
+    Parquet,
+    Gzip,
+    Utf16,
+    /// Text, taken as CSV; `bom` is the length of a UTF-8 byte order mark.
+    Csv {
+        bom: usize,
+    },
+}
+
+impl Content {
+    /// Recognises a file from (at least) its first four bytes.
+    pub(super) fn of(head: &[u8]) -> Content {
+        if head.is_empty() {
+            Content::Empty
+        } else if head.starts_with(b"PAR1") {
+            Content::Parquet
+        } else if head.starts_with(&[0x1f, 0x8b]) {
+            Content::Gzip
+        } else if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+            Content::Utf16
+        } else if head.starts_with(b"\xEF\xBB\xBF") {
+            Content::Csv { bom: 3 }
+        } else {
+            Content::Csv { bom: 0 }
+        }
+    }
+}
+
 /// Opens an input, undoing gzip and a UTF-8 BOM, recognising Parquet by its
 /// magic bytes, and refusing encodings the reader would otherwise misread.
 fn open(input: &Input) -> Result<Opened> {
@@ -154,53 +186,50 @@ fn open(input: &Input) -> Result<Opened> {
         Input::Memory { bytes, .. } => Box::new(io::Cursor::new(bytes.clone())),
     };
     let mut reader: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 16, raw));
-    let head = peek(&mut reader, &path)?;
-    if head.starts_with(b"PAR1") {
-        let mut all = Vec::new();
-        reader
-            .read_to_end(&mut all)
-            .map_err(|e| Error::io(&path, e))?;
-        return Ok(Opened::Parquet(bytes::Bytes::from(all)));
+    let mut content = Content::of(&peek(&mut reader, &path)?);
+    match content {
+        Content::Parquet => {
+            let mut all = Vec::new();
+            reader
+                .read_to_end(&mut all)
+                .map_err(|e| Error::io(&path, e))?;
+            return Ok(Opened::Parquet(bytes::Bytes::from(all)));
+        }
+        Content::Gzip => {
+            let decoder = flate2::bufread::MultiGzDecoder::new(reader);
+            reader = Box::new(BufReader::with_capacity(1 << 16, decoder));
+            content = match Content::of(&peek(&mut reader, &path)?) {
+                Content::Parquet => return Err(Error::input(
+                    &path,
+                    "a gzip-compressed Parquet file; Parquet compresses itself, read it as it is",
+                )),
+                // Gzip in gzip is read as text (and fails as such).
+                Content::Gzip => Content::Csv { bom: 0 },
+                inner => inner,
+            };
+        }
+        _ => {}
     }
-    if head.starts_with(&[0x1f, 0x8b]) {
-        let decoder = flate2::bufread::MultiGzDecoder::new(reader);
-        reader = Box::new(BufReader::with_capacity(1 << 16, decoder));
-        let inner = peek(&mut reader, &path)?;
-        check_head(&inner, &path)?;
-    } else {
-        check_head(&head, &path)?;
+    match content {
+        Content::Empty => Err(Error::input(
+            &path,
+            "the file is empty; a records file needs at least a header row",
+        )),
+        Content::Utf16 => Err(Error::input(
+            &path,
+            "the file is UTF-16; records must be UTF-8 (save it as \"CSV UTF-8\")",
+        )),
+        Content::Csv { bom } => {
+            reader.consume(bom);
+            Ok(Opened::Csv(reader))
+        }
+        Content::Parquet | Content::Gzip => unreachable!("handled above"),
     }
-    if peek(&mut reader, &path)?.starts_with(b"\xEF\xBB\xBF") {
-        reader.consume(3);
-    }
-    Ok(Opened::Csv(reader))
 }
 
 fn peek(reader: &mut Box<dyn BufRead>, path: &Path) -> Result<Vec<u8>> {
     let buf = reader.fill_buf().map_err(|e| Error::io(path, e))?;
     Ok(buf[..buf.len().min(4)].to_vec())
-}
-
-fn check_head(head: &[u8], path: &Path) -> Result<()> {
-    if head.is_empty() {
-        return Err(Error::input(
-            path,
-            "the file is empty; a records file needs at least a header row",
-        ));
-    }
-    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        return Err(Error::input(
-            path,
-            "the file is UTF-16; records must be UTF-8 (save it as \"CSV UTF-8\")",
-        ));
-    }
-    if head.starts_with(b"PAR1") {
-        return Err(Error::input(
-            path,
-            "a gzip-compressed Parquet file; Parquet compresses itself, read it as it is",
-        ));
-    }
-    Ok(())
 }
 
 /// Column positions of one file's header, resolved once; the row loop then
@@ -755,4 +784,50 @@ fn raw_text(record: &csv::ByteRecord, skip: usize) -> String {
         out.push_str(&format!("… [record of {total} bytes cut]"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opened(bytes: &[u8]) -> Result<&'static str> {
+        let input = Input::Memory {
+            name: "in.csv".into(),
+            bytes: bytes.into(),
+        };
+        Ok(match open(&input)? {
+            Opened::Csv(_) => "csv",
+            Opened::Parquet(_) => "parquet",
+        })
+    }
+
+    fn gzip(bytes: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(bytes).unwrap();
+        gz.finish().unwrap()
+    }
+
+    #[test]
+    fn inputs_are_recognised_by_their_first_bytes() {
+        assert_eq!(Content::of(b""), Content::Empty);
+        assert_eq!(Content::of(b"PAR1"), Content::Parquet);
+        assert_eq!(Content::of(&[0x1f, 0x8b, 8, 0]), Content::Gzip);
+        assert_eq!(Content::of(&[0xFF, 0xFE, b'r', 0]), Content::Utf16);
+        assert_eq!(Content::of(b"\xEF\xBB\xBFre"), Content::Csv { bom: 3 });
+        assert_eq!(Content::of(b"reco"), Content::Csv { bom: 0 });
+        assert_eq!(opened(b"record_type\n").unwrap(), "csv");
+        assert_eq!(opened(&gzip(b"\xEF\xBB\xBFrecord_type\n")).unwrap(), "csv");
+        assert_eq!(opened(b"PAR1....").unwrap(), "parquet");
+        for (bytes, says) in [
+            (b"".to_vec(), "the file is empty"),
+            (gzip(b""), "the file is empty"),
+            (vec![0xFF, 0xFE, b'r', 0], "UTF-16"),
+            (gzip(&[0xFE, 0xFF, 0, b'r']), "UTF-16"),
+            (gzip(b"PAR1...."), "gzip-compressed Parquet"),
+        ] {
+            let e = opened(&bytes).unwrap_err().to_string();
+            assert!(e.starts_with("in.csv: ") && e.contains(says), "{e}");
+        }
+    }
 }
