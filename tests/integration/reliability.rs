@@ -4,8 +4,6 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use serde_json::Value;
-
 use crate::util::*;
 
 const HEADER: &str =
@@ -108,18 +106,6 @@ fn a_million_columns_are_read_or_refused_clearly() {
 #[test]
 fn file_names_from_data_stay_inside_the_output_folder() {
     let dir = tempfile::tempdir().unwrap();
-    let cat = dir.path().join("cat");
-    std::fs::create_dir_all(cat.join("profiles")).unwrap();
-    std::fs::write(
-        cat.join("profiles/p.toml"),
-        "name = \"P\"\n[reports]\ncustomer = [\"summary\"]\n",
-    )
-    .unwrap();
-    std::fs::write(
-        cat.join("customers.csv"),
-        "customer_id,name,groups,default_profile,timezone,currency\nC,C,,P,UTC,GBP\n",
-    )
-    .unwrap();
     let long = "L".repeat(300);
     let ids = [
         "../../escape",
@@ -139,7 +125,15 @@ fn file_names_from_data_stay_inside_the_output_folder() {
             i + 2
         ));
     }
-    std::fs::write(cat.join("invoices.csv"), invoices).unwrap();
+    let cat = catalog(
+        &dir.path().join("cat"),
+        &[(
+            "p.toml",
+            "name = \"P\"\n[reports]\ncustomer = [\"summary\"]\n",
+        )],
+        "customer_id,name,groups,default_profile,timezone,currency\nC,C,,P,UTC,GBP\n",
+        &invoices,
+    );
     let records = write(
         dir.path(),
         "r.csv",
@@ -160,8 +154,7 @@ fn file_names_from_data_stay_inside_the_output_folder() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let report = run_report(&out);
     let mut folders: Vec<String> = report["invoices"]
         .as_array()
         .unwrap()
@@ -228,8 +221,7 @@ fn an_unwritable_output_is_a_clear_error_and_other_invoices_are_kept() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(output.status.code(), Some(1));
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let report = run_report(&out);
     let globex = report["invoices"]
         .as_array()
         .unwrap()
@@ -263,13 +255,6 @@ fn a_run_killed_half_way_leaves_whole_files_and_can_be_rerun() {
         "--out",
         records.to_str().unwrap(),
     ]);
-    let cat = dir.path().join("cat");
-    std::fs::create_dir_all(cat.join("profiles")).unwrap();
-    std::fs::copy(
-        root().join("fixtures/profiles/site-detail.toml"),
-        cat.join("profiles/site-detail.toml"),
-    )
-    .unwrap();
     let mut customers = String::from("customer_id,name,groups,default_profile,timezone,currency\n");
     let mut invoices = String::from("invoice_id,customer_id,from,to,profile,formats\n");
     for i in 1..=40 {
@@ -280,8 +265,13 @@ fn a_run_killed_half_way_leaves_whole_files_and_can_be_rerun() {
             "INV-{i:05},CUST{i:05},2026-10-01,2026-11-01,,csv;xlsx;pdf\n"
         ));
     }
-    std::fs::write(cat.join("customers.csv"), customers).unwrap();
-    std::fs::write(cat.join("invoices.csv"), invoices).unwrap();
+    let site_detail = std::fs::read_to_string(fixture("profiles/site-detail.toml")).unwrap();
+    let cat = catalog(
+        &dir.path().join("cat"),
+        &[("site-detail.toml", &site_detail)],
+        &customers,
+        &invoices,
+    );
     let args = |out: &Path| {
         vec![
             "run".to_string(),

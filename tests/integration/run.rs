@@ -25,8 +25,7 @@ fn run_catalog(out: &Path, extra: &[&str]) -> (i32, Value) {
     args.extend_from_slice(extra);
     let output = run(&args);
     let code = output.status.code().unwrap();
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let report = run_report(&out);
     (code, report)
 }
 
@@ -159,8 +158,7 @@ fn one_failed_invoice_does_not_stop_the_others() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(output.status.code(), Some(1));
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let report = run_report(&out);
     assert_eq!(invoice(&report, "INV-2026-10-0043")["status"], "failed");
     let reason = invoice(&report, "INV-2026-10-0043")["reason"]
         .as_str()
@@ -189,8 +187,7 @@ fn one_failed_invoice_does_not_stop_the_others() {
         "--on-bad-record",
         "skip",
     ]);
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(skipped.join("run.json")).unwrap()).unwrap();
+    let report = run_report(&skipped);
     assert_eq!(invoice(&report, "INV-2026-10-0043")["status"], "rendered");
     assert_eq!(csv_rows(&skipped.join("rejects.csv")).len(), 2);
     assert_eq!(
@@ -315,28 +312,15 @@ fn profiles_list_hides_historic_below_standard_level() {
 #[test]
 fn catalogue_check_reports_every_problem_at_once() {
     let dir = tempfile::tempdir().unwrap();
-    let cat = dir.path();
-    std::fs::create_dir(cat.join("profiles")).unwrap();
-    std::fs::write(
-        cat.join("profiles/a.toml"),
-        "name = \"A\"\n[reports]\ncustomer = [\"summary\"]\n",
-    )
-    .unwrap();
-    std::fs::write(
-        cat.join("profiles/b.toml"),
-        "name = \"A\"\n[reports]\ncustomer = [\"sumary\"]\n",
-    )
-    .unwrap();
-    std::fs::write(
-        cat.join("customers.csv"),
+    let cat = catalog(
+        dir.path(),
+        &[
+            ("a.toml", "name = \"A\"\n[reports]\ncustomer = [\"summary\"]\n"),
+            ("b.toml", "name = \"A\"\n[reports]\ncustomer = [\"sumary\"]\n"),
+        ],
         "customer_id,name,groups,default_profile,timezone,currency\nC1,One,,B,Mars/Base,gbp\n",
-    )
-    .unwrap();
-    std::fs::write(
-        cat.join("invoices.csv"),
         "invoice_id,customer_id,from,to,profile,formats\nI1,C9,2026-10-01,2026-11-01,,csv\nI2,C1,2026-10-01,2026-09-01,A,docx\n",
-    )
-    .unwrap();
+    );
     let stderr = fails(
         &["profiles", "check", "--catalog", cat.to_str().unwrap()],
         2,
@@ -396,8 +380,7 @@ fn partitioning_to_disk_gives_the_same_run_byte_for_byte() {
             "partition files are removed"
         );
     }
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(memory.join("run.json")).unwrap()).unwrap();
+    let report = run_report(&memory);
     assert_eq!(report["input"]["rejected"], 2);
     // The invoice's manifest counts its customer's records: ACME's 22 plus the new call.
     let m = manifest(&memory.join("INV-2026-10-0042"));
@@ -412,23 +395,13 @@ fn partitioning_to_disk_gives_the_same_run_byte_for_byte() {
 #[test]
 fn a_customer_without_consent_gets_no_itemised_calls_in_a_run() {
     let dir = tempfile::tempdir().unwrap();
-    let cat = dir.path().join("cat");
-    std::fs::create_dir_all(cat.join("profiles")).unwrap();
-    std::fs::copy(
-        root().join("fixtures/profiles/site-detail.toml"),
-        cat.join("profiles/site-detail.toml"),
-    )
-    .unwrap();
-    std::fs::write(
-        cat.join("customers.csv"),
+    let site_detail = std::fs::read_to_string(fixture("profiles/site-detail.toml")).unwrap();
+    let cat = catalog(
+        &dir.path().join("cat"),
+        &[("site-detail.toml", &site_detail)],
         "customer_id,name,groups,default_profile,timezone,currency,itemisation\nACME,ACME Ltd,business,Site detail,Europe/London,GBP,false\n",
-    )
-    .unwrap();
-    std::fs::write(
-        cat.join("invoices.csv"),
         "invoice_id,customer_id,from,to\nI-1,ACME,2026-10-01,2026-11-01\n",
-    )
-    .unwrap();
+    );
     let out = dir.path().join("out");
     let output = run(&[
         "run",

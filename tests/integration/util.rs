@@ -85,6 +85,24 @@ pub fn manifest(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// Writes a catalogue folder: `profiles/<name>` files, `customers.csv`
+/// and `invoices.csv`; returns the folder.
+pub fn catalog(dir: &Path, profiles: &[(&str, &str)], customers: &str, invoices: &str) -> PathBuf {
+    std::fs::create_dir_all(dir.join("profiles")).unwrap();
+    for (name, text) in profiles {
+        std::fs::write(dir.join("profiles").join(name), text).unwrap();
+    }
+    std::fs::write(dir.join("customers.csv"), customers).unwrap();
+    std::fs::write(dir.join("invoices.csv"), invoices).unwrap();
+    dir.to_path_buf()
+}
+
+/// A run's `run.json`.
+pub fn run_report(dir: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(dir.join("run.json")).expect("run.json written");
+    serde_json::from_str(&text).unwrap()
+}
+
 /// Every file of a folder (recursively) by relative path.
 pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
