@@ -25,7 +25,7 @@ fn run_catalog(out: &Path, extra: &[&str]) -> (i32, Value) {
     args.extend_from_slice(extra);
     let output = run(&args);
     let code = output.status.code().unwrap();
-    let report = run_report(&out);
+    let report = run_report(out);
     (code, report)
 }
 
