@@ -179,7 +179,7 @@ fn boundaries(path: &Path, size: u64, bom: u64, count: usize) -> Result<Vec<Chun
 }
 
 /// Appends a later chunk's findings to the earlier ones'.
-fn merge(into: &mut ReadOutcome, mut from: ReadOutcome) {
+pub(super) fn merge(into: &mut ReadOutcome, mut from: ReadOutcome) {
     into.counts.records += from.counts.records;
     into.counts.out_of_scope += from.counts.out_of_scope;
     into.counts.rejected += from.counts.rejected;

@@ -22,8 +22,12 @@ use parquet::file::reader::{FileReader, RowGroupReader, SerializedFileReader};
 use parquet::record::Field;
 use parquet::schema::types::{Type, TypePtr};
 
+use rayon::prelude::*;
+
+use super::chunked::merge;
 use super::reader::{Header, Input, ReadOptions, ReadOutcome, Sink};
-use super::Router;
+use super::spill::Partitioner;
+use super::{Dataset, Router};
 use crate::column::{Applies, Column};
 use crate::error::{Error, Result};
 
@@ -33,7 +37,7 @@ pub(super) fn read_parquet(
     router: &dyn Router,
     options: &ReadOptions,
     outcome: &mut ReadOutcome,
-    partition: Option<&mut super::spill::Partitioner>,
+    partition: Option<&mut Partitioner>,
 ) -> Result<()> {
     let path = input.path();
     let reader = SerializedFileReader::new(bytes)
@@ -50,8 +54,8 @@ pub(super) fn read_parquet(
         check_type(column, field).map_err(|problem| Error::input(&path, problem))?;
         kept.push(field.clone());
     }
-    let names: Vec<&str> = kept.iter().map(|f| f.name()).collect();
-    let header = Header::resolve(input, &csv::ByteRecord::from(names))?;
+    let names = csv::ByteRecord::from(kept.iter().map(|f| f.name()).collect::<Vec<_>>());
+    let header = Header::resolve(input, &names)?;
     let columnar: Option<Vec<(usize, Decode)>> = kept
         .iter()
         .map(|field| {
@@ -59,13 +63,13 @@ pub(super) fn read_parquet(
             Some((leaf, Decode::of(field)?))
         })
         .collect();
-    let mut sink = Sink::new(input, header, router, options, outcome, partition);
-    let mut record = csv::ByteRecord::new();
-    let mut text = String::new();
     let read_error =
         |e: parquet::errors::ParquetError| Error::input(&path, format!("cannot read rows: {e}"));
     let Some(columnar) = columnar else {
         // Uncommon column types: row by row.
+        let mut sink = Sink::new(input, header, router, options, outcome, partition);
+        let mut record = csv::ByteRecord::new();
+        let mut text = String::new();
         let projection = Type::group_type_builder(schema.name())
             .with_fields(kept)
             .build()
@@ -88,8 +92,16 @@ pub(super) fn read_parquet(
         }
         return Ok(());
     };
-    let mut number = 0u64;
-    for g in 0..reader.num_row_groups() {
+    // Row groups are read on every core, each into a part of its own, and
+    // the parts merged in file order (as chunks of a CSV file are).
+    let groups = reader.num_row_groups();
+    let mut firsts = Vec::with_capacity(groups);
+    let mut rows_before = 0u64;
+    for g in 0..groups {
+        firsts.push(rows_before);
+        rows_before += reader.metadata().row_group(g).num_rows() as u64;
+    }
+    let read_group = |g: usize, sink: &mut Sink| -> Result<()> {
         let group = reader.get_row_group(g).map_err(read_error)?;
         let rows = group.metadata().num_rows() as usize;
         let mut chunks = columnar
@@ -97,13 +109,53 @@ pub(super) fn read_parquet(
             .map(|(leaf, decode)| Chunk::read(group.as_ref(), *leaf, *decode, rows))
             .collect::<parquet::errors::Result<Vec<Chunk>>>()
             .map_err(read_error)?;
-        for _ in 0..rows {
-            number += 1;
+        let mut record = csv::ByteRecord::new();
+        let mut text = String::new();
+        for row in 0..rows {
             record.clear();
             for chunk in &mut chunks {
                 chunk.push_next(&mut text, &mut record);
             }
-            sink.record(number, &record)?;
+            sink.record(firsts[g] + row as u64 + 1, &record)?;
+        }
+        Ok(())
+    };
+    if groups < 2 || rayon::current_num_threads() < 2 {
+        let mut sink = Sink::new(input, header, router, options, outcome, partition);
+        for g in 0..groups {
+            read_group(g, &mut sink)?;
+        }
+        return Ok(());
+    }
+    let mut partition = partition;
+    let partition_ref = partition.as_deref();
+    let parts: Vec<Result<(ReadOutcome, Option<Partitioner>)>> = (0..groups)
+        .into_par_iter()
+        .map(|g| {
+            let mut part = ReadOutcome {
+                datasets: (0..router.invoices()).map(|_| Dataset::default()).collect(),
+                ..ReadOutcome::default()
+            };
+            let mut group_partition = partition_ref.map(|p| p.for_chunk(g));
+            let header = Header::resolve(input, &names)?;
+            let mut sink = Sink::new(
+                input,
+                header,
+                router,
+                options,
+                &mut part,
+                group_partition.as_mut(),
+            );
+            read_group(g, &mut sink)?;
+            Ok((part, group_partition))
+        })
+        .collect();
+    // The earliest group's error is the first error in file order.
+    for part in parts {
+        let (part, group_partition) = part?;
+        merge(outcome, part);
+        if let (Some(partition), Some(group)) = (partition.as_deref_mut(), group_partition) {
+            partition.adopt(group)?;
         }
     }
     Ok(())

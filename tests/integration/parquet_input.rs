@@ -16,6 +16,11 @@ use crate::util::*;
 /// everything else as UTF-8 text; empty fields become nulls. With
 /// `charge_type = "double"` the charge column is floating point instead.
 fn write_fixture_parquet(path: &Path, charge_type: &str) {
+    let (headers, rows) = fixture_rows();
+    write_parquet(path, &headers, &rows, charge_type, 1);
+}
+
+fn fixture_rows() -> (Vec<String>, Vec<csv::StringRecord>) {
     let mut reader = csv::Reader::from_path(root().join("fixtures/records.csv")).unwrap();
     let headers: Vec<String> = reader
         .headers()
@@ -24,6 +29,17 @@ fn write_fixture_parquet(path: &Path, charge_type: &str) {
         .map(str::to_string)
         .collect();
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    (headers, rows)
+}
+
+/// Writes rows as Parquet in `groups` row groups of about equal size.
+fn write_parquet(
+    path: &Path,
+    headers: &[String],
+    rows: &[csv::StringRecord],
+    charge_type: &str,
+    groups: usize,
+) {
     let kind = |name: &str| match name {
         "duration" | "billed_duration" => "int64",
         "charge" | "amount" => "decimal",
@@ -31,7 +47,7 @@ fn write_fixture_parquet(path: &Path, charge_type: &str) {
         _ => "text",
     };
     let mut message = String::from("message records {\n");
-    for h in &headers {
+    for h in headers {
         let line = match kind(h) {
             "int64" => format!("  optional int64 {h};\n"),
             "decimal" if h == "charge" && charge_type == "double" => {
@@ -49,64 +65,66 @@ fn write_fixture_parquet(path: &Path, charge_type: &str) {
     let mut writer =
         SerializedFileWriter::new(file, schema, Arc::new(WriterProperties::builder().build()))
             .unwrap();
-    let mut group = writer.next_row_group().unwrap();
-    let mut index = 0;
-    while let Some(mut column) = group.next_column().unwrap() {
-        let name = &headers[index];
-        let cells: Vec<&str> = rows.iter().map(|r| &r[index]).collect();
-        let defs: Vec<i16> = cells.iter().map(|c| i16::from(!c.is_empty())).collect();
-        let present = cells.iter().filter(|c| !c.is_empty());
-        match kind(name) {
-            "text" => {
-                let values: Vec<ByteArray> = present
-                    .map(|c| ByteArray::from(c.as_bytes().to_vec()))
-                    .collect();
-                column
-                    .typed::<ByteArrayType>()
-                    .write_batch(&values, Some(&defs), None)
-                    .unwrap();
+    for part in rows.chunks(rows.len().div_ceil(groups)) {
+        let mut group = writer.next_row_group().unwrap();
+        let mut index = 0;
+        while let Some(mut column) = group.next_column().unwrap() {
+            let name = &headers[index];
+            let cells: Vec<&str> = part.iter().map(|r| &r[index]).collect();
+            let defs: Vec<i16> = cells.iter().map(|c| i16::from(!c.is_empty())).collect();
+            let present = cells.iter().filter(|c| !c.is_empty());
+            match kind(name) {
+                "text" => {
+                    let values: Vec<ByteArray> = present
+                        .map(|c| ByteArray::from(c.as_bytes().to_vec()))
+                        .collect();
+                    column
+                        .typed::<ByteArrayType>()
+                        .write_batch(&values, Some(&defs), None)
+                        .unwrap();
+                }
+                "timestamp" => {
+                    let values: Vec<i64> = present
+                        .map(|c| {
+                            chrono::DateTime::parse_from_rfc3339(c)
+                                .unwrap()
+                                .timestamp_millis()
+                        })
+                        .collect();
+                    column
+                        .typed::<Int64Type>()
+                        .write_batch(&values, Some(&defs), None)
+                        .unwrap();
+                }
+                "decimal" if name == "charge" && charge_type == "double" => {
+                    let values: Vec<f64> = present.map(|c| c.parse().unwrap()).collect();
+                    column
+                        .typed::<parquet::data_type::DoubleType>()
+                        .write_batch(&values, Some(&defs), None)
+                        .unwrap();
+                }
+                "decimal" => {
+                    let values: Vec<i64> = present
+                        .map(|c| crate::reference::micros(c) as i64)
+                        .collect();
+                    column
+                        .typed::<Int64Type>()
+                        .write_batch(&values, Some(&defs), None)
+                        .unwrap();
+                }
+                _ => {
+                    let values: Vec<i64> = present.map(|c| c.parse().unwrap()).collect();
+                    column
+                        .typed::<Int64Type>()
+                        .write_batch(&values, Some(&defs), None)
+                        .unwrap();
+                }
             }
-            "timestamp" => {
-                let values: Vec<i64> = present
-                    .map(|c| {
-                        chrono::DateTime::parse_from_rfc3339(c)
-                            .unwrap()
-                            .timestamp_millis()
-                    })
-                    .collect();
-                column
-                    .typed::<Int64Type>()
-                    .write_batch(&values, Some(&defs), None)
-                    .unwrap();
-            }
-            "decimal" if name == "charge" && charge_type == "double" => {
-                let values: Vec<f64> = present.map(|c| c.parse().unwrap()).collect();
-                column
-                    .typed::<parquet::data_type::DoubleType>()
-                    .write_batch(&values, Some(&defs), None)
-                    .unwrap();
-            }
-            "decimal" => {
-                let values: Vec<i64> = present
-                    .map(|c| crate::reference::micros(c) as i64)
-                    .collect();
-                column
-                    .typed::<Int64Type>()
-                    .write_batch(&values, Some(&defs), None)
-                    .unwrap();
-            }
-            _ => {
-                let values: Vec<i64> = present.map(|c| c.parse().unwrap()).collect();
-                column
-                    .typed::<Int64Type>()
-                    .write_batch(&values, Some(&defs), None)
-                    .unwrap();
-            }
+            column.close().unwrap();
+            index += 1;
         }
-        column.close().unwrap();
-        index += 1;
+        group.close().unwrap();
     }
-    group.close().unwrap();
     writer.close().unwrap();
 }
 
@@ -136,6 +154,63 @@ fn parquet_records_render_the_same_attachments_as_csv() {
     let m = manifest(&from_parquet);
     assert_eq!(m["totals"], manifest(&from_csv)["totals"]);
     assert_eq!(m["input"]["records"], 31);
+}
+
+#[test]
+fn row_groups_read_on_every_core_give_the_same_attachments_and_row_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (headers, mut rows) = fixture_rows();
+    // An ACME call without a call id: rejected, named by its row number.
+    let call_id = headers.iter().position(|h| h == "call_id").unwrap();
+    let bad = rows
+        .iter()
+        .position(|r| &r[0] == "call" && &r[1] == "ACME" && r.len() > call_id)
+        .unwrap()
+        + 9;
+    let mut fields: Vec<String> = rows[bad].iter().map(str::to_string).collect();
+    assert_eq!(&fields[1], "ACME", "row {bad} is ACME's");
+    fields[call_id].clear();
+    rows[bad] = csv::StringRecord::from(fields);
+    let parquet = dir.path().join("records.parquet");
+    write_parquet(&parquet, &headers, &rows, "decimal", 4);
+    let csv_file = dir.path().join("records.csv");
+    let mut w = csv::Writer::from_path(&csv_file).unwrap();
+    w.write_record(&headers).unwrap();
+    for r in &rows {
+        w.write_record(r).unwrap();
+    }
+    w.flush().unwrap();
+    let profile = fixture("profiles/everything.toml");
+    let render = |records: &Path, out: &Path| {
+        let mut args = vec!["--jobs", "4"];
+        args.extend(acme_args(
+            &profile,
+            records.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ));
+        args.extend(["--on-bad-record", "skip"]);
+        ok(&args);
+    };
+    let (from_csv, from_parquet) = (dir.path().join("csv"), dir.path().join("parquet"));
+    render(&csv_file, &from_csv);
+    render(&parquet, &from_parquet);
+    let mut a = files(&from_csv);
+    let mut b = files(&from_parquet);
+    for name in ["manifest.json", "rejects.csv"] {
+        a.remove(name);
+        b.remove(name);
+    }
+    assert_eq!(a, b);
+    let rejects = csv_rows(&from_parquet.join("rejects.csv"));
+    assert_eq!(rejects.len(), 2, "a header and one record: {rejects:?}");
+    assert_eq!(rejects[0][1], "line");
+    assert_eq!(rejects[1][1], (bad + 1).to_string(), "{rejects:?}");
+    assert_eq!(manifest(&from_parquet)["input"], {
+        let mut input = manifest(&from_csv)["input"].clone();
+        input["files"] = manifest(&from_parquet)["input"]["files"].clone();
+        input["rejects_file"] = manifest(&from_parquet)["input"]["rejects_file"].clone();
+        input
+    });
 }
 
 #[test]
