@@ -8,7 +8,10 @@
 //! not formulas. An itemised report longer than a sheet continues on
 //! "… (2)" sheets with the header repeated and the running subtotal carried.
 
+use std::sync::Mutex;
+
 use chrono::{NaiveDate, NaiveDateTime};
+use rayon::prelude::*;
 use rust_xlsxwriter::{
     Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
     XlsxError,
@@ -65,27 +68,50 @@ impl Renderer for XlsxRenderer {
         workbook.set_zip_compression_level(ZIP_LEVEL);
         workbook.set_properties(&properties(reports, &self.options).map_err(xlsx_error)?);
         let styles = Styles::new(&super::cells::presentation(reports));
+        // Format indices fixed up front, in one order: sheets are written in
+        // parallel and must not number formats in the order they meet them.
+        for format in styles.all() {
+            workbook.register_format(format);
+        }
+        // Each report's sheets are written on a core of their own (a sheet
+        // is one thread's work) and added to the workbook in report order,
+        // named then, so names do not depend on which sheet finished first.
+        let factory = Mutex::new(&mut workbook);
+        let written: Vec<Result<SheetWriter<'_, '_>, XlsxError>> = reports
+            .reports
+            .par_iter()
+            .map(|report| {
+                let mut writer = SheetWriter {
+                    options: &self.options,
+                    reports,
+                    report,
+                    styles: &styles,
+                    sanitize: self.options.sanitize,
+                    factory: &factory,
+                    sheets: Vec::new(),
+                    sheet: None,
+                    row: 0,
+                    part: 0,
+                    widths: Vec::new(),
+                    cut_cells: 0,
+                };
+                writer.write()?;
+                Ok(writer)
+            })
+            .collect();
         let mut rows = 0u64;
         let mut names = SheetNames::default();
         let mut cut_cells = 0u64;
-        for report in &reports.reports {
-            let mut writer = SheetWriter {
-                options: &self.options,
-                reports,
-                report,
-                styles: &styles,
-                sanitize: self.options.sanitize,
-                names: &mut names,
-                workbook: &mut workbook,
-                sheet: None,
-                row: 0,
-                part: 0,
-                widths: Vec::new(),
-                cut_cells: 0,
-            };
-            writer.write().map_err(xlsx_error)?;
+        let mut sheets = Vec::new();
+        for writer in written {
+            let writer = writer.map_err(xlsx_error)?;
             cut_cells += writer.cut_cells;
-            rows += report.row_count();
+            rows += writer.report.row_count();
+            sheets.extend(writer.sheets);
+        }
+        for (wanted, mut sheet) in sheets {
+            sheet.set_name(names.unique(&wanted)).map_err(xlsx_error)?;
+            workbook.push_worksheet(sheet);
         }
         if cut_cells > 0 {
             out.warn(format!(
@@ -178,6 +204,49 @@ impl Styles {
 }
 
 impl Styles {
+    /// Every style, in a fixed order. (Destructured without `..`, so a
+    /// style added to [`Styles`] cannot be left out.)
+    fn all(&self) -> [&Format; 17] {
+        let Styles {
+            title,
+            fact,
+            header,
+            header_number,
+            heading,
+            quoted,
+            money,
+            rate,
+            duration,
+            timestamp,
+            date,
+            count,
+            quantity,
+            total_text,
+            total_money,
+            total_duration,
+            total_count,
+        } = self;
+        [
+            title,
+            fact,
+            header,
+            header_number,
+            heading,
+            quoted,
+            money,
+            rate,
+            duration,
+            timestamp,
+            date,
+            count,
+            quantity,
+            total_text,
+            total_money,
+            total_duration,
+            total_count,
+        ]
+    }
+
     /// The style of a column's data cells, set once as the column's format:
     /// cells written without a format take it, which spares rust_xlsxwriter
     /// a format lookup per cell.
@@ -235,9 +304,12 @@ struct SheetWriter<'w, 'a> {
     report: &'w Report,
     styles: &'w Styles,
     sanitize: bool,
-    names: &'w mut SheetNames,
-    workbook: &'w mut Workbook,
-    sheet: Option<Worksheet>,
+    /// Where new sheets come from (the workbook, shared by the writers).
+    factory: &'w Mutex<&'a mut Workbook>,
+    /// Finished sheets and the names they want, in order.
+    sheets: Vec<(String, Worksheet)>,
+    /// The sheet being written, and the name it wants.
+    sheet: Option<(String, Worksheet)>,
     /// Next row to write on the current sheet.
     row: u32,
     /// Sheets written so far for this report.
@@ -303,8 +375,11 @@ impl SheetWriter<'_, '_> {
         } else {
             format!("{title} ({})", self.part)
         };
-        let mut sheet = self.workbook.new_worksheet_with_constant_memory()?;
-        sheet.set_name(self.names.unique(&wanted))?;
+        let mut sheet = self
+            .factory
+            .lock()
+            .expect("no panics while holding the lock")
+            .new_worksheet_with_constant_memory()?;
         sheet.write_string_with_format(0, 0, &title, &self.styles.title)?;
         for (i, (label, value)) in title_block(self.reports, self.options).iter().enumerate() {
             let r = 1 + i as u32;
@@ -335,7 +410,7 @@ impl SheetWriter<'_, '_> {
                 sheet.set_column_format(c as u16, style)?;
             }
         }
-        self.sheet = Some(sheet);
+        self.sheet = Some((wanted, sheet));
         self.row = header_row + 1;
         if let Some((label, running)) = carried {
             self.totals_row(&format!("{label}, brought forward"), running)?;
@@ -354,7 +429,7 @@ impl SheetWriter<'_, '_> {
     }
 
     fn finish_sheet(&mut self) -> Result<(), XlsxError> {
-        let Some(mut sheet) = self.sheet.take() else {
+        let Some((wanted, mut sheet)) = self.sheet.take() else {
             return Ok(());
         };
         let header_row = TITLE_ROWS;
@@ -372,12 +447,16 @@ impl SheetWriter<'_, '_> {
         for (c, width) in self.widths.iter().enumerate() {
             sheet.set_column_width(c as u16, (*width).min(MAX_WIDTH) as f64)?;
         }
-        self.workbook.push_worksheet(sheet);
+        self.sheets.push((wanted, sheet));
         Ok(())
     }
 
     fn sheet(&mut self) -> &mut Worksheet {
-        self.sheet.as_mut().expect("a sheet is open while writing")
+        &mut self
+            .sheet
+            .as_mut()
+            .expect("a sheet is open while writing")
+            .1
     }
 
     fn heading_row(&mut self, label: &str) -> Result<(), XlsxError> {
