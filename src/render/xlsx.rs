@@ -70,6 +70,9 @@ impl Renderer for XlsxRenderer {
         let styles = Styles::new(&super::cells::presentation(reports));
         // Format indices fixed up front, in one order: sheets are written in
         // parallel and must not number formats in the order they meet them.
+        // (`register_format` is hidden from rust_xlsxwriter's docs but its
+        // source names this use: multi-threaded constant-memory writing;
+        // the version is pinned.)
         for format in styles.all() {
             workbook.register_format(format);
         }
