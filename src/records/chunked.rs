@@ -3,7 +3,9 @@
 //! chunk is parsed by the ordinary reader into datasets of its own, and the
 //! chunks are merged in file order (strings re-interned, records appended),
 //! so the result — records, order, line numbers, errors — is exactly that of
-//! reading the file from start to end.
+//! reading the file from start to end. [`Sources::read_parts`] is that
+//! read-in-parts-then-merge step for any input cut into independent parts
+//! (Parquet row groups use it too).
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -36,7 +38,7 @@ pub(super) fn read_chunked(
     router: &dyn Router,
     options: &ReadOptions,
     outcome: &mut ReadOutcome,
-    mut partition: Option<&mut Partitioner>,
+    partition: Option<&mut Partitioner>,
 ) -> Result<bool> {
     let Input::Path(path) = input else {
         return Ok(false);
@@ -68,56 +70,94 @@ pub(super) fn read_chunked(
     let header_row = csv.byte_headers().map_err(|e| csv_error(path, e))?.clone();
     Header::resolve(input, &header_row)?;
 
-    let partition_ref = partition.as_deref();
-    let parts: Vec<Result<(ReadOutcome, Option<Partitioner>)>> = chunks
-        .par_iter()
-        .enumerate()
-        .map(|(i, chunk)| {
-            let mut part = ReadOutcome {
-                datasets: (0..router.invoices()).map(|_| Dataset::default()).collect(),
-                ..ReadOutcome::default()
-            };
-            let mut chunk_partition = partition_ref.map(|p| p.for_chunk(i));
-            let reader = chunk_reader(path, *chunk)?;
-            let mut csv = csv::ReaderBuilder::new()
-                .flexible(true)
-                .has_headers(i == 0)
-                .from_reader(reader);
-            if i == 0 {
-                csv.byte_headers().map_err(|e| csv_error(path, e))?;
-            }
-            let header = Header::resolve(input, &header_row)?;
-            let offset = if i == 0 { 0 } else { chunk.first_line - 1 };
-            let mut sink = Sink::new(
-                input,
-                header,
-                router,
-                options,
-                &mut part,
-                chunk_partition.as_mut(),
-            );
-            let mut record = csv::ByteRecord::new();
-            loop {
-                match csv.read_byte_record(&mut record) {
-                    Ok(true) => {}
-                    Ok(false) => break,
-                    Err(e) => return Err(csv_error(path, e)),
-                }
-                let line = record.position().map_or(0, |p| p.line()) + offset;
-                sink.record(line, &record)?;
-            }
-            Ok((part, chunk_partition))
-        })
-        .collect();
-    // The earliest chunk's error is the first error in file order.
-    for part in parts {
-        let (part, chunk_partition) = part?;
-        merge(outcome, part);
-        if let (Some(partition), Some(chunk)) = (partition.as_deref_mut(), chunk_partition) {
-            partition.adopt(chunk)?;
+    let sources = Sources {
+        input,
+        header_row: &header_row,
+        router,
+        options,
+    };
+    sources.read_parts(chunks.len(), outcome, partition, |i, sink| {
+        let chunk = chunks[i];
+        let mut csv = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(i == 0)
+            .from_reader(chunk_reader(path, chunk)?);
+        if i == 0 {
+            csv.byte_headers().map_err(|e| csv_error(path, e))?;
         }
-    }
+        let offset = if i == 0 { 0 } else { chunk.first_line - 1 };
+        let mut record = csv::ByteRecord::new();
+        loop {
+            match csv.read_byte_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => return Ok(()),
+                Err(e) => return Err(csv_error(path, e)),
+            }
+            let line = record.position().map_or(0, |p| p.line()) + offset;
+            sink.record(line, &record)?;
+        }
+    })?;
     Ok(true)
+}
+
+/// One input whose parts (chunks of a CSV file, row groups of a Parquet
+/// file) can be read independently.
+pub(super) struct Sources<'a> {
+    pub input: &'a Input,
+    /// The input's header, as every part reads it.
+    pub header_row: &'a csv::ByteRecord,
+    pub router: &'a dyn Router,
+    pub options: &'a ReadOptions,
+}
+
+impl Sources<'_> {
+    /// Reads `count` parts on every core, each into datasets (or, in a
+    /// partitioning pass, bucket files) of its own, and merges them in part
+    /// order: records, line numbers and the first error are those of reading
+    /// the parts one after the other.
+    pub(super) fn read_parts(
+        &self,
+        count: usize,
+        outcome: &mut ReadOutcome,
+        mut partition: Option<&mut Partitioner>,
+        read_part: impl Fn(usize, &mut Sink) -> Result<()> + Sync,
+    ) -> Result<()> {
+        let partition_ref = partition.as_deref();
+        let parts: Vec<Result<(ReadOutcome, Option<Partitioner>)>> = (0..count)
+            .into_par_iter()
+            .map(|i| {
+                let mut part = ReadOutcome {
+                    datasets: (0..self.router.invoices())
+                        .map(|_| Dataset::default())
+                        .collect(),
+                    ..ReadOutcome::default()
+                };
+                let mut part_partition = partition_ref.map(|p| p.for_chunk(i));
+                let header = Header::resolve(self.input, self.header_row)?;
+                let mut sink = Sink::new(
+                    self.input,
+                    header,
+                    self.router,
+                    self.options,
+                    &mut part,
+                    part_partition.as_mut(),
+                );
+                read_part(i, &mut sink)?;
+                Ok((part, part_partition))
+            })
+            .collect();
+        // The earliest part's error is the first error in input order.
+        for part in parts {
+            let (part, part_partition) = part?;
+            merge(outcome, part);
+            if let (Some(partition), Some(bucket_files)) =
+                (partition.as_deref_mut(), part_partition)
+            {
+                partition.adopt(bucket_files)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn chunk_reader(path: &Path, chunk: Chunk) -> Result<BufReader<std::io::Take<File>>> {
@@ -179,7 +219,7 @@ fn boundaries(path: &Path, size: u64, bom: u64, count: usize) -> Result<Vec<Chun
 }
 
 /// Appends a later chunk's findings to the earlier ones'.
-pub(super) fn merge(into: &mut ReadOutcome, mut from: ReadOutcome) {
+fn merge(into: &mut ReadOutcome, mut from: ReadOutcome) {
     into.counts.records += from.counts.records;
     into.counts.out_of_scope += from.counts.out_of_scope;
     into.counts.rejected += from.counts.rejected;

@@ -22,12 +22,10 @@ use parquet::file::reader::{FileReader, RowGroupReader, SerializedFileReader};
 use parquet::record::Field;
 use parquet::schema::types::{Type, TypePtr};
 
-use rayon::prelude::*;
-
-use super::chunked::merge;
+use super::chunked::Sources;
 use super::reader::{Header, Input, ReadOptions, ReadOutcome, Sink};
 use super::spill::Partitioner;
-use super::{Dataset, Router};
+use super::Router;
 use crate::column::{Applies, Column};
 use crate::error::{Error, Result};
 
@@ -127,38 +125,13 @@ pub(super) fn read_parquet(
         }
         return Ok(());
     }
-    let mut partition = partition;
-    let partition_ref = partition.as_deref();
-    let parts: Vec<Result<(ReadOutcome, Option<Partitioner>)>> = (0..groups)
-        .into_par_iter()
-        .map(|g| {
-            let mut part = ReadOutcome {
-                datasets: (0..router.invoices()).map(|_| Dataset::default()).collect(),
-                ..ReadOutcome::default()
-            };
-            let mut group_partition = partition_ref.map(|p| p.for_chunk(g));
-            let header = Header::resolve(input, &names)?;
-            let mut sink = Sink::new(
-                input,
-                header,
-                router,
-                options,
-                &mut part,
-                group_partition.as_mut(),
-            );
-            read_group(g, &mut sink)?;
-            Ok((part, group_partition))
-        })
-        .collect();
-    // The earliest group's error is the first error in file order.
-    for part in parts {
-        let (part, group_partition) = part?;
-        merge(outcome, part);
-        if let (Some(partition), Some(group)) = (partition.as_deref_mut(), group_partition) {
-            partition.adopt(group)?;
-        }
-    }
-    Ok(())
+    let sources = Sources {
+        input,
+        header_row: &names,
+        router,
+        options,
+    };
+    sources.read_parts(groups, outcome, partition, read_group)
 }
 
 /// The leaf column index of a top-level field.
