@@ -8,6 +8,10 @@
 //! time; a file with any other column type is read row by row through the
 //! parquet crate's record API, which gives the same text.
 //!
+//! A malformed file is an error, never a crash: column chunks must lie
+//! inside the file, and the parquet crate's own panics on corrupt pages are
+//! caught (quietly) and reported as "not a readable Parquet file".
+//!
 //! Amounts must be exact: DECIMAL, integer or text columns are read; a
 //! floating-point money, rate, quantity or duration column is refused.
 
@@ -37,9 +41,26 @@ pub(super) fn read_parquet(
     outcome: &mut ReadOutcome,
     partition: Option<&mut Partitioner>,
 ) -> Result<()> {
+    contained(&input.path(), || {
+        read_contained(input, bytes, router, options, outcome, partition)
+    })
+}
+
+fn read_contained(
+    input: &Input,
+    bytes: Bytes,
+    router: &dyn Router,
+    options: &ReadOptions,
+    outcome: &mut ReadOutcome,
+    partition: Option<&mut Partitioner>,
+) -> Result<()> {
     let path = input.path();
+    let size = bytes.len() as u64;
     let reader = SerializedFileReader::new(bytes)
         .map_err(|e| Error::input(&path, format!("not a readable Parquet file: {e}")))?;
+    check_layout(&reader, size).map_err(|problem| {
+        Error::input(&path, format!("not a readable Parquet file: {problem}"))
+    })?;
     let schema = reader.metadata().file_metadata().schema();
     let mut kept: Vec<TypePtr> = Vec::new();
     for field in schema.get_fields() {
@@ -99,7 +120,7 @@ pub(super) fn read_parquet(
         firsts.push(rows_before);
         rows_before += reader.metadata().row_group(g).num_rows() as u64;
     }
-    let read_group = |g: usize, sink: &mut Sink| -> Result<()> {
+    let read_group_rows = |g: usize, sink: &mut Sink| -> Result<()> {
         let group = reader.get_row_group(g).map_err(read_error)?;
         let rows = group.metadata().num_rows() as usize;
         let mut chunks = columnar
@@ -118,6 +139,8 @@ pub(super) fn read_parquet(
         }
         Ok(())
     };
+    // Row groups may be decoded on other threads: each is contained there.
+    let read_group = |g: usize, sink: &mut Sink| contained(&path, || read_group_rows(g, sink));
     if groups < 2 || rayon::current_num_threads() < 2 {
         let mut sink = Sink::new(input, header, router, options, outcome, partition);
         for g in 0..groups {
@@ -132,6 +155,70 @@ pub(super) fn read_parquet(
         options,
     };
     sources.read_parts(groups, outcome, partition, read_group)
+}
+
+thread_local! {
+    /// Set while this thread decodes Parquet: panics are then caught and
+    /// reported as errors, so the panic hook stays silent.
+    static DECODING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs Parquet decoding, turning a panic of the parquet crate (it has
+/// several on corrupt pages) into a clear error about the file.
+fn contained<T>(path: &std::path::Path, decode: impl FnOnce() -> Result<T>) -> Result<T> {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !DECODING.get() {
+                previous(info);
+            }
+        }));
+    });
+    let was = DECODING.replace(true);
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode));
+    DECODING.set(was);
+    result.unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "the decoder failed".into());
+        Err(Error::input(
+            path,
+            format!("not a readable Parquet file: {why}"),
+        ))
+    })
+}
+
+/// Checks that every column chunk the metadata describes lies inside the
+/// file (the parquet crate panics on a negative offset or size).
+fn check_layout(
+    reader: &SerializedFileReader<Bytes>,
+    size: u64,
+) -> std::result::Result<(), String> {
+    for (g, group) in reader.metadata().row_groups().iter().enumerate() {
+        if group.num_rows() < 0 {
+            return Err(format!("row group {g} has a negative row count"));
+        }
+        for column in group.columns() {
+            let start = column
+                .dictionary_page_offset()
+                .unwrap_or(column.data_page_offset());
+            let inside = u64::try_from(start)
+                .ok()
+                .zip(u64::try_from(column.compressed_size()).ok())
+                .and_then(|(start, len)| start.checked_add(len))
+                .is_some_and(|end| end <= size);
+            if !inside {
+                return Err(format!(
+                    "row group {g}, column {}: its data lies outside the file",
+                    column.column_path()
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The leaf column index of a top-level field.
@@ -521,6 +608,74 @@ mod tests {
         }
         writer.close().unwrap();
         Bytes::from(out)
+    }
+
+    /// Files the fuzzer made: a column chunk pointing outside the file, and
+    /// pages the parquet crate panics on. Both are errors naming the file.
+    #[test]
+    fn corrupt_files_are_errors_not_crashes() {
+        use crate::invoice::Invoice;
+        use crate::records::{read_records, BadRecordPolicy, Projection};
+        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let invoice = Invoice::new(
+            None,
+            "ACME".into(),
+            day("2026-10-01"),
+            day("2026-11-01"),
+            chrono_tz::UTC,
+        )
+        .unwrap();
+        for (name, bytes, says) in [
+            (
+                "corrupt-offsets.parquet",
+                &include_bytes!("../../tests/data/corrupt-offsets.parquet")[..],
+                "its data lies outside the file",
+            ),
+            (
+                // Depending on which row group fails first: a decoding error,
+                // or the crate's panic "Decoder for dict should have been set".
+                "corrupt-pages.parquet",
+                &include_bytes!("../../tests/data/corrupt-pages.parquet")[..],
+                "",
+            ),
+        ] {
+            for policy in [BadRecordPolicy::Fail, BadRecordPolicy::Skip] {
+                let options = ReadOptions {
+                    projection: Projection::all(),
+                    policy,
+                    by_customer: true,
+                };
+                let input = Input::Memory {
+                    name: name.into(),
+                    bytes: bytes.into(),
+                };
+                let e = read_records(&[input], &invoice, &options)
+                    .err()
+                    .unwrap_or_else(|| panic!("{name} was read"))
+                    .to_string();
+                assert!(
+                    e.starts_with(&format!("{name}: ")) && e.contains(says),
+                    "{e}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_decoder_panic_becomes_an_error_about_the_file() {
+        let path = std::path::Path::new("x.parquet");
+        let e = contained(path, || -> Result<()> { panic!("bad page") }).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "x.parquet: not a readable Parquet file: bad page"
+        );
+        let e = contained(path, || -> Result<()> { panic!("{} pages", 2) }).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "x.parquet: not a readable Parquet file: 2 pages"
+        );
+        assert_eq!(contained(path, || Ok(7)).unwrap(), 7);
+        assert!(!DECODING.get(), "the flag is cleared after decoding");
     }
 
     #[test]
