@@ -97,6 +97,7 @@ measure engine-pdf pdf 100000 "$engine" --jobs "$threads" render --profile "$wor
   --customer CUST00001 --from 2026-10-01 --to 2026-11-01 --format pdf --out "$work/out-engine-pdf"
 measure reportlab pdf "$pdf_rows" "$py" "$here/peers.py" reportlab-pdf --records "$one" --customer CUST00001 \
   --rows "$pdf_rows" --out "$work/reportlab.pdf"
+"$py" "$here/peers.py" check-pdf --engine "$work/out-engine-pdf" --peer "$work/reportlab.pdf" --rows 100000
 
 fi
 

@@ -218,6 +218,31 @@ def reportlab_pdf(args):
     print(len(rows))
 
 
+def check_pdf(args):
+    """ReportLab's table lists the engine's first calls, in the same order."""
+    import json
+    import re
+    from pypdf import PdfReader
+
+    def call_ids(path, wanted=None):
+        ids = []
+        for page in PdfReader(path).pages:
+            ids += re.findall(r"CL\d{10}", page.extract_text())
+            if wanted is not None and len(ids) >= wanted:
+                break
+        return ids
+
+    peer = call_ids(args.peer)
+    engine_pdf = glob.glob(f"{args.engine}/*.pdf")[0]
+    engine = call_ids(engine_pdf, len(peer))[: len(peer)]
+    manifest = json.load(open(f"{args.engine}/manifest.json"))
+    rows = sum(a["rows"] for a in manifest["attachments"])
+    if engine != peer or rows != args.rows:
+        print(f"DISAGREE: first {len(peer)} calls differ or the engine drew {rows} rows, not {args.rows}")
+        sys.exit(1)
+    print(f"agree: the same first {len(peer)} calls in order; the engine drew all {rows}")
+
+
 # ---------------------------------------------------------------- agreement
 def read_totals(path_glob, charge_col, key_col=None):
     """Sum of a money column per customer over CSV files."""
@@ -263,13 +288,15 @@ def main():
     s.add_argument("--customer", required=True)
     s.add_argument("--rows", type=int, required=True)
     s.add_argument("--out", required=True)
-    for name in ["check", "check-xlsx"]:
+    for name in ["check", "check-xlsx", "check-pdf"]:
         s = sub.add_parser(name)
         s.add_argument("--engine", required=True)
         s.add_argument("--peer", required=True)
+        s.add_argument("--rows", type=int, default=0)
     args = p.parse_args()
     {"duckdb-csv": duckdb_csv, "polars-csv": polars_csv, "pandas-xlsx": pandas_xlsx,
-     "reportlab-pdf": reportlab_pdf, "check": check, "check-xlsx": check_xlsx}[args.cmd](args)
+     "reportlab-pdf": reportlab_pdf, "check": check, "check-xlsx": check_xlsx,
+     "check-pdf": check_pdf}[args.cmd](args)
 
 
 if __name__ == "__main__":
