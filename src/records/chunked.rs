@@ -57,7 +57,9 @@ pub(super) fn read_chunked(
     let Content::Csv { bom } = Content::of(&head[..n]) else {
         return Ok(false);
     };
-    let chunks = boundaries(path, size, bom as u64, threads * 2)?;
+    let Some(chunks) = boundaries(path, size, bom as u64, threads * 2)? else {
+        return Ok(false);
+    };
     if chunks.len() < 2 {
         return Ok(false);
     }
@@ -171,8 +173,12 @@ fn chunk_reader(path: &Path, chunk: Chunk) -> Result<BufReader<std::io::Take<Fil
 }
 
 /// Splits the file after newlines that end a record (outside quotes), near
-/// `count` equal offsets, counting lines on the way.
-fn boundaries(path: &Path, size: u64, bom: u64, count: usize) -> Result<Vec<Chunk>> {
+/// `count` equal offsets, counting lines on the way. Quotes are counted, so
+/// this follows the CSV parser only where quotes open and close fields as
+/// RFC 4180 says; at the first quote that does not (one inside an unquoted
+/// field, text after a closing quote — the parser reads those literally)
+/// it gives up with `None` and the file is read by one thread.
+fn boundaries(path: &Path, size: u64, bom: u64, count: usize) -> Result<Option<Vec<Chunk>>> {
     let mut file =
         BufReader::with_capacity(1 << 20, File::open(path).map_err(|e| Error::io(path, e))?);
     let step = (size / count as u64).max(1);
@@ -184,14 +190,40 @@ fn boundaries(path: &Path, size: u64, bom: u64, count: usize) -> Result<Vec<Chun
     let mut offset = 0u64;
     let mut next_target = bom + step;
     let mut buf = vec![0u8; 1 << 20];
+    // The byte before the block (the file's start counts as a line start),
+    // and whether a closing quote ended the previous block.
+    let mut before_block = b'\n';
+    let mut closed_at_end = false;
+    // Bytes that may follow a closing quote, or precede an opening one
+    // (a quote: the two halves of a doubled quote).
+    let delimits = |b: u8| matches!(b, b',' | b'\n' | b'\r' | b'"');
     loop {
         let n = file.read(&mut buf).map_err(|e| Error::io(path, e))?;
         if n == 0 {
             break;
         }
         let block = &buf[..n];
+        if std::mem::take(&mut closed_at_end) && !delimits(block[0]) {
+            return Ok(None);
+        }
         for pos in memchr::memchr2_iter(b'"', b'\n', block) {
             if block[pos] == b'"' {
+                if in_quotes {
+                    match block.get(pos + 1) {
+                        Some(&next) if !delimits(next) => return Ok(None),
+                        Some(_) => {}
+                        None => closed_at_end = true,
+                    }
+                } else {
+                    let before = if pos == 0 {
+                        before_block
+                    } else {
+                        block[pos - 1]
+                    };
+                    if offset + pos as u64 > bom && !delimits(before) {
+                        return Ok(None);
+                    }
+                }
                 in_quotes = !in_quotes;
                 continue;
             }
@@ -208,6 +240,7 @@ fn boundaries(path: &Path, size: u64, bom: u64, count: usize) -> Result<Vec<Chun
                 next_target = start + step;
             }
         }
+        before_block = block[n - 1];
         offset += n as u64;
     }
     chunks.push(Chunk {
@@ -215,7 +248,7 @@ fn boundaries(path: &Path, size: u64, bom: u64, count: usize) -> Result<Vec<Chun
         end: size,
         first_line,
     });
-    Ok(chunks)
+    Ok(Some(chunks))
 }
 
 /// Appends a later chunk's findings to the earlier ones'.
@@ -250,7 +283,7 @@ mod tests {
         let path = dir.path().join("r.csv");
         let text = "h\n\"a\nb\"\nc\n\"d\"\ne\n";
         std::fs::write(&path, text).unwrap();
-        let chunks = boundaries(&path, text.len() as u64, 0, 5).unwrap();
+        let chunks = boundaries(&path, text.len() as u64, 0, 5).unwrap().unwrap();
         // No chunk starts inside the quoted "a\nb".
         for c in &chunks {
             assert_ne!(c.start, 5, "{chunks:?}");
@@ -269,5 +302,40 @@ mod tests {
                 .count() as u64;
             assert_eq!(c.first_line, before + 1, "{c:?}");
         }
+    }
+
+    #[test]
+    fn quotes_the_parser_reads_literally_stop_the_split() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        let split = |text: &str| {
+            std::fs::write(&path, text).unwrap();
+            boundaries(&path, text.len() as u64, 0, 4)
+                .unwrap()
+                .map(|chunks| chunks.len())
+        };
+        // RFC 4180 quoting: doubled quotes, empty quoted fields, CRLF.
+        assert!(split("h,i\r\n\"a \"\"x\"\" b\",\"\"\r\n\"c\nd\",e\r\nf,g\r\n").is_some());
+        // A quote inside an unquoted field (the parser keeps it as text).
+        assert_eq!(split("h,i\nMonitor 27\" screen,1\n\"a\nb\",c\nd,e\n"), None);
+        // Text after a closing quote.
+        assert_eq!(split("h,i\n\"a\"b,1\nc,d\ne,f\n"), None);
+        // A closing quote at the very end is fine.
+        assert!(split("h,i\nc,\"d\"").is_some());
+        // The same decisions where the scan's 1 MiB reads meet.
+        let at_seam = |before: &str, after: &str| {
+            let mut text = "h,i\n".to_string();
+            while text.len() < (1 << 20) - before.len() {
+                text.push_str("ab,cd\n");
+            }
+            text.truncate((1 << 20) - before.len());
+            text.push_str(before);
+            text.push_str(after);
+            split(&text)
+        };
+        assert!(at_seam("\n1,", "\"q\",2\n").is_some());
+        assert_eq!(at_seam("\n1,x", "\"q,2\n"), None);
+        assert!(at_seam("\n1,\"q\"", ",2\n").is_some());
+        assert_eq!(at_seam("\n1,\"q\"", "x,2\n"), None);
     }
 }

@@ -504,3 +504,81 @@ fn a_large_file_read_on_every_core_gives_the_same_result_as_one_reader() {
         String::from_utf8_lossy(&b.stderr)
     );
 }
+
+#[test]
+fn a_quote_inside_an_unquoted_field_does_not_mislead_the_parallel_reader() {
+    // Over 4 MiB, so it would be read in chunks: a description with an inch
+    // mark (read literally by the CSV parser), then quoted fields with line
+    // breaks where the chunks would meet.
+    let dir = tempfile::tempdir().unwrap();
+    let generated = dir.path().join("gen.csv");
+    let catalog = dir.path().join("cat");
+    ok(&[
+        "gen",
+        "--calls",
+        "60000",
+        "--customers",
+        "3",
+        "--seed",
+        "5",
+        "--out",
+        generated.to_str().unwrap(),
+        "--catalog",
+        catalog.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&generated).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let columns = lines[0].split(',').count();
+    let transaction = |id: &str, description: &str| {
+        let mut fields = vec![""; columns];
+        for (i, v) in [
+            (0, "transaction"),
+            (1, "CUST00001"),
+            (2, "Leeds Depot"),
+            (16, id),
+            (17, "2026-10-05"),
+            (18, "equipment"),
+            (19, description),
+            (20, "1"),
+            (21, "99.00"),
+            (22, "99.00"),
+        ] {
+            fields[i] = v;
+        }
+        fields.join(",")
+    };
+    assert_eq!(lines[0].split(',').nth(19), Some("description"));
+    lines.insert(5, transaction("TX-INCH", "Monitor 27\" screen"));
+    let n = lines.len();
+    for k in 1..8 {
+        lines.insert(
+            n * k / 8,
+            transaction(&format!("TX-LINES-{k}"), "\"first line\nsecond line\""),
+        );
+    }
+    let records = dir.path().join("records.csv");
+    std::fs::write(&records, lines.join("\n") + "\n").unwrap();
+    assert!(std::fs::metadata(&records).unwrap().len() > 4 << 20);
+    let run_with = |jobs: &str, out: &Path| {
+        ok(&[
+            "--jobs",
+            jobs,
+            "run",
+            "--catalog",
+            catalog.to_str().unwrap(),
+            "--records",
+            records.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+    };
+    let (one, two) = (dir.path().join("one"), dir.path().join("two"));
+    run_with("1", &one);
+    run_with("2", &two);
+    assert_eq!(files(&one), files(&two));
+    let calls = std::fs::read_to_string(one.join("INV-00001/customer_transactions.csv")).unwrap();
+    assert!(
+        calls.contains("Monitor 27\"\" screen"),
+        "the inch mark is kept"
+    );
+}
