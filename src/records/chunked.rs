@@ -13,7 +13,9 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::reader::{csv_error, Content, Header, Input, ReadOptions, ReadOutcome, Sink};
+use super::reader::{
+    csv_error, csv_reader, end_line, Content, Header, Input, ReadOptions, ReadOutcome, Sink,
+};
 use super::spill::Partitioner;
 use super::{Dataset, Router};
 use crate::error::{Error, Result};
@@ -65,11 +67,9 @@ pub(super) fn read_chunked(
     }
     // The header is the first record of the first chunk.
     let mut first = chunk_reader(path, chunks[0])?;
-    let mut csv = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(&mut first);
-    let header_row = csv.byte_headers().map_err(|e| csv_error(path, e))?.clone();
+    let mut csv = csv_reader(true, &mut first);
+    let mut header_row = csv.byte_headers().map_err(|e| csv_error(path, e))?.clone();
+    end_line(&mut header_row);
     Header::resolve(input, &header_row)?;
 
     let sources = Sources {
@@ -80,10 +80,7 @@ pub(super) fn read_chunked(
     };
     sources.read_parts(chunks.len(), outcome, partition, |i, sink| {
         let chunk = chunks[i];
-        let mut csv = csv::ReaderBuilder::new()
-            .flexible(true)
-            .has_headers(i == 0)
-            .from_reader(chunk_reader(path, chunk)?);
+        let mut csv = csv_reader(i == 0, chunk_reader(path, chunk)?);
         if i == 0 {
             csv.byte_headers().map_err(|e| csv_error(path, e))?;
         }
@@ -95,8 +92,10 @@ pub(super) fn read_chunked(
                 Ok(false) => return Ok(()),
                 Err(e) => return Err(csv_error(path, e)),
             }
-            let line = record.position().map_or(0, |p| p.line()) + offset;
-            sink.record(line, &record)?;
+            if end_line(&mut record) {
+                let line = record.position().map_or(0, |p| p.line()) + offset;
+                sink.record(line, &record)?;
+            }
         }
     })?;
     Ok(true)
@@ -229,7 +228,14 @@ fn boundaries(path: &Path, size: u64, bom: u64, count: usize) -> Result<Option<V
             }
             lines += 1;
             let absolute = offset + pos as u64;
-            if !in_quotes && absolute >= next_target && absolute + 1 < size {
+            // Not after a blank line: the parser reads blank lines as part of
+            // the next record, so a chunk must start where a record ended.
+            let blank = (if pos == 0 {
+                before_block
+            } else {
+                block[pos - 1]
+            }) == b'\n';
+            if !in_quotes && !blank && absolute >= next_target && absolute + 1 < size {
                 chunks.push(Chunk {
                     start,
                     end: absolute + 1,
@@ -337,5 +343,44 @@ mod tests {
         assert_eq!(at_seam("\n1,x", "\"q,2\n"), None);
         assert!(at_seam("\n1,\"q\"", ",2\n").is_some());
         assert_eq!(at_seam("\n1,\"q\"", "x,2\n"), None);
+    }
+
+    /// Records and their line numbers, parsing `text` as the reader does.
+    fn parse(text: &[u8], first_line: u64) -> Vec<(u64, Vec<Vec<u8>>)> {
+        let mut csv = csv_reader(false, text);
+        let mut out = Vec::new();
+        let mut record = csv::ByteRecord::new();
+        while csv.read_byte_record(&mut record).unwrap_or(false) {
+            if end_line(&mut record) {
+                let line = record.position().map_or(0, |p| p.line()) + first_line - 1;
+                out.push((line, record.iter().map(<[u8]>::to_vec).collect()));
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Whenever the scan splits a text, parsing the chunks one by one
+        /// gives the records and line numbers of parsing it whole.
+        #[test]
+        fn chunks_parse_as_the_whole(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(vec![b'a', b'b', b',', b'"', b'\n', b'\r', b' ']),
+                0..300,
+            ),
+            count in 2usize..7,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("r.csv");
+            std::fs::write(&path, &bytes).unwrap();
+            if let Some(chunks) = boundaries(&path, bytes.len() as u64, 0, count).unwrap() {
+                let mut pieces = Vec::new();
+                for c in &chunks {
+                    pieces.extend(parse(&bytes[c.start as usize..c.end as usize], c.first_line));
+                }
+                proptest::prop_assert_eq!(pieces, parse(&bytes, 1));
+            }
+        }
     }
 }

@@ -326,11 +326,9 @@ fn read_csv(
     partition: Option<&mut super::spill::Partitioner>,
 ) -> Result<()> {
     let path = input.path();
-    let mut csv = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(reader);
-    let header_row = csv.byte_headers().map_err(|e| csv_error(&path, e))?.clone();
+    let mut csv = csv_reader(true, reader);
+    let mut header_row = csv.byte_headers().map_err(|e| csv_error(&path, e))?.clone();
+    end_line(&mut header_row);
     let header = Header::resolve(input, &header_row)?;
     let mut sink = Sink::new(input, header, router, options, outcome, partition);
     let mut record = csv::ByteRecord::new();
@@ -340,10 +338,45 @@ fn read_csv(
             Ok(false) => break,
             Err(e) => return Err(csv_error(&path, e)),
         }
-        let line = record.position().map_or(0, |p| p.line());
-        sink.record(line, &record)?;
+        if end_line(&mut record) {
+            let line = record.position().map_or(0, |p| p.line());
+            sink.record(line, &record)?;
+        }
     }
     Ok(())
+}
+
+/// The CSV reader every records file is read with. Records end at `\n`
+/// only (a `\r` before it is removed by [`end_line`]): with `\r\n` as the
+/// terminator the csv crate reports each record after the first on the
+/// line before its own, and Excel writes `\r\n`.
+pub(super) fn csv_reader<R: Read>(has_headers: bool, reader: R) -> csv::Reader<R> {
+    csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(has_headers)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_reader(reader)
+}
+
+/// Removes the `\r` of a `\r\n` line end from a record's last field;
+/// `false` for a blank `\r\n` line, which is not a record.
+pub(super) fn end_line(record: &mut csv::ByteRecord) -> bool {
+    let Some(last) = record.len().checked_sub(1) else {
+        return true;
+    };
+    let field = &record[last];
+    if field.last() != Some(&b'\r') {
+        return true;
+    }
+    if last == 0 && field.len() == 1 {
+        return false;
+    }
+    let kept = field[..field.len() - 1].to_vec();
+    let position = record.position().cloned();
+    record.truncate(last);
+    record.push_field(&kept);
+    record.set_position(position);
+    true
 }
 
 /// Takes the records of one file, whatever its format, and puts each in

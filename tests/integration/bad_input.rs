@@ -299,3 +299,49 @@ fn unknown_time_zone_and_format_are_usage_errors() {
     let stderr = fails(&args, 2);
     assert!(stderr.contains("unknown format \"docx\""), "{stderr}");
 }
+
+#[test]
+fn windows_line_ends_read_the_same_and_errors_name_the_true_line() {
+    // Excel writes \r\n: the same records, the same attachments, and an
+    // error on line 4 says line 4 (a blank \r\n line on line 3 included).
+    let dir = tempfile::tempdir().unwrap();
+    let lf = std::fs::read_to_string(fixture("records.csv")).unwrap();
+    let crlf = dir.path().join("crlf.csv");
+    std::fs::write(&crlf, lf.replace('\n', "\r\n")).unwrap();
+    let profile = fixture("profiles/everything.toml");
+    let (a, b) = (dir.path().join("lf"), dir.path().join("crlf"));
+    ok(&acme_args(
+        &profile,
+        &fixture("records.csv"),
+        a.to_str().unwrap(),
+    ));
+    ok(&acme_args(
+        &profile,
+        crlf.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ));
+    let (mut fa, mut fb) = (files(&a), files(&b));
+    fa.remove("manifest.json");
+    fb.remove("manifest.json");
+    assert_eq!(fa, fb);
+    assert_eq!(manifest(&a)["totals"], manifest(&b)["totals"]);
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "record_type,customer_id,call_id,start_time,duration,charge\r\n\
+         call,ACME,C1,2026-10-02T10:00:00Z,60,0.10\r\n\
+         \r\n\
+         call,ACME,C2,2026-10-02T11:00:00Z,60,1x5\r\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let stderr = fails(
+        &acme_args(&profile, bad.to_str().unwrap(), out.to_str().unwrap()),
+        1,
+    );
+    assert!(
+        stderr.contains("bad.csv:4: column charge: \"1x5\" is not a decimal"),
+        "{stderr}"
+    );
+}
