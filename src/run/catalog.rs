@@ -202,8 +202,12 @@ fn read_table(
     required: &[&str],
     problems: &mut Vec<Problem>,
 ) -> Result<Vec<(u64, HashMap<String, String>)>> {
+    // Rows end at \n (the \r of a \r\n is trimmed): with \r\n as the
+    // terminator the csv crate reports rows on the line before their own.
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .flexible(true)
         .from_path(path)
         .map_err(|e| Error::input(path, e.to_string()))?;
     let headers: Vec<String> = reader
@@ -231,7 +235,20 @@ fn read_table(
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| Error::input(path, e.to_string()))?;
+        if record.len() == 1 && record[0].is_empty() {
+            continue; // a blank \r\n line
+        }
         let line = record.position().map_or(0, |p| p.line());
+        if record.len() != headers.len() {
+            return Err(Error::input(
+                path,
+                format!(
+                    "line {line}: has {} fields but the header has {}",
+                    record.len(),
+                    headers.len()
+                ),
+            ));
+        }
         let map = headers
             .iter()
             .cloned()

@@ -484,3 +484,23 @@ fn partitioning_a_large_file_on_every_core_gives_the_same_run() {
     let rejects = std::fs::read_to_string(memory.join("rejects.csv")).unwrap();
     assert!(rejects.contains(&format!(",{},", at + 1)), "{rejects}");
 }
+
+#[test]
+fn a_catalogue_with_windows_line_ends_names_the_true_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = catalog(
+        dir.path(),
+        &[("a.toml", "name = \"A\"\n[reports]\ncustomer = [\"summary\"]\n")],
+        "customer_id,name,groups,default_profile,timezone,currency\r\nC1,One,,A,Europe/London,GBP\r\n\r\nC2,Two,,A,Mars/Base,GBP\r\n",
+        "invoice_id,customer_id,from,to,profile,formats\r\nI1,C1,2026-10-01,2026-11-01,,csv\r\n",
+    );
+    let stderr = fails(
+        &["profiles", "check", "--catalog", cat.to_str().unwrap()],
+        2,
+    );
+    assert!(
+        stderr.contains("customers.csv:4: column timezone: unknown time zone \"Mars/Base\""),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("invoices.csv"), "{stderr}");
+}
