@@ -91,17 +91,7 @@ fn cover_sections_subtotals_and_footers() {
 fn long_reports_repeat_their_header_on_every_page() {
     let dir = tempfile::tempdir().unwrap();
     let records = dir.path().join("gen.csv");
-    ok(&[
-        "gen",
-        "--calls",
-        "3000",
-        "--customers",
-        "1",
-        "--seed",
-        "5",
-        "--out",
-        records.to_str().unwrap(),
-    ]);
+    generate(&records, 3000, 1, 5, None);
     let profile = dir.path().join("calls.toml");
     std::fs::write(
         &profile,

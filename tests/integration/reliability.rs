@@ -244,17 +244,7 @@ fn an_unwritable_output_is_a_clear_error_and_other_invoices_are_kept() {
 fn a_run_killed_half_way_leaves_whole_files_and_can_be_rerun() {
     let dir = tempfile::tempdir().unwrap();
     let records = dir.path().join("r.csv");
-    ok(&[
-        "gen",
-        "--calls",
-        "150000",
-        "--customers",
-        "40",
-        "--seed",
-        "9",
-        "--out",
-        records.to_str().unwrap(),
-    ]);
+    generate(&records, 150000, 40, 9, None);
     let mut customers = String::from("customer_id,name,groups,default_profile,timezone,currency\n");
     let mut invoices = String::from("invoice_id,customer_id,from,to,profile,formats\n");
     for i in 1..=40 {
@@ -419,17 +409,7 @@ fn a_full_disk_is_a_clear_error_and_written_invoices_are_kept() {
 fn a_large_file_read_on_every_core_gives_the_same_result_as_one_reader() {
     let dir = tempfile::tempdir().unwrap();
     let generated = dir.path().join("gen.csv");
-    ok(&[
-        "gen",
-        "--calls",
-        "150000",
-        "--customers",
-        "3",
-        "--seed",
-        "4",
-        "--out",
-        generated.to_str().unwrap(),
-    ]);
+    generate(&generated, 150000, 3, 4, None);
     // Add records that straddle lines (a quoted newline) and a bad one, in
     // the middle of the file where chunk boundaries fall.
     let text = std::fs::read_to_string(&generated).unwrap();
@@ -513,19 +493,7 @@ fn a_quote_inside_an_unquoted_field_does_not_mislead_the_parallel_reader() {
     let dir = tempfile::tempdir().unwrap();
     let generated = dir.path().join("gen.csv");
     let catalog = dir.path().join("cat");
-    ok(&[
-        "gen",
-        "--calls",
-        "60000",
-        "--customers",
-        "3",
-        "--seed",
-        "5",
-        "--out",
-        generated.to_str().unwrap(),
-        "--catalog",
-        catalog.to_str().unwrap(),
-    ]);
+    generate(&generated, 60000, 3, 5, Some(&catalog));
     let text = std::fs::read_to_string(&generated).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     let columns = lines[0].split(',').count();

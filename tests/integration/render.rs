@@ -130,18 +130,7 @@ fn totals_match_an_independent_computation_on_generated_records() {
     let dir = tempfile::tempdir().unwrap();
     for seed in [3u64, 11] {
         let records = dir.path().join(format!("gen-{seed}.csv"));
-        let seed_text = seed.to_string();
-        ok(&[
-            "gen",
-            "--calls",
-            "3000",
-            "--customers",
-            "12",
-            "--seed",
-            &seed_text,
-            "--out",
-            records.to_str().unwrap(),
-        ]);
+        generate(&records, 3000, 12, seed, None);
         for customer in ["CUST00001", "CUST00007"] {
             let out = dir.path().join(format!("out-{seed}-{customer}"));
             ok(&[

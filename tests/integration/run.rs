@@ -428,19 +428,7 @@ fn partitioning_a_large_file_on_every_core_gives_the_same_run() {
     let dir = tempfile::tempdir().unwrap();
     let generated = dir.path().join("gen.csv");
     let catalog = dir.path().join("catalog");
-    ok(&[
-        "gen",
-        "--calls",
-        "45000",
-        "--customers",
-        "4",
-        "--seed",
-        "8",
-        "--out",
-        generated.to_str().unwrap(),
-        "--catalog",
-        catalog.to_str().unwrap(),
-    ]);
+    generate(&generated, 45000, 4, 8, Some(&catalog));
     // A bad record in the middle, where chunk boundaries fall.
     let text = std::fs::read_to_string(&generated).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();

@@ -85,6 +85,27 @@ pub fn manifest(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// `usage-report gen`: `calls` calls of `customers` customers with `seed`
+/// into `out`, and with `catalog` a catalogue for them.
+pub fn generate(out: &Path, calls: u64, customers: u64, seed: u64, catalog: Option<&Path>) {
+    let (calls, customers, seed) = (calls.to_string(), customers.to_string(), seed.to_string());
+    let mut args = vec![
+        "gen",
+        "--calls",
+        &calls,
+        "--customers",
+        &customers,
+        "--seed",
+        &seed,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    if let Some(catalog) = catalog {
+        args.extend(["--catalog", catalog.to_str().unwrap()]);
+    }
+    ok(&args);
+}
+
 /// Writes a catalogue folder: `profiles/<name>` files, `customers.csv`
 /// and `invoices.csv`; returns the folder.
 pub fn catalog(dir: &Path, profiles: &[(&str, &str)], customers: &str, invoices: &str) -> PathBuf {
