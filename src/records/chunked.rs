@@ -14,7 +14,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::reader::{
-    csv_error, csv_reader, end_line, Content, Header, Input, ReadOptions, ReadOutcome, Sink,
+    csv_reader, feed, header_row, Content, Header, Input, ReadOptions, ReadOutcome, Sink,
 };
 use super::spill::Partitioner;
 use super::{Dataset, Router};
@@ -66,10 +66,7 @@ pub(super) fn read_chunked(
         return Ok(false);
     }
     // The header is the first record of the first chunk.
-    let mut first = chunk_reader(path, chunks[0])?;
-    let mut csv = csv_reader(true, &mut first);
-    let mut header_row = csv.byte_headers().map_err(|e| csv_error(path, e))?.clone();
-    end_line(&mut header_row);
+    let header_row = header_row(&mut csv_reader(true, chunk_reader(path, chunks[0])?), path)?;
     Header::resolve(input, &header_row)?;
 
     let sources = Sources {
@@ -79,24 +76,10 @@ pub(super) fn read_chunked(
         options,
     };
     sources.read_parts(chunks.len(), outcome, partition, |i, sink| {
+        // The first chunk's reader skips the header.
         let chunk = chunks[i];
         let mut csv = csv_reader(i == 0, chunk_reader(path, chunk)?);
-        if i == 0 {
-            csv.byte_headers().map_err(|e| csv_error(path, e))?;
-        }
-        let offset = if i == 0 { 0 } else { chunk.first_line - 1 };
-        let mut record = csv::ByteRecord::new();
-        loop {
-            match csv.read_byte_record(&mut record) {
-                Ok(true) => {}
-                Ok(false) => return Ok(()),
-                Err(e) => return Err(csv_error(path, e)),
-            }
-            if end_line(&mut record) {
-                let line = record.position().map_or(0, |p| p.line()) + offset;
-                sink.record(line, &record)?;
-            }
-        }
+        feed(&mut csv, path, chunk.first_line - 1, sink)
     })?;
     Ok(true)
 }
@@ -281,6 +264,7 @@ fn merge(into: &mut ReadOutcome, mut from: ReadOutcome) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::reader::end_line;
     use super::*;
 
     #[test]

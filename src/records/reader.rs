@@ -327,23 +327,42 @@ fn read_csv(
 ) -> Result<()> {
     let path = input.path();
     let mut csv = csv_reader(true, reader);
-    let mut header_row = csv.byte_headers().map_err(|e| csv_error(&path, e))?.clone();
-    end_line(&mut header_row);
-    let header = Header::resolve(input, &header_row)?;
+    let header = Header::resolve(input, &header_row(&mut csv, &path)?)?;
     let mut sink = Sink::new(input, header, router, options, outcome, partition);
+    feed(&mut csv, &path, 0, &mut sink)
+}
+
+/// The header row of a CSV reader made with `has_headers`, its line end
+/// removed.
+pub(super) fn header_row<R: Read>(
+    csv: &mut csv::Reader<R>,
+    path: &Path,
+) -> Result<csv::ByteRecord> {
+    let mut row = csv.byte_headers().map_err(|e| csv_error(path, e))?.clone();
+    end_line(&mut row);
+    Ok(row)
+}
+
+/// Gives every record of a CSV reader to the sink, with its line: the
+/// reader's own, after `lines_before` lines of the file.
+pub(super) fn feed<R: Read>(
+    csv: &mut csv::Reader<R>,
+    path: &Path,
+    lines_before: u64,
+    sink: &mut Sink,
+) -> Result<()> {
     let mut record = csv::ByteRecord::new();
     loop {
         match csv.read_byte_record(&mut record) {
             Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(&path, e)),
+            Ok(false) => return Ok(()),
+            Err(e) => return Err(csv_error(path, e)),
         }
         if end_line(&mut record) {
-            let line = record.position().map_or(0, |p| p.line());
+            let line = record.position().map_or(0, |p| p.line()) + lines_before;
             sink.record(line, &record)?;
         }
     }
-    Ok(())
 }
 
 /// The CSV reader every records file is read with. Records end at `\n`
