@@ -97,16 +97,7 @@ fn read_contained(
         for (i, row) in rows.enumerate() {
             let number = i as u64 + 1;
             let row = row.map_err(|e| Error::input(&path, format!("row {number}: {e}")))?;
-            record.clear();
-            for (_, field) in row.get_column_iter() {
-                match field {
-                    Field::Bytes(b) => record.push_field(b.data()),
-                    other => {
-                        field_text(other, &mut text);
-                        record.push_field(text.as_bytes());
-                    }
-                }
-            }
+            row_record(&row, &mut text, &mut record);
             sink.record(number, &record)?;
         }
         return Ok(());
@@ -253,16 +244,16 @@ impl Decode {
             return None;
         }
         let logical = info.logical_type_ref();
-        let decimal = Decode::Decimal(field.get_scale());
         Some(
             match (field.get_physical_type(), info.converted_type(), logical) {
-                (_, ConvertedType::DECIMAL, _) => match field.get_physical_type() {
+                (
                     PhysicalType::INT32
                     | PhysicalType::INT64
                     | PhysicalType::BYTE_ARRAY
-                    | PhysicalType::FIXED_LEN_BYTE_ARRAY => decimal,
-                    _ => return None,
-                },
+                    | PhysicalType::FIXED_LEN_BYTE_ARRAY,
+                    ConvertedType::DECIMAL,
+                    _,
+                ) => Decode::Decimal(field.get_scale()),
                 (PhysicalType::BYTE_ARRAY, ConvertedType::NONE | ConvertedType::UTF8, None)
                 | (PhysicalType::BYTE_ARRAY, ConvertedType::UTF8, Some(LogicalType::String)) => {
                     Decode::Raw
@@ -361,38 +352,41 @@ impl Chunk {
         }
         let i = self.value;
         self.value += 1;
-        let bytes = match &self.values {
-            Values::Bytes(v) => v.get(i).map(|b| b.data()),
-            Values::Fixed(v) => v.get(i).map(|b| b.data()),
+        match &self.values {
+            Values::Bytes(v) => self.push_bytes(v.get(i).map(|b| b.data()), text, record),
+            Values::Fixed(v) => self.push_bytes(v.get(i).map(|b| b.data()), text, record),
             Values::Int32(v) => {
                 if let Some(n) = v.get(i) {
-                    self.number(*n as i64, text);
+                    self.number(*n as i64, &n.to_be_bytes(), text);
                 }
-                None
+                record.push_field(text.as_bytes());
             }
             Values::Int64(v) => {
                 if let Some(n) = v.get(i) {
-                    self.number(*n, text);
+                    self.number(*n, &n.to_be_bytes(), text);
                 }
-                None
+                record.push_field(text.as_bytes());
             }
-        };
+        }
+    }
+
+    /// A byte-array value: a DECIMAL's text, or the bytes as stored.
+    fn push_bytes(&self, bytes: Option<&[u8]>, text: &mut String, record: &mut csv::ByteRecord) {
         match (bytes, self.decode) {
             (Some(b), Decode::Decimal(scale)) => {
                 decimal_text(b, scale, text);
                 record.push_field(text.as_bytes());
             }
             (Some(b), _) => record.push_field(b),
-            (None, _) => record.push_field(text.as_bytes()),
+            (None, _) => record.push_field(b""),
         }
     }
 
-    fn number(&self, n: i64, out: &mut String) {
+    /// An integer value's text; `be` is its big-endian bytes (a DECIMAL's
+    /// unscaled value).
+    fn number(&self, n: i64, be: &[u8], out: &mut String) {
         match self.decode {
-            Decode::Decimal(scale) => match &self.values {
-                Values::Int32(_) => decimal_text(&(n as i32).to_be_bytes(), scale, out),
-                _ => decimal_text(&n.to_be_bytes(), scale, out),
-            },
+            Decode::Decimal(scale) => decimal_text(be, scale, out),
             Decode::Date => field_text(&Field::Date(n as i32), out),
             Decode::TimestampMillis => {
                 timestamp_text(DateTime::<Utc>::from_timestamp_millis(n), out)
@@ -427,6 +421,20 @@ fn check_type(column: Column, field: &Type) -> std::result::Result<(), String> {
             "column {key} is a timestamp without time zone; expected UTC-adjusted timestamps or RFC 3339 text"
         )),
         _ => Ok(()),
+    }
+}
+
+/// A record-API row's fields as the CSV reader would see them.
+fn row_record(row: &parquet::record::Row, text: &mut String, record: &mut csv::ByteRecord) {
+    record.clear();
+    for (_, field) in row.get_column_iter() {
+        match field {
+            Field::Bytes(b) => record.push_field(b.data()),
+            other => {
+                field_text(other, text);
+                record.push_field(text.as_bytes());
+            }
+        }
     }
 }
 
@@ -694,17 +702,14 @@ mod tests {
 
         let mut by_record = Vec::new();
         let mut text = String::new();
-        for row in reader.get_row_iter(None).unwrap() {
+        let eleven: Vec<TypePtr> = fields[..11].to_vec();
+        let projection = Type::group_type_builder("m")
+            .with_fields(eleven)
+            .build()
+            .unwrap();
+        for row in reader.get_row_iter(Some(projection)).unwrap() {
             let mut record = csv::ByteRecord::new();
-            for (_, field) in row.unwrap().get_column_iter().take(11) {
-                match field {
-                    Field::Bytes(b) => record.push_field(b.data()),
-                    other => {
-                        field_text(other, &mut text);
-                        record.push_field(text.as_bytes());
-                    }
-                }
-            }
+            row_record(&row.unwrap(), &mut text, &mut record);
             by_record.push(record);
         }
         let mut by_chunk = Vec::new();
