@@ -78,6 +78,7 @@ fn load(path: &Path, profile: &Profile) -> Dataset {
         projection: Projection::for_profile(profile),
         policy: BadRecordPolicy::Fail,
         by_customer: false,
+        partition_files: false,
     };
     let mut outcome =
         read_records(&[Input::Path(path.to_path_buf())], &Everything, &options).unwrap();

@@ -2,7 +2,12 @@
 //! reconcile them with the input, exact totals, and each file's hash. It is
 //! written last, so its presence means every attachment it lists is complete.
 
+use std::path::Path;
+
 use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::output::sync_dir;
 
 use crate::output::Attachment;
 use crate::records::InputCounts;
@@ -10,6 +15,9 @@ use crate::report::Totals;
 
 /// Version of the manifest's shape; bumped only for incompatible changes.
 pub const MANIFEST_VERSION: u32 = 1;
+
+/// The manifest's file name in an invoice's folder.
+pub const MANIFEST_FILE: &str = "manifest.json";
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Manifest {
@@ -51,6 +59,9 @@ pub struct Period {
 #[derive(Clone, Debug, Serialize)]
 pub struct InputSection {
     pub files: Vec<String>,
+    /// Physical lines of text in the CSV files listed (header included), so
+    /// lines and records can be compared; Parquet files add none.
+    pub lines: u64,
     pub records: u64,
     pub in_scope: u64,
     pub out_of_scope: u64,
@@ -65,6 +76,7 @@ impl InputSection {
     pub fn new(files: Vec<String>, counts: InputCounts, rejects_file: Option<String>) -> Self {
         InputSection {
             files,
+            lines: counts.lines,
             records: counts.records,
             in_scope: counts.in_scope,
             out_of_scope: counts.out_of_scope,
@@ -106,5 +118,58 @@ impl Manifest {
         let mut bytes = serde_json::to_vec_pretty(self).expect("a manifest always serialises");
         bytes.push(b'\n');
         bytes
+    }
+}
+
+/// Before an invoice's folder is written again: its previous manifest is
+/// removed (and the removal made durable) before any new file is written,
+/// so a manifest never lists files of another render. Returns the files the
+/// old manifest listed (attachments, and a local rejects file), for
+/// [`remove_stale`].
+pub fn retire(dir: &Path) -> Result<Vec<String>> {
+    let path = dir.join(MANIFEST_FILE);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io(&path, e)),
+    };
+    let old: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let mut listed: Vec<String> = old["attachments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["path"].as_str().map(str::to_string))
+        .collect();
+    listed.extend(old["input"]["rejects_file"].as_str().map(str::to_string));
+    std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+    sync_dir(dir)?;
+    Ok(listed)
+}
+
+/// Removes the files a previous manifest listed that the new one does not
+/// (fewer formats, fewer split groups), and folders they leave empty. Only
+/// plain relative paths inside the folder are touched.
+pub fn remove_stale(dir: &Path, previous: &[String], manifest: &Manifest) {
+    let current: std::collections::HashSet<&str> = manifest
+        .attachments
+        .iter()
+        .map(|a| a.path.as_str())
+        .chain(manifest.input.rejects_file.as_deref())
+        .collect();
+    for old in previous {
+        let relative = Path::new(old);
+        let plain = relative
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+        if current.contains(old.as_str()) || !plain {
+            continue;
+        }
+        let _ = std::fs::remove_file(dir.join(relative));
+        // Folders of split groups left empty; remove_dir fails on the rest.
+        for parent in relative.ancestors().skip(1) {
+            if parent.as_os_str().is_empty() || std::fs::remove_dir(dir.join(parent)).is_err() {
+                break;
+            }
+        }
     }
 }

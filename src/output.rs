@@ -188,7 +188,12 @@ impl OutputDir {
         write: impl FnOnce(&mut (dyn Write + Send)) -> Result<T>,
     ) -> Result<(T, String)> {
         self.committed()?;
-        self.write(name, write, false)
+        // The renames before it are durable before this file appears, and
+        // its own rename is durable when this returns.
+        sync_dir(&self.dir)?;
+        let written = self.write(name, write, false)?;
+        sync_dir(&self.dir)?;
+        Ok(written)
     }
 
     /// Waits until every attachment written so far is durable and in place;
@@ -337,29 +342,75 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
+/// Makes the entries of a folder (renames, removals) durable.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, e))
+}
+
 /// Lower-case hex of a digest.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Safe, unique names for a list of raw names (ids, group keys): each made
-/// safe, and names equal after that (ignoring case) numbered `~2`, `~3` in
-/// list order.
-pub fn unique_names(raw: &[&str]) -> Vec<String> {
-    let mut used: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
-    raw.iter()
-        .map(|r| {
-            let base = safe_file_name(r);
-            let n = used.entry(base.to_lowercase()).or_insert(0);
-            *n += 1;
-            if *n == 1 {
-                base
-            } else {
-                format!("{base}~{n}")
+/// safe ([`safe_file_name`]), and unique as file systems compare names —
+/// ignoring case and Unicode normalisation ([`name_key`]), so a folder
+/// copied to Windows or macOS cannot merge with another. The first of names
+/// equal after that keeps it; the others are numbered `~2`, `~3`, … with
+/// the first number free among *all* final names, including raw names that
+/// end in `~2` themselves. No name equals one of `reserved` (the files of
+/// the folder the names live in).
+pub fn unique_names(raw: &[&str], reserved: &[&str]) -> Vec<String> {
+    use std::collections::{HashMap, HashSet};
+    let bases: Vec<String> = raw.iter().map(|r| safe_file_name(r)).collect();
+    let keys: Vec<String> = bases.iter().map(|b| name_key(b)).collect();
+    let reserved: HashSet<String> = reserved.iter().map(|r| name_key(r)).collect();
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    for (i, key) in keys.iter().enumerate() {
+        if !reserved.contains(key) {
+            first.entry(key).or_insert(i);
+        }
+    }
+    let mut taken: HashSet<String> = reserved.iter().chain(&keys).cloned().collect();
+    bases
+        .iter()
+        .zip(&keys)
+        .enumerate()
+        .map(|(i, (base, key))| {
+            if first.get(key.as_str()) == Some(&i) {
+                return base.clone();
             }
+            (2u64..)
+                .map(|n| numbered(base, n))
+                .find(|candidate| taken.insert(name_key(candidate)))
+                .expect("some number is free")
         })
         .collect()
 }
+
+/// How file systems compare a name: Unicode compatibility-normalised and
+/// lower-cased (macOS normalises, Windows and macOS ignore case).
+pub fn name_key(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let lower: String = name.nfkc().collect::<String>().to_lowercase();
+    lower.nfkc().collect()
+}
+
+/// `base~n`, with `base` cut so the whole stays within [`safe_file_name`]'s
+/// length limit.
+fn numbered(base: &str, n: u64) -> String {
+    let suffix = format!("~{n}");
+    let mut cut = base.len().min(MAX_NAME_BYTES - suffix.len());
+    while !base.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{suffix}", &base[..cut])
+}
+
+/// Longest file name made from data, in bytes.
+const MAX_NAME_BYTES: usize = 100;
 
 /// Turns data (an invoice id, a site name) into a file name that is safe on
 /// every common file system and cannot leave its folder: path separators,
@@ -388,9 +439,8 @@ pub fn safe_file_name(raw: &str) -> String {
     if RESERVED.contains(&stem.as_str()) {
         name.insert(stem.len(), '_');
     }
-    const MAX: usize = 100;
-    if name.len() > MAX {
-        let mut cut = MAX;
+    if name.len() > MAX_NAME_BYTES {
+        let mut cut = MAX_NAME_BYTES;
         while !name.is_char_boundary(cut) {
             cut -= 1;
         }

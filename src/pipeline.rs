@@ -72,6 +72,7 @@ pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
         projection: Projection::for_profile(profile),
         policy: job.policy,
         by_customer: false,
+        partition_files: false,
     };
     let mut outcome = read_records(job.inputs, job.invoice, &options)?;
     let mut data = outcome.datasets.pop().expect("one invoice, one dataset");
@@ -129,6 +130,7 @@ pub fn write_invoice(
 ) -> Result<Manifest> {
     let reports = InvoiceReports::build(invoice, profile, input.data)?;
     let out = OutputDir::create(out_dir)?;
+    let previous = crate::manifest::retire(out_dir)?;
     let renderers: Vec<_> = formats.iter().map(|f| f.renderer(options)).collect();
     use rayon::prelude::*;
     renderers
@@ -150,7 +152,7 @@ pub fn write_invoice(
     let rejects_file = match &input.rejects {
         Rejects::None => None,
         Rejects::Here(rejects) => {
-            write_rejects(&out, rejects)?;
+            write_rejects(&out, rejects, options.sanitize)?;
             Some(REJECTS_FILE.to_string())
         }
         Rejects::Elsewhere(path) => Some(path.clone()),
@@ -183,10 +185,11 @@ pub fn write_invoice(
     out.file(MANIFEST_FILE, |w| {
         w.write_all(&json).map_err(|e| Error::io(MANIFEST_FILE, e))
     })?;
+    crate::manifest::remove_stale(out_dir, &previous, &manifest);
     Ok(manifest)
 }
 
-pub const MANIFEST_FILE: &str = "manifest.json";
+pub use crate::manifest::MANIFEST_FILE;
 pub const REJECTS_FILE: &str = "rejects.csv";
 
 /// `split`: for every group of the level, the profile's reports at that level
@@ -216,7 +219,7 @@ fn write_split(
         })
         .collect();
     let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
-    let folders = crate::output::unique_names(&label_refs);
+    let folders = crate::output::unique_names(&label_refs, &[]);
     let base = format!("split-{}", level.key());
     let mut sum = crate::report::Totals::default();
     let mut attachments = Vec::new();
@@ -292,24 +295,36 @@ fn write_split(
 }
 
 /// `rejects.csv`: file, line, column, reason and the raw record, one line per
-/// rejected record, in input order.
-pub fn write_rejects(out: &OutputDir, rejects: &[Reject]) -> Result<()> {
+/// rejected record, in input order. Text a spreadsheet would run as a
+/// formula gets a leading `'` like every other CSV written (unless
+/// `sanitize` is off); the raw record is recovered by removing it.
+pub fn write_rejects(out: &OutputDir, rejects: &[Reject], sanitize: bool) -> Result<()> {
+    let guard = |text: &str| -> String {
+        if sanitize && crate::render::cells::needs_guard(text, crate::column::ColumnKind::Text) {
+            format!("'{text}")
+        } else {
+            text.to_string()
+        }
+    };
     out.file(REJECTS_FILE, |w| {
         let mut csv = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
             .from_writer(w);
-        let io = |e: csv::Error| Error::Usage(format!("{REJECTS_FILE}: {e}"));
+        let io = |e: csv::Error| match e.into_kind() {
+            csv::ErrorKind::Io(e) => Error::io(REJECTS_FILE, e),
+            other => Error::input(REJECTS_FILE, format!("{other:?}")),
+        };
         csv.write_record(["file", "line", "column", "reason", "record"])
             .map_err(io)?;
         for r in rejects {
             let line = r.problem.line.to_string();
             let column = r.problem.column.as_deref().unwrap_or("");
             csv.write_record([
-                r.problem.file.as_str(),
-                &line,
-                column,
-                &r.problem.reason,
-                &r.raw,
+                guard(&r.problem.file),
+                line,
+                column.to_string(),
+                guard(&r.problem.reason),
+                guard(&r.raw),
             ])
             .map_err(io)?;
         }

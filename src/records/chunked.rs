@@ -67,7 +67,7 @@ pub(super) fn read_chunked(
     }
     // The header is the first record of the first chunk.
     let header_row = header_row(&mut csv_reader(true, chunk_reader(path, chunks[0])?), path)?;
-    Header::resolve(input, &header_row)?;
+    Header::resolve(input, &header_row, options)?;
 
     let sources = Sources {
         input,
@@ -117,7 +117,7 @@ impl Sources<'_> {
                     ..ReadOutcome::default()
                 };
                 let mut part_partition = partition_ref.map(|p| p.for_chunk(i));
-                let header = Header::resolve(self.input, self.header_row)?;
+                let header = Header::resolve(self.input, self.header_row, self.options)?;
                 let mut sink = Sink::new(
                     self.input,
                     header,
@@ -253,6 +253,7 @@ fn boundaries(path: &Path, size: u64, bom: u64, count: usize) -> Result<Option<V
 
 /// Appends a later chunk's findings to the earlier ones'.
 fn merge(into: &mut ReadOutcome, mut from: ReadOutcome) {
+    into.counts.lines += from.counts.lines;
     into.counts.records += from.counts.records;
     into.counts.out_of_scope += from.counts.out_of_scope;
     into.counts.rejected += from.counts.rejected;

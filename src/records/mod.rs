@@ -8,6 +8,7 @@
 //! `records = in_scope + out_of_scope + rejected` always holds.
 
 mod chunked;
+mod guard;
 mod intern;
 mod parquet;
 mod reader;
@@ -215,6 +216,9 @@ pub struct Reject {
 /// Counts that reconcile a read with its input.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct InputCounts {
+    /// Physical lines of text in CSV inputs (header and blank lines
+    /// included); Parquet inputs have none.
+    pub lines: u64,
     pub records: u64,
     pub in_scope: u64,
     pub out_of_scope: u64,

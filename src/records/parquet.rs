@@ -74,7 +74,7 @@ fn read_contained(
         kept.push(field.clone());
     }
     let names = csv::ByteRecord::from(kept.iter().map(|f| f.name()).collect::<Vec<_>>());
-    let header = Header::resolve(input, &names)?;
+    let header = Header::resolve(input, &names, options)?;
     let columnar: Option<Vec<(usize, Decode)>> = kept
         .iter()
         .map(|field| {
@@ -652,6 +652,7 @@ mod tests {
                     projection: Projection::all(),
                     policy,
                     by_customer: true,
+                    partition_files: false,
                 };
                 let input = Input::Memory {
                     name: name.into(),

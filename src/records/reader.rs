@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::guard::{Guarded, MAX_RECORD_BYTES};
 use super::value::{parse_date, parse_duration, parse_timestamp};
 use super::{
     BadRecordPolicy, Call, Dataset, InputCounts, Projection, Reject, Router, Sym, Transaction,
@@ -66,6 +67,11 @@ pub struct ReadOptions {
     pub policy: BadRecordPolicy,
     /// Count records and rejects per served customer (billing runs).
     pub by_customer: bool,
+    /// The inputs are partition files a billing run wrote itself: their two
+    /// leading columns name each record's original file and line. Columns
+    /// of those names in any other input are ordinary unknown columns, so
+    /// input can never choose where its errors are said to be.
+    pub partition_files: bool,
 }
 
 /// What a read produced: one dataset per routed invoice, the counts that
@@ -185,8 +191,8 @@ fn open(input: &Input) -> Result<Opened> {
         Input::Stdin => Box::new(io::stdin()),
         Input::Memory { bytes, .. } => Box::new(io::Cursor::new(bytes.clone())),
     };
-    let mut reader: Box<dyn BufRead> = Box::new(BufReader::with_capacity(1 << 16, raw));
-    let mut content = Content::of(&peek(&mut reader, &path)?);
+    let (head, mut reader) = sniff(raw, &path)?;
+    let mut content = Content::of(&head);
     match content {
         Content::Parquet => {
             let mut all = Vec::new();
@@ -197,8 +203,9 @@ fn open(input: &Input) -> Result<Opened> {
         }
         Content::Gzip => {
             let decoder = flate2::bufread::MultiGzDecoder::new(reader);
-            reader = Box::new(BufReader::with_capacity(1 << 16, decoder));
-            content = match Content::of(&peek(&mut reader, &path)?) {
+            let (head, decoded) = sniff(Box::new(decoder), &path)?;
+            reader = decoded;
+            content = match Content::of(&head) {
                 Content::Parquet => return Err(Error::input(
                     &path,
                     "a gzip-compressed Parquet file; Parquet compresses itself, read it as it is",
@@ -220,16 +227,34 @@ fn open(input: &Input) -> Result<Opened> {
             "the file is UTF-16; records must be UTF-8 (save it as \"CSV UTF-8\")",
         )),
         Content::Csv { bom } => {
-            reader.consume(bom);
+            io::copy(&mut reader.by_ref().take(bom as u64), &mut io::sink())
+                .map_err(|e| Error::io(&path, e))?;
             Ok(Opened::Csv(reader))
         }
         Content::Parquet | Content::Gzip => unreachable!("handled above"),
     }
 }
 
-fn peek(reader: &mut Box<dyn BufRead>, path: &Path) -> Result<Vec<u8>> {
-    let buf = reader.fill_buf().map_err(|e| Error::io(path, e))?;
-    Ok(buf[..buf.len().min(4)].to_vec())
+/// Bytes [`Content::of`] needs to recognise a file.
+const SNIFF_BYTES: usize = 4;
+
+/// Reads the first bytes of a stream however it delivers them (a pipe may
+/// hand over one byte at a time), and gives them back with a reader that
+/// still starts at the beginning.
+fn sniff(mut raw: Box<dyn Read>, path: &Path) -> Result<(Vec<u8>, Box<dyn BufRead>)> {
+    let mut head = [0u8; SNIFF_BYTES];
+    let mut len = 0;
+    while len < SNIFF_BYTES {
+        match raw.read(&mut head[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(Error::io(path, e)),
+        }
+    }
+    let head = head[..len].to_vec();
+    let reader = io::Cursor::new(head.clone()).chain(raw);
+    Ok((head, Box::new(BufReader::with_capacity(1 << 16, reader))))
 }
 
 /// Column positions of one file's header, resolved once; the row loop then
@@ -244,10 +269,25 @@ pub(super) struct Header {
 }
 
 impl Header {
-    pub(super) fn resolve(input: &Input, raw: &csv::ByteRecord) -> Result<Header> {
+    pub(super) fn resolve(
+        input: &Input,
+        raw: &csv::ByteRecord,
+        options: &ReadOptions,
+    ) -> Result<Header> {
         let path = input.path();
+        let source = if options.partition_files {
+            if raw.get(0) != Some(SOURCE_FILE.as_bytes())
+                || raw.get(1) != Some(SOURCE_LINE.as_bytes())
+            {
+                return Err(Error::input(&path, "not a partition file of this run"));
+            }
+            Some((0, 1))
+        } else {
+            None
+        };
+        let skip = if source.is_some() { 2 } else { 0 };
         let mut position = [None; Column::ALL.len()];
-        for (i, name) in raw.iter().enumerate() {
+        for (i, name) in raw.iter().enumerate().skip(skip) {
             let name = std::str::from_utf8(name).map_err(|_| {
                 Error::input(&path, format!("header column {} is not valid UTF-8", i + 1))
             })?;
@@ -265,8 +305,6 @@ impl Header {
             }
             position[column as usize] = Some(i);
         }
-        let find = |name: &str| raw.iter().position(|h| h == name.as_bytes());
-        let source = find(SOURCE_FILE).zip(find(SOURCE_LINE));
         let header = Header {
             position,
             width: raw.len(),
@@ -327,7 +365,7 @@ fn read_csv(
 ) -> Result<()> {
     let path = input.path();
     let mut csv = csv_reader(true, reader);
-    let header = Header::resolve(input, &header_row(&mut csv, &path)?)?;
+    let header = Header::resolve(input, &header_row(&mut csv, &path)?, options)?;
     let mut sink = Sink::new(input, header, router, options, outcome, partition);
     feed(&mut csv, &path, 0, &mut sink)
 }
@@ -335,18 +373,29 @@ fn read_csv(
 /// The header row of a CSV reader made with `has_headers`, its line end
 /// removed.
 pub(super) fn header_row<R: Read>(
-    csv: &mut csv::Reader<R>,
+    csv: &mut csv::Reader<Guarded<R>>,
     path: &Path,
 ) -> Result<csv::ByteRecord> {
-    let mut row = csv.byte_headers().map_err(|e| csv_error(path, e))?.clone();
+    let mut row = match csv.byte_headers() {
+        Ok(row) => row.clone(),
+        Err(e) => return Err(read_failure(csv, path, 0, e)),
+    };
+    if let Some(opened) = csv.get_ref().unterminated() {
+        return Err(Error::input(
+            path,
+            format!("line {opened}: the header opens a quoted field that is never closed"),
+        ));
+    }
     end_line(&mut row);
     Ok(row)
 }
 
 /// Gives every record of a CSV reader to the sink, with its line: the
-/// reader's own, after `lines_before` lines of the file.
+/// reader's own, after `lines_before` lines of the file. A record whose
+/// quoted field is never closed, or takes in whole lines that read as
+/// records of their own, is a bad record (see [`shape_problem`]).
 pub(super) fn feed<R: Read>(
-    csv: &mut csv::Reader<R>,
+    csv: &mut csv::Reader<Guarded<R>>,
     path: &Path,
     lines_before: u64,
     sink: &mut Sink,
@@ -355,26 +404,117 @@ pub(super) fn feed<R: Read>(
     loop {
         match csv.read_byte_record(&mut record) {
             Ok(true) => {}
-            Ok(false) => return Ok(()),
-            Err(e) => return Err(csv_error(path, e)),
+            Ok(false) => {
+                sink.outcome.counts.lines += csv.get_ref().lines();
+                return Ok(());
+            }
+            Err(e) => return Err(read_failure(csv, path, lines_before, e)),
         }
-        if end_line(&mut record) {
-            let line = record.position().map_or(0, |p| p.line()) + lines_before;
-            sink.record(line, &record)?;
+        if !end_line(&mut record) {
+            continue;
         }
+        let start = record.position().map_or(0, |p| p.line());
+        let after = csv.position().line();
+        // The parser counts blank lines before a record as its own, and a
+        // record normally takes one line: only a longer span needs a look.
+        if after - start <= 1 && csv.get_ref().unterminated().is_none() {
+            sink.record(start + lines_before, &record)?;
+            continue;
+        }
+        let guard = csv.get_ref();
+        let at_end = csv.position().byte() == guard.delivered() && guard.ended();
+        let unterminated = guard.unterminated().filter(|_| at_end);
+        let inner = memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
+        let terminated = !(at_end && guard.last_byte() != b'\n');
+        let line = after - inner - u64::from(terminated) + lines_before;
+        let last_line = guard.lines() + lines_before;
+        let unterminated = unterminated.map(|l| l + lines_before);
+        match shape_problem(&record, sink.header.width, line, unterminated, last_line) {
+            Some(reason) => sink.bad_shape(line, &record, reason)?,
+            None => sink.record(line, &record)?,
+        }
+    }
+}
+
+/// Why a record that spans several lines is not what its writer meant, if
+/// it is not: a quoted field still open at the end of the input (every line
+/// after its opening quote became its text), or a quoted field that takes in
+/// a whole line which reads as a record of the header's width (a closing
+/// quote is missing, and a later stray quote closed the field). A quoted
+/// field may hold line breaks otherwise.
+fn shape_problem(
+    record: &csv::ByteRecord,
+    width: usize,
+    line: u64,
+    unterminated: Option<u64>,
+    last_line: u64,
+) -> Option<String> {
+    if let Some(opened) = unterminated {
+        return Some(format!(
+            "the quoted field opened on line {opened} is never closed: lines {opened} to {last_line}, the rest of the file, were read as its text; close the quote, or double a quote meant as text (\"\")"
+        ));
+    }
+    let mut lines_before_field = 0u64;
+    for field in record.iter() {
+        let segments: Vec<&[u8]> = field.split(|b| *b == b'\n').collect();
+        // The first segment ends its line, the last starts one: the ones
+        // between are whole lines inside the field.
+        for (i, segment) in segments.iter().enumerate().skip(1) {
+            if i + 1 == segments.len() {
+                break;
+            }
+            let mut reader = csv_reader(false, *segment);
+            let mut fields = csv::ByteRecord::new();
+            let whole = matches!(reader.read_byte_record(&mut fields), Ok(true))
+                && fields.len() == width
+                && matches!(
+                    reader.read_byte_record(&mut csv::ByteRecord::new()),
+                    Ok(false)
+                );
+            if whole {
+                let swallowed = line + lines_before_field + i as u64;
+                return Some(format!(
+                    "a quoted field on this line runs on into line {swallowed}, which reads as a whole record of {width} fields: is a closing quote missing?"
+                ));
+            }
+        }
+        lines_before_field += segments.len() as u64 - 1;
+    }
+    None
+}
+
+/// The error of a CSV read that failed: a record over the size limit, or
+/// the reader's own error.
+fn read_failure<R: Read>(
+    csv: &csv::Reader<Guarded<R>>,
+    path: &Path,
+    lines_before: u64,
+    e: csv::Error,
+) -> Error {
+    match csv.get_ref().oversize() {
+        Some(line) => Error::input(
+            path,
+            format!(
+                "line {}: a record longer than {} MiB (no line end, or a quote never closed); records are limited to that size",
+                line + lines_before,
+                MAX_RECORD_BYTES >> 20
+            ),
+        ),
+        None => csv_error(path, e),
     }
 }
 
 /// The CSV reader every records file is read with. Records end at `\n`
 /// only (a `\r` before it is removed by [`end_line`]): with `\r\n` as the
 /// terminator the csv crate reports each record after the first on the
-/// line before its own, and Excel writes `\r\n`.
-pub(super) fn csv_reader<R: Read>(has_headers: bool, reader: R) -> csv::Reader<R> {
+/// line before its own, and Excel writes `\r\n`. The text is read through
+/// a [`Guarded`] watch.
+pub(super) fn csv_reader<R: Read>(has_headers: bool, reader: R) -> csv::Reader<Guarded<R>> {
     csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(has_headers)
         .terminator(csv::Terminator::Any(b'\n'))
-        .from_reader(reader)
+        .from_reader(Guarded::new(reader))
 }
 
 /// Removes the `\r` of a `\r\n` line end from a record's last field;
@@ -460,6 +600,21 @@ impl<'a> Sink<'a> {
     /// Routes one record; `line` is its line in a CSV file or its 1-based
     /// row in a Parquet file.
     pub(super) fn record(&mut self, line: u64, record: &csv::ByteRecord) -> Result<()> {
+        self.take(line, record, None)
+    }
+
+    /// Takes a record already known to be bad (its shape betrays a quoting
+    /// mistake): rejected or failed by the policy like any bad record.
+    pub(super) fn bad_shape(
+        &mut self,
+        line: u64,
+        record: &csv::ByteRecord,
+        reason: String,
+    ) -> Result<()> {
+        self.take(line, record, Some(reason))
+    }
+
+    fn take(&mut self, line: u64, record: &csv::ByteRecord, bad: Option<String>) -> Result<()> {
         self.outcome.counts.records += 1;
         // Records from a partition file carry their original place.
         let (file, line, skip) = match self.header.source {
@@ -480,21 +635,21 @@ impl<'a> Sink<'a> {
             record,
             projection: self.options.projection,
         };
-        let result = match self.partition.as_deref_mut() {
-            Some(partitioner) => {
-                row.identify(&self.path, &mut self.checked_types)
-                    .and_then(|(_, customer)| {
-                        if self.router.serves(customer) {
-                            partitioner
-                                .write(customer, &file, line, &self.header.raw, record)
-                                .map_err(RowError::Fatal)
-                        } else {
-                            self.outcome.counts.out_of_scope += 1;
-                            Ok(())
-                        }
-                    })
-            }
-            None => row.route(
+        let result = match (bad, self.partition.as_deref_mut()) {
+            (Some(reason), _) => Err(row.problem(None, reason)),
+            (None, Some(partitioner)) => row
+                .identify(&self.path, &mut self.checked_types)
+                .and_then(|(_, customer)| {
+                    if self.router.serves(customer) {
+                        partitioner
+                            .write(customer, &file, line, &self.header.raw, record)
+                            .map_err(RowError::Fatal)
+                    } else {
+                        self.outcome.counts.out_of_scope += 1;
+                        Ok(())
+                    }
+                }),
+            (None, None) => row.route(
                 self.router,
                 self.outcome,
                 &self.path,

@@ -96,7 +96,7 @@ impl Renderer for XlsxRenderer {
                     row: 0,
                     part: 0,
                     widths: Vec::new(),
-                    cut_cells: 0,
+                    limits: Limits::default(),
                 };
                 writer.write()?;
                 Ok(writer)
@@ -104,11 +104,11 @@ impl Renderer for XlsxRenderer {
             .collect();
         let mut rows = 0u64;
         let mut names = SheetNames::default();
-        let mut cut_cells = 0u64;
+        let mut limits = Limits::default();
         let mut sheets = Vec::new();
         for writer in written {
             let writer = writer.map_err(xlsx_error)?;
-            cut_cells += writer.cut_cells;
+            limits.add(writer.limits);
             rows += writer.report.row_count();
             sheets.extend(writer.sheets);
         }
@@ -116,10 +116,8 @@ impl Renderer for XlsxRenderer {
             sheet.set_name(names.unique(&wanted)).map_err(xlsx_error)?;
             workbook.push_worksheet(sheet);
         }
-        if cut_cells > 0 {
-            out.warn(format!(
-                "{name}: {cut_cells} text cell(s) longer than Excel's {CELL_CHARS} characters were cut; the CSV holds them whole"
-            ));
+        for warning in limits.warnings(&name) {
+            out.warn(warning);
         }
         let meta = AttachmentMeta {
             file_name: name.clone(),
@@ -319,7 +317,73 @@ struct SheetWriter<'w, 'a> {
     part: u32,
     /// Widest content per column, in characters.
     widths: Vec<usize>,
+    /// What the format could not hold as given, for the manifest's warnings.
+    limits: Limits,
+}
+
+/// Values a workbook cannot hold as given, counted for a warning each.
+#[derive(Clone, Copy, Debug, Default)]
+struct Limits {
+    /// Text longer than a cell holds, cut with an ellipsis.
     cut_cells: u64,
+    /// Dates before 1900-03-01, which Excel's serial numbers get wrong:
+    /// written as text.
+    early_dates: u64,
+    /// Money or quantities with more significant digits than a cell's
+    /// binary floating-point number keeps.
+    inexact_numbers: u64,
+}
+
+impl Limits {
+    fn add(&mut self, other: Limits) {
+        self.cut_cells += other.cut_cells;
+        self.early_dates += other.early_dates;
+        self.inexact_numbers += other.inexact_numbers;
+    }
+
+    fn warnings(&self, name: &str) -> Vec<String> {
+        let mut list = Vec::new();
+        if self.cut_cells > 0 {
+            list.push(format!(
+                "{name}: {} text cell(s) longer than Excel's {CELL_CHARS} characters were cut; the CSV holds them whole",
+                self.cut_cells
+            ));
+        }
+        if self.early_dates > 0 {
+            list.push(format!(
+                "{name}: {} date(s) before 1900-03-01 written as text: Excel's date numbers cannot show them",
+                self.early_dates
+            ));
+        }
+        if self.inexact_numbers > 0 {
+            list.push(format!(
+                "{name}: {} number(s) with more than {EXACT_DIGITS} significant digits are shown rounded: an Excel number holds no more; the CSV and the manifest hold them exactly",
+                self.inexact_numbers
+            ));
+        }
+        list
+    }
+}
+
+/// Significant digits an Excel number (an IEEE double) always keeps.
+const EXACT_DIGITS: usize = 15;
+
+/// Whether a decimal keeps every digit as an Excel number.
+fn fits_a_double(d: crate::money::Decimal) -> bool {
+    let mut m = d.micros().unsigned_abs();
+    if m == 0 {
+        return true;
+    }
+    while m % 10 == 0 {
+        m /= 10;
+    }
+    digits(m) <= EXACT_DIGITS
+}
+
+/// The first day Excel's date numbers are right for (it counts a
+/// 1900-02-29 that never was).
+fn first_excel_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1900, 3, 1).expect("valid date")
 }
 
 impl SheetWriter<'_, '_> {
@@ -387,7 +451,12 @@ impl SheetWriter<'_, '_> {
         for (i, (label, value)) in title_block(self.reports, self.options).iter().enumerate() {
             let r = 1 + i as u32;
             sheet.write_string_with_format(r, 0, *label, &self.styles.fact)?;
-            sheet.write_string(r, 1, value)?;
+            let value = self.limits.fit(value);
+            if self.sanitize && needs_guard(&value, ColumnKind::Text) {
+                sheet.write_string_with_format(r, 1, value, &self.styles.quoted)?;
+            } else {
+                sheet.write_string(r, 1, value)?;
+            }
         }
         let header_row = TITLE_ROWS - 1 + 1;
         let zone = self.reports.invoice.zone_name();
@@ -465,6 +534,7 @@ impl SheetWriter<'_, '_> {
     fn heading_row(&mut self, label: &str) -> Result<(), XlsxError> {
         let (row, styles) = (self.row, self.styles);
         let last = self.report.columns.len() as u16;
+        let label = self.limits.fit(label).into_owned();
         let sheet = self.sheet();
         sheet.write_string_with_format(row, 0, label, &styles.heading)?;
         for c in 1..last {
@@ -490,6 +560,7 @@ impl SheetWriter<'_, '_> {
     fn totals_row(&mut self, label: &str, totals: &Totals) -> Result<(), XlsxError> {
         // The first column is the level's key, never a measure: it takes the label.
         let (r, report, style) = (self.row, self.report, &self.styles.total_text);
+        let label = self.limits.fit(label).into_owned();
         self.sheet().write_string_with_format(r, 0, label, style)?;
         for (c, column) in report.columns.iter().enumerate().skip(1) {
             match totals.cell(*column) {
@@ -521,13 +592,7 @@ impl SheetWriter<'_, '_> {
         match cell {
             Cell::Empty => Ok(0),
             Cell::Text(t) => {
-                // UTF-16 units never outnumber bytes: count them only for long text.
-                let text = if t.len() > CELL_CHARS && t.encode_utf16().count() > CELL_CHARS {
-                    self.cut_cells += 1;
-                    cut_to_cell(t)
-                } else {
-                    t.to_string()
-                };
+                let text = self.limits.fit(t).into_owned();
                 let width = text.chars().count();
                 if sanitize && needs_guard(&text, kind) {
                     self.sheet()
@@ -544,12 +609,14 @@ impl SheetWriter<'_, '_> {
                     (false, ColumnKind::Rate) => &styles.rate,
                     _ => &styles.money,
                 };
+                self.limits.inexact_numbers += u64::from(!fits_a_double(d));
                 self.number(r, c, d.to_f64_lossy(), style, kind)?;
                 Ok(grouped_digits(d.micros().unsigned_abs() / 1_000_000)
                     + 3
                     + usize::from(d.is_negative()))
             }
             Cell::Number(d) => {
+                self.limits.inexact_numbers += u64::from(!fits_a_double(d));
                 self.number(r, c, d.to_f64_lossy(), &styles.quantity, kind)?;
                 Ok(d.to_exact_string(0).len())
             }
@@ -573,10 +640,16 @@ impl SheetWriter<'_, '_> {
             }
             Cell::Timestamp(t) => {
                 let local = t.with_timezone(&tz).naive_local();
+                if local.date() < first_excel_day() {
+                    return self.early(r, c, cell, kind);
+                }
                 self.number(r, c, excel_serial(local), &styles.timestamp, kind)?;
                 Ok(19)
             }
             Cell::Date(d) => {
+                if d < first_excel_day() {
+                    return self.early(r, c, cell, kind);
+                }
                 let serial = excel_serial(d.and_hms_opt(0, 0, 0).expect("midnight"));
                 self.number(r, c, serial, &styles.date, kind)?;
                 Ok(10)
@@ -586,6 +659,29 @@ impl SheetWriter<'_, '_> {
 }
 
 impl SheetWriter<'_, '_> {
+    /// Writes a date or time Excel's date numbers cannot show as its exact
+    /// text (as in the CSV), counted for a warning.
+    fn early(
+        &mut self,
+        r: u32,
+        c: u16,
+        cell: Cell<'_>,
+        kind: ColumnKind,
+    ) -> Result<usize, XlsxError> {
+        self.limits.early_dates += 1;
+        let mut text = String::new();
+        super::cells::write_machine_text(
+            &mut text,
+            cell,
+            kind,
+            self.reports.invoice.time_zone,
+            false,
+        );
+        let width = text.chars().count();
+        self.sheet().write_string(r, c, text)?;
+        Ok(width)
+    }
+
     /// Writes a number in `style`: without a format when that is the
     /// column's own format (see [`Styles::body`]).
     fn number(
@@ -645,6 +741,20 @@ fn excel_serial(t: NaiveDateTime) -> f64 {
         .expect("midnight");
     let d = t - epoch;
     d.num_seconds() as f64 / 86_400.0 + d.subsec_nanos() as f64 / 86_400e9
+}
+
+impl Limits {
+    /// Text as a cell can hold it: cut to Excel's limit with an ellipsis
+    /// (and counted) when longer.
+    fn fit<'t>(&mut self, t: &'t str) -> std::borrow::Cow<'t, str> {
+        // UTF-16 units never outnumber bytes: count them only for long text.
+        if t.len() > CELL_CHARS && t.encode_utf16().count() > CELL_CHARS {
+            self.cut_cells += 1;
+            std::borrow::Cow::Owned(cut_to_cell(t))
+        } else {
+            std::borrow::Cow::Borrowed(t)
+        }
+    }
 }
 
 /// Cuts text to Excel's cell limit, ending with an ellipsis.

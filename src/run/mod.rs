@@ -135,6 +135,8 @@ pub struct RunReport {
 #[derive(Clone, Debug, Serialize)]
 pub struct RunInput {
     pub files: Vec<String>,
+    /// Physical lines of text in the CSV files (header included).
+    pub lines: u64,
     pub records: u64,
     /// Records of the invoices of this shard (all statuses).
     pub in_scope: u64,
@@ -225,6 +227,9 @@ struct Tally {
     warnings: Vec<String>,
     by_customer: HashMap<String, CustomerCounts>,
     first_reject: HashMap<String, String>,
+    /// The first bad record whose customer cannot be told: it may belong
+    /// to any invoice.
+    orphan_reject: Option<String>,
 }
 
 impl Tally {
@@ -232,15 +237,22 @@ impl Tally {
     /// partition files, whose records were counted when partitioned.
     fn add(&mut self, outcome: &mut ReadOutcome, count_records: bool) {
         if count_records {
+            self.counts.lines += outcome.counts.lines;
             self.counts.records += outcome.counts.records;
         }
         self.counts.out_of_scope += outcome.counts.out_of_scope;
         self.counts.rejected += outcome.counts.rejected;
         for r in &outcome.rejects {
-            if let Some(c) = &r.customer {
-                self.first_reject
-                    .entry(c.clone())
-                    .or_insert_with(|| r.problem.to_string());
+            match &r.customer {
+                Some(c) => {
+                    self.first_reject
+                        .entry(c.clone())
+                        .or_insert_with(|| r.problem.to_string());
+                }
+                None => {
+                    self.orphan_reject
+                        .get_or_insert_with(|| r.problem.to_string());
+                }
             }
         }
         self.rejects.append(&mut outcome.rejects);
@@ -266,6 +278,24 @@ struct Plan<'a> {
     router: CatalogRouter,
     folders: Vec<String>,
     files: Vec<String>,
+}
+
+/// Files of a run's folder besides the invoices' folders; no invoice folder
+/// is ever given one of these names.
+pub const RUN_FILES: [&str; 2] = [RUN_FILE, REJECTS_FILE];
+
+/// Every invoice's folder in a run's folder, by invoice id: made from the id
+/// ([`unique_names`]), decided over the whole catalogue, in id order, so a
+/// shard names an invoice's folder as an unsharded run does.
+pub fn invoice_folders(catalog: &Catalog) -> HashMap<&str, String> {
+    let mut ids: Vec<&str> = catalog
+        .invoices
+        .iter()
+        .map(|e| e.invoice_id.as_str())
+        .collect();
+    ids.sort_unstable();
+    let folders = unique_names(&ids, &RUN_FILES);
+    ids.into_iter().zip(folders).collect()
 }
 
 /// Runs a billing run into `out_dir`. Errors only when the run cannot start
@@ -306,14 +336,18 @@ pub fn run(
         // Read everything; the policy decides per invoice.
         policy: BadRecordPolicy::Skip,
         by_customer: true,
+        partition_files: false,
     };
-    let ids: Vec<&str> = entries.iter().map(|e| e.invoice_id.as_str()).collect();
+    let folders = invoice_folders(catalog);
     let plan = Plan {
         customers: entries
             .iter()
             .map(|e| &catalog.customers[&e.customer_id])
             .collect(),
-        folders: unique_names(&ids),
+        folders: entries
+            .iter()
+            .map(|e| folders[e.invoice_id.as_str()].clone())
+            .collect(),
         files: inputs.iter().map(Input::name).collect(),
         router: CatalogRouter {
             invoices,
@@ -323,6 +357,16 @@ pub fn run(
         resolutions,
     };
     let out = OutputDir::create(out_dir)?;
+    // An earlier run's report must not outlive this run's first change.
+    for file in RUN_FILES {
+        match std::fs::remove_file(out_dir.join(file)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::io(out_dir.join(file), e))
+            }
+            _ => {}
+        }
+    }
+    crate::output::sync_dir(out_dir)?;
     let mut tally = Tally::default();
     let mut outcomes: Vec<Option<InvoiceOutcome>> = vec![None; plan.entries.len()];
     let partitions = options
@@ -362,7 +406,11 @@ pub fn run(
         });
         for (bucket, parts) in partitioned.parts.iter().enumerate() {
             let part_inputs: Vec<Input> = parts.iter().map(|p| Input::Path(p.clone())).collect();
-            let mut outcome = read_records(&part_inputs, &plan.router, &read_options)?;
+            let bucket_options = ReadOptions {
+                partition_files: true,
+                ..read_options
+            };
+            let mut outcome = read_records(&part_inputs, &plan.router, &bucket_options)?;
             tally.add(&mut outcome, false);
             let mine: Vec<usize> = (0..plan.entries.len())
                 .filter(|i| bucket_of(&plan.entries[*i].customer_id, partitions) == bucket as u32)
@@ -400,7 +448,7 @@ pub fn run(
     let rejects_file = if tally.rejects.is_empty() && options.policy == BadRecordPolicy::Fail {
         None
     } else {
-        write_rejects(&out, &tally.rejects)?;
+        write_rejects(&out, &tally.rejects, options.render.sanitize)?;
         Some(REJECTS_FILE.to_string())
     };
 
@@ -424,6 +472,7 @@ pub fn run(
         shard: options.shard,
         input: RunInput {
             files: plan.files.clone(),
+            lines: counts.lines,
             records: counts.records,
             in_scope,
             not_invoiced: counts.records - in_scope - counts.rejected,
@@ -473,7 +522,18 @@ fn render_invoices(
     let results: Vec<(usize, InvoiceOutcome)> = items
         .into_par_iter()
         .map(|(i, data, duplicates, dropped)| {
-            let outcome = render_one(plan, i, data, duplicates, dropped, tally, options, out_dir);
+            let mut outcome =
+                render_one(plan, i, data, duplicates, dropped, tally, options, out_dir);
+            if outcome.status != Status::Rendered {
+                // A folder left by an earlier run must not look rendered.
+                let dir = out_dir.join(&plan.folders[i]);
+                if dir.is_dir() {
+                    if let Err(e) = crate::manifest::retire(&dir) {
+                        outcome.status = Status::Failed;
+                        outcome.reason = Some(e.to_string());
+                    }
+                }
+            }
             reporter.event(Event::Invoice {
                 invoice: &outcome.invoice,
                 status: outcome.status,
@@ -535,12 +595,22 @@ fn render_one(
     let profile = consented.as_ref();
     apply_privacy(profile, &mut data);
     if options.policy == BadRecordPolicy::Fail {
-        if let Some(problem) = tally.first_reject.get(&entry.customer_id) {
-            result.status = Status::Failed;
-            result.reason = Some(format!(
+        let reason = match (
+            tally.first_reject.get(&entry.customer_id),
+            &tally.orphan_reject,
+        ) {
+            (Some(problem), _) => Some(format!(
                 "a record of customer {} is invalid: {problem}",
                 entry.customer_id
-            ));
+            )),
+            (None, Some(problem)) => Some(format!(
+                "a record whose customer cannot be told is invalid, and may belong to this invoice: {problem}"
+            )),
+            (None, None) => None,
+        };
+        if let Some(reason) = reason {
+            result.status = Status::Failed;
+            result.reason = Some(reason);
             return result;
         }
     }
@@ -560,6 +630,7 @@ fn render_one(
         files: plan.files.clone(),
         data: &data,
         counts: InputCounts {
+            lines: tally.counts.lines,
             records: seen.records,
             in_scope,
             out_of_scope: seen.records - in_scope - rejected,
@@ -596,6 +667,7 @@ fn render_one(
         Err(e) => {
             result.status = Status::Failed;
             result.reason = Some(e.to_string());
+            result.folder = Some(folder.clone());
         }
     }
     result
@@ -624,8 +696,23 @@ mod tests {
     #[test]
     fn folder_names_are_safe_and_unique() {
         assert_eq!(
-            unique_names(&["A/1", "A:1", "a_1", "B"]),
+            unique_names(&["A/1", "A:1", "a_1", "B"], &RUN_FILES),
             ["A_1", "A_1~2", "a_1~3", "B"]
+        );
+        // A literal `~2` keeps its name; the numbered one takes the next free.
+        assert_eq!(
+            unique_names(&["INV", "inv", "inv~2"], &RUN_FILES),
+            ["INV", "inv~3", "inv~2"]
+        );
+        // Normalisation: NFC and NFD spellings of é are one name.
+        assert_eq!(
+            unique_names(&["caf\u{e9}", "cafe\u{301}", "CAF\u{c9}"], &[]),
+            ["caf\u{e9}", "cafe\u{301}~2", "CAF\u{c9}~3"]
+        );
+        // The run's own files are never an invoice's folder.
+        assert_eq!(
+            unique_names(&["run.json", "REJECTS.csv", "run.json~2"], &RUN_FILES),
+            ["run.json~3", "REJECTS.csv~2", "run.json~2"]
         );
     }
 }

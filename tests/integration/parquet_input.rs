@@ -209,6 +209,8 @@ fn row_groups_read_on_every_core_give_the_same_attachments_and_row_numbers() {
         let mut input = manifest(&from_csv)["input"].clone();
         input["files"] = manifest(&from_parquet)["input"]["files"].clone();
         input["rejects_file"] = manifest(&from_parquet)["input"]["rejects_file"].clone();
+        // Lines are the CSV file's text lines; a Parquet file has none.
+        input["lines"] = 0.into();
         input
     });
 }
