@@ -425,7 +425,9 @@ pub(super) fn feed<R: Read>(
         let at_end = csv.position().byte() == guard.delivered() && guard.ended();
         let unterminated = guard.unterminated().filter(|_| at_end);
         let inner = memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
-        let terminated = !(at_end && guard.last_byte() != b'\n');
+        // A record ends at a line end outside quotes, or at the end of the
+        // input (then without one, or inside an open quote).
+        let terminated = !(at_end && (unterminated.is_some() || guard.last_byte() != b'\n'));
         let line = after - inner - u64::from(terminated) + lines_before;
         let last_line = guard.lines() + lines_before;
         let unterminated = unterminated.map(|l| l + lines_before);

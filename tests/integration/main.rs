@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod contract;
+mod hostile;
 mod options;
 mod parquet_input;
 mod pdf;

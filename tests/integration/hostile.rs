@@ -1,0 +1,526 @@
+//! Hostile and careless input as upstream systems produce it: quotes left
+//! open, ids that collide once made safe, reruns over old output, formula
+//! text in rejects, endless records, bytes that arrive one at a time. Each
+//! case failed on the engine before it was hardened (issue 12); reading
+//! cases run through the serial and the parallel (chunked) reader.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::util::*;
+
+const HEADER: &str = "record_type,customer_id,site,campaign,number,call_id,start_time,caller,dialled,destination,call_type,direction,duration,billed_duration,rate,charge,transaction_id,date,transaction_type,description,quantity,unit_price,amount\n";
+
+fn call(customer: &str, id: &str, charge: &str) -> String {
+    format!("call,{customer},London,,+4420,{id},2026-10-02T10:00:00Z,+4420,0161,UK,national,outbound,60,60,0.015,{charge},,,,,,,\n")
+}
+
+/// Good calls of ACME to pad a file past the parallel reader's threshold
+/// (4 MiB), so the chunked reader takes it.
+fn padding(count: usize, from: usize) -> String {
+    (from..from + count)
+        .map(|i| call("ACME", &format!("P{i}"), "0.01"))
+        .collect()
+}
+
+/// Renders ACME's October invoice from `records`, CSV only.
+fn render_records(dir: &Path, records: &Path, extra: &[&str]) -> std::process::Output {
+    let out = dir.join("out");
+    let mut args = acme_args(
+        "fixtures/profiles/everything.toml",
+        records.to_str().unwrap(),
+        out.to_str().unwrap(),
+    );
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+/// A file whose 3rd line opens a quote that is never closed, then more
+/// calls: serial (small) and chunked (large, the quote in a later chunk).
+#[test]
+fn an_unterminated_quote_is_an_error_naming_its_line_never_a_lost_tail() {
+    for (name, before) in [("serial", 1usize), ("chunked", 60_000)] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.csv");
+        let mut text = HEADER.to_string();
+        text.push_str(&padding(before, 0));
+        let open_line = before + 2;
+        text.push_str("call,ACME,London,,+4420,BAD,2026-10-02T10:00:00Z,+4420,0161,\"Paris\n");
+        text.push_str(&call("ACME", "X1", "100.00"));
+        text.push_str(&call("ACME", "X2", "100.00"));
+        std::fs::write(&path, &text).unwrap();
+        for jobs in ["1", "4"] {
+            let out = render_records(dir.path(), &path, &["--jobs", jobs]);
+            assert_eq!(out.status.code(), Some(1), "{name} --jobs {jobs}");
+            let e = stderr(&out);
+            assert!(
+                e.contains(&format!("in.csv:{open_line}: the quoted field opened on line {open_line} is never closed")),
+                "{name} --jobs {jobs}: {e}"
+            );
+            assert!(!dir.path().join("out/manifest.json").exists());
+        }
+        // Under skip: rejected with its reason, and lines say what was read.
+        let out = render_records(dir.path(), &path, &["--on-bad-record", "skip"]);
+        assert!(out.status.success(), "{name}: {}", stderr(&out));
+        let m = manifest(&dir.path().join("out"));
+        assert_eq!(m["input"]["rejected"], 1, "{name}");
+        assert_eq!(m["input"]["records"], before as u64 + 1, "{name}");
+        assert_eq!(m["input"]["lines"], before as u64 + 4, "{name}");
+        let rejects = csv_rows(&dir.path().join("out/rejects.csv"));
+        assert_eq!(rejects[1][1], open_line.to_string(), "{name}");
+        assert!(rejects[1][3].contains("never closed"), "{rejects:?}");
+    }
+}
+
+/// A quote opened and closed by a stray quote two lines later: the field
+/// swallows a whole record, and the field count happens to match.
+#[test]
+fn a_field_that_swallows_a_whole_record_is_an_error_naming_both_lines() {
+    for (name, before) in [("serial", 1usize), ("chunked", 60_000)] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.csv");
+        let mut text = HEADER.to_string();
+        text.push_str(&padding(before, 0));
+        let open_line = before + 2;
+        text.push_str("call,ACME,London,,+4420,BAD,2026-10-02T10:00:00Z,+4420,0161,\"Paris,national,outbound,60,60,0.015,1.00,,,,,,,\n");
+        text.push_str(&call("ACME", "SWALLOWED", "100.00"));
+        text.push_str("call,ACME,London,,+4420,C4,2026-10-02T12:00:00Z,+4420,0161,UK\",national,outbound,60,60,0.015,2.00,,,,,,,\n");
+        text.push_str(&call("ACME", "AFTER", "1.00"));
+        std::fs::write(&path, &text).unwrap();
+        let out = render_records(dir.path(), &path, &["--jobs", "2"]);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let e = stderr(&out);
+        assert!(
+            e.contains(&format!(
+                "in.csv:{open_line}: a quoted field on this line runs on into line {}, which reads as a whole record of 23 fields",
+                open_line + 1
+            )),
+            "{name}: {e}"
+        );
+    }
+}
+
+/// A quoted field may hold line breaks: a multi-line description is text.
+#[test]
+fn quoted_line_breaks_in_text_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.csv");
+    let mut text = HEADER.to_string();
+    text.push_str("transaction,ACME,London,,+4420,,,,,,,,,,,,T1,2026-10-03,fee,\"Line one\nline two, with a comma\",1,1,1\n");
+    text.push_str(&call("ACME", "C1", "1.00"));
+    std::fs::write(&path, &text).unwrap();
+    let out = render_records(dir.path(), &path, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let m = manifest(&dir.path().join("out"));
+    assert_eq!(m["input"]["records"], 2);
+    assert_eq!(m["input"]["lines"], 4);
+}
+
+/// Errors name the true line of a record after blank lines.
+#[test]
+fn a_record_after_blank_lines_is_named_by_its_own_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.csv");
+    let text = format!(
+        "{HEADER}\n\ncall,ACME,London,,+4420,C2,2026-10-02T11:00:00Z,+4420,0161,UK,national,outbound,60,60,0.015,free,,,,,,,\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    let e = stderr(&render_records(dir.path(), &path, &[]));
+    assert!(e.contains("in.csv:4: column charge"), "{e}");
+}
+
+/// Gzip and standard input take the same path: the quote is found there too.
+#[test]
+fn an_unterminated_quote_in_gzip_and_on_standard_input_is_found() {
+    let mut text = HEADER.to_string();
+    text.push_str(&call("ACME", "C1", "1.00"));
+    text.push_str("call,ACME,London,,+4420,BAD,2026-10-02T10:00:00Z,+4420,0161,\"Paris\n");
+    text.push_str(&call("ACME", "X1", "100.00"));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(text.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.csv.gz");
+    std::fs::write(&path, &gz).unwrap();
+    let e = stderr(&render_records(dir.path(), &path, &[]));
+    assert!(
+        e.contains("in.csv.gz:3: the quoted field opened on line 3"),
+        "{e}"
+    );
+    let out = dir.path().join("stdin-out");
+    let args = acme_args(
+        "fixtures/profiles/everything.toml",
+        "-",
+        out.to_str().unwrap(),
+    );
+    let output = run_with_stdin(&args, Some(text.as_bytes()));
+    let e = String::from_utf8_lossy(&output.stderr);
+    assert!(e.contains("-:3: the quoted field opened on line 3"), "{e}");
+}
+
+/// Standard input that delivers its first bytes in separate reads: gzip
+/// magic and a byte order mark split across reads are still recognised.
+#[test]
+fn standard_input_is_recognised_however_the_pipe_delivers_it() {
+    let mut text = HEADER.to_string();
+    text.push_str(&call("ACME", "C1", "1.00"));
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(text.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend_from_slice(text.as_bytes());
+    for (name, bytes) in [("gzip", gz), ("bom", bom)] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let args = acme_args(
+            "fixtures/profiles/everything.toml",
+            "-",
+            out.to_str().unwrap(),
+        );
+        let mut child = Command::new(env!("CARGO_BIN_EXE_usage-report"))
+            .args(&args)
+            .current_dir(root())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        for byte in &bytes[..2] {
+            stdin.write_all(&[*byte]).unwrap();
+            stdin.flush().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        stdin.write_all(&bytes[2..]).unwrap();
+        drop(stdin);
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{name}: {}", stderr(&output));
+        assert_eq!(manifest(&out)["input"]["in_scope"], 1, "{name}");
+    }
+}
+
+/// A stream with no line end grows no memory past the record limit.
+#[test]
+fn a_record_without_end_is_an_error_not_an_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = stderr(&render_records(dir.path(), Path::new("/dev/zero"), &[]));
+    assert!(
+        e.contains("/dev/zero: line 1: a record longer than 64 MiB"),
+        "{e}"
+    );
+    // The same after a good header, on the line where the record starts.
+    let path = dir.path().join("long.csv");
+    let mut text = HEADER.to_string();
+    text.push_str(&call("ACME", "C1", "1.00"));
+    text.push_str("call,ACME,\"");
+    text.push_str(&"x".repeat(65 << 20));
+    std::fs::write(&path, text).unwrap();
+    let out = render_records(dir.path(), &path, &["--on-bad-record", "skip"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("long.csv: line 3: a record longer than 64 MiB"));
+}
+
+/// Columns named like the internal partition columns are ordinary columns:
+/// they cannot choose where an error is said to be.
+#[test]
+fn input_columns_cannot_forge_error_locations() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.csv");
+    let text = format!(
+        "_source_file,_source_line,{HEADER}/etc/shadow,999,call,ACME,London,,+4420,C2,2026-10-02T11:00:00Z,+4420,0161,UK,national,outbound,60,60,0.015,free,,,,,,,\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    let e = stderr(&render_records(dir.path(), &path, &[]));
+    assert!(e.contains("in.csv:2: column charge"), "{e}");
+    assert!(!e.contains("shadow"), "{e}");
+}
+
+/// A catalogue of one invoice per customer, with these invoice ids, and
+/// one call per customer whose charge tells the customer apart.
+fn hostile_catalog(dir: &Path, ids: &[&str]) -> std::path::PathBuf {
+    let mut customers = "customer_id,name,groups,default_profile,timezone,currency\n".to_string();
+    let mut invoices = "invoice_id,customer_id,from,to,profile,formats\n".to_string();
+    let mut records = HEADER.to_string();
+    for (i, id) in ids.iter().enumerate() {
+        customers.push_str(&format!("CUST{i},C {i},,Everything,UTC,GBP\n"));
+        let quoted = format!("\"{}\"", id.replace('"', "\"\""));
+        invoices.push_str(&format!(
+            "{quoted},CUST{i},2026-10-01,2026-11-01,,csv;xlsx\n"
+        ));
+        records.push_str(&call(
+            &format!("CUST{i}"),
+            &format!("CALL{i}"),
+            &format!("{}.00", i + 1),
+        ));
+    }
+    let everything = std::fs::read_to_string(fixture("profiles/everything.toml")).unwrap();
+    let cat = catalog(
+        dir,
+        &[("everything.toml", &everything)],
+        &customers,
+        &invoices,
+    );
+    std::fs::write(cat.join("records.csv"), records).unwrap();
+    cat
+}
+
+/// Runs the catalogue and checks that every invoice has a folder of its own
+/// whose attachments hold its customer's call only.
+fn assert_each_invoice_alone(dir: &Path, ids: &[&str], jobs: &str) {
+    let cat = hostile_catalog(&dir.join("cat"), ids);
+    let out = dir.join(format!("out-{jobs}"));
+    let records = cat.join("records.csv");
+    let output = run(&[
+        "run",
+        "--catalog",
+        cat.to_str().unwrap(),
+        "--records",
+        records.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--jobs",
+        jobs,
+    ]);
+    assert!(output.status.success(), "{ids:?}: {}", stderr(&output));
+    let report = run_report(&out);
+    let mut folders = std::collections::HashSet::new();
+    for invoice in report["invoices"].as_array().unwrap() {
+        assert_eq!(invoice["status"], "rendered", "{invoice}");
+        let folder = invoice["folder"].as_str().unwrap();
+        assert!(
+            folders.insert(folder.to_lowercase()),
+            "{folder} given twice: {ids:?}"
+        );
+        assert!(!["run.json", "rejects.csv"].contains(&folder.to_lowercase().as_str()));
+        let m = manifest(&out.join(folder));
+        assert_eq!(m["invoice"], invoice["invoice"]);
+        assert_eq!(m["customer"], invoice["customer"]);
+        assert_attachments_whole(&out.join(folder));
+        let customer = invoice["customer"].as_str().unwrap();
+        let calls = std::fs::read_to_string(out.join(folder).join("customer_calls.csv")).unwrap();
+        let n: usize = customer.trim_start_matches("CUST").parse().unwrap();
+        assert!(calls.contains(&format!("CALL{n}")), "{calls}");
+        assert_eq!(calls.matches("CALL").count(), 1, "{folder}: {calls}");
+        // Nothing but this invoice's files in its folder.
+        let listed: std::collections::BTreeSet<String> = m["attachments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["path"].as_str().unwrap().to_string())
+            .chain(["manifest.json".to_string()])
+            .collect();
+        assert_eq!(
+            files(&out.join(folder))
+                .keys()
+                .cloned()
+                .collect::<std::collections::BTreeSet<_>>(),
+            listed
+        );
+    }
+    assert!(out.join("run.json").is_file());
+}
+
+#[test]
+fn invoice_folders_never_collide_nor_take_the_runs_own_names() {
+    let dir = tempfile::tempdir().unwrap();
+    for jobs in ["1", "4"] {
+        assert_each_invoice_alone(dir.path(), &["INV", "inv", "inv~2"], jobs);
+        assert_each_invoice_alone(dir.path(), &["A/1", "A:1", "A_1~2", "a_1"], jobs);
+        assert_each_invoice_alone(dir.path(), &["run.json", "rejects.csv", "RUN.JSON~2"], jobs);
+        assert_each_invoice_alone(dir.path(), &["caf\u{e9}", "cafe\u{301}", "CAF\u{c9}"], jobs);
+    }
+}
+
+use proptest::strategy::Strategy;
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+    /// Invoice ids from a hostile alphabet: case variants, separators,
+    /// `~N` suffixes, dots, reserved names, normalisation variants.
+    #[test]
+    fn every_invoice_gets_its_own_folder(
+        ids in proptest::collection::btree_set(
+            proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "A", "/", "\\", ":", "~2", "~3", ".", "..", "run.json", "rejects.csv",
+                    "CON", "\u{e9}", "e\u{301}", "\u{c9}", "_",
+                ]),
+                1..4,
+            )
+            .prop_map(|parts| parts.concat()),
+            2..7,
+        )
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+        assert_each_invoice_alone(dir.path(), &ids, "2");
+    }
+}
+
+/// Split groups whose folder names collide: `""` is shown as "no site".
+#[test]
+fn split_groups_never_share_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.csv");
+    let mut text = HEADER.to_string();
+    for (i, site) in ["", "no site", "no site~2", "NO SITE"].iter().enumerate() {
+        text.push_str(&format!(
+            "call,ACME,{site},,+4420,C{i},2026-10-02T10:00:00Z,+4420,0161,UK,national,outbound,60,60,0.015,{}.00,,,,,,,\n",
+            i + 1
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    for zip in ["false", "true"] {
+        let profile = dir.path().join(format!("split-{zip}.toml"));
+        std::fs::write(
+            &profile,
+            format!("name = \"Split\"\nsplit = \"site\"\nsplit_zip = {zip}\ncall_columns = [\"call_id\", \"charge\"]\n[reports]\nsite = [\"summary\", \"calls\"]\n"),
+        )
+        .unwrap();
+        let out = dir.path().join(format!("out-{zip}"));
+        let mut args = acme_args(
+            profile.to_str().unwrap(),
+            path.to_str().unwrap(),
+            out.to_str().unwrap(),
+        );
+        args.extend(["--format", "csv,xlsx"]);
+        ok(&args);
+        let m = manifest(&out);
+        let paths: Vec<&str> = m["attachments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["path"].as_str().unwrap())
+            .collect();
+        let unique: std::collections::HashSet<String> =
+            paths.iter().map(|p| p.to_lowercase()).collect();
+        assert_eq!(unique.len(), paths.len(), "{paths:?}");
+        assert_attachments_whole(&out);
+        if zip == "false" {
+            assert_eq!(
+                paths
+                    .iter()
+                    .filter(|p| p.ends_with("site_calls.csv"))
+                    .count(),
+                5,
+                "{paths:?}"
+            );
+        }
+    }
+}
+
+/// A rerun with fewer formats removes what the old manifest listed; a
+/// rerun that fails leaves no manifest beside files it does not describe.
+#[test]
+fn a_rerun_never_leaves_a_manifest_that_describes_other_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = out.to_str().unwrap();
+    let mut args = acme_args(
+        "fixtures/profiles/everything.toml",
+        "fixtures/records.csv",
+        o,
+    );
+    args.extend(["--format", "csv,xlsx,pdf"]);
+    ok(&args);
+    assert!(out.join("INV-2026-10-0042_usage.xlsx").exists());
+    let mut args = acme_args(
+        "fixtures/profiles/everything.toml",
+        "fixtures/records.csv",
+        o,
+    );
+    args.extend(["--format", "csv"]);
+    ok(&args);
+    assert!(!out.join("INV-2026-10-0042_usage.xlsx").exists());
+    assert!(!out.join("INV-2026-10-0042_usage.pdf").exists());
+    let listed = manifest(&out)["attachments"].as_array().unwrap().len();
+    assert_eq!(files(&out).len(), listed + 1);
+    assert_attachments_whole(&out);
+
+    // In a run: an invoice rendered, then failing on a rerun over a bad record.
+    let cat = hostile_catalog(&dir.path().join("cat"), &["INV-1", "INV-2"]);
+    let run_out = dir.path().join("run");
+    let records = cat.join("records.csv");
+    let args = |records: &Path| {
+        vec![
+            "run".to_string(),
+            "--catalog".into(),
+            cat.display().to_string(),
+            "--records".into(),
+            records.display().to_string(),
+            "--out".into(),
+            run_out.display().to_string(),
+        ]
+    };
+    let first: Vec<String> = args(&records);
+    ok(&first.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(run_out.join("INV-1/manifest.json").exists());
+    let mut text = std::fs::read_to_string(&records).unwrap();
+    text.push_str("call,CUST0,London,,+4420,BAD,2026-10-02T11:00:00Z,+4420,0161,UK,national,outbound,60,60,0.015,free,,,,,,,\n");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, text).unwrap();
+    let second = args(&bad);
+    let output = run(&second.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(output.status.code(), Some(1));
+    let report = run_report(&run_out);
+    assert_eq!(report["invoices"][0]["status"], "failed");
+    assert!(!run_out.join("INV-1/manifest.json").exists());
+    assert!(run_out.join("INV-2/manifest.json").exists());
+}
+
+/// A bad record whose customer cannot be told may belong to any invoice:
+/// under the fail policy it fails them all.
+#[test]
+fn a_bad_record_without_a_customer_fails_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = hostile_catalog(&dir.path().join("cat"), &["INV-1", "INV-2"]);
+    let records = cat.join("records.csv");
+    let mut text = std::fs::read_to_string(&records).unwrap();
+    text.push_str(&call("", "ORPHAN", "5.00"));
+    std::fs::write(&records, text).unwrap();
+    let out = dir.path().join("out");
+    let base = [
+        "run",
+        "--catalog",
+        cat.to_str().unwrap(),
+        "--records",
+        records.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let output = run(&base);
+    assert_eq!(output.status.code(), Some(1));
+    let report = run_report(&out);
+    for invoice in report["invoices"].as_array().unwrap() {
+        assert_eq!(invoice["status"], "failed");
+        assert!(invoice["reason"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be told"));
+    }
+    let mut skip = base.to_vec();
+    skip.extend(["--on-bad-record", "skip"]);
+    ok(&skip);
+    assert_eq!(run_report(&out)["input"]["rejected"], 1);
+}
+
+/// rejects.csv is a CSV like any other: formula text in it is guarded, and
+/// the raw record is recovered by removing the leading `'`.
+#[test]
+fn rejects_csv_guards_formula_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("=1+1.csv");
+    let mut text = HEADER.to_string();
+    text.push_str("=cmd|' /C calc'!A0,ACME,London,,+4420,C2,2026-10-02T11:00:00Z,+4420,0161,UK,national,outbound,60,60,0.015,1,,,,,,,\n");
+    std::fs::write(&path, text).unwrap();
+    let out = render_records(dir.path(), &path, &["--on-bad-record", "skip"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rejects = csv_rows(&dir.path().join("out/rejects.csv"));
+    assert!(rejects[1][4].starts_with("'=cmd|"), "{rejects:?}");
+    assert!(rejects[1][4][1..].starts_with("=cmd|' /C calc'!A0,ACME,"));
+}
