@@ -18,9 +18,17 @@ use usage_report::profile::{Availability, Profile};
 use usage_report::run::catalog::Catalog;
 use usage_report::run::{progress, run};
 
+/// Most worker threads `--jobs` starts: far above any machine's cores, far
+/// below what stalls a process starting them.
+const MAX_JOBS: usize = 1024;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(jobs) = cli.jobs {
+        if jobs > MAX_JOBS {
+            eprintln!("usage-report: --jobs {jobs}: at most {MAX_JOBS} worker threads");
+            return ExitCode::from(2);
+        }
         if let Err(e) = rayon::ThreadPoolBuilder::new()
             .num_threads(jobs.max(1))
             .build_global()
@@ -236,7 +244,7 @@ fn profiles(command: &ProfilesCommand) -> Result<(), Error> {
 }
 
 fn run_check_profile(args: &CheckProfileArgs) -> Result<(), Error> {
-    let mut failed = None;
+    let mut failed = 0;
     for path in &args.profiles {
         match Profile::load(path) {
             Ok(p) => println!(
@@ -247,12 +255,15 @@ fn run_check_profile(args: &CheckProfileArgs) -> Result<(), Error> {
             ),
             Err(e) => {
                 eprintln!("usage-report: {e}");
-                failed = Some(e);
+                failed += 1;
             }
         }
     }
     match failed {
-        Some(e) => Err(e),
-        None => Ok(()),
+        0 => Ok(()),
+        n => Err(Error::Usage(format!(
+            "{n} of {} profile files have problems (listed above)",
+            args.profiles.len()
+        ))),
     }
 }

@@ -158,6 +158,7 @@ pub fn write_invoice(
         Rejects::Elsewhere(path) => Some(path.clone()),
     };
     let mut warnings = input.warnings.clone();
+    warnings.extend(crate::report::direction_warning(profile, input.data));
     warnings.extend(out.warnings());
     let manifest = Manifest {
         manifest_version: MANIFEST_VERSION,

@@ -6,7 +6,24 @@ use chrono::{DateTime, NaiveDate, Utc};
 /// RFC 3339 with an explicit offset or `Z` (`2026-10-25T01:30:00+01:00`).
 pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, String> {
     match DateTime::parse_from_rfc3339(text) {
-        Ok(t) => Ok(t.with_timezone(&Utc)),
+        Ok(t) => {
+            use chrono::Timelike;
+            if t.nanosecond() >= 1_000_000_000 {
+                return Err("is a leap second (:60); expected seconds 00 to 59 (UTC leap seconds are not billed apart)".into());
+            }
+            let fraction = text.find('.').map_or(0, |dot| {
+                text[dot + 1..]
+                    .bytes()
+                    .take_while(u8::is_ascii_digit)
+                    .count()
+            });
+            if fraction > 9 {
+                return Err(format!(
+                    "has {fraction} fractional digits; at most 9 (nanoseconds) are kept"
+                ));
+            }
+            Ok(t.with_timezone(&Utc))
+        }
         Err(_) => {
             let local = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
                 .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"));
@@ -51,6 +68,17 @@ pub fn parse_duration(text: &str) -> Result<u32, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leap_seconds_and_sub_nanosecond_digits_are_refused() {
+        assert!(parse_timestamp("2026-06-30T23:59:60Z")
+            .unwrap_err()
+            .contains("leap second"));
+        assert!(parse_timestamp("2026-10-01T10:00:00.1234567891Z")
+            .unwrap_err()
+            .contains("10 fractional digits"));
+        assert!(parse_timestamp("2026-10-01T10:00:00.123456789+01:00").is_ok());
+    }
 
     #[test]
     fn timestamps_need_an_offset() {

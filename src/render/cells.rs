@@ -71,7 +71,13 @@ pub fn write_machine_text(
 /// digit by digit (this runs for every itemised call).
 fn write_rfc3339(out: &mut String, t: chrono::DateTime<chrono::Utc>, tz: Tz) {
     use chrono::Timelike;
-    let offset = utc_offset(tz, t);
+    // RFC 3339 has no seconds in offsets: a historical offset such as
+    // -00:44:30 (local mean time) is rounded as chrono rounds it (-00:45),
+    // and the local time shown is that of the rounded offset, so the text
+    // still names the exact instant.
+    let exact = utc_offset(tz, t);
+    let minutes = (exact.unsigned_abs() + 30) / 60;
+    let offset = exact.signum() * (minutes * 60) as i32;
     let local = t.naive_utc() + chrono::Duration::seconds(offset as i64);
     write_date(out, local.date());
     out.push('T');
@@ -93,8 +99,6 @@ fn write_rfc3339(out: &mut String, t: chrono::DateTime<chrono::Utc>, tz: Tz) {
         }
     }
     out.push(if offset < 0 { '-' } else { '+' });
-    // RFC 3339 has no seconds in offsets; round as chrono does (-00:44:30 is -00:45).
-    let minutes = (offset.unsigned_abs() + 30) / 60;
     push_digits(out, (minutes / 60) as u64, 2);
     out.push(':');
     push_digits(out, (minutes % 60) as u64, 2);
@@ -280,13 +284,30 @@ mod tests {
             let tz: Tz = zone.parse().unwrap();
             s.clear();
             write_machine_text(&mut s, Cell::Timestamp(t), ColumnKind::Timestamp, tz, true);
-            assert_eq!(
-                s,
-                t.with_timezone(&tz)
-                    .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
-                "{text} in {zone}"
-            );
+            // The text always names the exact instant.
+            assert_eq!(chrono::DateTime::parse_from_rfc3339(&s).unwrap(), t, "{s}");
+            // Local mean time (-00:44:30) is shown at its rounded offset;
+            // every other zone as chrono writes it.
+            if zone != "Africa/Monrovia" {
+                assert_eq!(
+                    s,
+                    t.with_timezone(&tz)
+                        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
+                    "{text} in {zone}"
+                );
+            }
         }
+        s.clear();
+        let t: chrono::DateTime<chrono::Utc> = "1972-01-07T00:40:00Z".parse().unwrap();
+        let monrovia: Tz = "Africa/Monrovia".parse().unwrap();
+        write_machine_text(
+            &mut s,
+            Cell::Timestamp(t),
+            ColumnKind::Timestamp,
+            monrovia,
+            true,
+        );
+        assert_eq!(s, "1972-01-06T23:55:00-00:45");
         s.clear();
         write_machine_text(&mut s, Cell::Text("=1+1"), ColumnKind::Text, Tz::UTC, true);
         assert_eq!(s, "'=1+1");

@@ -664,6 +664,36 @@ fn build_report(
     })
 }
 
+/// The direction subtotal a call's `direction` counts in: 0 inbound, 1
+/// outbound, `None` for neither.
+fn direction_of(text: &str) -> Option<usize> {
+    match text.to_ascii_lowercase().as_str() {
+        "inbound" | "in" => Some(0),
+        "outbound" | "out" => Some(1),
+        _ => None,
+    }
+}
+
+/// With `split_direction`: a warning naming calls whose direction is
+/// neither inbound nor outbound (they count in every total, in neither
+/// direction's subtotal).
+pub fn direction_warning(profile: &Profile, data: &Dataset) -> Option<String> {
+    if !profile.split_direction {
+        return None;
+    }
+    let mut unknown = data
+        .calls
+        .iter()
+        .filter(|c| direction_of(data.str(c.direction)).is_none());
+    let first = unknown.next()?;
+    let count = 1 + unknown.count();
+    Some(format!(
+        "{count} call(s) have a direction that is neither inbound nor outbound (first: {:?}, call_id {:?}): they count in every total but in neither direction's subtotal",
+        data.str(first.direction),
+        data.str(first.call_id)
+    ))
+}
+
 /// Inbound and outbound call totals per group, for `split_direction`.
 fn split_by_direction(
     groups: &mut [Group],
@@ -672,10 +702,8 @@ fn split_by_direction(
 ) -> std::result::Result<(), crate::money::Overflow> {
     let mut per_key: HashMap<Sym, [Totals; 2]> = HashMap::default();
     for c in &data.calls {
-        let dir = match data.str(c.direction).to_ascii_lowercase().as_str() {
-            "inbound" | "in" => 0,
-            "outbound" | "out" => 1,
-            _ => continue,
+        let Some(dir) = direction_of(data.str(c.direction)) else {
+            continue;
         };
         per_key.entry(c.key(level)).or_default()[dir].add_call(c)?;
     }

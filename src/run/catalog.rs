@@ -190,7 +190,12 @@ fn load_profiles(
                     });
                 }
             }
-            Err(e) => return Err(e),
+            // One unreadable file (a folder named x.toml, no permission)
+            // is one problem among the others.
+            Err(e) => problems.push(Problem {
+                path: file.display().to_string(),
+                message: e.to_string(),
+            }),
         }
     }
     Ok((profiles, sources))
@@ -234,20 +239,34 @@ fn read_table(
     }
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| Error::input(path, e.to_string()))?;
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                problems.push(Problem {
+                    path: format!("{}:{line}", path.display()),
+                    message: match e.into_kind() {
+                        csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".to_string(),
+                        other => format!("{other:?}"),
+                    },
+                });
+                continue;
+            }
+        };
         if record.len() == 1 && record[0].is_empty() {
             continue; // a blank \r\n line
         }
         let line = record.position().map_or(0, |p| p.line());
         if record.len() != headers.len() {
-            return Err(Error::input(
-                path,
-                format!(
-                    "line {line}: has {} fields but the header has {}",
+            problems.push(Problem {
+                path: format!("{}:{line}", path.display()),
+                message: format!(
+                    "has {} fields but the header has {}",
                     record.len(),
                     headers.len()
                 ),
-            ));
+            });
+            continue;
         }
         let map = headers
             .iter()

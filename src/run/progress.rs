@@ -65,6 +65,24 @@ fn status_key(status: Status) -> &'static str {
     }
 }
 
+/// Text from data (invoice ids, reasons quoting records) as a log line may
+/// show it: control characters (a line break, an ANSI escape) are escaped,
+/// so data can neither forge a log line nor drive a terminal.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// Plain lines, for logs that are not a terminal.
 struct Lines {
     start: Instant,
@@ -92,7 +110,7 @@ impl Reporter for Lines {
                 summary.rendered, summary.no_profile, summary.refused, summary.failed
             ),
         };
-        let _ = writeln!(std::io::stderr(), "usage-report: {line}");
+        let _ = writeln!(std::io::stderr(), "usage-report: {}", printable(&line));
     }
 }
 
@@ -175,13 +193,13 @@ impl Reporter for Bar {
             } => {
                 if let Some(bar) = slot.as_ref() {
                     if status == Status::Failed || status == Status::Refused {
-                        bar.println(format!(
+                        bar.println(printable(&format!(
                             "{invoice}: {}: {}",
                             status_key(status),
                             reason.unwrap_or("")
-                        ));
+                        )));
                     }
-                    bar.set_message(invoice.to_string());
+                    bar.set_message(printable(invoice).into_owned());
                     bar.inc(1);
                 }
             }
@@ -194,5 +212,19 @@ impl Reporter for Bar {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn data_cannot_forge_log_lines() {
+        assert_eq!(printable("INV-1"), "INV-1");
+        assert_eq!(
+            printable("INV\nusage-report: done\u{1b}[31m"),
+            "INV\\nusage-report: done\\u{1b}[31m"
+        );
     }
 }

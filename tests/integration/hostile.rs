@@ -524,3 +524,249 @@ fn rejects_csv_guards_formula_text() {
     assert!(rejects[1][4].starts_with("'=cmd|"), "{rejects:?}");
     assert!(rejects[1][4][1..].starts_with("=cmd|' /C calc'!A0,ACME,"));
 }
+
+/// The smaller promises of issue 12: each a case that once went wrong.
+mod edges {
+    use super::*;
+
+    #[test]
+    fn json_profiles_refuse_a_key_written_twice_like_toml() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.json");
+        std::fs::write(
+            &path,
+            r#"{"name": "A", "name": "B", "reports": {"customer": ["summary"]}}"#,
+        )
+        .unwrap();
+        let e = fails(&["check-profile", path.to_str().unwrap()], 2);
+        assert!(e.contains("key \"name\" appears twice"), "{e}");
+        assert_eq!(e.matches("appears twice").count(), 1, "said once: {e}");
+        // Not UTF-8: the request is wrong (2), not the records (1).
+        let latin1 = dir.path().join("latin1.toml");
+        std::fs::write(
+            &latin1,
+            b"name = \"Caf\xe9\"\n[reports]\ncustomer = [\"summary\"]\n",
+        )
+        .unwrap();
+        let e = fails(&["check-profile", latin1.to_str().unwrap()], 2);
+        assert!(e.contains("not UTF-8 (byte 0xE9"), "{e}");
+    }
+
+    #[test]
+    fn catalogue_checks_go_on_past_a_ragged_row_and_a_folder_named_like_a_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let everything = std::fs::read_to_string(fixture("profiles/everything.toml")).unwrap();
+        let cat = catalog(
+            dir.path(),
+            &[("everything.toml", &everything)],
+            "customer_id,name,groups,default_profile,timezone,currency\nACME,Acme,,Everything,UTC,GBP\n",
+            "invoice_id,customer_id,from,to,profile,formats\nINV-1,ACME,2026-10-01,2026-11-01\nINV-2,NOBODY,2026-10-01,2026-11-01,,csv\n",
+        );
+        std::fs::create_dir(cat.join("profiles/folder.toml")).unwrap();
+        let e = fails(
+            &["profiles", "check", "--catalog", cat.to_str().unwrap()],
+            2,
+        );
+        assert!(
+            e.contains("invoices.csv:2: has 4 fields but the header has 6"),
+            "{e}"
+        );
+        assert!(e.contains("folder.toml"), "{e}");
+        assert!(
+            e.contains("NOBODY"),
+            "the rows after it are still checked: {e}"
+        );
+    }
+
+    #[test]
+    fn too_many_jobs_is_a_usage_error_at_once() {
+        let e = fails(
+            &[
+                "--jobs",
+                "100000",
+                "profiles",
+                "list",
+                "--catalog",
+                "fixtures/catalog",
+            ],
+            2,
+        );
+        assert!(e.contains("at most 1024 worker threads"), "{e}");
+    }
+
+    #[test]
+    fn leap_seconds_are_refused_not_shown_as_59() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.csv");
+        let text = format!(
+            "{HEADER}call,ACME,London,,+4420,C1,2026-10-02T10:59:60Z,+4420,0161,UK,national,outbound,60,60,0.015,1.00,,,,,,,\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        let e = stderr(&render_records(dir.path(), &path, &[]));
+        assert!(
+            e.contains("in.csv:2: column start_time: \"2026-10-02T10:59:60Z\" is a leap second"),
+            "{e}"
+        );
+    }
+
+    /// Renders one invoice of `records` with a profile, CSV and XLSX, and
+    /// returns the folder.
+    fn render_with(dir: &Path, profile: &str, records: &str, extra: &[&str]) -> std::path::PathBuf {
+        let p = dir.join("p.toml");
+        std::fs::write(&p, profile).unwrap();
+        let r = dir.join("in.csv");
+        std::fs::write(&r, format!("{HEADER}{records}")).unwrap();
+        let out = dir.join("out");
+        let mut args = acme_args(
+            p.to_str().unwrap(),
+            r.to_str().unwrap(),
+            out.to_str().unwrap(),
+        );
+        args.extend(["--format", "csv,xlsx"]);
+        args.extend_from_slice(extra);
+        ok(&args);
+        out
+    }
+
+    fn warnings(out: &Path) -> String {
+        manifest(out)["warnings"].to_string()
+    }
+
+    #[test]
+    fn a_group_key_longer_than_a_cell_is_cut_with_a_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = "S".repeat(40_000);
+        let out = render_with(
+            dir.path(),
+            "name = \"Sites\"\ncall_columns = [\"call_id\", \"charge\"]\n[reports]\nsite = [\"summary\", \"calls\"]\n",
+            &format!("call,ACME,{site},,+4420,C1,2026-10-02T10:00:00Z,+4420,0161,UK,national,outbound,60,60,0.015,1.00,,,,,,,\n"),
+            &[],
+        );
+        assert!(
+            warnings(&out).contains("text cell(s) longer than Excel's 32767 characters were cut")
+        );
+        assert!(std::fs::read_to_string(out.join("site_calls.csv"))
+            .unwrap()
+            .contains(&site));
+    }
+
+    #[test]
+    fn title_block_values_that_look_like_formulas_are_quoted_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let mut args = acme_args(
+            "fixtures/profiles/everything.toml",
+            "fixtures/records.csv",
+            out.to_str().unwrap(),
+        );
+        let at = args.iter().position(|a| *a == "INV-2026-10-0042").unwrap();
+        args[at] = "=HYPERLINK(\"x\")";
+        args.extend(["--format", "xlsx"]);
+        ok(&args);
+        let book = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "xlsx"))
+            .unwrap();
+        let styles = crate::xlsx::zip_entry(&book, "xl/styles.xml");
+        let xfs = &styles[styles.find("<cellXfs").unwrap()..];
+        let quoted: Vec<usize> = xfs
+            .split("<xf ")
+            .skip(1)
+            .enumerate()
+            .filter(|(_, xf)| xf.contains("quotePrefix=\"1\""))
+            .map(|(i, _)| i)
+            .collect();
+        let sheet = crate::xlsx::zip_entry(&book, "xl/worksheets/sheet1.xml");
+        let at = sheet
+            .find("=HYPERLINK")
+            .expect("the invoice id in the title block");
+        let cell = &sheet[sheet[..at].rfind("<c ").unwrap()..at];
+        let style: usize = cell
+            .split("s=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("a style on {cell}"));
+        assert!(
+            quoted.contains(&style),
+            "{cell} with style {style}, quoted: {quoted:?}"
+        );
+    }
+
+    #[test]
+    fn dates_before_1900_march_are_text_in_workbooks() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.toml");
+        std::fs::write(&p, "name = \"Old\"\ntransaction_columns = [\"date\", \"amount\"]\n[reports]\ncustomer = [\"transactions\"]\n").unwrap();
+        let r = dir.path().join("in.csv");
+        std::fs::write(
+            &r,
+            format!(
+                "{HEADER}transaction,ACME,London,,+4420,,,,,,,,,,,,T1,1899-06-01,fee,Fee,1,1,1\n"
+            ),
+        )
+        .unwrap();
+        let out = dir.path().join("out");
+        ok(&[
+            "render",
+            "--profile",
+            p.to_str().unwrap(),
+            "--records",
+            r.to_str().unwrap(),
+            "--customer",
+            "ACME",
+            "--from",
+            "1899-01-01",
+            "--to",
+            "1900-01-01",
+            "--format",
+            "xlsx",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(
+            warnings(&out).contains("1 date(s) before 1900-03-01 written as text"),
+            "{}",
+            warnings(&out)
+        );
+        let book = out.join("ACME-18990101_usage.xlsx");
+        let mut wb: calamine::Xlsx<_> = calamine::open_workbook(&book).unwrap();
+        use calamine::Reader;
+        let range = wb.worksheet_range("Customer transactions").unwrap();
+        assert!(range
+            .rows()
+            .flatten()
+            .any(|c| c == &calamine::Data::String("1899-06-01".into())));
+    }
+
+    #[test]
+    fn money_an_excel_number_cannot_hold_is_warned_about() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = render_with(
+            dir.path(),
+            "name = \"Big\"\n[reports]\ncustomer = [\"summary\"]\n",
+            "call,ACME,London,,+4420,C1,2026-10-02T10:00:00Z,+4420,0161,UK,national,outbound,60,60,0.015,123456789012.123456,,,,,,,\n",
+            &[],
+        );
+        assert!(
+            warnings(&out).contains("more than 15 significant digits"),
+            "{}",
+            warnings(&out)
+        );
+        let exact = std::fs::read_to_string(out.join("customer_summary.csv")).unwrap();
+        assert!(exact.contains("123456789012.123456"));
+    }
+
+    #[test]
+    fn calls_of_no_direction_are_named_when_directions_are_split() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = render_with(
+            dir.path(),
+            "name = \"Dir\"\nsplit_direction = true\n[reports]\ncustomer = [\"summary\"]\n",
+            "call,ACME,London,,+4420,C1,2026-10-02T10:00:00Z,+4420,0161,UK,national,sideways,60,60,0.015,1.00,,,,,,,\n",
+            &[],
+        );
+        assert!(warnings(&out).contains("1 call(s) have a direction that is neither inbound nor outbound (first: \\\"sideways\\\""), "{}", warnings(&out));
+    }
+}

@@ -204,7 +204,7 @@ fn formula_like_text_is_written_as_quoted_text() {
 }
 
 /// One file of the xlsx zip container, as text.
-fn zip_entry(path: &Path, name: &str) -> String {
+pub fn zip_entry(path: &Path, name: &str) -> String {
     let bytes = std::fs::read(path).unwrap();
     let mut archive = zip_archive(&bytes);
     archive
