@@ -24,9 +24,7 @@ use usage_report::invoice::Invoice;
 use usage_report::output::OutputDir;
 use usage_report::pipeline::{render, RenderJob};
 use usage_report::profile::Profile;
-use usage_report::records::{
-    read_records, BadRecordPolicy, Dataset, Input, Projection, ReadOptions, Router,
-};
+use usage_report::records::{read_records, BadRecordPolicy, Dataset, Input, ReadOptions, Router};
 use usage_report::render::{Format, RenderOptions};
 use usage_report::report::InvoiceReports;
 
@@ -75,7 +73,7 @@ const EVERYTHING: &str = include_str!("../fixtures/profiles/everything.toml");
 
 fn load(path: &Path, profile: &Profile) -> Dataset {
     let options = ReadOptions {
-        projection: Projection::for_profile(profile),
+        projection: profile.projection(),
         policy: BadRecordPolicy::Fail,
         by_customer: false,
         partition_files: false,

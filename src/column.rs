@@ -122,6 +122,7 @@ columns! {
     OutboundCalls => "outbound_calls", "Outbound calls", Count, Measure;
     OutboundDuration => "outbound_duration", "Outbound duration (s)", Duration, Measure;
     OutboundCallCharge => "outbound_call_charge", "Outbound call charges", Money, Measure;
+    OtherCalls => "other_calls", "Other calls", Count, Measure;
 }
 
 impl Column {
@@ -188,5 +189,38 @@ mod tests {
         keys.sort();
         keys.dedup();
         assert_eq!(keys.len(), Column::ALL.len());
+    }
+}
+
+/// Which fields a read must parse and carry. Built from the profile
+/// (`Profile::projection`), so a column no report shows is never parsed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Projection {
+    bits: u64,
+}
+
+impl Projection {
+    /// Every field (for tools that need all of them, like `sample`).
+    pub fn all() -> Projection {
+        let mut p = Projection::default();
+        for c in Column::ALL {
+            p.add(*c);
+        }
+        p
+    }
+
+    /// The fields either projection needs.
+    pub fn union(self, other: Projection) -> Projection {
+        Projection {
+            bits: self.bits | other.bits,
+        }
+    }
+
+    pub fn add(&mut self, column: Column) {
+        self.bits |= 1 << column as u32;
+    }
+
+    pub fn contains(&self, column: Column) -> bool {
+        self.bits & (1 << column as u32) != 0
     }
 }

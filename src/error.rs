@@ -88,7 +88,17 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// A command-line value is wrong (time zone, period, format list).
+    /// Writing an attachment failed in its format's writer (workbook, zip,
+    /// PDF); the file is not written.
+    #[error("{}: writing {what}: {source}", path.display())]
+    Output {
+        path: PathBuf,
+        /// What was being written: "the workbook", "the zip", "the PDF".
+        what: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A request value is wrong (time zone, period, format list).
     #[error("{0}")]
     Usage(String),
     /// A sum left the exact range; nothing is written.
@@ -106,6 +116,44 @@ impl Error {
         Error::Io {
             path: path.as_ref().to_path_buf(),
             source,
+        }
+    }
+
+    pub fn output(
+        path: impl AsRef<Path>,
+        what: &'static str,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Error::Output {
+            path: path.as_ref().to_path_buf(),
+            what,
+            source: source.into(),
+        }
+    }
+
+    /// An error of the csv crate on a file: its I/O error, or what it found.
+    pub fn csv(path: impl AsRef<Path>, e: csv::Error) -> Self {
+        if e.is_io_error() {
+            match e.into_kind() {
+                csv::ErrorKind::Io(io) => return Error::io(path, io),
+                _ => unreachable!("checked to be an I/O error"),
+            }
+        }
+        Error::input(path, e.to_string())
+    }
+
+    /// The process exit code for this error: 2 when the request itself is
+    /// wrong (a bad flag value, an invalid profile or catalogue), 1 when
+    /// the records or the output failed.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) | Error::Invalid(_) => 2,
+            Error::Record(_)
+            | Error::Input { .. }
+            | Error::Io { .. }
+            | Error::Output { .. }
+            | Error::Overflow(_)
+            | Error::Reconcile(_) => 1,
         }
     }
 

@@ -12,6 +12,7 @@ use std::io::Write;
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 
 use crate::error::{Error, Result};
+use crate::hash::Rng;
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -51,34 +52,6 @@ pub const HEADER: [&str; 23] = [
     "unit_price",
     "amount",
 ];
-
-/// A small, fast, fixed pseudo-random generator (SplitMix64).
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((self.next_u64() as u128 * n as u128) >> 64) as u64
-    }
-
-    /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
 
 struct CallType {
     key: &'static str,
@@ -191,10 +164,14 @@ fn customer(seed: u64, index: u32, weight: f64) -> Customer {
 /// records written (calls plus transactions).
 pub fn generate(spec: &GenSpec, out: &mut dyn Write) -> Result<u64> {
     if spec.customers == 0 {
-        return Err(Error::Usage("--customers must be at least 1".into()));
+        return Err(Error::Usage(
+            "the number of customers must be at least 1".into(),
+        ));
     }
     if spec.from >= spec.to {
-        return Err(Error::Usage("--from must be before --to".into()));
+        return Err(Error::Usage(
+            "the period is empty: from must be before to".into(),
+        ));
     }
     let weights: Vec<f64> = (0..spec.customers)
         .map(|i| 1.0 / (i as f64 + 1.0).powf(0.9))

@@ -35,7 +35,7 @@ impl Invoice {
         }
         if from >= to {
             return Err(Error::Usage(format!(
-                "the period is empty: --from {from} must be before --to {to} (--to is the first day not billed)"
+                "the period is empty: it starts {from} and must end after that ({to} is the first day not billed)"
             )));
         }
         Ok(Invoice {
@@ -79,13 +79,20 @@ impl Invoice {
     }
 }
 
-/// Parses an IANA time zone name with a clear error.
-pub fn parse_time_zone(name: &str) -> Result<Tz> {
+/// Parses an IANA time zone name; the error says what was expected.
+pub fn parse_time_zone(name: &str) -> std::result::Result<Tz, String> {
     name.parse::<Tz>().map_err(|_| {
-        Error::Usage(format!(
-            "unknown time zone {name:?}; expected an IANA name such as Europe/London or UTC"
-        ))
+        format!("unknown time zone {name:?}; expected an IANA name such as Europe/London or UTC")
     })
+}
+
+/// Checks an ISO 4217 currency code's shape (three capital letters).
+pub fn check_currency(code: &str) -> std::result::Result<(), String> {
+    if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(format!("{code:?} is not an ISO 4217 code such as GBP"))
+    }
 }
 
 /// Parses a `YYYY-MM-DD` command-line date with a clear error.

@@ -46,11 +46,13 @@
 //! assert_eq!(manifest.attachments[0].path, "site_summary.csv");
 //! ```
 
-pub mod cli;
 pub mod column;
 pub mod error;
 pub mod gen;
+pub mod hash;
 pub mod invoice;
+pub mod level;
+pub mod locale;
 pub mod manifest;
 pub mod money;
 pub mod output;

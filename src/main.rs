@@ -7,14 +7,21 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use usage_report::cli::{
-    CheckProfileArgs, Cli, Command, ExpertLevel, GenArgs, ProfilesCommand, RenderArgs, RunArgs,
-};
+mod cli;
+
+/// `println!` that ends quietly on a closed pipe (see [`say`]).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        say(format_args!($($arg)*))
+    };
+}
+
+use cli::{CheckProfileArgs, Cli, Command, GenArgs, ProfilesCommand, RenderArgs, RunArgs};
 use usage_report::error::Error;
 use usage_report::gen::{generate, GenSpec};
 use usage_report::invoice::parse_day;
 use usage_report::pipeline::{render, RenderJob, SampleRequest};
-use usage_report::profile::{Availability, Profile};
+use usage_report::profile::Profile;
 use usage_report::run::catalog::Catalog;
 use usage_report::run::{progress, run};
 
@@ -55,15 +62,8 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("usage-report: {e}");
-            ExitCode::from(exit_code(&e))
+            ExitCode::from(e.exit_code())
         }
-    }
-}
-
-fn exit_code(e: &Error) -> u8 {
-    match e {
-        Error::Usage(_) | Error::Invalid(_) => 2,
-        _ => 1,
     }
 }
 
@@ -162,32 +162,22 @@ fn profiles(command: &ProfilesCommand) -> Result<(), Error> {
             expert_level,
         } => {
             let catalog = Catalog::load(catalog)?;
-            let show_historic = *expert_level >= ExpertLevel::Standard;
-            println!(
+            say!(
                 "{:<28} {:<10} {:<32} description",
-                "name", "status", "restricted to"
+                "name",
+                "status",
+                "restricted to"
             );
-            for p in catalog.profiles.values() {
-                if p.availability == Availability::Historic && !show_historic {
-                    continue;
-                }
-                let mut restriction = Vec::new();
-                if let Some(c) = &p.customer {
-                    restriction.push(format!("customer {c}"));
-                }
-                if !p.customer_groups.is_empty() {
-                    restriction.push(format!("groups {}", p.customer_groups.join(";")));
-                }
-                let restriction = if restriction.is_empty() {
-                    "everyone".to_string()
-                } else {
-                    restriction.join(", ")
-                };
-                println!(
+            for p in catalog
+                .profiles
+                .values()
+                .filter(|p| p.visible_at(*expert_level))
+            {
+                say!(
                     "{:<28} {:<10} {:<32} {}",
                     p.name,
                     p.availability.key(),
-                    restriction,
+                    p.restriction(),
                     p.description
                 );
             }
@@ -202,15 +192,15 @@ fn profiles(command: &ProfilesCommand) -> Result<(), Error> {
                     known.join(", ")
                 )));
             };
-            println!("name:          {}", p.name);
-            println!("file:          {}", catalog.profile_files[name].display());
-            println!("description:   {}", p.description);
-            println!("availability:  {}", p.availability.key());
-            println!(
+            say!("name:          {}", p.name);
+            say!("file:          {}", catalog.profile_files[name].display());
+            say!("description:   {}", p.description);
+            say!("availability:  {}", p.availability.key());
+            say!(
                 "customer:      {}",
                 p.customer.as_deref().unwrap_or("(any)")
             );
-            println!(
+            say!(
                 "groups:        {}",
                 if p.customer_groups.is_empty() {
                     "(any)".to_string()
@@ -218,20 +208,20 @@ fn profiles(command: &ProfilesCommand) -> Result<(), Error> {
                     p.customer_groups.join(", ")
                 }
             );
-            println!("reports:");
+            say!("reports:");
             for r in &p.reports {
-                println!("  {}", r.title());
+                say!("  {}", r.title());
             }
             let keys = |cols: &[usage_report::column::Column]| {
                 cols.iter().map(|c| c.key()).collect::<Vec<_>>().join(", ")
             };
-            println!("call columns:        {}", keys(&p.call_columns));
-            println!("transaction columns: {}", keys(&p.transaction_columns));
+            say!("call columns:        {}", keys(&p.call_columns));
+            say!("transaction columns: {}", keys(&p.transaction_columns));
             Ok(())
         }
         ProfilesCommand::Check { catalog } => {
             let loaded = Catalog::load(catalog)?;
-            println!(
+            say!(
                 "{}: ok ({} profiles, {} customers, {} invoices)",
                 catalog.display(),
                 loaded.profiles.len(),
@@ -247,7 +237,7 @@ fn run_check_profile(args: &CheckProfileArgs) -> Result<(), Error> {
     let mut failed = 0;
     for path in &args.profiles {
         match Profile::load(path) {
-            Ok(p) => println!(
+            Ok(p) => say!(
                 "{}: ok ({:?}, {} reports)",
                 path.display(),
                 p.name,
@@ -265,5 +255,18 @@ fn run_check_profile(args: &CheckProfileArgs) -> Result<(), Error> {
             "{n} of {} profile files have problems (listed above)",
             args.profiles.len()
         ))),
+    }
+}
+
+/// Writes one line to standard output. A reader that stops early
+/// (`usage-report profiles list | head -1`) ends the program quietly: a
+/// closed pipe is no error.
+fn say(args: std::fmt::Arguments<'_>) {
+    if let Err(e) = writeln!(std::io::stdout().lock(), "{args}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("usage-report: standard output: {e}");
+        std::process::exit(1);
     }
 }

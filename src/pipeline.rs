@@ -10,8 +10,7 @@ use crate::manifest::{InputSection, Manifest, Period, TotalsSection, MANIFEST_VE
 use crate::output::OutputDir;
 use crate::profile::Profile;
 use crate::records::{
-    read_records, BadRecordPolicy, Dataset, Input, InputCounts, Projection, ReadOptions, Reject,
-    Sym,
+    read_records, BadRecordPolicy, Dataset, Input, InputCounts, ReadOptions, Reject, Sym,
 };
 use crate::render::{Format, RenderOptions};
 use crate::report::InvoiceReports;
@@ -69,7 +68,7 @@ pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
     let (consented, withheld) = consent(job.profile, job.itemisation);
     let profile = consented.as_ref();
     let options = ReadOptions {
-        projection: Projection::for_profile(profile),
+        projection: profile.projection(),
         policy: job.policy,
         by_customer: false,
         partition_files: false,
@@ -205,13 +204,13 @@ fn write_split(
     formats: &[Format],
     options: &RenderOptions,
     out: &OutputDir,
-    level: crate::report::Level,
+    level: crate::level::Level,
     invoice_totals: &crate::report::Totals,
 ) -> Result<()> {
     let mut group_profile = profile.clone();
     group_profile.reports.retain(|r| r.level == level);
     group_profile.split = None;
-    let groups = data.groups(level);
+    let groups = crate::report::group_datasets(data, level);
     let labels: Vec<String> = groups
         .iter()
         .map(|(k, _)| match data.str(*k) {
@@ -271,8 +270,7 @@ fn write_split(
         report: None,
     };
     out.attachment(meta, |w| {
-        let zip_error =
-            |e: zip::result::ZipError| Error::input(&name, format!("writing the zip: {e}"));
+        let zip_error = |e: zip::result::ZipError| Error::output(&name, "the zip", e);
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
         // Fixed times and a fixed order: the same input gives the same zip.
         let file_options = zip::write::SimpleFileOptions::default()
@@ -311,10 +309,7 @@ pub fn write_rejects(out: &OutputDir, rejects: &[Reject], sanitize: bool) -> Res
         let mut csv = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
             .from_writer(w);
-        let io = |e: csv::Error| match e.into_kind() {
-            csv::ErrorKind::Io(e) => Error::io(REJECTS_FILE, e),
-            other => Error::input(REJECTS_FILE, format!("{other:?}")),
-        };
+        let io = |e: csv::Error| Error::csv(REJECTS_FILE, e);
         csv.write_record(["file", "line", "column", "reason", "record"])
             .map_err(io)?;
         for r in rejects {
@@ -341,7 +336,7 @@ pub fn consent(
     profile: &Profile,
     itemisation: bool,
 ) -> (std::borrow::Cow<'_, Profile>, Option<String>) {
-    if itemisation || !profile.has_kind(crate::report::ReportKind::Calls) {
+    if itemisation || !profile.has_kind(crate::level::ReportKind::Calls) {
         return (std::borrow::Cow::Borrowed(profile), None);
     }
     let (limited, withheld) = profile.without_itemisation();

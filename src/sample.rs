@@ -2,10 +2,10 @@
 //! for the finance team — every group of every level the profile selects
 //! still appears, and the same seed always picks the same records.
 
-use crate::gen::Rng;
+use crate::hash::Rng;
+use crate::level::Level;
 use crate::profile::Profile;
 use crate::records::{Dataset, Sym};
-use crate::report::Level;
 
 /// What a sample kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,7 +4,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use usage_report::invoice::Invoice;
-use usage_report::records::{read_records, BadRecordPolicy, Input, Projection, ReadOptions};
+use usage_report::column::Projection;
+use usage_report::records::{read_records, BadRecordPolicy, Input, ReadOptions};
 
 fuzz_target!(|data: &[u8]| {
     let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();

@@ -9,11 +9,11 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::column::Column;
+use crate::column::{Column, Projection};
 use crate::error::{did_you_mean, Error, Problem, Problems, Result};
+use crate::level::{Level, ReportKind, ReportSpec};
+use crate::locale::Locale;
 use crate::money::Decimal;
-use crate::render::locale::Locale;
-use crate::report::{Level, ReportKind};
 
 /// Whether a profile is offered for new invoices.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,11 +32,37 @@ impl Availability {
     }
 }
 
-/// One report the profile selects: a report type at a level.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ReportSpec {
-    pub level: Level,
-    pub kind: ReportKind,
+/// How much of the catalogue a user sees. Historic profiles are visible
+/// only from `Standard` up (they stay linked to the invoices that used them,
+/// but are no choice for new work).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExpertLevel {
+    Basic,
+    Standard,
+    Advanced,
+    Expert,
+}
+
+impl ExpertLevel {
+    pub const ALL: [ExpertLevel; 4] = [
+        ExpertLevel::Basic,
+        ExpertLevel::Standard,
+        ExpertLevel::Advanced,
+        ExpertLevel::Expert,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            ExpertLevel::Basic => "basic",
+            ExpertLevel::Standard => "standard",
+            ExpertLevel::Advanced => "advanced",
+            ExpertLevel::Expert => "expert",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<ExpertLevel> {
+        ExpertLevel::ALL.into_iter().find(|l| l.key() == key)
+    }
 }
 
 /// A validated profile.
@@ -154,6 +180,64 @@ impl Profile {
             .collect();
         p.reports.retain(|r| r.kind != ReportKind::Calls);
         (p, withheld)
+    }
+
+    /// The fields the profile's reports show, plus those every total needs:
+    /// what a read of records for this profile must parse.
+    pub fn projection(&self) -> Projection {
+        let mut p = Projection::default();
+        for c in [
+            Column::RecordType,
+            Column::CustomerId,
+            Column::CallId,
+            Column::StartTime,
+            Column::Duration,
+            Column::BilledDuration,
+            Column::Charge,
+            Column::TransactionId,
+            Column::Date,
+            Column::Amount,
+        ] {
+            p.add(c);
+        }
+        for spec in &self.reports {
+            p.add(spec.level.key_column());
+            if spec.kind == ReportKind::CallTypes {
+                p.add(Column::CallType);
+                if self.top_destinations.is_some() {
+                    p.add(Column::Destination);
+                }
+            }
+            if self.split_direction {
+                p.add(Column::Direction);
+            }
+        }
+        for c in self.call_columns.iter().chain(&self.transaction_columns) {
+            p.add(*c);
+        }
+        p
+    }
+
+    /// Whether a user at this expert level sees the profile.
+    pub fn visible_at(&self, level: ExpertLevel) -> bool {
+        self.availability == Availability::Active || level >= ExpertLevel::Standard
+    }
+
+    /// Who may use the profile, in words: "everyone", "customer ACME",
+    /// "groups business;enterprise", or both.
+    pub fn restriction(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(c) = &self.customer {
+            parts.push(format!("customer {c}"));
+        }
+        if !self.customer_groups.is_empty() {
+            parts.push(format!("groups {}", self.customer_groups.join(";")));
+        }
+        if parts.is_empty() {
+            "everyone".to_string()
+        } else {
+            parts.join(", ")
+        }
     }
 
     /// Whether the profile selects any report of this kind.

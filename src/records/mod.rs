@@ -22,11 +22,9 @@ pub use reader::{read_records, CustomerCounts, Input, ReadOptions, ReadOutcome};
 pub use spill::{bucket_of as spill_bucket_of, partition_records, Partitioned};
 pub use value::{parse_date, parse_duration, parse_timestamp};
 
-use crate::column::Column;
 use crate::error::RecordProblem;
+use crate::level::Level;
 use crate::money::Decimal;
-use crate::profile::Profile;
-use crate::report::{Level, ReportKind};
 
 /// One rated call, projected: text fields the profile does not need are
 /// [`Sym::EMPTY`], optional numbers `None`.
@@ -159,35 +157,6 @@ impl Dataset {
                 t
             }));
     }
-
-    /// The records of each group at a level, in one pass, ordered by the
-    /// group key's text; each shares this dataset's strings and keeps the
-    /// records' input order.
-    pub fn groups(&self, level: crate::report::Level) -> Vec<(Sym, Dataset)> {
-        let mut by_key: rustc_hash::FxHashMap<Sym, Dataset> = rustc_hash::FxHashMap::default();
-        let mut empty = || Dataset {
-            strings: self.strings.clone(),
-            calls: Vec::new(),
-            transactions: Vec::new(),
-        };
-        for c in &self.calls {
-            by_key
-                .entry(c.key(level))
-                .or_insert_with(&mut empty)
-                .calls
-                .push(c.clone());
-        }
-        for t in &self.transactions {
-            by_key
-                .entry(t.key(level))
-                .or_insert_with(&mut empty)
-                .transactions
-                .push(t.clone());
-        }
-        let mut groups: Vec<(Sym, Dataset)> = by_key.into_iter().collect();
-        groups.sort_by(|a, b| self.str(a.0).cmp(self.str(b.0)));
-        groups
-    }
 }
 
 /// What to do with a record that fails validation.
@@ -234,78 +203,6 @@ impl InputCounts {
         self.in_scope -= n;
         self.rejected += n;
         self.duplicates_dropped += n;
-    }
-}
-
-/// Which fields a read must parse and carry. Built from the profile, so a
-/// column no report shows is never parsed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Projection {
-    bits: u64,
-}
-
-impl Projection {
-    /// Every field (for tools that need all of them, like `sample`).
-    pub fn all() -> Projection {
-        let mut p = Projection::default();
-        for c in Column::ALL {
-            p.add(*c);
-        }
-        p
-    }
-
-    /// The fields the profile's reports show, plus those every total needs.
-    pub fn for_profile(profile: &Profile) -> Projection {
-        let mut p = Projection::default();
-        for c in [
-            Column::RecordType,
-            Column::CustomerId,
-            Column::CallId,
-            Column::StartTime,
-            Column::Duration,
-            Column::BilledDuration,
-            Column::Charge,
-            Column::TransactionId,
-            Column::Date,
-            Column::Amount,
-        ] {
-            p.add(c);
-        }
-        for spec in &profile.reports {
-            p.add(spec.level.key_column());
-            if spec.kind == ReportKind::CallTypes {
-                p.add(Column::CallType);
-                if profile.top_destinations.is_some() {
-                    p.add(Column::Destination);
-                }
-            }
-            if profile.split_direction {
-                p.add(Column::Direction);
-            }
-        }
-        for c in profile
-            .call_columns
-            .iter()
-            .chain(&profile.transaction_columns)
-        {
-            p.add(*c);
-        }
-        p
-    }
-
-    /// The fields either projection needs.
-    pub fn union(self, other: Projection) -> Projection {
-        Projection {
-            bits: self.bits | other.bits,
-        }
-    }
-
-    pub fn add(&mut self, column: Column) {
-        self.bits |= 1 << column as u32;
-    }
-
-    pub fn contains(&self, column: Column) -> bool {
-        self.bits & (1 << column as u32) != 0
     }
 }
 

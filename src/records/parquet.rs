@@ -622,8 +622,9 @@ mod tests {
     /// pages the parquet crate panics on. Both are errors naming the file.
     #[test]
     fn corrupt_files_are_errors_not_crashes() {
+        use crate::column::Projection;
         use crate::invoice::Invoice;
-        use crate::records::{read_records, BadRecordPolicy, Projection};
+        use crate::records::{read_records, BadRecordPolicy};
         let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
         let invoice = Invoice::new(
             None,

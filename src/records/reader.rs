@@ -12,10 +12,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::guard::{Guarded, MAX_RECORD_BYTES};
 use super::value::{parse_date, parse_duration, parse_timestamp};
-use super::{
-    BadRecordPolicy, Call, Dataset, InputCounts, Projection, Reject, Router, Sym, Transaction,
-};
-use crate::column::{Applies, Column};
+use super::{BadRecordPolicy, Call, Dataset, InputCounts, Reject, Router, Sym, Transaction};
+use crate::column::{Applies, Column, Projection};
 use crate::error::{Error, RecordProblem, Result};
 use crate::money::Decimal;
 
@@ -502,7 +500,7 @@ fn read_failure<R: Read>(
                 MAX_RECORD_BYTES >> 20
             ),
         ),
-        None => csv_error(path, e),
+        None => Error::csv(path, e),
     }
 }
 
@@ -686,13 +684,6 @@ impl<'a> Sink<'a> {
             }
         }
         Ok(())
-    }
-}
-
-pub(super) fn csv_error(path: &Path, e: csv::Error) -> Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => Error::io(path, io),
-        other => Error::input(path, format!("{other:?}")),
     }
 }
 

@@ -22,14 +22,7 @@ use crate::error::{Error, Result};
 /// shard hash (64-bit FNV-1a then a SplitMix64 finaliser), so buckets split
 /// a shard's customers evenly.
 pub fn bucket_of(customer_id: &str, buckets: u32) -> u32 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in customer_id.as_bytes() {
-        hash ^= *b as u64;
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash = (hash ^ (hash >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    hash = (hash ^ (hash >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    hash ^= hash >> 31;
+    let hash = crate::hash::mix64(crate::hash::fnv1a64(customer_id.as_bytes()));
     (hash % buckets as u64) as u32
 }
 
@@ -107,19 +100,19 @@ impl Partitioner {
             head.push_field(SOURCE_LINE.as_bytes());
             head.extend(header.iter());
             w.write_byte_record(&head)
-                .map_err(|e| spill_error(&path, e))?;
+                .map_err(|e| Error::csv(&path, e))?;
             self.writers.insert(bucket, (path, w));
         }
         let (path, w) = self.writers.get_mut(&bucket).expect("inserted above");
         w.write_field(file.as_bytes())
-            .map_err(|e| spill_error(path, e))?;
+            .map_err(|e| Error::csv(&*path, e))?;
         w.write_field(line.to_string())
-            .map_err(|e| spill_error(path, e))?;
+            .map_err(|e| Error::csv(&*path, e))?;
         for field in record {
-            w.write_field(field).map_err(|e| spill_error(path, e))?;
+            w.write_field(field).map_err(|e| Error::csv(&*path, e))?;
         }
         w.write_record(None::<&[u8]>)
-            .map_err(|e| spill_error(path, e))?;
+            .map_err(|e| Error::csv(&*path, e))?;
         Ok(())
     }
 
@@ -138,13 +131,6 @@ impl Partitioner {
         self.flush()?;
         self.input += 1;
         Ok(())
-    }
-}
-
-fn spill_error(path: &Path, e: csv::Error) -> Error {
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => Error::io(path, io),
-        other => Error::input(path, format!("writing a partition file: {other:?}")),
     }
 }
 

@@ -5,8 +5,8 @@ use std::fmt::Write;
 
 use chrono_tz::Tz;
 
-use super::locale::Presentation;
 use crate::column::ColumnKind;
+use crate::locale::Presentation;
 use crate::money::push_digits;
 use crate::report::{Cell, InvoiceReports};
 
@@ -222,10 +222,14 @@ fn is_plain_number(text: &str) -> bool {
 /// optional leading `+` and the usual separators.
 pub fn is_phone_number(text: &str) -> bool {
     let body = text.strip_prefix('+').unwrap_or(text);
-    body.chars().any(|c| c.is_ascii_digit())
-        && body
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')' | '.'))
+    let separator = |c: char| matches!(c, ' ' | '-' | '(' | ')' | '.');
+    // A masked number (`mask_dialled_digits`) ends in `*` for its hidden
+    // digits: after the first `*` only `*` and separators follow, so no
+    // arithmetic (`+1*2`) passes as a number.
+    let (digits, mask) = body.split_at(body.find('*').unwrap_or(body.len()));
+    digits.chars().any(|c| c.is_ascii_digit())
+        && digits.chars().all(|c| c.is_ascii_digit() || separator(c))
+        && mask.chars().all(|c| c == '*' || separator(c))
 }
 
 #[cfg(test)]
@@ -240,6 +244,11 @@ mod tests {
         assert!(needs_guard("\tx", ColumnKind::Id));
         assert!(!needs_guard("-12.50", ColumnKind::Text));
         assert!(!needs_guard("+442079460000", ColumnKind::Phone));
+        // Masked numbers are phone numbers too; arithmetic is not.
+        assert!(!needs_guard("+44207946****", ColumnKind::Phone));
+        assert!(!needs_guard("+44 20 79** ****", ColumnKind::Phone));
+        assert!(needs_guard("+1*2", ColumnKind::Phone));
+        assert!(needs_guard("+44****1", ColumnKind::Phone));
         assert!(!needs_guard("+44 20 7946 0000", ColumnKind::Phone));
         assert!(!needs_guard("Plain text", ColumnKind::Text));
         assert!(!needs_guard("", ColumnKind::Text));

@@ -8,12 +8,13 @@
 use chrono_tz::Tz;
 
 use super::cells::{display_text, presentation, write_machine_text};
-use super::locale::Presentation;
 use super::{Format, HeaderStyle, RenderOptions, Renderer};
 use crate::column::Column;
 use crate::error::{Error, Result};
+use crate::level::ReportKind;
+use crate::locale::Presentation;
 use crate::output::{AttachmentMeta, OutputDir};
-use crate::report::{Cell, InvoiceReports, Report, ReportKind, Row};
+use crate::report::{Cell, InvoiceReports, Report, Row};
 
 pub struct CsvRenderer {
     options: RenderOptions,

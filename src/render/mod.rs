@@ -4,11 +4,10 @@
 
 pub mod cells;
 mod csv;
-pub mod locale;
 mod pdf;
 mod xlsx;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output::OutputDir;
 use crate::report::InvoiceReports;
 
@@ -37,23 +36,30 @@ impl Format {
 
     /// Parses a comma list such as `csv` or `csv,xlsx`; order and repeats do
     /// not matter.
-    pub fn parse_list(text: &str) -> Result<Vec<Format>> {
+    pub fn parse_list(text: &str, separator: char) -> std::result::Result<Vec<Format>, String> {
+        let known: Vec<&str> = Format::ALL.iter().map(|f| f.key()).collect();
         let mut formats = Vec::new();
-        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        for part in text
+            .split(separator)
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             let format = Format::ALL
                 .into_iter()
                 .find(|f| f.key() == part)
                 .ok_or_else(|| {
-                    let known: Vec<&str> = Format::ALL.iter().map(|f| f.key()).collect();
-                    Error::Usage(format!(
-                        "unknown format {part:?}; expected a comma list of {}",
+                    format!(
+                        "unknown format {part:?}; expected a list of {} separated by '{separator}'",
                         known.join(", ")
-                    ))
+                    )
                 })?;
             formats.push(format);
         }
         if formats.is_empty() {
-            return Err(Error::Usage("--format names no format".into()));
+            return Err(format!(
+                "names no format; expected a list of {} separated by '{separator}'",
+                known.join(", ")
+            ));
         }
         formats.sort();
         formats.dedup();

@@ -21,8 +21,9 @@ use super::cells::{needs_guard, title_block};
 use super::{Format as AttachmentFormat, RenderOptions, Renderer};
 use crate::column::ColumnKind;
 use crate::error::{Error, Result};
+use crate::level::ReportKind;
 use crate::output::{AttachmentMeta, OutputDir};
-use crate::report::{Cell, InvoiceReports, Report, ReportKind, Row, Totals};
+use crate::report::{Cell, InvoiceReports, Report, Row, Totals};
 
 /// Rows a worksheet holds (Excel's limit).
 pub const SHEET_ROWS: u32 = 1_048_576;
@@ -62,7 +63,7 @@ impl Renderer for XlsxRenderer {
 
     fn render(&self, reports: &InvoiceReports<'_>, out: &OutputDir) -> Result<()> {
         let name = self.file_name(reports);
-        let xlsx_error = |e: XlsxError| Error::input(&name, format!("writing the workbook: {e}"));
+        let xlsx_error = |e: XlsxError| Error::output(&name, "the workbook", e);
         let mut workbook = Workbook::new();
         workbook.set_tempdir(out.path()).map_err(xlsx_error)?;
         workbook.set_zip_compression_level(ZIP_LEVEL);
@@ -172,7 +173,7 @@ struct Styles {
 }
 
 impl Styles {
-    fn new(look: &super::locale::Presentation) -> Styles {
+    fn new(look: &crate::locale::Presentation) -> Styles {
         let money_format = look.excel_money_format();
         let date_format = look.excel_date_format();
         let header = Format::new()

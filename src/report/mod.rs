@@ -18,111 +18,10 @@ pub use totals::Totals;
 use crate::column::Column;
 use crate::error::{Error, Result};
 use crate::invoice::Invoice;
+use crate::level::{Level, ReportKind, ReportSpec};
 use crate::money::Decimal;
-use crate::profile::{Profile, ReportSpec};
+use crate::profile::Profile;
 use crate::records::{Call, Dataset, Sym, Transaction};
-
-/// The level at which records are grouped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Level {
-    Customer,
-    Site,
-    Campaign,
-    Number,
-}
-
-impl Level {
-    pub const ALL: [Level; 4] = [Level::Customer, Level::Site, Level::Campaign, Level::Number];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            Level::Customer => "customer",
-            Level::Site => "site",
-            Level::Campaign => "campaign",
-            Level::Number => "number",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Level::Customer => "Customer",
-            Level::Site => "Site",
-            Level::Campaign => "Campaign",
-            Level::Number => "Number",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Level> {
-        Level::ALL.into_iter().find(|l| l.key() == key)
-    }
-
-    /// The column holding this level's group key.
-    pub fn key_column(self) -> Column {
-        match self {
-            Level::Customer => Column::CustomerId,
-            Level::Site => Column::Site,
-            Level::Campaign => Column::Campaign,
-            Level::Number => Column::Number,
-        }
-    }
-}
-
-/// The type of a report.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ReportKind {
-    /// One row per group with the usage totals.
-    Summary,
-    /// One row per group and call type.
-    CallTypes,
-    /// Every call, itemised, grouped by the level's key.
-    Calls,
-    /// Every transaction, itemised, grouped by the level's key.
-    Transactions,
-}
-
-impl ReportKind {
-    pub const ALL: [ReportKind; 4] = [
-        ReportKind::Summary,
-        ReportKind::CallTypes,
-        ReportKind::Calls,
-        ReportKind::Transactions,
-    ];
-
-    pub fn key(self) -> &'static str {
-        match self {
-            ReportKind::Summary => "summary",
-            ReportKind::CallTypes => "call_types",
-            ReportKind::Calls => "calls",
-            ReportKind::Transactions => "transactions",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            ReportKind::Summary => "summary",
-            ReportKind::CallTypes => "call types",
-            ReportKind::Calls => "calls",
-            ReportKind::Transactions => "transactions",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<ReportKind> {
-        ReportKind::ALL.into_iter().find(|k| k.key() == key)
-    }
-
-    /// Whether the report lists records one per row.
-    pub fn is_itemised(self) -> bool {
-        matches!(self, ReportKind::Calls | ReportKind::Transactions)
-    }
-
-    fn covers_calls(self) -> bool {
-        !matches!(self, ReportKind::Transactions)
-    }
-
-    fn covers_transactions(self) -> bool {
-        matches!(self, ReportKind::Summary | ReportKind::Transactions)
-    }
-}
 
 /// Everything an invoice's attachments show, grouped and totalled once.
 pub struct InvoiceReports<'a> {
@@ -133,13 +32,6 @@ pub struct InvoiceReports<'a> {
     pub totals: Totals,
     /// The selected reports in the profile's fixed order.
     pub reports: Vec<Report>,
-}
-
-impl ReportSpec {
-    /// The report's human title, e.g. "Site summary", "Number call types".
-    pub fn title(self) -> String {
-        format!("{} {}", self.level.label(), self.kind.label())
-    }
 }
 
 /// One report: a report type at a level.
@@ -173,6 +65,26 @@ pub struct OtherCalls {
     pub totals: Totals,
     /// "Other calls (17)".
     pub label: String,
+    /// The column that shows the label, whatever the profile's call
+    /// columns (see [`label_column`]).
+    pub label_column: Column,
+}
+
+/// Where an "Other calls (N)" row shows its label: the first text column
+/// after the key (an id, a phone number, free text), else the first that
+/// is not a number (a time), else the key column itself.
+fn label_column(columns: &[Column]) -> Column {
+    use crate::column::ColumnKind;
+    let rest = || columns.iter().skip(1).copied();
+    rest()
+        .find(|c| {
+            matches!(
+                c.kind(),
+                ColumnKind::Text | ColumnKind::Id | ColumnKind::Phone
+            )
+        })
+        .or_else(|| rest().find(|c| !c.kind().is_numeric()))
+        .unwrap_or(columns[0])
 }
 
 impl Group {
@@ -260,6 +172,7 @@ pub enum Row<'r> {
         key: Sym,
         totals: &'r Totals,
         label: &'r str,
+        label_column: Column,
     },
 }
 
@@ -376,6 +289,7 @@ impl<'a> InvoiceReports<'a> {
             key: group.key,
             totals: &o.totals,
             label: &o.label,
+            label_column: o.label_column,
         });
         let rows: Box<dyn Iterator<Item = Row<'r>> + 'r> = match &group.rows {
             Rows::Summary => Box::new(std::iter::once(Row::Summary {
@@ -425,9 +339,15 @@ impl<'a> InvoiceReports<'a> {
                     (None, _) => measure(totals),
                 }
             }
-            Row::Other { key, totals, label } => match column {
+            Row::Other {
+                key,
+                totals,
+                label,
+                label_column,
+            } => match column {
+                c if c == label_column => Cell::Text(label),
                 c if c == level.key_column() => Cell::Text(self.key_text(level, key)),
-                Column::CallId => Cell::Text(label),
+                Column::OtherCalls => Cell::Count(totals.calls),
                 Column::Duration | Column::BilledDuration | Column::Charge => measure(totals),
                 _ => Cell::Empty,
             },
@@ -527,7 +447,14 @@ pub fn report_columns(spec: ReportSpec, profile: &Profile) -> Vec<Column> {
                 columns.push(Column::Destination);
             }
         }
-        ReportKind::Calls => columns.extend(profile.call_columns.iter().filter(|c| **c != key)),
+        ReportKind::Calls => {
+            columns.extend(profile.call_columns.iter().filter(|c| **c != key));
+            // Noise control rolls calls into "Other calls (N)" rows: this
+            // column says which rows those are, and N, for programs.
+            if profile.minimum_itemised_charge.is_some() || profile.hide_zero_rows {
+                columns.push(Column::OtherCalls);
+            }
+        }
         ReportKind::Transactions => {
             columns.extend(profile.transaction_columns.iter().filter(|c| **c != key))
         }
@@ -648,7 +575,8 @@ fn build_report(
         }
     };
     groups.sort_by_key(|g| rank(g.key));
-    apply_noise_control(&mut groups, spec.kind, profile, data).map_err(overflow)?;
+    let columns = report_columns(spec, profile);
+    apply_noise_control(&mut groups, spec.kind, &columns, profile, data).map_err(overflow)?;
     if profile.split_direction && matches!(spec.kind, ReportKind::Summary | ReportKind::Calls) {
         split_by_direction(&mut groups, level, data).map_err(overflow)?;
     }
@@ -658,7 +586,7 @@ fn build_report(
     }
     Ok(Report {
         spec,
-        columns: report_columns(spec, profile),
+        columns,
         groups,
         total,
     })
@@ -720,6 +648,7 @@ fn split_by_direction(
 fn apply_noise_control(
     groups: &mut [Group],
     kind: ReportKind,
+    columns: &[Column],
     profile: &Profile,
     data: &Dataset,
 ) -> std::result::Result<(), crate::money::Overflow> {
@@ -747,6 +676,7 @@ fn apply_noise_control(
                 if other.calls > 0 {
                     g.other = Some(OtherCalls {
                         label: format!("Other calls ({})", other.calls),
+                        label_column: label_column(columns),
                         totals: other,
                     });
                 }
@@ -868,4 +798,33 @@ fn split_runs(
         start = end;
     }
     Ok(groups)
+}
+
+/// The records of each group at a level, in one pass, ordered by the group
+/// key's text; each shares the invoice's strings and keeps the records'
+/// input order (for `split`: one set of files per group).
+pub fn group_datasets(data: &Dataset, level: Level) -> Vec<(Sym, Dataset)> {
+    let mut by_key: HashMap<Sym, Dataset> = HashMap::default();
+    let mut empty = || Dataset {
+        strings: data.strings.clone(),
+        calls: Vec::new(),
+        transactions: Vec::new(),
+    };
+    for c in &data.calls {
+        by_key
+            .entry(c.key(level))
+            .or_insert_with(&mut empty)
+            .calls
+            .push(c.clone());
+    }
+    for t in &data.transactions {
+        by_key
+            .entry(t.key(level))
+            .or_insert_with(&mut empty)
+            .transactions
+            .push(t.clone());
+    }
+    let mut groups: Vec<(Sym, Dataset)> = by_key.into_iter().collect();
+    groups.sort_by(|a, b| data.str(a.0).cmp(data.str(b.0)));
+    groups
 }

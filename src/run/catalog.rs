@@ -319,12 +319,12 @@ fn load_customers(
         let time_zone = if zone_text.is_empty() {
             Tz::UTC
         } else {
-            match zone_text.parse::<Tz>() {
+            match crate::invoice::parse_time_zone(&zone_text) {
                 Ok(tz) => tz,
-                Err(_) => {
+                Err(message) => {
                     problems.push(Problem {
                         path: at("timezone"),
-                        message: format!("unknown time zone {zone_text:?}; expected an IANA name such as Europe/London"),
+                        message,
                     });
                     Tz::UTC
                 }
@@ -340,13 +340,11 @@ fn load_customers(
             }
         }
         let currency = Some(get("currency")).filter(|c| !c.is_empty());
-        if let Some(code) = &currency {
-            if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
-                problems.push(Problem {
-                    path: at("currency"),
-                    message: format!("{code:?} is not an ISO 4217 code such as GBP"),
-                });
-            }
+        if let Some(Err(message)) = currency.as_deref().map(crate::invoice::check_currency) {
+            problems.push(Problem {
+                path: at("currency"),
+                message,
+            });
         }
         let itemisation = match get("itemisation").to_ascii_lowercase().as_str() {
             "" | "true" | "yes" => true,
@@ -458,12 +456,12 @@ fn load_invoices(
         let formats = if formats_text.is_empty() {
             None
         } else {
-            match Format::parse_list(&formats_text.replace(';', ",")) {
+            match Format::parse_list(&formats_text, ';') {
                 Ok(f) => Some(f),
-                Err(e) => {
+                Err(message) => {
                     problems.push(Problem {
                         path: at("formats"),
-                        message: e.to_string(),
+                        message,
                     });
                     None
                 }

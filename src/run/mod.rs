@@ -29,7 +29,7 @@ use crate::pipeline::{
 use crate::profile::Profile;
 use crate::records::{
     partition_records, read_records, spill_bucket_of as bucket_of, BadRecordPolicy, CustomerCounts,
-    Dataset, Input, InputCounts, Projection, ReadOptions, ReadOutcome, Router,
+    Dataset, Input, InputCounts, ReadOptions, ReadOutcome, Router,
 };
 use crate::render::{Format, RenderOptions};
 
@@ -49,12 +49,8 @@ impl Default for Shard {
 
 impl Shard {
     /// Parses `K/N` with `0 <= K < N`.
-    pub fn parse(text: &str) -> Result<Shard> {
-        let bad = || {
-            Error::Usage(format!(
-                "--shard {text:?}: expected K/N with 0 <= K < N, e.g. 0/4"
-            ))
-        };
+    pub fn parse(text: &str) -> std::result::Result<Shard, String> {
+        let bad = || format!("{text:?}: expected K/N with 0 <= K < N, e.g. 0/4");
         let (k, n) = text.split_once('/').ok_or_else(bad)?;
         let index: u32 = k.trim().parse().map_err(|_| bad())?;
         let count: u32 = n.trim().parse().map_err(|_| bad())?;
@@ -68,12 +64,7 @@ impl Shard {
     /// 64-bit FNV-1a of the customer id's UTF-8 bytes, modulo the shard
     /// count: fixed forever, so N machines agree with no coordination.
     pub fn owns(&self, customer_id: &str) -> bool {
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in customer_id.as_bytes() {
-            hash ^= *b as u64;
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-        (hash % self.count as u64) as u32 == self.index
+        (crate::hash::fnv1a64(customer_id.as_bytes()) % self.count as u64) as u32 == self.index
     }
 }
 
@@ -325,10 +316,10 @@ pub fn run(
             .or_default()
             .push(i);
     }
-    let mut projection = Projection::default();
+    let mut projection = crate::column::Projection::default();
     for r in &resolutions {
         if let Resolution::Use(p) = r {
-            projection = projection.union(Projection::for_profile(p));
+            projection = projection.union(p.projection());
         }
     }
     let read_options = ReadOptions {

@@ -420,3 +420,89 @@ fn split_writes_one_set_of_files_per_group_and_can_zip_them() {
         .unwrap();
     assert_eq!(entry["level"], "site");
 }
+
+/// "Other calls (N)" is labelled whatever the call columns: with a profile
+/// whose call columns lack `call_id`, the label stands in the first text
+/// column shown, in every format, and machine CSV marks the row in the
+/// appended `other_calls` column with N.
+#[test]
+fn other_calls_rows_say_what_they_are_without_a_call_id_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(fixture("profiles/site-detail.toml")).unwrap();
+    let profile = dir.path().join("p.toml");
+    std::fs::write(
+        &profile,
+        format!("minimum_itemised_charge = \"0.10\"\nhide_zero_rows = true\n{base}"),
+    )
+    .unwrap();
+    for header in ["keys", "labels"] {
+        let out = dir.path().join(header);
+        let mut args = acme_args(
+            profile.to_str().unwrap(),
+            "fixtures/records.csv",
+            out.to_str().unwrap(),
+        );
+        args.extend(["--header", header, "--format", "csv,xlsx,pdf"]);
+        ok(&args);
+        let rows = csv_rows(&out.join("site_calls.csv"));
+        let (caller, count) = match header {
+            "keys" => ("caller", "other_calls"),
+            _ => ("Caller", "Other calls"),
+        };
+        assert_eq!(
+            rows[0].last().unwrap(),
+            count,
+            "appended last: {:?}",
+            rows[0]
+        );
+        let labels = column(&rows, caller);
+        let counts = column(&rows, count);
+        let mut rolled = 0u64;
+        let mut labelled = Vec::new();
+        for (label, n) in labels.iter().zip(&counts) {
+            if n.is_empty() {
+                assert!(!label.starts_with("Other calls"), "{label}");
+            } else {
+                assert_eq!(label, &format!("Other calls ({n})"));
+                rolled += n.parse::<u64>().unwrap();
+                labelled.push(label.clone());
+            }
+        }
+        assert!(!labelled.is_empty(), "{rows:?}");
+        // Itemised rows plus the calls each "Other" row stands for are every call.
+        let listed = counts.iter().filter(|n| n.is_empty()).count() as u64;
+        assert_eq!(
+            listed + rolled,
+            manifest(&out)["totals"]["calls"].as_u64().unwrap()
+        );
+        // The same labels in the workbook and the PDF.
+        let mut book: calamine::Xlsx<_> =
+            calamine::open_workbook(out.join("INV-2026-10-0042_usage.xlsx")).unwrap();
+        use calamine::Reader;
+        let sheet = book.worksheet_range("Site calls").unwrap();
+        let pdf = pdf_extract::extract_text_from_mem(
+            &std::fs::read(out.join("INV-2026-10-0042_usage.pdf")).unwrap(),
+        )
+        .unwrap();
+        for label in &labelled {
+            assert!(
+                sheet
+                    .rows()
+                    .flatten()
+                    .any(|c| c == &calamine::Data::String(label.clone())),
+                "{label} in the workbook"
+            );
+            assert!(pdf.contains(label.as_str()), "{label} in the PDF");
+        }
+    }
+}
+
+/// A masked dialled number is still a phone number: never formula-guarded.
+#[test]
+fn masked_numbers_are_not_prefixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = render_with(dir.path(), "mask_dialled_digits = 4", &[]);
+    let dialled = column(&csv_rows(&out.join("number_calls.csv")), "dialled");
+    assert!(dialled.iter().any(|d| d.starts_with('+')), "{dialled:?}");
+    assert!(dialled.iter().all(|d| !d.starts_with('\'')), "{dialled:?}");
+}

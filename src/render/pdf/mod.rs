@@ -19,12 +19,13 @@ use sha2::{Digest, Sha256};
 
 use self::font::{miniz_compress, DocFont, FontRefs, Weight};
 use super::cells::{display_text, presentation, title_block};
-use super::locale::Presentation;
 use super::{Format, Paper, RenderOptions, Renderer};
 use crate::column::{Column, ColumnKind};
 use crate::error::{Error, Result};
+use crate::level::ReportKind;
+use crate::locale::Presentation;
 use crate::output::{AttachmentMeta, OutputDir};
-use crate::report::{InvoiceReports, Report, ReportKind, Totals};
+use crate::report::{InvoiceReports, Report, Totals};
 
 const MARGIN: f32 = 36.0;
 const TOP: f32 = 40.0;
@@ -69,7 +70,9 @@ impl Renderer for PdfRenderer {
         }
         let missing = doc.regular.missing + doc.bold.missing;
         let rows = doc.rows;
-        let bytes = doc.finish().map_err(|e| Error::input(&name, e))?;
+        let bytes = doc
+            .finish()
+            .map_err(|e| Error::output(&name, "the PDF", e))?;
         if missing > 0 {
             out.warn(format!(
                 "{name}: {missing} character(s) the PDF font cannot draw are shown as \u{FFFD}; the CSV and XLSX hold them as written"

@@ -5,12 +5,13 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::error::Result;
-use crate::invoice::{parse_day, parse_time_zone, Invoice};
-use crate::records::{BadRecordPolicy, Input};
-use crate::render::{Format, HeaderStyle, Paper, RenderOptions};
-use crate::run::progress::LogFormat;
-use crate::run::{RunOptions, Shard};
+use usage_report::error::{Error, Result};
+use usage_report::invoice::{check_currency, parse_day, parse_time_zone, Invoice};
+use usage_report::profile::ExpertLevel;
+use usage_report::records::{BadRecordPolicy, Input};
+use usage_report::render::{Format, HeaderStyle, Paper, RenderOptions};
+use usage_report::run::progress::LogFormat;
+use usage_report::run::{RunOptions, Shard};
 
 /// Renders the usage reports attached to telecom invoices.
 #[derive(Debug, Parser)]
@@ -49,7 +50,7 @@ pub enum ProfilesCommand {
         #[arg(long, value_name = "DIR")]
         catalog: PathBuf,
         /// Who is looking: historic profiles show at standard and above.
-        #[arg(long, value_enum, default_value_t = ExpertLevel::Basic)]
+        #[arg(long, value_parser = expert_level, default_value = "basic")]
         expert_level: ExpertLevel,
     },
     /// Show one profile in full.
@@ -67,13 +68,6 @@ pub enum ProfilesCommand {
 }
 
 /// How much of the configuration a user sees, as in the billing platform.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
-pub enum ExpertLevel {
-    Basic,
-    Standard,
-    Advanced,
-    Expert,
-}
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -277,13 +271,15 @@ impl RunArgs {
     /// Checks the flags of a billing run.
     pub fn validate(&self) -> Result<(RunOptions, Vec<Input>, LogFormat)> {
         let options = RunOptions {
-            formats: self.format.as_deref().map(Format::parse_list).transpose()?,
+            formats: self.format.as_deref().map(formats).transpose()?,
             render: render_options(self.header, self.no_sanitize, self.paper),
             policy: self.on_bad_record.policy(),
             shard: self
                 .shard
                 .as_deref()
-                .map(Shard::parse)
+                .map(|text| {
+                    Shard::parse(text).map_err(|reason| Error::Usage(format!("--shard {reason}")))
+                })
                 .transpose()?
                 .unwrap_or_default(),
             dedupe: self.dedupe,
@@ -304,24 +300,34 @@ impl RunArgs {
 impl RenderArgs {
     /// Checks every value that can be checked without reading a file.
     pub fn validate(&self) -> Result<RenderRequest> {
-        let tz = parse_time_zone(&self.timezone)?;
+        let tz = parse_time_zone(&self.timezone)
+            .map_err(|reason| Error::Usage(format!("--timezone: {reason}")))?;
         let from = parse_day("--from", &self.from)?;
         let to = parse_day("--to", &self.to)?;
         if let Some(code) = &self.currency {
-            if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
-                return Err(crate::error::Error::Usage(format!(
-                    "--currency {code:?} is not an ISO 4217 code such as GBP"
-                )));
-            }
+            check_currency(code).map_err(|reason| Error::Usage(format!("--currency {reason}")))?;
         }
         let invoice = Invoice::new(self.invoice.clone(), self.customer.clone(), from, to, tz)?
             .with_currency(self.currency.clone());
         Ok(RenderRequest {
             invoice,
             inputs: self.records.iter().map(|r| Input::from_arg(r)).collect(),
-            formats: Format::parse_list(&self.format)?,
+            formats: formats(&self.format)?,
             options: render_options(self.header, self.no_sanitize, self.paper),
             policy: self.on_bad_record.policy(),
         })
     }
+}
+
+/// `--expert-level`: one of the library's expert levels by key.
+fn expert_level(text: &str) -> std::result::Result<ExpertLevel, String> {
+    ExpertLevel::from_key(text).ok_or_else(|| {
+        let keys: Vec<&str> = ExpertLevel::ALL.iter().map(|l| l.key()).collect();
+        format!("expected one of {}", keys.join(", "))
+    })
+}
+
+/// `--format`: a comma list of attachment formats.
+fn formats(text: &str) -> Result<Vec<Format>> {
+    Format::parse_list(text, ',').map_err(|reason| Error::Usage(format!("--format {reason}")))
 }
