@@ -623,17 +623,24 @@ mod tests {
     #[test]
     fn corrupt_files_are_errors_not_crashes() {
         use crate::column::Projection;
-        use crate::invoice::Invoice;
-        use crate::records::{read_records, BadRecordPolicy};
-        let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let invoice = Invoice::new(
-            None,
-            "ACME".into(),
-            day("2026-10-01"),
-            day("2026-11-01"),
-            chrono_tz::UTC,
-        )
-        .unwrap();
+        use crate::records::{read_records, BadRecordPolicy, Router};
+        /// Every record into one invoice.
+        struct All;
+        impl Router for All {
+            fn invoices(&self) -> usize {
+                1
+            }
+            fn serves(&self, _: &str) -> bool {
+                true
+            }
+            fn route_call(&self, _: &str, _: chrono::DateTime<chrono::Utc>) -> Option<usize> {
+                Some(0)
+            }
+            fn route_transaction(&self, _: &str, _: NaiveDate) -> Option<usize> {
+                Some(0)
+            }
+        }
+        let invoice = All;
         for (name, bytes, says) in [
             (
                 "corrupt-offsets.parquet",

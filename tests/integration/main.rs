@@ -1,6 +1,7 @@
 //! End-to-end tests of the `usage-report` binary, one test binary with the
 //! tiny canonical corpus in `fixtures/` reused everywhere.
 
+mod architecture;
 mod bad_input;
 mod contract;
 mod hostile;

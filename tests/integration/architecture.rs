@@ -1,0 +1,120 @@
+//! The layers of `src/`, held by a test: every `crate::` path of a
+//! top-level module (outside its unit tests) names a module of a lower
+//! layer, so imports run one way — vocabulary at the bottom, then profile,
+//! records, report, renderers, output, the invoice path, runs on top — and
+//! no cycle can form. The binary (`main.rs`, `cli/`) uses the library by
+//! its name, never `crate::`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::util::root;
+
+/// Layers from the bottom up; a module may import only lower layers.
+const LAYERS: &[&[&str]] = &[
+    &["error", "money", "column", "hash"],
+    &["level", "locale", "output"],
+    &["profile"],
+    &["records"],
+    &["invoice", "gen"],
+    &["report", "sample"],
+    &["render"],
+    &["manifest"],
+    &["pipeline"],
+    &["run"],
+];
+
+fn layer_of(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|l| l.contains(&module))
+}
+
+/// The top-level module a file of `src/` belongs to.
+fn module_of(relative: &Path) -> String {
+    let first = relative.components().next().unwrap().as_os_str();
+    first.to_string_lossy().trim_end_matches(".rs").to_string()
+}
+
+/// The modules named as `crate::NAME` in a file, before its unit tests.
+fn imports(text: &str) -> Vec<String> {
+    let code = text.split("#[cfg(test)]").next().unwrap();
+    let mut found = Vec::new();
+    for (i, _) in code.match_indices("crate::") {
+        let name: String = code[i + 7..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() && !found.contains(&name) {
+            found.push(name);
+        }
+    }
+    found
+}
+
+fn sources(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn imports_run_one_way_down_the_layers() {
+    let src = root().join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let mut modules = BTreeMap::new();
+    let mut wrong = Vec::new();
+    for file in &files {
+        let relative = file.strip_prefix(&src).unwrap();
+        let module = module_of(relative);
+        if module == "lib" {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).unwrap();
+        if module == "main" || module == "cli" {
+            if text.contains("crate::") {
+                wrong.push(format!("{}: the binary names crate::", relative.display()));
+            }
+            continue;
+        }
+        let Some(layer) = layer_of(&module) else {
+            wrong.push(format!(
+                "{}: module {module} has no layer in tests/integration/architecture.rs",
+                relative.display()
+            ));
+            continue;
+        };
+        modules.insert(module.clone(), layer);
+        for import in imports(&text) {
+            if import == module {
+                continue;
+            }
+            match layer_of(&import) {
+                Some(l) if l < layer => {}
+                _ => wrong.push(format!(
+                    "{}: {module} imports crate::{import}, which is not below it",
+                    relative.display()
+                )),
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "imports that point up or sideways:\n{}",
+        wrong.join("\n")
+    );
+    // Every layered module exists (a renamed module updates this test).
+    for name in LAYERS.iter().flat_map(|l| l.iter()) {
+        assert!(modules.contains_key(*name), "no module {name} in src/");
+    }
+}
+
+#[test]
+fn the_rule_reader_finds_imports() {
+    let text = "use crate::report::Level;\nfn f() { crate::output::sync_dir(p); }\n#[cfg(test)]\nmod tests { use crate::run; }";
+    assert_eq!(imports(text), ["report", "output"]);
+}
