@@ -48,6 +48,7 @@
 
 pub mod column;
 pub mod error;
+pub mod fault;
 pub mod gen;
 pub mod hash;
 pub mod invoice;

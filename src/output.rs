@@ -88,6 +88,8 @@ impl Commit {
             .map_err(at);
         if result.is_err() {
             let _ = fs::remove_file(&self.temp);
+        } else {
+            crate::fault::reached("attachment");
         }
         result
     }

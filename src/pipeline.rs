@@ -185,6 +185,7 @@ pub fn write_invoice(
     out.file(MANIFEST_FILE, |w| {
         w.write_all(&json).map_err(|e| Error::io(MANIFEST_FILE, e))
     })?;
+    crate::fault::reached("manifest");
     crate::manifest::remove_stale(out_dir, &previous, &manifest);
     Ok(manifest)
 }

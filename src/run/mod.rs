@@ -369,6 +369,7 @@ pub fn run(
     });
     if partitions == 1 {
         let mut outcome = read_records(inputs, &plan.router, &read_options)?;
+        crate::fault::reached("read");
         tally.add(&mut outcome, true);
         reporter.event(Event::Read {
             records: tally.counts.records,

@@ -12,7 +12,7 @@ use crate::util::root;
 
 /// Layers from the bottom up; a module may import only lower layers.
 const LAYERS: &[&[&str]] = &[
-    &["error", "money", "column", "hash"],
+    &["error", "money", "column", "hash", "fault"],
     &["level", "locale", "output"],
     &["profile"],
     &["records"],
