@@ -22,7 +22,7 @@ use rust_xlsxwriter::{Format as XlsxFormat, Workbook};
 use usage_report::gen::{generate, GenSpec};
 use usage_report::invoice::Invoice;
 use usage_report::output::OutputDir;
-use usage_report::pipeline::{render, RenderJob};
+use usage_report::pipeline::{render, InvoiceJob, RenderJob};
 use usage_report::profile::Profile;
 use usage_report::records::{read_records, BadRecordPolicy, Dataset, Input, ReadOptions, Router};
 use usage_report::render::{Format, RenderOptions};
@@ -247,16 +247,18 @@ fn end_to_end(c: &mut Criterion) {
     group.bench_function("render_csv_everything_200k_calls", |b| {
         b.iter(|| {
             render(&RenderJob {
-                profile: &all,
-                invoice: &inv,
+                invoice: InvoiceJob {
+                    profile: &all,
+                    invoice: &inv,
+                    formats: &[Format::Csv],
+                    options: RenderOptions::default(),
+                    itemisation: true,
+                    sample: None,
+                    out_dir: &dir.path().join("e2e"),
+                },
                 inputs: &inputs,
-                formats: &[Format::Csv],
-                options: RenderOptions::default(),
                 policy: BadRecordPolicy::Fail,
                 dedupe: false,
-                itemisation: true,
-                sample: None,
-                out_dir: &dir.path().join("e2e"),
             })
             .unwrap()
         })

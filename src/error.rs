@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 pub struct RecordProblem {
     /// The records file as the user named it (`-` for standard input).
     pub file: String,
-    /// 1-based line of the record's first line in the file (0 for Parquet,
-    /// where `row` is set instead).
+    /// 1-based line of the record's first line in a CSV file; for Parquet,
+    /// the record's 1-based row.
     pub line: u64,
     /// Column key, when one column is at fault.
     pub column: Option<String>,

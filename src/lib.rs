@@ -14,7 +14,7 @@
 //!
 //! ```
 //! use usage_report::{invoice::Invoice, profile::Profile, records::{Input, BadRecordPolicy}};
-//! use usage_report::pipeline::{render, RenderJob};
+//! use usage_report::pipeline::{render, InvoiceJob, RenderJob};
 //! use usage_report::render::{Format, RenderOptions};
 //!
 //! let dir = tempfile::tempdir().unwrap();
@@ -31,16 +31,18 @@
 //! let to = "2026-11-01".parse().unwrap();
 //! let invoice = Invoice::new(Some("INV-1".into()), "ACME".into(), from, to, chrono_tz::UTC).unwrap();
 //! let manifest = render(&RenderJob {
-//!     profile: &profile,
-//!     invoice: &invoice,
+//!     invoice: InvoiceJob {
+//!         profile: &profile,
+//!         invoice: &invoice,
+//!         formats: &[Format::Csv],
+//!         options: RenderOptions::default(),
+//!         itemisation: true,
+//!         sample: None,
+//!         out_dir: &dir.path().join("out"),
+//!     },
 //!     inputs: &[Input::Path(records)],
-//!     formats: &[Format::Csv],
-//!     options: RenderOptions::default(),
 //!     policy: BadRecordPolicy::Fail,
 //!     dedupe: false,
-//!     itemisation: true,
-//!     sample: None,
-//!     out_dir: &dir.path().join("out"),
 //! }).unwrap();
 //! assert_eq!(manifest.totals.call_charge, "0.0283");
 //! assert_eq!(manifest.attachments[0].path, "site_summary.csv");

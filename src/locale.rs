@@ -1,8 +1,9 @@
 //! How people in a locale read numbers, money and dates: the profile's
 //! `locale` and the customer's ISO 4217 currency decide separators, date
 //! order, the currency symbol and its place, and the currency's minor units
-//! (JPY has none, BHD three). Used by PDF text and XLSX number formats; CSV
-//! stays exact and locale-free for machines.
+//! (JPY has none, BHD three). Used by PDF text, XLSX number formats and
+//! human CSV (`--header labels` with a locale); machine CSV (`--header
+//! keys`) stays exact and locale-free.
 
 use crate::money::Decimal;
 

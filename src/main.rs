@@ -20,7 +20,7 @@ use cli::{CheckProfileArgs, Cli, Command, GenArgs, ProfilesCommand, RenderArgs, 
 use usage_report::error::Error;
 use usage_report::gen::{generate, GenSpec};
 use usage_report::invoice::parse_day;
-use usage_report::pipeline::{render, RenderJob, SampleRequest};
+use usage_report::pipeline::{render, InvoiceJob, RenderJob, SampleRequest};
 use usage_report::profile::Profile;
 use usage_report::run::catalog::Catalog;
 use usage_report::run::{progress, run};
@@ -30,6 +30,14 @@ use usage_report::run::{progress, run};
 const MAX_JOBS: usize = 1024;
 
 fn main() -> ExitCode {
+    // The parquet crate panics on some corrupt pages; the library catches
+    // those panics and reports the file instead, so they are not printed.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !usage_report::records::decoding_parquet() {
+            previous(info);
+        }
+    }));
     let cli = Cli::parse();
     if let Some(jobs) = cli.jobs {
         if jobs > MAX_JOBS {
@@ -71,16 +79,18 @@ fn run_render(args: &RenderArgs, sample: Option<SampleRequest>) -> Result<(), Er
     let request = args.validate()?;
     let profile = Profile::load(&args.profile)?;
     let manifest = render(&RenderJob {
-        profile: &profile,
-        invoice: &request.invoice,
+        invoice: InvoiceJob {
+            profile: &profile,
+            invoice: &request.invoice,
+            formats: &request.formats,
+            options: request.options,
+            itemisation: !args.no_itemisation,
+            sample,
+            out_dir: &args.out,
+        },
         inputs: &request.inputs,
-        formats: &request.formats,
-        options: request.options,
         policy: request.policy,
         dedupe: args.dedupe,
-        itemisation: !args.no_itemisation,
-        sample,
-        out_dir: &args.out,
     })?;
     let i = &manifest.input;
     eprintln!(

@@ -344,6 +344,26 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
+/// Appends one field as RFC 4180 needs it, by the csv crate's rule: quoted
+/// only when it holds a comma, a quote or a line break, quotes doubled.
+pub fn push_csv_field(out: &mut Vec<u8>, field: &[u8]) {
+    if field
+        .iter()
+        .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+    {
+        out.push(b'"');
+        for &b in field {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(field);
+    }
+}
+
 /// Makes the entries of a folder (renames, removals) durable.
 pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)

@@ -18,21 +18,14 @@ use crate::report::InvoiceReports;
 /// Most duplicate call ids named one by one in the manifest's warnings.
 const DUPLICATE_WARNINGS: usize = 20;
 
-/// Everything a single-invoice render needs.
+/// A render from records files: which files to read, how, and the invoice
+/// to make of them.
 pub struct RenderJob<'a> {
-    pub profile: &'a Profile,
-    pub invoice: &'a Invoice,
+    pub invoice: InvoiceJob<'a>,
     pub inputs: &'a [Input],
-    pub formats: &'a [Format],
-    pub options: RenderOptions,
     pub policy: BadRecordPolicy,
     /// Drop repeated call ids (counted as rejected) instead of only warning.
     pub dedupe: bool,
-    /// `false` when the customer has not consented to itemised bills.
-    pub itemisation: bool,
-    /// Render a seeded sample of this many records instead of them all.
-    pub sample: Option<SampleRequest>,
-    pub out_dir: &'a Path,
 }
 
 /// `usage-report sample`: how many records, drawn with which seed.
@@ -42,10 +35,9 @@ pub struct SampleRequest {
     pub seed: u64,
 }
 
-/// What one invoice's records look like after the read.
+/// What the read found for one invoice, besides its records.
 pub struct InvoiceInput<'a> {
     pub files: Vec<String>,
-    pub data: &'a Dataset,
     pub counts: InputCounts,
     pub rejects: Rejects<'a>,
     pub warnings: Vec<String>,
@@ -62,29 +54,65 @@ pub enum Rejects<'a> {
     Elsewhere(String),
 }
 
+/// What to make of one invoice's records: the profile, the invoice, the
+/// formats and where they go.
+pub struct InvoiceJob<'a> {
+    pub profile: &'a Profile,
+    pub invoice: &'a Invoice,
+    pub formats: &'a [Format],
+    pub options: RenderOptions,
+    /// `false` when the customer has not consented to itemised bills.
+    pub itemisation: bool,
+    /// Render a seeded sample of the records instead of them all.
+    pub sample: Option<SampleRequest>,
+    pub out_dir: &'a Path,
+}
+
 /// Renders one invoice: reads, groups, writes attachments and the manifest.
 /// Under the default policy a bad record stops it before anything is written.
 pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
-    let (consented, withheld) = consent(job.profile, job.itemisation);
-    let profile = consented.as_ref();
     let options = ReadOptions {
-        projection: profile.projection(),
+        projection: job.invoice.profile.projection(),
         policy: job.policy,
         by_customer: false,
         partition_files: false,
     };
-    let mut outcome = read_records(job.inputs, job.invoice, &options)?;
+    let mut outcome = read_records(job.inputs, job.invoice.invoice, &options)?;
     let mut data = outcome.datasets.pop().expect("one invoice, one dataset");
     let (duplicates, dropped) = check_duplicates(&mut data, job.dedupe);
     outcome.counts.drop_duplicates(dropped);
+    outcome.warnings.extend(duplicates);
+    let input = InvoiceInput {
+        files: job.inputs.iter().map(Input::name).collect(),
+        counts: outcome.counts,
+        rejects: match job.policy {
+            BadRecordPolicy::Fail => Rejects::None,
+            BadRecordPolicy::Skip => Rejects::Here(&outcome.rejects),
+        },
+        warnings: outcome.warnings,
+    };
+    write_invoice(&job.invoice, data, input)
+}
+
+/// The one path from an invoice's records to its files, for every face
+/// (render, sample, billing runs): the customer's consent, a sample if asked
+/// for, privacy, then the report model, every format's renderer in
+/// parallel, split groups, `rejects.csv`, and `manifest.json` last.
+pub fn write_invoice(
+    job: &InvoiceJob<'_>,
+    mut data: Dataset,
+    mut input: InvoiceInput<'_>,
+) -> Result<Manifest> {
+    let (consented, withheld) = consent(job.profile, job.itemisation);
+    let profile = consented.as_ref();
     let mut options = job.options.clone();
     if let Some(request) = job.sample {
         let size = crate::sample::sample(&mut data, profile, request.rows, request.seed);
         // Records not drawn into the sample are out of its scope.
-        outcome.counts.in_scope -= size.of - size.rows;
-        outcome.counts.out_of_scope += size.of - size.rows;
+        input.counts.in_scope -= size.of - size.rows;
+        input.counts.out_of_scope += size.of - size.rows;
         if size.rows > request.rows {
-            outcome.warnings.push(format!(
+            input.warnings.push(format!(
                 "the sample has {} records, more than the {} asked for, so that every group of every level appears",
                 size.rows, request.rows
             ));
@@ -96,41 +124,12 @@ pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
         });
     }
     apply_privacy(profile, &mut data);
-    outcome.warnings.extend(duplicates);
-    outcome.warnings.extend(withheld);
-    let input = InvoiceInput {
-        files: job.inputs.iter().map(Input::name).collect(),
-        data: &data,
-        counts: outcome.counts,
-        rejects: match job.policy {
-            BadRecordPolicy::Fail => Rejects::None,
-            BadRecordPolicy::Skip => Rejects::Here(&outcome.rejects),
-        },
-        warnings: outcome.warnings,
-    };
-    write_invoice(
-        profile,
-        job.invoice,
-        &input,
-        job.formats,
-        &options,
-        job.out_dir,
-    )
-}
-
-/// Builds the report model for one invoice's dataset and writes its files.
-pub fn write_invoice(
-    profile: &Profile,
-    invoice: &Invoice,
-    input: &InvoiceInput<'_>,
-    formats: &[Format],
-    options: &RenderOptions,
-    out_dir: &Path,
-) -> Result<Manifest> {
-    let reports = InvoiceReports::build(invoice, profile, input.data)?;
+    input.warnings.extend(withheld);
+    let (invoice, formats, out_dir) = (job.invoice, job.formats, job.out_dir);
+    let reports = InvoiceReports::build(invoice, profile, &data)?;
     let out = OutputDir::create(out_dir)?;
     let previous = crate::manifest::retire(out_dir)?;
-    let renderers: Vec<_> = formats.iter().map(|f| f.renderer(options)).collect();
+    let renderers: Vec<_> = formats.iter().map(|f| f.renderer(&options)).collect();
     use rayon::prelude::*;
     renderers
         .par_iter()
@@ -140,9 +139,9 @@ pub fn write_invoice(
         write_split(
             profile,
             invoice,
-            input.data,
+            &data,
             formats,
-            options,
+            &options,
             &out,
             level,
             &reports.totals,
@@ -156,8 +155,8 @@ pub fn write_invoice(
         }
         Rejects::Elsewhere(path) => Some(path.clone()),
     };
-    let mut warnings = input.warnings.clone();
-    warnings.extend(crate::report::direction_warning(profile, input.data));
+    let mut warnings = input.warnings;
+    warnings.extend(crate::report::direction_warning(profile, &data));
     warnings.extend(out.warnings());
     let manifest = Manifest {
         manifest_version: MANIFEST_VERSION,
@@ -171,7 +170,7 @@ pub fn write_invoice(
         },
         time_zone: invoice.zone_name().to_string(),
         currency: invoice.currency.clone(),
-        input: InputSection::new(input.files.clone(), input.counts, rejects_file),
+        input: InputSection::new(input.files, input.counts, rejects_file),
         totals: TotalsSection::from(&reports.totals),
         attachments: out.attachments(),
         warnings,

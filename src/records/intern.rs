@@ -94,8 +94,9 @@ impl Interner {
         self.ends.len()
     }
 
+    /// Never true: the empty string is always interned (as [`Sym::EMPTY`]).
     pub fn is_empty(&self) -> bool {
-        false
+        self.ends.is_empty()
     }
 
     /// Ranks of the given symbols in byte order of their strings, as a

@@ -18,6 +18,7 @@ mod value;
 use chrono::{DateTime, NaiveDate, Utc};
 
 pub use intern::{Interner, Sym};
+pub use parquet::decoding_parquet;
 pub use reader::{read_records, CustomerCounts, Input, ReadOptions, ReadOutcome};
 pub use spill::{bucket_of as spill_bucket_of, partition_records, Partitioned};
 pub use value::{parse_date, parse_duration, parse_timestamp};

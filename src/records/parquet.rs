@@ -150,22 +150,21 @@ fn read_contained(
 
 thread_local! {
     /// Set while this thread decodes Parquet: panics are then caught and
-    /// reported as errors, so the panic hook stays silent.
+    /// reported as errors.
     static DECODING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether the current thread is decoding Parquet, where a panic of the
+/// parquet crate is caught and becomes an error about the file. A program's
+/// panic hook may stay silent then (the binary's does); the library leaves
+/// the process-wide hook alone.
+pub fn decoding_parquet() -> bool {
+    DECODING.get()
 }
 
 /// Runs Parquet decoding, turning a panic of the parquet crate (it has
 /// several on corrupt pages) into a clear error about the file.
 fn contained<T>(path: &std::path::Path, decode: impl FnOnce() -> Result<T>) -> Result<T> {
-    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
-    QUIET_HOOK.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !DECODING.get() {
-                previous(info);
-            }
-        }));
-    });
     let was = DECODING.replace(true);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode));
     DECODING.set(was);

@@ -954,26 +954,23 @@ impl Row<'_> {
 /// The record as text for rejects.csv: fields re-joined as CSV, invalid
 /// UTF-8 escaped as `\xNN` (never replaced), long records cut with a note.
 fn raw_text(record: &csv::ByteRecord, skip: usize) -> String {
-    let mut out = String::new();
+    let mut bytes = Vec::new();
     for (i, field) in record.iter().skip(skip).enumerate() {
         if i > 0 {
-            out.push(',');
+            bytes.push(b',');
         }
-        let text = match std::str::from_utf8(field) {
-            Ok(s) => s.to_string(),
-            Err(_) => field.escape_ascii().to_string(),
-        };
-        if text.contains([',', '"', '\n', '\r']) {
-            out.push('"');
-            out.push_str(&text.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(&text);
+        match std::str::from_utf8(field) {
+            Ok(_) => crate::output::push_csv_field(&mut bytes, field),
+            Err(_) => {
+                let escaped = field.escape_ascii().to_string();
+                crate::output::push_csv_field(&mut bytes, escaped.as_bytes());
+            }
         }
-        if out.len() > RAW_LIMIT {
+        if bytes.len() > RAW_LIMIT {
             break;
         }
     }
+    let mut out = String::from_utf8(bytes).expect("fields are UTF-8 or escaped to ASCII");
     if out.len() > RAW_LIMIT {
         let total: usize = record.iter().skip(skip).map(|f| f.len() + 1).sum();
         let mut cut = RAW_LIMIT;

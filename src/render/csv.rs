@@ -189,7 +189,7 @@ impl EncodedCalls {
                         if i > 0 {
                             bytes.push(b',');
                         }
-                        push_field(&mut bytes, text.as_bytes());
+                        crate::output::push_csv_field(&mut bytes, text.as_bytes());
                         ends.push(u32::try_from(bytes.len()).map_err(|_| {
                             Error::Usage(format!(
                                 "invoice {}: more than 4 GiB of text in {CHUNK_CALLS} calls",
@@ -245,26 +245,6 @@ enum Run {
     Column(Column),
 }
 
-/// Appends one field as RFC 4180 needs it, by the csv crate's rule: quoted
-/// only when it holds a comma, a quote or a line break, quotes doubled.
-fn push_field(out: &mut Vec<u8>, field: &[u8]) {
-    if field
-        .iter()
-        .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
-    {
-        out.push(b'"');
-        for &b in field {
-            if b == b'"' {
-                out.push(b'"');
-            }
-            out.push(b);
-        }
-        out.push(b'"');
-    } else {
-        out.extend_from_slice(field);
-    }
-}
-
 /// CRLF-terminated records written to an attachment in large blocks.
 struct Lines<'w> {
     out: &'w mut (dyn std::io::Write + Send),
@@ -291,7 +271,7 @@ impl<'w> Lines<'w> {
     /// Appends a field from its text.
     fn field(&mut self, text: &[u8]) {
         self.separate();
-        push_field(&mut self.buf, text);
+        crate::output::push_csv_field(&mut self.buf, text);
     }
 
     /// Appends a field already encoded by [`push_field`].
@@ -335,10 +315,6 @@ impl<'w> Lines<'w> {
 }
 
 impl Renderer for CsvRenderer {
-    fn format(&self) -> Format {
-        Format::Csv
-    }
-
     fn render(&self, reports: &InvoiceReports<'_>, out: &OutputDir) -> Result<()> {
         use rayon::prelude::*;
         let style = FieldStyle::new(&self.options, reports);

@@ -162,6 +162,5 @@ impl RenderOptions {
 
 /// Writes one format's attachments of an invoice into the output folder.
 pub trait Renderer: Send + Sync {
-    fn format(&self) -> Format;
     fn render(&self, reports: &InvoiceReports<'_>, out: &OutputDir) -> Result<()>;
 }

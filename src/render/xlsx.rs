@@ -57,10 +57,6 @@ impl XlsxRenderer {
 }
 
 impl Renderer for XlsxRenderer {
-    fn format(&self) -> AttachmentFormat {
-        AttachmentFormat::Xlsx
-    }
-
     fn render(&self, reports: &InvoiceReports<'_>, out: &OutputDir) -> Result<()> {
         let name = self.file_name(reports);
         let xlsx_error = |e: XlsxError| Error::output(&name, "the workbook", e);

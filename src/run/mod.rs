@@ -23,7 +23,7 @@ use crate::invoice::Invoice;
 use crate::manifest::TotalsSection;
 use crate::output::{unique_names, OutputDir};
 use crate::pipeline::{
-    apply_privacy, check_duplicates, consent, write_invoice, write_rejects, InvoiceInput, Rejects,
+    check_duplicates, write_invoice, write_rejects, InvoiceInput, InvoiceJob, Rejects,
     MANIFEST_FILE, REJECTS_FILE,
 };
 use crate::profile::Profile;
@@ -544,7 +544,7 @@ fn render_invoices(
 fn render_one(
     plan: &Plan<'_>,
     i: usize,
-    mut data: Dataset,
+    data: Dataset,
     duplicates: Vec<String>,
     dropped: u64,
     tally: &Tally,
@@ -582,10 +582,6 @@ fn render_one(
         Resolution::Use(p) => p,
     };
     result.profile = Some(profile.name.clone());
-    let customer = &plan.customers[i];
-    let (consented, withheld) = consent(profile, customer.itemisation);
-    let profile = consented.as_ref();
-    apply_privacy(profile, &mut data);
     if options.policy == BadRecordPolicy::Fail {
         let reason = match (
             tally.first_reject.get(&entry.customer_id),
@@ -620,7 +616,6 @@ fn render_one(
     let rejected = seen.rejected + dropped;
     let input = InvoiceInput {
         files: plan.files.clone(),
-        data: &data,
         counts: InputCounts {
             lines: tally.counts.lines,
             records: seen.records,
@@ -634,23 +629,19 @@ fn render_one(
         } else {
             Rejects::None
         },
-        warnings: tally
-            .warnings
-            .iter()
-            .chain(&duplicates)
-            .chain(&withheld)
-            .cloned()
-            .collect(),
+        warnings: tally.warnings.iter().chain(&duplicates).cloned().collect(),
     };
     let folder = &plan.folders[i];
-    match write_invoice(
+    let job = InvoiceJob {
         profile,
         invoice,
-        &input,
-        &formats,
-        &options.render,
-        &out_dir.join(folder),
-    ) {
+        formats: &formats,
+        options: options.render.clone(),
+        itemisation: plan.customers[i].itemisation,
+        sample: None,
+        out_dir: &out_dir.join(folder),
+    };
+    match write_invoice(&job, data, input) {
         Ok(manifest) => {
             result.folder = Some(folder.clone());
             result.manifest = Some(format!("{folder}/{MANIFEST_FILE}"));

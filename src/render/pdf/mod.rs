@@ -57,10 +57,6 @@ impl PdfRenderer {
 }
 
 impl Renderer for PdfRenderer {
-    fn format(&self) -> Format {
-        Format::Pdf
-    }
-
     fn render(&self, reports: &InvoiceReports<'_>, out: &OutputDir) -> Result<()> {
         let name = self.file_name(reports);
         let mut doc = Document::new(reports, &self.options);
