@@ -18,7 +18,7 @@ pub fn title_block(
 ) -> Vec<(&'static str, String)> {
     let invoice = reports.invoice;
     let last_day = invoice.to.pred_opt().unwrap_or(invoice.to);
-    let day = presentation(reports).date_pattern();
+    let day = reports.settings.look.date_pattern();
     let mut facts = vec![
         ("Customer", invoice.customer_id.clone()),
         ("Invoice", invoice.display_id()),
@@ -27,7 +27,7 @@ pub fn title_block(
             format!("{} to {}", invoice.from.format(day), last_day.format(day)),
         ),
         ("Time zone", invoice.zone_name().to_string()),
-        ("Profile", reports.profile.name.clone()),
+        ("Profile", reports.settings.profile_name.clone()),
     ];
     if let Some(sample) = options.sample {
         facts.push((
@@ -179,12 +179,6 @@ pub fn display_text<'c>(
         Cell::Date(d) => Cow::Owned(d.format(p.date_pattern()).to_string()),
         Cell::Empty => Cow::Borrowed(""),
     }
-}
-
-/// How a document for this invoice shows amounts and dates: the profile's
-/// locale and the customer's currency.
-pub fn presentation(reports: &InvoiceReports<'_>) -> Presentation {
-    Presentation::new(reports.profile.locale, reports.invoice.currency.as_deref())
 }
 
 /// Whether a text cell would be read as a formula by a spreadsheet and must

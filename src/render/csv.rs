@@ -7,7 +7,7 @@
 
 use chrono_tz::Tz;
 
-use super::cells::{display_text, presentation, write_machine_text};
+use super::cells::{display_text, write_machine_text};
 use super::{Format, HeaderStyle, RenderOptions, Renderer};
 use crate::column::Column;
 use crate::error::{Error, Result};
@@ -65,7 +65,7 @@ impl CsvRenderer {
         for group in &report.groups {
             for row in reports.rows(group) {
                 match (&row, &runs, calls) {
-                    (Row::Call(index, _), Some(runs), Some(calls)) => {
+                    (Row::Call(index), Some(runs), Some(calls)) => {
                         for run in runs {
                             match *run {
                                 Run::Encoded(first, last) => {
@@ -112,8 +112,8 @@ struct FieldStyle {
 impl FieldStyle {
     fn new(options: &RenderOptions, reports: &InvoiceReports<'_>) -> FieldStyle {
         FieldStyle {
-            human: options.header == HeaderStyle::Labels && reports.profile.locale.is_some(),
-            look: presentation(reports),
+            human: options.header == HeaderStyle::Labels && reports.settings.localised,
+            look: reports.settings.look.clone(),
             tz: reports.invoice.time_zone,
             sanitize: options.sanitize,
         }
@@ -175,17 +175,18 @@ impl EncodedCalls {
         if columns.is_empty() {
             return Ok(None);
         }
-        let chunks = reports
-            .data
-            .calls
-            .par_chunks(CHUNK_CALLS)
-            .map(|calls| {
-                let mut bytes = Vec::with_capacity(calls.len() * columns.len() * 12);
-                let mut ends = Vec::with_capacity(calls.len() * columns.len());
+        let calls = reports.calls();
+        let chunks = (0..calls.div_ceil(CHUNK_CALLS as u32))
+            .into_par_iter()
+            .map(|chunk| {
+                let first = chunk * CHUNK_CALLS as u32;
+                let ids = first..calls.min(first + CHUNK_CALLS as u32);
+                let mut bytes = Vec::with_capacity(ids.len() * columns.len() * 12);
+                let mut ends = Vec::with_capacity(ids.len() * columns.len());
                 let mut text = String::with_capacity(64);
-                for call in calls {
+                for id in ids {
                     for (i, column) in columns.iter().enumerate() {
-                        style.write(&mut text, reports.call_cell(call, *column), *column);
+                        style.write(&mut text, reports.call_cell(id, *column), *column);
                         if i > 0 {
                             bytes.push(b',');
                         }

@@ -23,7 +23,7 @@ use crate::column::ColumnKind;
 use crate::error::{Error, Result};
 use crate::level::ReportKind;
 use crate::output::{AttachmentMeta, OutputDir};
-use crate::report::{Cell, InvoiceReports, Report, Row, Totals};
+use crate::report::{Cell, Group, InvoiceReports, Report, Row, Totals};
 
 /// Rows a worksheet holds (Excel's limit).
 pub const SHEET_ROWS: u32 = 1_048_576;
@@ -64,7 +64,7 @@ impl Renderer for XlsxRenderer {
         workbook.set_tempdir(out.path()).map_err(xlsx_error)?;
         workbook.set_zip_compression_level(ZIP_LEVEL);
         workbook.set_properties(&properties(reports, &self.options).map_err(xlsx_error)?);
-        let styles = Styles::new(&super::cells::presentation(reports));
+        let styles = Styles::new(&reports.settings.look);
         // Format indices fixed up front, in one order: sheets are written in
         // parallel and must not number formats in the order they meet them.
         // (`register_format` is hidden from rust_xlsxwriter's docs but its
@@ -141,7 +141,7 @@ fn properties(
         .set_subject(format!("Usage of customer {}", reports.invoice.customer_id))
         .set_author("usage-report")
         .set_creation_datetime(&created);
-    if let Some(company) = &reports.profile.company {
+    if let Some(company) = &reports.settings.company {
         p = p.set_company(company);
     }
     Ok(p)
@@ -406,11 +406,9 @@ impl SheetWriter<'_, '_> {
                     );
                     self.ensure_room(None)?;
                     self.heading_row(&label)?;
-                    let mut running = Totals::default();
-                    for row in self.reports.rows(group) {
-                        self.ensure_room(Some((&label, &running)))?;
+                    for (written, row) in self.reports.rows(group).enumerate() {
+                        self.ensure_room(Some((&label, group, written as u64)))?;
                         self.data_row(row)?;
-                        add_row(&mut running, row);
                     }
                     self.ensure_room(None)?;
                     let what = format!("Subtotal {}", self.reports.group_label(level, group.key));
@@ -489,12 +487,16 @@ impl SheetWriter<'_, '_> {
 
     /// Moves to a continuation sheet when the current one is full. Each sheet
     /// keeps room for the rows that close a group (subtotal and total).
-    fn ensure_room(&mut self, carried: Option<(&str, &Totals)>) -> Result<(), XlsxError> {
+    /// `carried`: within an itemised group, its label, the group and the
+    /// rows of it written so far (their subtotal, the model's, is carried).
+    fn ensure_room(&mut self, carried: Option<(&str, &Group, u64)>) -> Result<(), XlsxError> {
         if self.row + 2 < SHEET_ROWS {
             return Ok(());
         }
         self.finish_sheet()?;
-        self.start_sheet(carried)
+        let carried =
+            carried.map(|(label, group, n)| (label, self.reports.subtotal_of_first(group, n)));
+        self.start_sheet(carried.as_ref().map(|(label, totals)| (*label, totals)))
     }
 
     fn finish_sheet(&mut self) -> Result<(), XlsxError> {
@@ -717,17 +719,6 @@ fn digits(mut n: u128) -> usize {
 fn grouped_digits(n: u128) -> usize {
     let d = digits(n);
     d + (d - 1) / 3
-}
-
-/// Adds an itemised row to a running subtotal.
-fn add_row(running: &mut Totals, row: Row<'_>) {
-    // Sums of values already summed once without overflow cannot overflow.
-    let _ = match row {
-        Row::Call(_, c) => running.add_call(c),
-        Row::Transaction(t) => running.add_transaction(t),
-        Row::Other { totals, .. } => running.merge(totals),
-        _ => Ok(()),
-    };
 }
 
 /// Days since Excel's epoch (1899-12-30), with the time as a fraction.

@@ -19,15 +19,22 @@ use crate::column::Column;
 use crate::error::{Error, Result};
 use crate::invoice::Invoice;
 use crate::level::{Level, ReportKind, ReportSpec};
+use crate::locale::Presentation;
 use crate::money::Decimal;
 use crate::profile::Profile;
 use crate::records::{Call, Dataset, Sym, Transaction};
 
-/// Everything an invoice's attachments show, grouped and totalled once.
+/// Everything an invoice's attachments show, grouped and totalled once: the
+/// resolved document every renderer walks. It carries what the documents
+/// say about themselves ([`Settings`]), sections ([`Report`]) with their
+/// columns, groups and row kinds (data rows, "Other calls", subtotals by
+/// direction, totals), and the cells of every row. Renderers see neither
+/// the profile nor the records, and never add money: every sum they show
+/// (a "brought forward" too) is the model's.
 pub struct InvoiceReports<'a> {
     pub invoice: &'a Invoice,
-    pub profile: &'a Profile,
-    pub data: &'a Dataset,
+    pub settings: Settings,
+    data: &'a Dataset,
     /// Totals of every in-scope record of the invoice.
     pub totals: Totals,
     /// The selected reports in the profile's fixed order.
@@ -164,9 +171,10 @@ pub enum Row<'r> {
         destination: Option<Option<Sym>>,
         totals: &'r Totals,
     },
-    /// A call and its index in `Dataset::calls`.
-    Call(u32, &'r Call),
-    Transaction(&'r Transaction),
+    /// An itemised call, by its stable id (see [`InvoiceReports::calls`]).
+    Call(u32),
+    /// An itemised transaction, by its stable id.
+    Transaction(u32),
     /// The calls of a group rolled into one row by noise control.
     Other {
         key: Sym,
@@ -194,6 +202,23 @@ impl Report {
     pub fn row_count(&self) -> u64 {
         self.groups.iter().map(Group::row_count).sum()
     }
+}
+
+/// What the documents of an invoice say about themselves, settled from the
+/// profile and the customer: names, the company, how amounts and dates
+/// read, and the PDF's detail limit.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The profile's name, shown in every title block.
+    pub profile_name: String,
+    /// The profile's `company`: PDF cover and document properties.
+    pub company: Option<String>,
+    /// Whether the profile sets a locale (human CSV then reads like the PDF).
+    pub localised: bool,
+    /// Separators, date order and currency, from the locale and currency.
+    pub look: Presentation,
+    /// Itemised reports longer than this show only subtotals in the PDF.
+    pub pdf_max_detail_rows: Option<u64>,
 }
 
 impl<'a> InvoiceReports<'a> {
@@ -224,7 +249,13 @@ impl<'a> InvoiceReports<'a> {
             .collect::<Result<Vec<_>>>()?;
         let built = InvoiceReports {
             invoice,
-            profile,
+            settings: Settings {
+                profile_name: profile.name.clone(),
+                company: profile.company.clone(),
+                localised: profile.locale.is_some(),
+                look: Presentation::new(profile.locale, invoice.currency.as_deref()),
+                pdf_max_detail_rows: profile.pdf_max_detail_rows,
+            },
             data,
             totals,
             reports,
@@ -303,14 +334,8 @@ impl<'a> InvoiceReports<'a> {
                 destination: r.destination,
                 totals: &r.totals,
             })),
-            Rows::Calls(v) => Box::new(
-                v.iter()
-                    .map(move |i| Row::Call(*i, &self.data.calls[*i as usize])),
-            ),
-            Rows::Transactions(v) => Box::new(
-                v.iter()
-                    .map(move |i| Row::Transaction(&self.data.transactions[*i as usize])),
-            ),
+            Rows::Calls(v) => Box::new(v.iter().map(|i| Row::Call(*i))),
+            Rows::Transactions(v) => Box::new(v.iter().map(|i| Row::Transaction(*i))),
         };
         Box::new(rows.chain(other))
     }
@@ -366,26 +391,56 @@ impl<'a> InvoiceReports<'a> {
                 },
                 _ => measure(totals),
             },
-            Row::Call(_, c) => self.call_cell(c, column),
-            Row::Transaction(t) => match column {
-                Column::Site => text(t.site),
-                Column::Campaign => text(t.campaign),
-                Column::Number => text(t.number),
-                Column::TransactionId => text(t.transaction_id),
-                Column::Date => Cell::Date(t.date),
-                Column::TransactionType => text(t.transaction_type),
-                Column::Description => text(t.description),
-                Column::Quantity => t.quantity.map_or(Cell::Empty, Cell::Number),
-                Column::UnitPrice => t.unit_price.map_or(Cell::Empty, Cell::Money),
-                Column::Amount => Cell::Money(t.amount),
-                _ => Cell::Empty,
-            },
+            Row::Call(id) => self.call_cell(id, column),
+            Row::Transaction(id) => {
+                let t = &self.data.transactions[id as usize];
+                match column {
+                    Column::Site => text(t.site),
+                    Column::Campaign => text(t.campaign),
+                    Column::Number => text(t.number),
+                    Column::TransactionId => text(t.transaction_id),
+                    Column::Date => Cell::Date(t.date),
+                    Column::TransactionType => text(t.transaction_type),
+                    Column::Description => text(t.description),
+                    Column::Quantity => t.quantity.map_or(Cell::Empty, Cell::Number),
+                    Column::UnitPrice => t.unit_price.map_or(Cell::Empty, Cell::Money),
+                    Column::Amount => Cell::Money(t.amount),
+                    _ => Cell::Empty,
+                }
+            }
         }
     }
 
-    /// The value of one column of an itemised call: the same in every
-    /// level's calls report (only the customer column is the invoice's).
-    pub fn call_cell<'r>(&'r self, c: &'r Call, column: Column) -> Cell<'r> {
+    /// The subtotal of a group's first `n` rows (records and "Other calls"
+    /// in report order): what a continuation sheet carries forward.
+    pub fn subtotal_of_first(&self, group: &Group, n: u64) -> Totals {
+        let mut running = Totals::default();
+        for row in self.rows(group).take(n as usize) {
+            // Sums of values already summed once without overflow cannot overflow.
+            let _ = match row {
+                Row::Call(id) => running.add_call(&self.data.calls[id as usize]),
+                Row::Transaction(id) => {
+                    running.add_transaction(&self.data.transactions[id as usize])
+                }
+                Row::Other { totals, .. } => running.merge(totals),
+                Row::Summary { .. } | Row::CallType { .. } => Ok(()),
+            };
+        }
+        running
+    }
+
+    /// The itemised calls' stable ids, `0..calls()`: a call's cells are the
+    /// same in every level's calls report, so a renderer may format each
+    /// call once per invoice ([`InvoiceReports::call_cell`]) and reuse it.
+    pub fn calls(&self) -> u32 {
+        self.data.calls.len() as u32
+    }
+
+    /// The value of one column of an itemised call by its id: the same in
+    /// every level's calls report (only the customer column is the
+    /// invoice's).
+    pub fn call_cell(&self, id: u32, column: Column) -> Cell<'_> {
+        let c = &self.data.calls[id as usize];
         let text = |sym: Sym| Cell::Text(self.data.str(sym));
         match column {
             Column::CustomerId => Cell::Text(&self.invoice.customer_id),

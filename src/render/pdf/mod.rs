@@ -18,7 +18,7 @@ use pdf_writer::{Content, Date, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextS
 use sha2::{Digest, Sha256};
 
 use self::font::{miniz_compress, DocFont, FontRefs, Weight};
-use super::cells::{display_text, presentation, title_block};
+use super::cells::{display_text, title_block};
 use super::{Format, Paper, RenderOptions, Renderer};
 use crate::column::{Column, ColumnKind};
 use crate::error::{Error, Result};
@@ -163,7 +163,7 @@ impl<'r, 'a> Document<'r, 'a> {
         let bold_refs = font_refs();
         let portrait = paper_size(paper);
         Document {
-            look: presentation(reports),
+            look: reports.settings.look.clone(),
             reports,
             options,
             pdf: Pdf::new(),
@@ -287,7 +287,7 @@ impl<'r, 'a> Document<'r, 'a> {
         let top = self.y;
         let title = self.options.title("Usage report");
         self.text(Weight::Bold, 18.0, MARGIN, top - 16.0, &title, 0.0);
-        if let Some(company) = &reports.profile.company {
+        if let Some(company) = &reports.settings.company {
             let w = self.bold.measure(company, 10.0);
             let x = self.size.0 - MARGIN - w;
             self.text(Weight::Bold, 10.0, x, top - 12.0, company, 0.3);
@@ -507,7 +507,7 @@ impl<'r, 'a> Document<'r, 'a> {
         self.header(&table);
         let reports = self.reports;
         let level = report.spec.level;
-        let limit = reports.profile.pdf_max_detail_rows;
+        let limit = reports.settings.pdf_max_detail_rows;
         let itemised = report.spec.kind.is_itemised();
         if itemised && limit.is_some_and(|max| report.row_count() > max) {
             let note = format!(
