@@ -13,11 +13,10 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use super::reader::{
-    csv_reader, feed, header_row, Content, Header, Input, ReadOptions, ReadOutcome, Sink,
-};
-use super::spill::Partitioner;
-use super::{Dataset, Router};
+use super::header::Header;
+use super::input::{Content, Input};
+use super::reader::{csv_reader, feed, header_row, Destination, ReadOptions, ReadOutcome, Sink};
+use super::Router;
 use crate::error::{Error, Result};
 
 /// Files smaller than this are read by one thread.
@@ -35,12 +34,12 @@ struct Chunk {
 /// Reads `input` in parallel chunks when it is a large plain CSV file and
 /// more than one thread is available; returns `false` (nothing read) when it
 /// is not, so the caller reads it the ordinary way.
-pub(super) fn read_chunked(
+pub(super) fn read_chunked<D: Destination>(
     input: &Input,
     router: &dyn Router,
     options: &ReadOptions,
     outcome: &mut ReadOutcome,
-    partition: Option<&mut Partitioner>,
+    destination: &mut D,
 ) -> Result<bool> {
     let Input::Path(path) = input else {
         return Ok(false);
@@ -75,7 +74,7 @@ pub(super) fn read_chunked(
         router,
         options,
     };
-    sources.read_parts(chunks.len(), outcome, partition, |i, sink| {
+    sources.read_parts(chunks.len(), outcome, destination, |i, sink| {
         // The first chunk's reader skips the header.
         let chunk = chunks[i];
         let mut csv = csv_reader(i == 0, chunk_reader(path, chunk)?);
@@ -95,28 +94,23 @@ pub(super) struct Sources<'a> {
 }
 
 impl Sources<'_> {
-    /// Reads `count` parts on every core, each into datasets (or, in a
-    /// partitioning pass, bucket files) of its own, and merges them in part
-    /// order: records, line numbers and the first error are those of reading
-    /// the parts one after the other.
-    pub(super) fn read_parts(
+    /// Reads `count` parts on every core, each into a part of the
+    /// destination (and counts of its own), and takes them back in part
+    /// order: records, line numbers and the first error are those of
+    /// reading the parts one after the other.
+    pub(super) fn read_parts<D: Destination>(
         &self,
         count: usize,
         outcome: &mut ReadOutcome,
-        mut partition: Option<&mut Partitioner>,
-        read_part: impl Fn(usize, &mut Sink) -> Result<()> + Sync,
+        destination: &mut D,
+        read_part: impl Fn(usize, &mut Sink<'_, D>) -> Result<()> + Sync,
     ) -> Result<()> {
-        let partition_ref = partition.as_deref();
-        let parts: Vec<Result<(ReadOutcome, Option<Partitioner>)>> = (0..count)
+        let shared: &D = destination;
+        let parts: Vec<Result<(ReadOutcome, D)>> = (0..count)
             .into_par_iter()
             .map(|i| {
-                let mut part = ReadOutcome {
-                    datasets: (0..self.router.invoices())
-                        .map(|_| Dataset::default())
-                        .collect(),
-                    ..ReadOutcome::default()
-                };
-                let mut part_partition = partition_ref.map(|p| p.for_chunk(i));
+                let mut part = ReadOutcome::default();
+                let mut part_destination = shared.part(i);
                 let header = Header::resolve(self.input, self.header_row, self.options)?;
                 let mut sink = Sink::new(
                     self.input,
@@ -124,21 +118,17 @@ impl Sources<'_> {
                     self.router,
                     self.options,
                     &mut part,
-                    part_partition.as_mut(),
+                    &mut part_destination,
                 );
                 read_part(i, &mut sink)?;
-                Ok((part, part_partition))
+                Ok((part, part_destination))
             })
             .collect();
         // The earliest part's error is the first error in input order.
         for part in parts {
-            let (part, part_partition) = part?;
+            let (part, part_destination) = part?;
             merge(outcome, part);
-            if let (Some(partition), Some(bucket_files)) =
-                (partition.as_deref_mut(), part_partition)
-            {
-                partition.adopt(bucket_files)?;
-            }
+            destination.absorb(part_destination)?;
         }
         Ok(())
     }
@@ -251,7 +241,7 @@ fn boundaries(path: &Path, size: u64, bom: u64, count: usize) -> Result<Option<V
     Ok(Some(chunks))
 }
 
-/// Appends a later chunk's findings to the earlier ones'.
+/// Appends a later part's counts, rejects and warnings to the earlier ones'.
 fn merge(into: &mut ReadOutcome, mut from: ReadOutcome) {
     into.counts.lines += from.counts.lines;
     into.counts.records += from.counts.records;
@@ -268,10 +258,6 @@ fn merge(into: &mut ReadOutcome, mut from: ReadOutcome) {
         t.records += n.records;
         t.rejected += n.rejected;
     }
-    into.datasets
-        .par_iter_mut()
-        .zip(from.datasets.into_par_iter())
-        .for_each(|(target, source)| target.absorb(source));
 }
 
 #[cfg(test)]

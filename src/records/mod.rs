@@ -9,18 +9,24 @@
 
 mod chunked;
 mod guard;
+mod header;
+mod input;
 mod intern;
 mod parquet;
 mod reader;
-mod spill;
+mod record;
 mod value;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+pub use header::{SOURCE_FILE, SOURCE_LINE};
+pub use input::Input;
 pub use intern::{Interner, Sym};
 pub use parquet::decoding_parquet;
-pub use reader::{read_records, CustomerCounts, Input, ReadOptions, ReadOutcome};
-pub use spill::{bucket_of as spill_bucket_of, partition_records, Partitioned};
+pub use reader::{
+    read_input, read_records, CustomerCounts, Datasets, Destination, ReadOptions, ReadOutcome,
+};
+pub use record::{Identified, Record, RecordFault};
 pub use value::{parse_date, parse_duration, parse_timestamp};
 
 use crate::error::RecordProblem;

@@ -27,32 +27,33 @@ use parquet::record::Field;
 use parquet::schema::types::{Type, TypePtr};
 
 use super::chunked::Sources;
-use super::reader::{Header, Input, ReadOptions, ReadOutcome, Sink};
-use super::spill::Partitioner;
+use super::header::Header;
+use super::input::Input;
+use super::reader::{Destination, ReadOptions, ReadOutcome, Sink};
 use super::Router;
 use crate::column::{Applies, Column};
 use crate::error::{Error, Result};
 
-pub(super) fn read_parquet(
+pub(super) fn read_parquet<D: Destination>(
     input: &Input,
     bytes: Bytes,
     router: &dyn Router,
     options: &ReadOptions,
     outcome: &mut ReadOutcome,
-    partition: Option<&mut Partitioner>,
+    destination: &mut D,
 ) -> Result<()> {
     contained(&input.path(), || {
-        read_contained(input, bytes, router, options, outcome, partition)
+        read_contained(input, bytes, router, options, outcome, destination)
     })
 }
 
-fn read_contained(
+fn read_contained<D: Destination>(
     input: &Input,
     bytes: Bytes,
     router: &dyn Router,
     options: &ReadOptions,
     outcome: &mut ReadOutcome,
-    partition: Option<&mut Partitioner>,
+    destination: &mut D,
 ) -> Result<()> {
     let path = input.path();
     let size = bytes.len() as u64;
@@ -86,7 +87,7 @@ fn read_contained(
         |e: parquet::errors::ParquetError| Error::input(&path, format!("cannot read rows: {e}"));
     let Some(columnar) = columnar else {
         // Uncommon column types: row by row.
-        let mut sink = Sink::new(input, header, router, options, outcome, partition);
+        let mut sink = Sink::new(input, header, router, options, outcome, destination);
         let mut record = csv::ByteRecord::new();
         let mut text = String::new();
         let projection = Type::group_type_builder(schema.name())
@@ -111,7 +112,7 @@ fn read_contained(
         firsts.push(rows_before);
         rows_before += reader.metadata().row_group(g).num_rows() as u64;
     }
-    let read_group_rows = |g: usize, sink: &mut Sink| -> Result<()> {
+    let read_group_rows = |g: usize, sink: &mut Sink<'_, D>| -> Result<()> {
         let group = reader.get_row_group(g).map_err(read_error)?;
         let rows = group.metadata().num_rows() as usize;
         let mut chunks = columnar
@@ -131,9 +132,10 @@ fn read_contained(
         Ok(())
     };
     // Row groups may be decoded on other threads: each is contained there.
-    let read_group = |g: usize, sink: &mut Sink| contained(&path, || read_group_rows(g, sink));
+    let read_group =
+        |g: usize, sink: &mut Sink<'_, D>| contained(&path, || read_group_rows(g, sink));
     if groups < 2 || rayon::current_num_threads() < 2 {
-        let mut sink = Sink::new(input, header, router, options, outcome, partition);
+        let mut sink = Sink::new(input, header, router, options, outcome, destination);
         for g in 0..groups {
             read_group(g, &mut sink)?;
         }
@@ -145,7 +147,7 @@ fn read_contained(
         router,
         options,
     };
-    sources.read_parts(groups, outcome, partition, read_group)
+    sources.read_parts(groups, outcome, destination, read_group)
 }
 
 thread_local! {

@@ -8,6 +8,7 @@
 
 pub mod catalog;
 pub mod progress;
+mod spill;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -18,6 +19,7 @@ use serde::Serialize;
 
 use self::catalog::{Catalog, InvoiceEntry, Resolution};
 use self::progress::{Event, Reporter};
+use self::spill::{bucket_of, partition_records};
 use crate::error::{Error, Result};
 use crate::invoice::Invoice;
 use crate::manifest::TotalsSection;
@@ -28,8 +30,8 @@ use crate::pipeline::{
 };
 use crate::profile::Profile;
 use crate::records::{
-    partition_records, read_records, spill_bucket_of as bucket_of, BadRecordPolicy, CustomerCounts,
-    Dataset, Input, InputCounts, ReadOptions, ReadOutcome, Router,
+    read_records, BadRecordPolicy, CustomerCounts, Dataset, Input, InputCounts, ReadOptions,
+    ReadOutcome, Router,
 };
 use crate::render::{Format, RenderOptions};
 

@@ -578,6 +578,24 @@ mod edges {
         );
     }
 
+    /// "A record of another customer or period is out of scope and counted
+    /// without further validation": another customer's bad time is theirs.
+    #[test]
+    fn another_customers_record_is_out_of_scope_unvalidated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.csv");
+        let text = format!(
+            "{HEADER}{}call,GLOBEX,London,,+4420,G1,yesterday,+4420,0161,UK,national,outbound,60,60,0.015,free,,,,,,,\n",
+            call("ACME", "C1", "1.00")
+        );
+        std::fs::write(&path, text).unwrap();
+        let out = render_records(dir.path(), &path, &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let m = manifest(&dir.path().join("out"));
+        assert_eq!(m["input"]["out_of_scope"], 1);
+        assert_eq!(m["input"]["rejected"], 0);
+    }
+
     #[test]
     fn too_many_jobs_is_a_usage_error_at_once() {
         let e = fails(

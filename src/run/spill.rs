@@ -14,9 +14,11 @@ use std::path::{Path, PathBuf};
 
 use rustc_hash::FxHashMap;
 
-use super::reader::{read_input, ReadOutcome, SOURCE_FILE, SOURCE_LINE};
-use super::{Input, ReadOptions, Router};
 use crate::error::{Error, Result};
+use crate::records::{
+    read_input, Destination, Identified, Input, ReadOptions, ReadOutcome, Record, RecordFault,
+    Router, SOURCE_FILE, SOURCE_LINE,
+};
 
 /// The bucket of a customer among `buckets`: a hash independent of the
 /// shard hash (64-bit FNV-1a then a SplitMix64 finaliser), so buckets split
@@ -54,29 +56,7 @@ impl Partitioner {
         })
     }
 
-    /// A partitioner for one chunk of the current input, writing files of
-    /// its own; [`Partitioner::adopt`] takes them back in chunk order.
-    pub(super) fn for_chunk(&self, chunk: usize) -> Partitioner {
-        Partitioner {
-            dir: self.dir.clone(),
-            buckets: self.buckets,
-            input: self.input,
-            chunk: Some(chunk),
-            writers: FxHashMap::default(),
-            parts: vec![Vec::new(); self.buckets as usize],
-        }
-    }
-
-    /// Appends a chunk's files (call in chunk order).
-    pub(super) fn adopt(&mut self, mut chunk: Partitioner) -> Result<()> {
-        chunk.flush()?;
-        for (mine, theirs) in self.parts.iter_mut().zip(chunk.parts) {
-            mine.extend(theirs);
-        }
-        Ok(())
-    }
-
-    pub(super) fn write(
+    fn write(
         &mut self,
         customer_id: &str,
         file: &str,
@@ -134,6 +114,49 @@ impl Partitioner {
     }
 }
 
+/// A partitioning pass's destination: each record of a served customer is
+/// written, unchanged, to its bucket's file; it is counted when the bucket
+/// is read.
+impl Destination for Partitioner {
+    /// A partitioner for one part of the current input, writing files of
+    /// its own; [`Destination::absorb`] takes them back in part order.
+    fn part(&self, chunk: usize) -> Partitioner {
+        Partitioner {
+            dir: self.dir.clone(),
+            buckets: self.buckets,
+            input: self.input,
+            chunk: Some(chunk),
+            writers: FxHashMap::default(),
+            parts: vec![Vec::new(); self.buckets as usize],
+        }
+    }
+
+    fn absorb(&mut self, mut chunk: Partitioner) -> Result<()> {
+        chunk.flush()?;
+        for (mine, theirs) in self.parts.iter_mut().zip(chunk.parts) {
+            mine.extend(theirs);
+        }
+        Ok(())
+    }
+
+    fn take(
+        &mut self,
+        record: &Record<'_>,
+        who: &Identified<'_>,
+        _: &dyn Router,
+    ) -> std::result::Result<bool, RecordFault> {
+        let (file, line) = record.origin();
+        let (header, fields) = record.fields();
+        self.write(who.customer, file, line, header, fields)
+            .map(|()| true)
+            .map_err(RecordFault::Fatal)
+    }
+
+    fn is_final(&self) -> bool {
+        false
+    }
+}
+
 /// The result of a partitioning pass.
 pub struct Partitioned {
     /// Per bucket, its files (read them together as one input set).
@@ -155,15 +178,7 @@ pub fn partition_records(
     let mut partitioner = Partitioner::new(dir, buckets.max(1))?;
     let mut outcome = ReadOutcome::default();
     for input in inputs {
-        if !super::chunked::read_chunked(
-            input,
-            router,
-            options,
-            &mut outcome,
-            Some(&mut partitioner),
-        )? {
-            read_input(input, router, options, &mut outcome, Some(&mut partitioner))?;
-        }
+        read_input(input, router, options, &mut outcome, &mut partitioner)?;
         partitioner.finish_input()?;
     }
     Ok(Partitioned {
