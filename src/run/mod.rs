@@ -8,21 +8,24 @@
 
 pub mod catalog;
 pub mod progress;
+mod report;
+mod router;
 mod spill;
+
+pub use self::report::{InvoiceOutcome, RunInput, RunReport, RunSummary, Status, RUN_FILE};
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use chrono::{DateTime, NaiveDate, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use self::catalog::{Catalog, InvoiceEntry, Resolution};
 use self::progress::{Event, Reporter};
-use self::spill::{bucket_of, partition_records};
+use self::router::CatalogRouter;
+use self::spill::{auto_partitions, bucket_of, partition_records};
 use crate::error::{Error, Result};
 use crate::invoice::Invoice;
-use crate::manifest::TotalsSection;
 use crate::output::{unique_names, OutputDir};
 use crate::pipeline::{
     check_duplicates, write_invoice, write_rejects, InvoiceInput, InvoiceJob, Rejects,
@@ -31,7 +34,7 @@ use crate::pipeline::{
 use crate::profile::Profile;
 use crate::records::{
     read_records, BadRecordPolicy, CustomerCounts, Dataset, Input, InputCounts, ReadOptions,
-    ReadOutcome, Router,
+    ReadOutcome,
 };
 use crate::render::{Format, RenderOptions};
 
@@ -84,132 +87,6 @@ pub struct RunOptions {
     /// Partitions of the record stream on disk (1: all in memory); `None`
     /// chooses from the input's size.
     pub partitions: Option<u32>,
-}
-
-/// What happened to one invoice.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Rendered,
-    NoProfile,
-    Refused,
-    Failed,
-}
-
-/// One invoice's line in run.json.
-#[derive(Clone, Debug, Serialize)]
-pub struct InvoiceOutcome {
-    pub invoice: String,
-    pub customer: String,
-    pub status: Status,
-    pub reason: Option<String>,
-    pub profile: Option<String>,
-    /// Records of this invoice's customer and period.
-    pub in_scope: u64,
-    /// The invoice's folder and manifest, relative to the run's folder.
-    pub folder: Option<String>,
-    pub manifest: Option<String>,
-    pub totals: Option<TotalsSection>,
-}
-
-/// run.json.
-#[derive(Clone, Debug, Serialize)]
-pub struct RunReport {
-    pub run_version: u32,
-    pub generator: String,
-    pub shard: Shard,
-    pub input: RunInput,
-    pub summary: RunSummary,
-    pub invoices: Vec<InvoiceOutcome>,
-}
-
-/// The run's reconciliation with its input:
-/// `records = in_scope + not_invoiced + rejected`.
-#[derive(Clone, Debug, Serialize)]
-pub struct RunInput {
-    pub files: Vec<String>,
-    /// Physical lines of text in the CSV files (header included).
-    pub lines: u64,
-    pub records: u64,
-    /// Records of the invoices of this shard (all statuses).
-    pub in_scope: u64,
-    /// Records of no invoice of this shard (other customers, periods or shards).
-    pub not_invoiced: u64,
-    pub rejected: u64,
-    /// Of `rejected`, repeated calls dropped by `--dedupe`.
-    pub duplicates_dropped: u64,
-    pub rejects_file: Option<String>,
-}
-
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct RunSummary {
-    pub invoices: u64,
-    pub rendered: u64,
-    pub no_profile: u64,
-    pub refused: u64,
-    pub failed: u64,
-}
-
-pub const RUN_FILE: &str = "run.json";
-
-/// Routes each record to the invoice of its customer whose period holds it.
-struct CatalogRouter {
-    invoices: Vec<Invoice>,
-    by_customer: HashMap<String, Vec<usize>>,
-}
-
-impl Router for CatalogRouter {
-    fn invoices(&self) -> usize {
-        self.invoices.len()
-    }
-
-    fn serves(&self, customer_id: &str) -> bool {
-        self.by_customer.contains_key(customer_id)
-    }
-
-    fn route_call(&self, customer_id: &str, start: DateTime<Utc>) -> Option<usize> {
-        let list = self.by_customer.get(customer_id)?;
-        list.iter()
-            .copied()
-            .find(|i| self.invoices[*i].covers_instant(start))
-    }
-
-    fn route_transaction(&self, customer_id: &str, date: NaiveDate) -> Option<usize> {
-        let list = self.by_customer.get(customer_id)?;
-        list.iter()
-            .copied()
-            .find(|i| self.invoices[*i].covers_date(date))
-    }
-}
-
-/// Input bytes above which a run partitions its records to disk first.
-const SPILL_ABOVE: u64 = 1 << 30;
-/// Input bytes per partition when spilling.
-const BYTES_PER_PARTITION: u64 = 512 << 20;
-
-/// How many partitions a run over these inputs uses: one (all in memory)
-/// unless their size suggests otherwise. Compressed inputs count as larger.
-pub fn auto_partitions(inputs: &[Input]) -> u32 {
-    let mut bytes = 0u64;
-    for input in inputs {
-        if let Input::Path(p) = input {
-            let size = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-            let name = p.to_string_lossy();
-            let factor = if name.ends_with(".gz") {
-                6
-            } else if name.ends_with(".parquet") {
-                4
-            } else {
-                1
-            };
-            bytes += size * factor;
-        }
-    }
-    if bytes <= SPILL_ABOVE {
-        1
-    } else {
-        bytes.div_ceil(BYTES_PER_PARTITION) as u32
-    }
 }
 
 /// What the passes over the input have found so far.

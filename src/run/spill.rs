@@ -187,6 +187,36 @@ pub fn partition_records(
     })
 }
 
+/// Input bytes above which a run partitions its records to disk first.
+const SPILL_ABOVE: u64 = 1 << 30;
+/// Input bytes per partition when spilling.
+const BYTES_PER_PARTITION: u64 = 512 << 20;
+
+/// How many partitions a run over these inputs uses: one (all in memory)
+/// unless their size suggests otherwise. Compressed inputs count as larger.
+pub fn auto_partitions(inputs: &[Input]) -> u32 {
+    let mut bytes = 0u64;
+    for input in inputs {
+        if let Input::Path(p) = input {
+            let size = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+            let name = p.to_string_lossy();
+            let factor = if name.ends_with(".gz") {
+                6
+            } else if name.ends_with(".parquet") {
+                4
+            } else {
+                1
+            };
+            bytes += size * factor;
+        }
+    }
+    if bytes <= SPILL_ABOVE {
+        1
+    } else {
+        bytes.div_ceil(BYTES_PER_PARTITION) as u32
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,13 +10,14 @@
 
 use std::sync::Mutex;
 
-use chrono::{NaiveDate, NaiveDateTime};
 use rayon::prelude::*;
-use rust_xlsxwriter::{
-    Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
-    XlsxError,
-};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
 
+mod limits;
+mod styles;
+
+use self::limits::{digits, excel_serial, first_excel_day, fits_a_double, grouped_digits, Limits};
+use self::styles::{SheetNames, Styles};
 use super::cells::{needs_guard, title_block};
 use super::{Format as AttachmentFormat, RenderOptions, Renderer};
 use crate::column::ColumnKind;
@@ -27,8 +28,6 @@ use crate::report::{Cell, Group, InvoiceReports, Report, Row, Totals};
 
 /// Rows a worksheet holds (Excel's limit).
 pub const SHEET_ROWS: u32 = 1_048_576;
-/// Characters a cell holds (Excel's limit, in UTF-16 units).
-const CELL_CHARS: usize = 32_767;
 /// Widest column set from content, in characters.
 const MAX_WIDTH: usize = 60;
 /// Rows of the title block above each table (title, five facts, a blank line).
@@ -147,154 +146,6 @@ fn properties(
     Ok(p)
 }
 
-/// The cell formats of a workbook, made once.
-struct Styles {
-    title: Format,
-    fact: Format,
-    header: Format,
-    header_number: Format,
-    heading: Format,
-    quoted: Format,
-    money: Format,
-    rate: Format,
-    duration: Format,
-    timestamp: Format,
-    date: Format,
-    count: Format,
-    quantity: Format,
-    total_text: Format,
-    total_money: Format,
-    total_duration: Format,
-    total_count: Format,
-}
-
-impl Styles {
-    fn new(look: &crate::locale::Presentation) -> Styles {
-        let money_format = look.excel_money_format();
-        let date_format = look.excel_date_format();
-        let header = Format::new()
-            .set_bold()
-            .set_background_color(Color::RGB(0xDDE4EE))
-            .set_border_bottom(FormatBorder::Thin);
-        let total = Format::new().set_bold().set_border_top(FormatBorder::Thin);
-        Styles {
-            title: Format::new().set_bold().set_font_size(14),
-            fact: Format::new().set_font_color(Color::RGB(0x44546A)),
-            header_number: header.clone().set_align(FormatAlign::Right),
-            header,
-            heading: Format::new()
-                .set_bold()
-                .set_background_color(Color::RGB(0xF2F2F2)),
-            quoted: Format::new().set_quote_prefix(),
-            money: Format::new().set_num_format(&money_format),
-            rate: Format::new().set_num_format("#,##0.00####"),
-            duration: Format::new().set_num_format("[h]:mm:ss"),
-            timestamp: Format::new().set_num_format(format!("{date_format} hh:mm:ss")),
-            date: Format::new().set_num_format(date_format),
-            count: Format::new().set_num_format("#,##0"),
-            quantity: Format::new().set_num_format("General"),
-            total_text: total.clone(),
-            total_money: total.clone().set_num_format(&money_format),
-            total_duration: total.clone().set_num_format("[h]:mm:ss"),
-            total_count: total.set_num_format("#,##0"),
-        }
-    }
-}
-
-impl Styles {
-    /// Every style, in a fixed order. (Destructured without `..`, so a
-    /// style added to [`Styles`] cannot be left out.)
-    fn all(&self) -> [&Format; 17] {
-        let Styles {
-            title,
-            fact,
-            header,
-            header_number,
-            heading,
-            quoted,
-            money,
-            rate,
-            duration,
-            timestamp,
-            date,
-            count,
-            quantity,
-            total_text,
-            total_money,
-            total_duration,
-            total_count,
-        } = self;
-        [
-            title,
-            fact,
-            header,
-            header_number,
-            heading,
-            quoted,
-            money,
-            rate,
-            duration,
-            timestamp,
-            date,
-            count,
-            quantity,
-            total_text,
-            total_money,
-            total_duration,
-            total_count,
-        ]
-    }
-
-    /// The style of a column's data cells, set once as the column's format:
-    /// cells written without a format take it, which spares rust_xlsxwriter
-    /// a format lookup per cell.
-    fn body(&self, kind: ColumnKind) -> Option<&Format> {
-        match kind {
-            ColumnKind::Text | ColumnKind::Phone | ColumnKind::Id => None,
-            ColumnKind::Money => Some(&self.money),
-            ColumnKind::Rate => Some(&self.rate),
-            ColumnKind::Duration => Some(&self.duration),
-            ColumnKind::Timestamp => Some(&self.timestamp),
-            ColumnKind::Date => Some(&self.date),
-            ColumnKind::Count => Some(&self.count),
-            ColumnKind::Quantity => Some(&self.quantity),
-        }
-    }
-}
-
-/// Sheet names: readable, at most 31 characters, none of `[]:*?/\`, unique
-/// (case-insensitively, as Excel compares them).
-#[derive(Default)]
-struct SheetNames {
-    used: Vec<String>,
-}
-
-impl SheetNames {
-    fn unique(&mut self, wanted: &str) -> String {
-        let clean: String = wanted
-            .chars()
-            .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
-            .collect();
-        let clean = clean.trim_matches('\'').to_string();
-        let mut n = 1;
-        loop {
-            let suffix = if n == 1 {
-                String::new()
-            } else {
-                format!(" ({n})")
-            };
-            let room = 31 - suffix.chars().count();
-            let base: String = clean.chars().take(room).collect();
-            let candidate = format!("{base}{suffix}");
-            if !self.used.iter().any(|u| u.eq_ignore_ascii_case(&candidate)) {
-                self.used.push(candidate.clone());
-                return candidate;
-            }
-            n += 1;
-        }
-    }
-}
-
 /// Writes one report onto one or more sheets.
 struct SheetWriter<'w, 'a> {
     options: &'w RenderOptions,
@@ -316,71 +167,6 @@ struct SheetWriter<'w, 'a> {
     widths: Vec<usize>,
     /// What the format could not hold as given, for the manifest's warnings.
     limits: Limits,
-}
-
-/// Values a workbook cannot hold as given, counted for a warning each.
-#[derive(Clone, Copy, Debug, Default)]
-struct Limits {
-    /// Text longer than a cell holds, cut with an ellipsis.
-    cut_cells: u64,
-    /// Dates before 1900-03-01, which Excel's serial numbers get wrong:
-    /// written as text.
-    early_dates: u64,
-    /// Money or quantities with more significant digits than a cell's
-    /// binary floating-point number keeps.
-    inexact_numbers: u64,
-}
-
-impl Limits {
-    fn add(&mut self, other: Limits) {
-        self.cut_cells += other.cut_cells;
-        self.early_dates += other.early_dates;
-        self.inexact_numbers += other.inexact_numbers;
-    }
-
-    fn warnings(&self, name: &str) -> Vec<String> {
-        let mut list = Vec::new();
-        if self.cut_cells > 0 {
-            list.push(format!(
-                "{name}: {} text cell(s) longer than Excel's {CELL_CHARS} characters were cut; the CSV holds them whole",
-                self.cut_cells
-            ));
-        }
-        if self.early_dates > 0 {
-            list.push(format!(
-                "{name}: {} date(s) before 1900-03-01 written as text: Excel's date numbers cannot show them",
-                self.early_dates
-            ));
-        }
-        if self.inexact_numbers > 0 {
-            list.push(format!(
-                "{name}: {} number(s) with more than {EXACT_DIGITS} significant digits are shown rounded: an Excel number holds no more; the CSV and the manifest hold them exactly",
-                self.inexact_numbers
-            ));
-        }
-        list
-    }
-}
-
-/// Significant digits an Excel number (an IEEE double) always keeps.
-const EXACT_DIGITS: usize = 15;
-
-/// Whether a decimal keeps every digit as an Excel number.
-fn fits_a_double(d: crate::money::Decimal) -> bool {
-    let mut m = d.micros().unsigned_abs();
-    if m == 0 {
-        return true;
-    }
-    while m % 10 == 0 {
-        m /= 10;
-    }
-    digits(m) <= EXACT_DIGITS
-}
-
-/// The first day Excel's date numbers are right for (it counts a
-/// 1900-02-29 that never was).
-fn first_excel_day() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1900, 3, 1).expect("valid date")
 }
 
 impl SheetWriter<'_, '_> {
@@ -702,101 +488,5 @@ impl SheetWriter<'_, '_> {
             sheet.write_number_with_format(r, c, value, style)?;
         }
         Ok(())
-    }
-}
-
-/// Decimal digits of `n` (at least one).
-fn digits(mut n: u128) -> usize {
-    let mut d = 1;
-    while n >= 10 {
-        n /= 10;
-        d += 1;
-    }
-    d
-}
-
-/// Characters of `n` with thousands separators.
-fn grouped_digits(n: u128) -> usize {
-    let d = digits(n);
-    d + (d - 1) / 3
-}
-
-/// Days since Excel's epoch (1899-12-30), with the time as a fraction.
-fn excel_serial(t: NaiveDateTime) -> f64 {
-    let epoch = NaiveDate::from_ymd_opt(1899, 12, 30)
-        .expect("valid date")
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight");
-    let d = t - epoch;
-    d.num_seconds() as f64 / 86_400.0 + d.subsec_nanos() as f64 / 86_400e9
-}
-
-impl Limits {
-    /// Text as a cell can hold it: cut to Excel's limit with an ellipsis
-    /// (and counted) when longer.
-    fn fit<'t>(&mut self, t: &'t str) -> std::borrow::Cow<'t, str> {
-        // UTF-16 units never outnumber bytes: count them only for long text.
-        if t.len() > CELL_CHARS && t.encode_utf16().count() > CELL_CHARS {
-            self.cut_cells += 1;
-            std::borrow::Cow::Owned(cut_to_cell(t))
-        } else {
-            std::borrow::Cow::Borrowed(t)
-        }
-    }
-}
-
-/// Cuts text to Excel's cell limit, ending with an ellipsis.
-fn cut_to_cell(t: &str) -> String {
-    let mut out = String::new();
-    let mut units = 0;
-    for ch in t.chars() {
-        units += ch.len_utf16();
-        if units > CELL_CHARS - 1 {
-            break;
-        }
-        out.push(ch);
-    }
-    out.push('…');
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sheet_names_are_valid_and_unique() {
-        let mut names = SheetNames::default();
-        assert_eq!(names.unique("Site summary"), "Site summary");
-        assert_eq!(names.unique("site summary"), "site summary (2)");
-        assert_eq!(names.unique("A/B:C*D?[E]"), "A_B_C_D__E_");
-        let long = names.unique(&"x".repeat(40));
-        assert_eq!(long.chars().count(), 31);
-        let again = names.unique(&"x".repeat(40));
-        assert!(again.ends_with(" (2)") && again.chars().count() == 31);
-    }
-
-    #[test]
-    fn widths_count_digits_and_separators() {
-        assert_eq!(digits(0), 1);
-        assert_eq!(digits(999), 3);
-        assert_eq!(grouped_digits(1_234_567), 9);
-        assert_eq!(grouped_digits(100), 3);
-    }
-
-    #[test]
-    fn excel_serials_match_excel() {
-        let t = NaiveDate::from_ymd_opt(2026, 10, 1)
-            .unwrap()
-            .and_hms_opt(12, 0, 0)
-            .unwrap();
-        assert_eq!(excel_serial(t), 46296.5);
-    }
-
-    #[test]
-    fn long_text_is_cut_to_the_cell_limit() {
-        let cut = cut_to_cell(&"é".repeat(40_000));
-        assert_eq!(cut.encode_utf16().count(), CELL_CHARS);
-        assert!(cut.ends_with('…'));
     }
 }

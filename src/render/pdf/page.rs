@@ -1,0 +1,210 @@
+//! Page primitives of a PDF document — pages, text runs, fills and rules —
+//! and the assembly of the finished file.
+
+use chrono::Datelike;
+use pdf_writer::{Content, Date, Filter, Finish, Name, Rect, Ref, Str, TextStr};
+use sha2::Digest;
+
+use super::font::{miniz_compress, DocFont, Weight};
+use super::*;
+
+impl Document<'_, '_> {
+    pub(super) fn alloc(&mut self) -> Ref {
+        self.next += 1;
+        Ref::new(self.next - 1)
+    }
+
+    pub(super) fn font(&mut self, weight: Weight) -> &mut DocFont {
+        match weight {
+            Weight::Regular => &mut self.regular,
+            Weight::Bold => &mut self.bold,
+        }
+    }
+
+    /// Closes the current page (if any) and starts a new one of `size`.
+    pub(super) fn new_page(&mut self, size: (f32, f32)) {
+        self.close_page();
+        let (page, body, footer) = (self.alloc(), self.alloc(), self.alloc());
+        self.pages.push(PageInfo {
+            page,
+            body,
+            footer,
+            size,
+        });
+        self.content = Some(Content::new());
+        self.size = size;
+        self.y = size.1 - TOP;
+    }
+
+    pub(super) fn close_page(&mut self) {
+        if let Some(content) = self.content.take() {
+            let body = self.pages.last().expect("a page is open").body;
+            let data = content.finish();
+            self.hasher.update(data.as_slice());
+            let compressed = miniz_compress(data.as_slice());
+            self.pdf
+                .stream(body, &compressed)
+                .filter(Filter::FlateDecode);
+        }
+    }
+
+    pub(super) fn content(&mut self) -> &mut Content {
+        self.content.as_mut().expect("a page is open")
+    }
+
+    /// Draws text with its left edge at `x` and baseline at `y`.
+    pub(super) fn text(
+        &mut self,
+        weight: Weight,
+        size: f32,
+        x: f32,
+        y: f32,
+        text: &str,
+        gray: f32,
+    ) {
+        if text.is_empty() {
+            return;
+        }
+        let mut glyphs = std::mem::take(&mut self.glyphs);
+        glyphs.clear();
+        self.font(weight).encode(text, &mut glyphs);
+        let name = match weight {
+            Weight::Regular => Name(b"R"),
+            Weight::Bold => Name(b"B"),
+        };
+        let c = self.content();
+        c.set_fill_gray(gray);
+        c.begin_text();
+        c.set_font(name, size);
+        c.next_line(x, y);
+        c.show(Str(&glyphs));
+        c.end_text();
+        self.glyphs = glyphs;
+    }
+
+    /// Draws text fitted into `[x, x + width]`, left or right aligned.
+    pub(super) fn cell_text(
+        &mut self,
+        pen: Pen,
+        x: f32,
+        width: f32,
+        y: f32,
+        text: &str,
+        right: bool,
+    ) {
+        let Pen { weight, size } = pen;
+        // Padding shrinks with the font, as the measured widths did.
+        let pad = PAD * size / BODY;
+        let inner = width - 2.0 * pad;
+        let fitted: Cow<str> = self.font(weight).fit(text, size, inner);
+        let fitted = fitted.into_owned();
+        let left = if right {
+            x + width - pad - self.font(weight).measure(&fitted, size)
+        } else {
+            x + pad
+        };
+        self.text(weight, size, left, y, &fitted, 0.0);
+    }
+
+    pub(super) fn fill(&mut self, x: f32, y: f32, w: f32, h: f32, gray: f32) {
+        let c = self.content();
+        c.set_fill_gray(gray);
+        c.rect(x, y, w, h);
+        c.fill_nonzero();
+    }
+
+    pub(super) fn rule(&mut self, x: f32, y: f32, w: f32, width: f32) {
+        let c = self.content();
+        c.set_stroke_gray(0.35);
+        c.set_line_width(width);
+        c.move_to(x, y);
+        c.line_to(x + w, y);
+        c.stroke();
+    }
+
+    /// Writes footers, fonts, the page tree and the trailer.
+    pub(super) fn finish(mut self) -> Result<Vec<u8>, String> {
+        self.close_page();
+        let count = self.pages.len();
+        let invoice = self.reports.invoice;
+        let left = format!("{} · Invoice {}", invoice.customer_id, invoice.display_id());
+        let catalog = Ref::new(1);
+        let tree = Ref::new(2);
+        let info = Ref::new(3);
+        let pages = std::mem::take(&mut self.pages);
+        for (i, page) in pages.iter().enumerate() {
+            self.content = Some(Content::new());
+            self.size = page.size;
+            let right = format!("Page {} of {count}", i + 1);
+            self.rule(MARGIN, FOOTER_Y + 10.0, page.size.0 - 2.0 * MARGIN, 0.3);
+            self.text(Weight::Regular, 7.0, MARGIN, FOOTER_Y, &left, 0.35);
+            let w = self.regular.measure(&right, 7.0);
+            self.text(
+                Weight::Regular,
+                7.0,
+                page.size.0 - MARGIN - w,
+                FOOTER_Y,
+                &right,
+                0.35,
+            );
+            let data = self.content.take().expect("footer content").finish();
+            self.hasher.update(data.as_slice());
+            let compressed = miniz_compress(data.as_slice());
+            self.pdf
+                .stream(page.footer, &compressed)
+                .filter(Filter::FlateDecode);
+        }
+        for page in &pages {
+            let mut p = self.pdf.page(page.page);
+            p.media_box(Rect::new(0.0, 0.0, page.size.0, page.size.1));
+            p.parent(tree);
+            p.contents_array([page.body, page.footer]);
+            let mut resources = p.resources();
+            let mut fonts = resources.fonts();
+            fonts.pair(Name(b"R"), self.regular_refs.type0);
+            fonts.pair(Name(b"B"), self.bold_refs.type0);
+            fonts.finish();
+            resources.finish();
+            p.finish();
+        }
+        self.pdf
+            .pages(tree)
+            .kids(pages.iter().map(|p| p.page))
+            .count(count as i32);
+        self.pdf.catalog(catalog).pages(tree);
+        // Subset tags are derived from the content, like the document ID.
+        let digest = self.hasher.clone().finalize();
+        let tag = |salt: u8| -> String {
+            digest
+                .iter()
+                .skip(salt as usize)
+                .take(6)
+                .map(|b| (b'A' + b % 26) as char)
+                .collect()
+        };
+        self.regular
+            .embed(&mut self.pdf, self.regular_refs, &tag(0))?;
+        self.bold.embed(&mut self.pdf, self.bold_refs, &tag(6))?;
+        let to = invoice.to;
+        let title = self
+            .options
+            .title(&format!("Usage report {}", invoice.display_id()));
+        let mut doc_info = self.pdf.document_info(info);
+        doc_info
+            .title(TextStr(&title))
+            .subject(TextStr(&format!(
+                "Usage of customer {}",
+                invoice.customer_id
+            )))
+            .producer(TextStr(concat!("usage-report ", env!("CARGO_PKG_VERSION"))))
+            .creation_date(
+                Date::new(to.year() as u16)
+                    .month(to.month() as u8)
+                    .day(to.day() as u8),
+            );
+        doc_info.finish();
+        let id = digest[..16].to_vec();
+        self.pdf.set_file_id((id.clone(), id));
+        Ok(self.pdf.finish())
+    }
+}

@@ -1,0 +1,73 @@
+//! `run.json`: what happened to every invoice of a run, and the run's
+//! reconciliation with its input. Written last.
+
+use serde::Serialize;
+
+use super::Shard;
+use crate::manifest::TotalsSection;
+
+/// What happened to one invoice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Rendered,
+    NoProfile,
+    Refused,
+    Failed,
+}
+
+/// One invoice's line in run.json.
+#[derive(Clone, Debug, Serialize)]
+pub struct InvoiceOutcome {
+    pub invoice: String,
+    pub customer: String,
+    pub status: Status,
+    pub reason: Option<String>,
+    pub profile: Option<String>,
+    /// Records of this invoice's customer and period.
+    pub in_scope: u64,
+    /// The invoice's folder and manifest, relative to the run's folder.
+    pub folder: Option<String>,
+    pub manifest: Option<String>,
+    pub totals: Option<TotalsSection>,
+}
+
+/// run.json.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    pub run_version: u32,
+    pub generator: String,
+    pub shard: Shard,
+    pub input: RunInput,
+    pub summary: RunSummary,
+    pub invoices: Vec<InvoiceOutcome>,
+}
+
+/// The run's reconciliation with its input:
+/// `records = in_scope + not_invoiced + rejected`.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunInput {
+    pub files: Vec<String>,
+    /// Physical lines of text in the CSV files (header included).
+    pub lines: u64,
+    pub records: u64,
+    /// Records of the invoices of this shard (all statuses).
+    pub in_scope: u64,
+    /// Records of no invoice of this shard (other customers, periods or shards).
+    pub not_invoiced: u64,
+    pub rejected: u64,
+    /// Of `rejected`, repeated calls dropped by `--dedupe`.
+    pub duplicates_dropped: u64,
+    pub rejects_file: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RunSummary {
+    pub invoices: u64,
+    pub rendered: u64,
+    pub no_profile: u64,
+    pub refused: u64,
+    pub failed: u64,
+}
+
+pub const RUN_FILE: &str = "run.json";

@@ -1,0 +1,39 @@
+//! Routing in a billing run: each record goes to the invoice of its
+//! customer whose period (in the customer's time zone) holds it.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::invoice::Invoice;
+use crate::records::Router;
+
+/// Routes each record to the invoice of its customer whose period holds it.
+pub(super) struct CatalogRouter {
+    pub(super) invoices: Vec<Invoice>,
+    pub(super) by_customer: HashMap<String, Vec<usize>>,
+}
+
+impl Router for CatalogRouter {
+    fn invoices(&self) -> usize {
+        self.invoices.len()
+    }
+
+    fn serves(&self, customer_id: &str) -> bool {
+        self.by_customer.contains_key(customer_id)
+    }
+
+    fn route_call(&self, customer_id: &str, start: DateTime<Utc>) -> Option<usize> {
+        let list = self.by_customer.get(customer_id)?;
+        list.iter()
+            .copied()
+            .find(|i| self.invoices[*i].covers_instant(start))
+    }
+
+    fn route_transaction(&self, customer_id: &str, date: NaiveDate) -> Option<usize> {
+        let list = self.by_customer.get(customer_id)?;
+        list.iter()
+            .copied()
+            .find(|i| self.invoices[*i].covers_date(date))
+    }
+}
