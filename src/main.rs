@@ -92,7 +92,7 @@ fn run_render(args: &RenderArgs, sample: Option<SampleRequest>) -> Result<(), Er
         policy: request.policy,
         dedupe: args.dedupe,
     })?;
-    let i = &manifest.input;
+    let i = &manifest.input.counts;
     eprintln!(
         "usage-report: {} attachment{} for customer {} in {}: {} records read, {} in scope, {} out of scope, {} rejected",
         manifest.attachments.len(),

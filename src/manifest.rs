@@ -56,35 +56,15 @@ pub struct Period {
     pub to: String,
 }
 
+/// The input the attachments were made from, and the counts that reconcile
+/// with it: `records = in_scope + out_of_scope + rejected`.
 #[derive(Clone, Debug, Serialize)]
 pub struct InputSection {
     pub files: Vec<String>,
-    /// Physical lines of text in the CSV files listed (header included), so
-    /// lines and records can be compared; Parquet files add none.
-    pub lines: u64,
-    pub records: u64,
-    pub in_scope: u64,
-    pub out_of_scope: u64,
-    pub rejected: u64,
-    /// Of `rejected`, repeated calls dropped by `--dedupe`.
-    pub duplicates_dropped: u64,
+    #[serde(flatten)]
+    pub counts: InputCounts,
     /// `rejects.csv` when records were skipped under `--on-bad-record skip`.
     pub rejects_file: Option<String>,
-}
-
-impl InputSection {
-    pub fn new(files: Vec<String>, counts: InputCounts, rejects_file: Option<String>) -> Self {
-        InputSection {
-            files,
-            lines: counts.lines,
-            records: counts.records,
-            in_scope: counts.in_scope,
-            out_of_scope: counts.out_of_scope,
-            rejected: counts.rejected,
-            duplicates_dropped: counts.duplicates_dropped,
-            rejects_file,
-        }
-    }
 }
 
 /// Exact totals; money as decimal strings at full precision.

@@ -170,7 +170,11 @@ pub fn write_invoice(
         },
         time_zone: invoice.zone_name().to_string(),
         currency: invoice.currency.clone(),
-        input: InputSection::new(input.files, input.counts, rejects_file),
+        input: InputSection {
+            files: input.files,
+            counts: input.counts,
+            rejects_file,
+        },
         totals: TotalsSection::from(&reports.totals),
         attachments: out.attachments(),
         warnings,

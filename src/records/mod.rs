@@ -190,7 +190,7 @@ pub struct Reject {
 }
 
 /// Counts that reconcile a read with its input.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct InputCounts {
     /// Physical lines of text in CSV inputs (header and blank lines
     /// included); Parquet inputs have none.

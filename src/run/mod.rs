@@ -246,60 +246,69 @@ pub fn run(
     reporter.event(Event::Reading {
         files: inputs.len(),
     });
-    if partitions == 1 {
+    // Records in memory (one batch of every invoice), or partitioned to
+    // disk first (a batch per bucket, read when its turn comes).
+    let spill = out_dir.join(".spill");
+    let (mut in_memory, buckets) = if partitions == 1 {
         let mut outcome = read_records(inputs, &plan.router, &read_options)?;
         crate::fault::reached("read");
         tally.add(&mut outcome, true);
-        reporter.event(Event::Read {
-            records: tally.counts.records,
-            invoices: plan.entries.len(),
-        });
         let all: Vec<usize> = (0..plan.entries.len()).collect();
+        (Some(outcome.datasets), vec![(all, Vec::new())])
+    } else {
+        let _ = std::fs::remove_dir_all(&spill);
+        let mut partitioned =
+            partition_records(inputs, &plan.router, &read_options, &spill, partitions)?;
+        tally.add(&mut partitioned.outcome, true);
+        let buckets = partitioned
+            .parts
+            .into_iter()
+            .enumerate()
+            .map(|(bucket, parts)| {
+                let mine: Vec<usize> = (0..plan.entries.len())
+                    .filter(|i| {
+                        bucket_of(&plan.entries[*i].customer_id, partitions) == bucket as u32
+                    })
+                    .collect();
+                (mine, parts)
+            })
+            .collect();
+        (None, buckets)
+    };
+    reporter.event(Event::Read {
+        records: tally.counts.records,
+        invoices: plan.entries.len(),
+    });
+    let bucket_options = ReadOptions {
+        partition_files: true,
+        ..read_options
+    };
+    for (indices, parts) in buckets {
+        let datasets = match in_memory.take() {
+            Some(datasets) => datasets,
+            None => {
+                let part_inputs: Vec<Input> =
+                    parts.iter().map(|p| Input::Path(p.clone())).collect();
+                let mut outcome = read_records(&part_inputs, &plan.router, &bucket_options)?;
+                tally.add(&mut outcome, false);
+                outcome.datasets
+            }
+        };
         render_invoices(
             &plan,
-            &all,
-            outcome.datasets,
+            &indices,
+            datasets,
             &mut tally,
             options,
             out_dir,
             &mut outcomes,
             reporter,
         );
-    } else {
-        let spill = out_dir.join(".spill");
-        let _ = std::fs::remove_dir_all(&spill);
-        let mut partitioned =
-            partition_records(inputs, &plan.router, &read_options, &spill, partitions)?;
-        tally.add(&mut partitioned.outcome, true);
-        reporter.event(Event::Read {
-            records: tally.counts.records,
-            invoices: plan.entries.len(),
-        });
-        for (bucket, parts) in partitioned.parts.iter().enumerate() {
-            let part_inputs: Vec<Input> = parts.iter().map(|p| Input::Path(p.clone())).collect();
-            let bucket_options = ReadOptions {
-                partition_files: true,
-                ..read_options
-            };
-            let mut outcome = read_records(&part_inputs, &plan.router, &bucket_options)?;
-            tally.add(&mut outcome, false);
-            let mine: Vec<usize> = (0..plan.entries.len())
-                .filter(|i| bucket_of(&plan.entries[*i].customer_id, partitions) == bucket as u32)
-                .collect();
-            render_invoices(
-                &plan,
-                &mine,
-                outcome.datasets,
-                &mut tally,
-                options,
-                out_dir,
-                &mut outcomes,
-                reporter,
-            );
-            for p in parts {
-                let _ = std::fs::remove_file(p);
-            }
+        for p in parts {
+            let _ = std::fs::remove_file(p);
         }
+    }
+    if partitions > 1 {
         let _ = std::fs::remove_dir_all(&spill);
     }
     let outcomes: Vec<InvoiceOutcome> = outcomes
