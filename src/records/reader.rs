@@ -134,9 +134,9 @@ pub fn read_input<D: Destination>(
     }
     match open(input)? {
         Opened::Csv(reader) => read_csv(input, reader, router, options, outcome, destination),
-        Opened::Parquet(bytes) => {
+        Opened::Parquet(bytes) => super::parquet::contained(&input.path(), || {
             super::parquet::read_parquet(input, bytes, router, options, outcome, destination)
-        }
+        }),
     }
 }
 

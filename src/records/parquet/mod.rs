@@ -34,20 +34,9 @@ use super::Router;
 use crate::column::{Applies, Column};
 use crate::error::{Error, Result};
 
+/// Reads a Parquet file (run inside [`contained`], which turns the parquet
+/// crate's panics on corrupt files into errors).
 pub(super) fn read_parquet<D: Destination>(
-    input: &Input,
-    bytes: Bytes,
-    router: &dyn Router,
-    options: &ReadOptions,
-    outcome: &mut ReadOutcome,
-    destination: &mut D,
-) -> Result<()> {
-    contained(&input.path(), || {
-        read_contained(input, bytes, router, options, outcome, destination)
-    })
-}
-
-fn read_contained<D: Destination>(
     input: &Input,
     bytes: Bytes,
     router: &dyn Router,
@@ -166,7 +155,10 @@ pub fn decoding_parquet() -> bool {
 
 /// Runs Parquet decoding, turning a panic of the parquet crate (it has
 /// several on corrupt pages) into a clear error about the file.
-fn contained<T>(path: &std::path::Path, decode: impl FnOnce() -> Result<T>) -> Result<T> {
+pub(super) fn contained<T>(
+    path: &std::path::Path,
+    decode: impl FnOnce() -> Result<T>,
+) -> Result<T> {
     let was = DECODING.replace(true);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode));
     DECODING.set(was);
