@@ -190,12 +190,12 @@ impl OutputDir {
         write: impl FnOnce(&mut (dyn Write + Send)) -> Result<T>,
     ) -> Result<(T, String)> {
         self.committed()?;
-        // The renames before it are durable before this file appears, and
-        // its own rename is durable when this returns.
+        // The renames before it are durable before this file appears: after
+        // a power cut a manifest never lists an attachment that is missing.
+        // (Its own rename may be lost with it: the folder then reads as
+        // incomplete, and a rerun completes it.)
         sync_dir(&self.dir)?;
-        let written = self.write(name, write, false)?;
-        sync_dir(&self.dir)?;
-        Ok(written)
+        self.write(name, write, false)
     }
 
     /// Waits until every attachment written so far is durable and in place;

@@ -160,3 +160,86 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    /// Noise control and split against the reference: per site, the calls
+    /// listed are those at or above the minimum, in report order; the
+    /// "Other calls (N)" row stands for exactly the others and carries
+    /// their charge; each split group's files hold that group's totals.
+    #[test]
+    fn noise_control_and_split_agree_with_reference(
+        recs in prop::collection::vec(rec(), 0..60),
+        minimum in 0i64..20_000_000,
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("records.csv");
+        std::fs::write(&path, to_csv(&recs)).unwrap();
+        let minimum = usage_report::money::Decimal::from_micros(minimum as i128).to_exact_string(2);
+        let profile = dir.path().join("p.toml");
+        std::fs::write(
+            &profile,
+            format!(
+                "name = \"Noise\"\nminimum_itemised_charge = \"{minimum}\"\nsplit = \"site\"\ncall_columns = [\"call_id\", \"start_time\", \"charge\"]\n[reports]\ncustomer = [\"summary\"]\nsite = [\"summary\", \"calls\"]\n"
+            ),
+        )
+        .unwrap();
+        let out = dir.path().join("out");
+        let mut args = acme_args(profile.to_str().unwrap(), path.to_str().unwrap(), out.to_str().unwrap());
+        args.extend(["--header", "keys", "--on-bad-record", "skip", "--no-sanitize"]);
+        ok(&args);
+        let tz: chrono_tz::Tz = "Europe/London".parse().unwrap();
+        let expected = crate::reference::compute(&[&path], "ACME", "2026-10-01", "2026-11-01", tz);
+        let minimum = crate::reference::micros(&minimum);
+
+        // The site calls report, group by group.
+        let rows = csv_rows(&out.join("site_calls.csv"));
+        let col = |name: &str| rows[0].iter().position(|h| h == name).unwrap();
+        let (id, charge, other) = (col("call_id"), col("charge"), col("other_calls"));
+        let mut got: BTreeMap<String, (Vec<String>, Option<(u64, i128)>)> = BTreeMap::new();
+        let mut order = Vec::new();
+        for row in &rows[1..] {
+            if order.last() != Some(&row[0]) {
+                order.push(row[0].clone());
+            }
+            let entry = got.entry(row[0].clone()).or_default();
+            if row[other].is_empty() {
+                entry.0.push(row[id].clone());
+            } else {
+                let n: u64 = row[other].parse().unwrap();
+                prop_assert_eq!(&row[id], &format!("Other calls ({n})"));
+                entry.1 = Some((n, crate::reference::micros(&row[charge])));
+            }
+        }
+        let mut want: BTreeMap<String, (Vec<String>, Option<(u64, i128)>)> = BTreeMap::new();
+        for (key, calls) in &expected.calls["site"] {
+            let listed = calls.iter().filter(|c| c.charge >= minimum).map(|c| c.call_id.clone()).collect();
+            let rolled: Vec<_> = calls.iter().filter(|c| c.charge < minimum).collect();
+            let other = (!rolled.is_empty())
+                .then(|| (rolled.len() as u64, rolled.iter().map(|c| c.charge).sum()));
+            want.insert(key.clone(), (listed, other));
+        }
+        prop_assert_eq!(&got, &want);
+        // Groups come in byte order of their key.
+        let mut sorted = order.clone();
+        sorted.sort();
+        prop_assert_eq!(order, sorted);
+
+        // Every split group holds its own totals.
+        let m = manifest(&out);
+        let mut groups = 0;
+        for a in m["attachments"].as_array().unwrap() {
+            let path = a["path"].as_str().unwrap();
+            if a["group"].is_null() || !path.ends_with("site_summary.csv") {
+                continue;
+            }
+            groups += 1;
+            let key = a["group"].as_str().unwrap();
+            let summary = crate::reference::read_summary(&out.join(path));
+            prop_assert_eq!(summary.len(), 1);
+            prop_assert_eq!(summary.values().next().unwrap(), &expected.levels["site"][key]);
+        }
+        prop_assert_eq!(groups, expected.levels["site"].len());
+    }
+}

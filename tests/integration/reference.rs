@@ -1,7 +1,8 @@
-//! A reference implementation of the summaries, written the slow, obvious
-//! way with no code from the engine: read every row as strings, filter by
-//! customer and period, add into ordered maps. The engine must agree with it
-//! to the last decimal place.
+//! A reference implementation of the reports, written the slow, obvious way
+//! with no code from the engine: read every row as strings, filter by
+//! customer and period, add into ordered maps, sort itemised calls by the
+//! documented order. Summaries, call types, itemised order, noise control
+//! and split groups must agree with it to the last decimal place.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -59,10 +60,24 @@ pub const LEVELS: [(&str, &str); 4] = [
     ("number", "number"),
 ];
 
-/// Per level, per group key, the totals of the invoice's records.
+/// One in-scope call as the itemised reports list it.
+#[derive(Clone, Debug)]
+pub struct RefCall {
+    pub start: DateTime<Utc>,
+    pub call_id: String,
+    pub charge: i128,
+    /// Its place in the input, the last tie-break.
+    pub position: usize,
+}
+
+/// Per level, per group key, the totals of the invoice's records; per level
+/// and (group, call type), the call types' totals; per level and group, the
+/// calls in the documented order (start time, then call id, then input).
 pub struct Reference {
     pub invoice: RefTotals,
     pub levels: BTreeMap<&'static str, BTreeMap<String, RefTotals>>,
+    pub call_types: BTreeMap<&'static str, BTreeMap<(String, String), RefTotals>>,
+    pub calls: BTreeMap<&'static str, BTreeMap<String, Vec<RefCall>>>,
 }
 
 pub fn compute(files: &[&Path], customer: &str, from: &str, to: &str, tz: Tz) -> Reference {
@@ -81,21 +96,28 @@ pub fn compute(files: &[&Path], customer: &str, from: &str, to: &str, tz: Tz) ->
     let mut reference = Reference {
         invoice: RefTotals::default(),
         levels: BTreeMap::new(),
+        call_types: BTreeMap::new(),
+        calls: BTreeMap::new(),
     };
     for (level, _) in LEVELS {
         reference.levels.insert(level, BTreeMap::new());
+        reference.call_types.insert(level, BTreeMap::new());
+        reference.calls.insert(level, BTreeMap::new());
     }
+    let mut position = 0usize;
     for file in files {
         let mut reader = csv::Reader::from_path(file).unwrap();
         let headers = reader.headers().unwrap().clone();
         let col = |name: &str| headers.iter().position(|h| h == name);
         for row in reader.records() {
             let row = row.unwrap();
+            position += 1;
             let get = |name: &str| col(name).and_then(|i| row.get(i)).unwrap_or("").to_string();
             if get("customer_id") != customer {
                 continue;
             }
             let mut t = RefTotals::default();
+            let mut call = None;
             if get("record_type") == "call" {
                 let when = DateTime::parse_from_rfc3339(&get("start_time"))
                     .unwrap()
@@ -117,6 +139,12 @@ pub fn compute(files: &[&Path], customer: &str, from: &str, to: &str, tz: Tz) ->
                     billed.parse().unwrap()
                 };
                 t.call_charge = charge;
+                call = Some(RefCall {
+                    start: when,
+                    call_id: get("call_id"),
+                    charge,
+                    position,
+                });
             } else {
                 let date = NaiveDate::parse_from_str(&get("date"), "%Y-%m-%d").unwrap();
                 if date < from_day || date >= to_day {
@@ -136,11 +164,36 @@ pub fn compute(files: &[&Path], customer: &str, from: &str, to: &str, tz: Tz) ->
                         .levels
                         .get_mut(level)
                         .unwrap()
-                        .entry(key)
+                        .entry(key.clone())
                         .or_default(),
                     &t,
                 );
+                if let Some(call) = &call {
+                    add(
+                        reference
+                            .call_types
+                            .get_mut(level)
+                            .unwrap()
+                            .entry((key.clone(), get("call_type")))
+                            .or_default(),
+                        &t,
+                    );
+                    reference
+                        .calls
+                        .get_mut(level)
+                        .unwrap()
+                        .entry(key)
+                        .or_default()
+                        .push(call.clone());
+                }
             }
+        }
+    }
+    for groups in reference.calls.values_mut() {
+        for calls in groups.values_mut() {
+            calls.sort_by(|a, b| {
+                (a.start, &a.call_id, a.position).cmp(&(b.start, &b.call_id, b.position))
+            });
         }
     }
     reference
@@ -211,5 +264,65 @@ pub fn assert_agrees_with_reference(
         }
         let got = read_summary(&dir.join(format!("{level}_summary.csv")));
         assert_eq!(got, want, "{level}_summary.csv");
+        let call_types = dir.join(format!("{level}_call_types.csv"));
+        if call_types.exists() {
+            let mut want = expected.call_types[level].clone();
+            if level == "customer" {
+                want = want
+                    .into_iter()
+                    .map(|((_, kind), t)| ((customer.to_string(), kind), t))
+                    .collect();
+            }
+            assert_eq!(read_call_types(&call_types), want, "{level}_call_types.csv");
+        }
+        let calls = dir.join(format!("{level}_calls.csv"));
+        if calls.exists() {
+            let mut want: Vec<(String, String)> = Vec::new();
+            // Groups in byte order of their key (the empty key first).
+            for (key, list) in &expected.calls[level] {
+                let key = if level == "customer" { customer } else { key };
+                want.extend(list.iter().map(|c| (key.to_string(), c.call_id.clone())));
+            }
+            assert_eq!(
+                read_itemised(&calls),
+                want,
+                "{level}_calls.csv in report order"
+            );
+        }
     }
+}
+
+/// Reads an engine `*_call_types.csv` written with `--header keys`.
+pub fn read_call_types(path: &Path) -> BTreeMap<(String, String), RefTotals> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let mut out = BTreeMap::new();
+    for row in reader.records() {
+        let row = row.unwrap();
+        let t = RefTotals {
+            calls: row[col("calls")].parse().unwrap(),
+            duration: row[col("duration")].parse().unwrap(),
+            billed_duration: row[col("billed_duration")].parse().unwrap(),
+            call_charge: micros(&row[col("call_charge")]),
+            ..RefTotals::default()
+        };
+        out.insert((row[0].to_string(), row[col("call_type")].to_string()), t);
+    }
+    out
+}
+
+/// The (group key, call id) of every row of an engine `*_calls.csv`, in
+/// file order.
+pub fn read_itemised(path: &Path) -> Vec<(String, String)> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let id = headers.iter().position(|h| h == "call_id").unwrap();
+    reader
+        .records()
+        .map(|row| {
+            let row = row.unwrap();
+            (row[0].to_string(), row[id].to_string())
+        })
+        .collect()
 }

@@ -314,3 +314,53 @@ fn formula_like_text_is_neutralised_unless_asked_not_to() {
     let text = std::fs::read_to_string(raw.path().join("customer_transactions.csv")).unwrap();
     assert!(text.contains(",-5% loyalty credit,"), "{text}");
 }
+
+/// The workbook and the PDF of each bundled profile as a person reads them:
+/// every sheet's cells with their types (read back with calamine; dates
+/// and durations come back as date-times, so formats show), and the PDF's
+/// text page by page. Golden text files, reviewed on change
+/// (`UPDATE_GOLDEN=1 cargo test --test integration golden`).
+#[test]
+fn bundled_profiles_documents_match_golden_text() {
+    use calamine::{Data, Reader};
+    for profile in ["everything", "site-detail", "one-line-summary"] {
+        let dir = tempfile::tempdir().unwrap();
+        render_to(
+            dir.path(),
+            &format!("fixtures/profiles/{profile}.toml"),
+            &["--format", "xlsx,pdf"],
+        );
+        let text = dir.path().join("text");
+        std::fs::create_dir_all(&text).unwrap();
+        let mut book: calamine::Xlsx<_> =
+            calamine::open_workbook(dir.path().join("INV-2026-10-0042_usage.xlsx")).unwrap();
+        let mut cells = String::new();
+        for name in book.sheet_names() {
+            cells.push_str(&format!("== {name}\n"));
+            let range = book.worksheet_range(&name).unwrap();
+            for (r, row) in range.rows().enumerate() {
+                for (c, cell) in row.iter().enumerate() {
+                    let shown = match cell {
+                        Data::Empty => continue,
+                        Data::String(s) => format!("text {s:?}"),
+                        Data::Float(f) => format!("number {f}"),
+                        Data::Int(i) => format!("number {i}"),
+                        Data::Bool(b) => format!("bool {b}"),
+                        Data::DateTime(d) => format!("date-time {}", d.as_f64()),
+                        other => format!("{other:?}"),
+                    };
+                    cells.push_str(&format!("{r},{c}: {shown}\n"));
+                }
+            }
+        }
+        std::fs::write(text.join(format!("{profile}.xlsx.txt")), cells).unwrap();
+        let pdf = std::fs::read(dir.path().join("INV-2026-10-0042_usage.pdf")).unwrap();
+        let pages = pdf_extract::extract_text_from_mem_by_pages(&pdf).unwrap();
+        let mut out = String::new();
+        for (i, page) in pages.iter().enumerate() {
+            out.push_str(&format!("== page {}\n{}\n", i + 1, page.trim_end()));
+        }
+        std::fs::write(text.join(format!("{profile}.pdf.txt")), out).unwrap();
+        assert_golden(&text, &format!("documents/{profile}"));
+    }
+}
