@@ -161,6 +161,10 @@ proptest! {
     }
 }
 
+/// A site's calls report: the call ids listed, and the "Other calls (N)"
+/// row's N and charge in millionths.
+type SiteCalls = (Vec<String>, Option<(u64, i128)>);
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
 
@@ -197,7 +201,7 @@ proptest! {
         let rows = csv_rows(&out.join("site_calls.csv"));
         let col = |name: &str| rows[0].iter().position(|h| h == name).unwrap();
         let (id, charge, other) = (col("call_id"), col("charge"), col("other_calls"));
-        let mut got: BTreeMap<String, (Vec<String>, Option<(u64, i128)>)> = BTreeMap::new();
+        let mut got: BTreeMap<String, SiteCalls> = BTreeMap::new();
         let mut order = Vec::new();
         for row in &rows[1..] {
             if order.last() != Some(&row[0]) {
@@ -212,7 +216,7 @@ proptest! {
                 entry.1 = Some((n, crate::reference::micros(&row[charge])));
             }
         }
-        let mut want: BTreeMap<String, (Vec<String>, Option<(u64, i128)>)> = BTreeMap::new();
+        let mut want: BTreeMap<String, SiteCalls> = BTreeMap::new();
         for (key, calls) in &expected.calls["site"] {
             let listed = calls.iter().filter(|c| c.charge >= minimum).map(|c| c.call_id.clone()).collect();
             let rolled: Vec<_> = calls.iter().filter(|c| c.charge < minimum).collect();
