@@ -20,7 +20,7 @@ pub struct RecordProblem {
 
 impl std::fmt::Display for RecordProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}: ", self.file, self.line)?;
+        write!(f, "{}:{}: ", printable(&self.file), self.line)?;
         if let Some(column) = &self.column {
             write!(f, "column {column}: ")?;
         }
@@ -79,10 +79,10 @@ pub enum Error {
     #[error("{0}")]
     Record(RecordProblem),
     /// A whole input file is unusable (empty, wrong encoding, missing columns).
-    #[error("{}: {problem}", path.display())]
+    #[error("{}: {problem}", shown(path))]
     Input { path: PathBuf, problem: String },
     /// Reading or writing a file failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", shown(path))]
     Io {
         path: PathBuf,
         #[source]
@@ -90,7 +90,7 @@ pub enum Error {
     },
     /// Writing an attachment failed in its format's writer (workbook, zip,
     /// PDF); the file is not written.
-    #[error("{}: writing {what}: {source}", path.display())]
+    #[error("{}: writing {what}: {source}", shown(path))]
     Output {
         path: PathBuf,
         /// What was being written: "the workbook", "the zip", "the PDF".
@@ -163,6 +163,30 @@ impl Error {
             problem: problem.into(),
         }
     }
+}
+
+/// Text from data (invoice ids, reasons quoting records) as a log line may
+/// show it: control characters (a line break, an ANSI escape) are escaped,
+/// so data can neither forge a log line nor drive a terminal.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A path as messages show it: control characters in a file name made from
+/// data cannot forge a line.
+fn shown(path: &Path) -> String {
+    printable(&path.display().to_string()).into_owned()
 }
 
 /// Closest candidate within a small edit distance, for "did you mean" hints.

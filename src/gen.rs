@@ -197,7 +197,7 @@ pub fn generate(spec: &GenSpec, out: &mut dyn Write) -> Result<u64> {
     let seconds = (spec.to - spec.from).num_seconds() as u64;
 
     let mut w = csv::WriterBuilder::new().from_writer(out);
-    let io = |e: csv::Error| Error::Usage(format!("writing generated records: {e}"));
+    let io = |e: csv::Error| Error::csv("generated records", e);
     w.write_record(HEADER).map_err(io)?;
     let mut rng = Rng::new(spec.seed);
     let mut written = 0u64;
@@ -322,8 +322,7 @@ pub fn generate(spec: &GenSpec, out: &mut dyn Write) -> Result<u64> {
             written += 1;
         }
     }
-    w.flush()
-        .map_err(|e| Error::Usage(format!("writing generated records: {e}")))?;
+    w.flush().map_err(|e| Error::io("generated records", e))?;
     Ok(written)
 }
 

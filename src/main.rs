@@ -158,6 +158,9 @@ fn billing_run(args: &RunArgs) -> ExitCode {
     match started {
         Ok(report) if report.summary.failed + report.summary.refused == 0 => ExitCode::SUCCESS,
         Ok(_) => ExitCode::from(1),
+        // The run's contract (README): 2 when it could not start — a bad
+        // flag, an invalid catalogue, unreadable records — whatever the
+        // error's own exit code; each invoice's failure is in run.json.
         Err(e) => {
             eprintln!("usage-report: {e}");
             ExitCode::from(2)

@@ -101,47 +101,71 @@ impl Manifest {
     }
 }
 
+/// Where a retired manifest's files are listed until the render that
+/// replaces it has removed those it does not write again.
+const RETIRED_FILE: &str = ".manifest.retired";
+
 /// Before an invoice's folder is written again: its previous manifest is
 /// removed (and the removal made durable) before any new file is written,
-/// so a manifest never lists files of another render. Returns the files the
-/// old manifest listed (attachments, and a local rejects file), for
-/// [`remove_stale`].
+/// so a manifest never lists files of another render. The files it listed
+/// (attachments, a local rejects file) are kept in a list beside it until
+/// [`remove_stale`] has removed those the new render does not write; a render
+/// interrupted in between finds them there. Returns that list.
 pub fn retire(dir: &Path) -> Result<Vec<String>> {
+    let retired = dir.join(RETIRED_FILE);
+    let mut listed: Vec<String> = match std::fs::read(&retired) {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(Error::io(&retired, e)),
+    };
     let path = dir.join(MANIFEST_FILE);
     let bytes = match std::fs::read(&path) {
         Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(listed),
         Err(e) => return Err(Error::io(&path, e)),
     };
     let old: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    let mut listed: Vec<String> = old["attachments"]
+    let paths = old["attachments"]
         .as_array()
         .into_iter()
         .flatten()
-        .filter_map(|a| a["path"].as_str().map(str::to_string))
-        .collect();
-    listed.extend(old["input"]["rejects_file"].as_str().map(str::to_string));
+        .filter_map(|a| a["path"].as_str())
+        .chain(old["input"]["rejects_file"].as_str());
+    for path in paths {
+        if !listed.iter().any(|l| l == path) {
+            listed.push(path.to_string());
+        }
+    }
+    // The list is durable before the manifest that held it goes.
+    let temp = dir.join(format!("{RETIRED_FILE}.{}.partial", std::process::id()));
+    let json = serde_json::to_vec(&listed).expect("a list of paths serialises");
+    std::fs::File::create(&temp)
+        .and_then(|mut f| {
+            std::io::Write::write_all(&mut f, &json)?;
+            f.sync_all()
+        })
+        .and_then(|()| std::fs::rename(&temp, &retired))
+        .map_err(|e| Error::io(&retired, e))?;
     std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
     sync_dir(dir)?;
     Ok(listed)
 }
 
-/// Removes the files a previous manifest listed that the new one does not
-/// (fewer formats, fewer split groups), and folders they leave empty. Only
-/// plain relative paths inside the folder are touched.
-pub fn remove_stale(dir: &Path, previous: &[String], manifest: &Manifest) {
-    let current: std::collections::HashSet<&str> = manifest
-        .attachments
-        .iter()
-        .map(|a| a.path.as_str())
-        .chain(manifest.input.rejects_file.as_deref())
-        .collect();
+/// Removes the files a retired manifest listed that the new render did not
+/// write (fewer formats, fewer split groups), folders they leave empty, and
+/// the list itself; call it once every new file is in place, before the new
+/// manifest. Names are compared as file systems compare them (a file the new
+/// render wrote under another case is the same file). Only plain relative
+/// paths inside the folder are touched.
+pub fn remove_stale(dir: &Path, previous: &[String], current: &[&str]) {
+    let current: std::collections::HashSet<String> =
+        current.iter().map(|p| crate::output::name_key(p)).collect();
     for old in previous {
         let relative = Path::new(old);
         let plain = relative
             .components()
             .all(|c| matches!(c, std::path::Component::Normal(_)));
-        if current.contains(old.as_str()) || !plain {
+        if current.contains(&crate::output::name_key(old)) || !plain {
             continue;
         }
         let _ = std::fs::remove_file(dir.join(relative));
@@ -152,4 +176,5 @@ pub fn remove_stale(dir: &Path, previous: &[String], manifest: &Manifest) {
             }
         }
     }
+    let _ = std::fs::remove_file(dir.join(RETIRED_FILE));
 }

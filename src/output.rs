@@ -344,26 +344,6 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
-/// Appends one field as RFC 4180 needs it, by the csv crate's rule: quoted
-/// only when it holds a comma, a quote or a line break, quotes doubled.
-pub fn push_csv_field(out: &mut Vec<u8>, field: &[u8]) {
-    if field
-        .iter()
-        .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
-    {
-        out.push(b'"');
-        for &b in field {
-            if b == b'"' {
-                out.push(b'"');
-            }
-            out.push(b);
-        }
-        out.push(b'"');
-    } else {
-        out.extend_from_slice(field);
-    }
-}
-
 /// Makes the entries of a folder (renames, removals) durable.
 pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
@@ -396,6 +376,9 @@ pub fn unique_names(raw: &[&str], reserved: &[&str]) -> Vec<String> {
         }
     }
     let mut taken: HashSet<String> = reserved.iter().chain(&keys).cloned().collect();
+    // Per name, the next number to try: many ids that clean up alike cost
+    // one step each, not a search from ~2 every time.
+    let mut next: HashMap<&str, u64> = HashMap::new();
     bases
         .iter()
         .zip(&keys)
@@ -404,20 +387,31 @@ pub fn unique_names(raw: &[&str], reserved: &[&str]) -> Vec<String> {
             if first.get(key.as_str()) == Some(&i) {
                 return base.clone();
             }
-            (2u64..)
-                .map(|n| numbered(base, n))
-                .find(|candidate| taken.insert(name_key(candidate)))
-                .expect("some number is free")
+            let n = next.entry(key).or_insert(2);
+            loop {
+                let candidate = numbered(base, *n);
+                *n += 1;
+                if taken.insert(name_key(&candidate)) {
+                    return candidate;
+                }
+            }
         })
         .collect()
 }
 
 /// How file systems compare a name: Unicode compatibility-normalised and
-/// lower-cased (macOS normalises, Windows and macOS ignore case).
+/// case-folded (macOS normalises, Windows and macOS ignore case). Folding
+/// goes through upper case, so letters that differ only in lower case
+/// (final and medial sigma) compare equal, as NTFS's upper-case table has
+/// them; the key is a bit stricter than any one file system, never looser.
 pub fn name_key(name: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
-    let lower: String = name.nfkc().collect::<String>().to_lowercase();
-    lower.nfkc().collect()
+    let folded = name
+        .nfkc()
+        .collect::<String>()
+        .to_uppercase()
+        .to_lowercase();
+    folded.nfkc().collect()
 }
 
 /// `base~n`, with `base` cut so the whole stays within [`safe_file_name`]'s

@@ -155,6 +155,17 @@ pub fn write_invoice(
         }
         Rejects::Elsewhere(path) => Some(path.clone()),
     };
+    // Every new file is in place: the previous render's others go before
+    // the new manifest lists this one's.
+    out.committed()?;
+    let current: Vec<String> = out
+        .attachments()
+        .into_iter()
+        .map(|a| a.path)
+        .chain(rejects_file.clone())
+        .collect();
+    let current: Vec<&str> = current.iter().map(String::as_str).collect();
+    crate::manifest::remove_stale(out_dir, &previous, &current);
     let mut warnings = input.warnings;
     warnings.extend(crate::report::direction_warning(profile, &data));
     warnings.extend(out.warnings());
@@ -189,7 +200,6 @@ pub fn write_invoice(
         w.write_all(&json).map_err(|e| Error::io(MANIFEST_FILE, e))
     })?;
     crate::fault::reached("manifest");
-    crate::manifest::remove_stale(out_dir, &previous, &manifest);
     Ok(manifest)
 }
 
@@ -241,6 +251,7 @@ fn write_split(
                 .render(&reports, &group_out)?;
         }
         group_out.committed()?;
+        crate::output::sync_dir(&dir)?;
         for w in group_out.warnings() {
             out.warn(w);
         }
@@ -258,6 +269,11 @@ fn write_split(
         )));
     }
     if !profile.split_zip {
+        // The groups' folders are entries of this one: durable before the
+        // manifest lists their files.
+        if !groups.is_empty() {
+            crate::output::sync_dir(&out.path().join(&base))?;
+        }
         out.adopt(attachments);
         return Ok(());
     }
@@ -302,8 +318,11 @@ fn write_split(
 /// formula gets a leading `'` like every other CSV written (unless
 /// `sanitize` is off); the raw record is recovered by removing it.
 pub fn write_rejects(out: &OutputDir, rejects: &[Reject], sanitize: bool) -> Result<()> {
+    // A field that starts with ' is guarded too, so removing one leading '
+    // from a field that has one always gives the text back.
     let guard = |text: &str| -> String {
-        if sanitize && crate::render::cells::needs_guard(text, crate::column::ColumnKind::Text) {
+        let formula = crate::render::cells::needs_guard(text, crate::column::ColumnKind::Text);
+        if sanitize && (formula || text.starts_with('\'')) {
             format!("'{text}")
         } else {
             text.to_string()

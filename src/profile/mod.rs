@@ -116,8 +116,11 @@ impl Profile {
     /// Reads and validates a profile file; `.json` files are JSON, anything
     /// else TOML.
     pub fn load(path: &Path) -> Result<Profile> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         let source = path.display().to_string();
+        // A profile that cannot be read is a wrong request (exit 2), like an
+        // invalid one.
+        let bytes =
+            std::fs::read(path).map_err(|e| invalid(&source, format!("cannot be read: {e}")))?;
         let text = String::from_utf8(bytes).map_err(|e| {
             invalid(
                 &source,

@@ -19,6 +19,7 @@ mod value;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+pub use guard::Guarded;
 pub use header::{SOURCE_FILE, SOURCE_LINE};
 pub use input::Input;
 pub use intern::{Interner, Sym};

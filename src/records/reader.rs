@@ -200,14 +200,15 @@ pub(super) fn feed<R: Read, D: Destination>(
         }
         let start = record.position().map_or(0, |p| p.line());
         let after = csv.position().line();
+        let guard = csv.get_ref();
+        let at_end = csv.position().byte() == guard.delivered() && guard.ended();
         // The parser counts blank lines before a record as its own, and a
-        // record normally takes one line: only a longer span needs a look.
-        if after - start <= 1 && csv.get_ref().unterminated().is_none() {
+        // record normally takes one line: only a longer span, or the last
+        // record (which may end without a line end), needs a look.
+        if after - start <= 1 && !at_end {
             sink.record(start + lines_before, &record)?;
             continue;
         }
-        let guard = csv.get_ref();
-        let at_end = csv.position().byte() == guard.delivered() && guard.ended();
         let unterminated = guard.unterminated().filter(|_| at_end);
         let inner = memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
         // A record ends at a line end outside quotes, or at the end of the
@@ -226,8 +227,9 @@ pub(super) fn feed<R: Read, D: Destination>(
 /// Why a record that spans several lines is not what its writer meant, if
 /// it is not: a quoted field still open at the end of the input (every line
 /// after its opening quote became its text), or a quoted field that takes in
-/// a whole line which reads as a record of the header's width (a closing
-/// quote is missing, and a later stray quote closed the field). A quoted
+/// a line which reads as a record of the header's width — a whole line
+/// inside it, or the line it ends on read with the fields after it (a
+/// closing quote is missing, and a later quote closed the field). A quoted
 /// field may hold line breaks otherwise.
 fn shape_problem(
     record: &csv::ByteRecord,
@@ -250,15 +252,7 @@ fn shape_problem(
             if i + 1 == segments.len() {
                 break;
             }
-            let mut reader = csv_reader(false, *segment);
-            let mut fields = csv::ByteRecord::new();
-            let whole = matches!(reader.read_byte_record(&mut fields), Ok(true))
-                && fields.len() == width
-                && matches!(
-                    reader.read_byte_record(&mut csv::ByteRecord::new()),
-                    Ok(false)
-                );
-            if whole {
+            if reads_as_record(segment, width, false) {
                 let swallowed = line + lines_before_field + i as u64;
                 return Some(format!(
                     "a quoted field on this line runs on into line {swallowed}, which reads as a whole record of {width} fields: is a closing quote missing?"
@@ -267,7 +261,39 @@ fn shape_problem(
         }
         lines_before_field += segments.len() as u64 - 1;
     }
+    // The line the last multi-line field ends on, with the fields after it.
+    let last = record.iter().rposition(|f| f.contains(&b'\n'))?;
+    let field = &record[last];
+    let mut tail = field[field.iter().rposition(|b| *b == b'\n')? + 1..].to_vec();
+    for after in record.iter().skip(last + 1) {
+        tail.push(b',');
+        crate::csv_field::push(&mut tail, after);
+    }
+    if reads_as_record(&tail, width, true) {
+        return Some(format!(
+            "a quoted field on this line runs on into line {}, where a record of {width} fields starts: is a closing quote missing?",
+            line + lines_before_field
+        ));
+    }
     None
+}
+
+/// Whether text parses as exactly one record of the header's width (and,
+/// with `typed`, one that starts with a record type).
+fn reads_as_record(text: &[u8], width: usize, typed: bool) -> bool {
+    let mut reader = csv_reader(false, text);
+    let mut fields = csv::ByteRecord::new();
+    matches!(reader.read_byte_record(&mut fields), Ok(true))
+        && fields.len() == width
+        && matches!(
+            reader.read_byte_record(&mut csv::ByteRecord::new()),
+            Ok(false)
+        )
+        && (!typed
+            || matches!(
+                fields.get(0).map(<[u8]>::trim_ascii),
+                Some(b"call" | b"transaction")
+            ))
 }
 
 /// The error of a CSV read that failed: a record over the size limit, or
@@ -422,20 +448,28 @@ impl<'a, D: Destination> Sink<'a, D> {
             projection: self.options.projection,
         };
         // A record of a customer no invoice is for is out of scope whatever
-        // its other fields hold.
+        // its other fields hold: it is not validated further.
+        let shape_fault = bad.is_some();
+        let other_customer = || {
+            row.text(Column::CustomerId)
+                .is_ok_and(|c| !c.trim().is_empty() && !self.router.serves(c))
+        };
         let result = match bad {
             Some(reason) => Err(row.problem(None, reason)),
+            None if other_customer() => Ok(false),
             None => row
                 .identify(&self.path, &mut self.checked_types)
-                .and_then(|who| {
-                    if self.router.serves(who.customer) {
-                        self.destination.take(&row, &who, self.router)
-                    } else {
-                        Ok(false)
-                    }
-                }),
+                .and_then(|who| self.destination.take(&row, &who, self.router)),
         };
-        let customer = || row.text(Column::CustomerId).ok().filter(|c| !c.is_empty());
+        // A record whose quoting went wrong may hold records of any
+        // customer: it is charged to none (a run then fails every invoice
+        // under the fail policy).
+        let customer = || {
+            Some(())
+                .filter(|()| !shape_fault)
+                .and_then(|()| row.text(Column::CustomerId).ok())
+                .filter(|c| !c.is_empty())
+        };
         let rejected = match result {
             Ok(true) => false,
             Ok(false) => {

@@ -315,10 +315,10 @@ pub(super) fn raw_text(record: &csv::ByteRecord, skip: usize) -> String {
             bytes.push(b',');
         }
         match std::str::from_utf8(field) {
-            Ok(_) => crate::output::push_csv_field(&mut bytes, field),
+            Ok(_) => crate::csv_field::push(&mut bytes, field),
             Err(_) => {
                 let escaped = field.escape_ascii().to_string();
-                crate::output::push_csv_field(&mut bytes, escaped.as_bytes());
+                crate::csv_field::push(&mut bytes, escaped.as_bytes());
             }
         }
         if bytes.len() > RAW_LIMIT {

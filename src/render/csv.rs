@@ -190,12 +190,13 @@ impl EncodedCalls {
                         if i > 0 {
                             bytes.push(b',');
                         }
-                        crate::output::push_csv_field(&mut bytes, text.as_bytes());
+                        crate::csv_field::push(&mut bytes, text.as_bytes());
                         ends.push(u32::try_from(bytes.len()).map_err(|_| {
-                            Error::Usage(format!(
-                                "invoice {}: more than 4 GiB of text in {CHUNK_CALLS} calls",
-                                reports.invoice.display_id()
-                            ))
+                            Error::output(
+                                reports.invoice.display_id(),
+                                "the CSV",
+                                format!("more than 4 GiB of text in {CHUNK_CALLS} calls"),
+                            )
                         })?);
                     }
                 }
@@ -272,7 +273,7 @@ impl<'w> Lines<'w> {
     /// Appends a field from its text.
     fn field(&mut self, text: &[u8]) {
         self.separate();
-        crate::output::push_csv_field(&mut self.buf, text);
+        crate::csv_field::push(&mut self.buf, text);
     }
 
     /// Appends a field already encoded by [`push_field`].

@@ -157,8 +157,17 @@ fn load_profiles(
     problems: &mut Vec<Problem>,
 ) -> Result<(BTreeMap<String, Profile>, BTreeMap<String, PathBuf>)> {
     let folder = dir.join("profiles");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
-        .map_err(|e| Error::io(&folder, e))?
+    let entries = match std::fs::read_dir(&folder) {
+        Ok(entries) => entries,
+        Err(e) => {
+            problems.push(Problem {
+                path: folder.display().to_string(),
+                message: format!("cannot be read: {e}"),
+            });
+            return Ok((BTreeMap::new(), BTreeMap::new()));
+        }
+    };
+    let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|e| e == "toml" || e == "json"))
         .collect();
@@ -209,12 +218,23 @@ fn read_table(
 ) -> Result<Vec<(u64, HashMap<String, String>)>> {
     // Rows end at \n (the \r of a \r\n is trimmed): with \r\n as the
     // terminator the csv crate reports rows on the line before their own.
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) => {
+            problems.push(Problem {
+                path: path.display().to_string(),
+                message: format!("cannot be read: {e}"),
+            });
+            return Ok(Vec::new());
+        }
+    };
+    // Read through the records' quoting watch: a quote left open cannot
+    // merge rows (catalogue values never hold line breaks).
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .terminator(csv::Terminator::Any(b'\n'))
         .flexible(true)
-        .from_path(path)
-        .map_err(|e| Error::input(path, e.to_string()))?;
+        .from_reader(crate::records::Guarded::new(file));
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| Error::input(path, e.to_string()))?
@@ -238,7 +258,9 @@ fn read_table(
         return Ok(Vec::new());
     }
     let mut rows = Vec::new();
-    for record in reader.records() {
+    let mut records = reader.records();
+    let mut runaway = false;
+    for record in records.by_ref() {
         let record = match record {
             Ok(record) => record,
             Err(e) => {
@@ -257,6 +279,14 @@ fn read_table(
             continue; // a blank \r\n line
         }
         let line = record.position().map_or(0, |p| p.line());
+        if record.iter().any(|f| f.contains('\n')) {
+            runaway = true;
+            problems.push(Problem {
+                path: format!("{}:{line}", path.display()),
+                message: "a quoted field runs on over the next line (is a closing quote missing?); catalogue values never hold line breaks".into(),
+            });
+            continue;
+        }
         if record.len() != headers.len() {
             problems.push(Problem {
                 path: format!("{}:{line}", path.display()),
@@ -274,6 +304,14 @@ fn read_table(
             .zip(record.iter().map(str::to_string))
             .collect();
         rows.push((line, map));
+    }
+    if let Some(line) = records.reader().get_ref().unterminated() {
+        if !runaway {
+            problems.push(Problem {
+                path: format!("{}:{line}", path.display()),
+                message: "a quoted field opened here is never closed".into(),
+            });
+        }
     }
     Ok(rows)
 }

@@ -580,6 +580,11 @@ mod tests {
             unique_names(&["caf\u{e9}", "cafe\u{301}", "CAF\u{c9}"], &[]),
             ["caf\u{e9}", "cafe\u{301}~2", "CAF\u{c9}~3"]
         );
+        // Final and medial sigma are one letter to NTFS's upper-case table.
+        assert_eq!(
+            unique_names(&["\u{391}\u{3a3}", "\u{3b1}\u{3c3}"], &[]),
+            ["\u{391}\u{3a3}", "\u{3b1}\u{3c3}~2"]
+        );
         // The run's own files are never an invoice's folder.
         assert_eq!(
             unique_names(&["run.json", "REJECTS.csv", "run.json~2"], &RUN_FILES),

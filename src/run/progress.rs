@@ -8,6 +8,7 @@ use std::time::Instant;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{RunSummary, Status};
+use crate::error::printable;
 
 /// Something worth reporting.
 pub enum Event<'a> {
@@ -63,24 +64,6 @@ fn status_key(status: Status) -> &'static str {
         Status::Refused => "refused",
         Status::Failed => "failed",
     }
-}
-
-/// Text from data (invoice ids, reasons quoting records) as a log line may
-/// show it: control characters (a line break, an ANSI escape) are escaped,
-/// so data can neither forge a log line nor drive a terminal.
-pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(out)
 }
 
 /// Plain lines, for logs that are not a terminal.

@@ -12,11 +12,11 @@ use crate::util::root;
 
 /// Layers from the bottom up; a module may import only lower layers.
 const LAYERS: &[&[&str]] = &[
-    &["error", "money", "column", "hash", "fault"],
-    &["level", "locale", "output"],
+    &["error", "money", "column", "hash", "fault", "csv_field"],
+    &["level", "locale"],
     &["profile"],
     &["records"],
-    &["invoice", "gen"],
+    &["invoice", "gen", "output"],
     &["report", "sample"],
     &["render"],
     &["manifest"],
@@ -42,13 +42,26 @@ fn module_of(relative: &Path) -> String {
 fn imports(text: &str) -> Vec<String> {
     let code = text.split("#[cfg(test)]").next().unwrap();
     let mut found = Vec::new();
-    for (i, _) in code.match_indices("crate::") {
-        let name: String = code[i + 7..]
+    let name = |text: &str| -> String {
+        text.trim_start()
             .chars()
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
-        if !name.is_empty() && !found.contains(&name) {
-            found.push(name);
+            .collect()
+    };
+    for (i, _) in code.match_indices("crate::") {
+        let rest = &code[i + 7..];
+        // `use crate::{a::X, b}` names several modules at once.
+        let names: Vec<String> = match rest.strip_prefix('{') {
+            Some(group) => group[..group.find('}').unwrap_or(group.len())]
+                .split(',')
+                .map(name)
+                .collect(),
+            None => vec![name(rest)],
+        };
+        for n in names {
+            if !n.is_empty() && !found.contains(&n) {
+                found.push(n);
+            }
         }
     }
     found
@@ -122,6 +135,6 @@ fn imports_run_one_way_down_the_layers() {
 
 #[test]
 fn the_rule_reader_finds_imports() {
-    let text = "use crate::report::Level;\nfn f() { crate::output::sync_dir(p); }\n#[cfg(test)]\nmod tests { use crate::run; }";
-    assert_eq!(imports(text), ["report", "output"]);
+    let text = "use crate::report::Level;\nfn f() { crate::output::sync_dir(p); }\nuse crate::{money::Decimal, level};\n#[cfg(test)]\nmod tests { use crate::run; }";
+    assert_eq!(imports(text), ["report", "output", "money", "level"]);
 }

@@ -105,6 +105,37 @@ fn a_field_that_swallows_a_whole_record_is_an_error_naming_both_lines() {
     }
 }
 
+/// A quote left open where every row quotes the field: the next row's
+/// opening quote closes it, no whole line sits inside, and the field count
+/// comes out right. The line the field ends on, read with the fields after
+/// it, is a record: the error names it.
+#[test]
+fn a_field_that_swallows_the_start_of_one_record_is_an_error() {
+    for (name, before) in [("serial", 1usize), ("chunked", 60_000)] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.csv");
+        let mut text = HEADER.to_string();
+        text.push_str(&padding(before, 0));
+        let open_line = before + 2;
+        text.push_str("call,ACME,London,,+4420,BAD,2026-10-02T10:00:00Z,+4420,0161,\"Paris,national,outbound,60,60,0.015,1.00,,,,,,,\n");
+        text.push_str("call,ACME,London,,+4420,C4,2026-10-02T12:00:00Z,+4420,0161,\"UK\",national,outbound,60,60,0.015,100.00,,,,,,,\n");
+        text.push_str(&call("ACME", "AFTER", "1.00"));
+        std::fs::write(&path, &text).unwrap();
+        for jobs in ["1", "2"] {
+            let out = render_records(dir.path(), &path, &["--jobs", jobs]);
+            assert_eq!(out.status.code(), Some(1), "{name}");
+            let e = stderr(&out);
+            assert!(
+                e.contains(&format!(
+                    "in.csv:{open_line}: a quoted field on this line runs on into line {}, where a record of 23 fields starts",
+                    open_line + 1
+                )),
+                "{name} --jobs {jobs}: {e}"
+            );
+        }
+    }
+}
+
 /// A quoted field may hold line breaks: a multi-line description is text.
 #[test]
 fn quoted_line_breaks_in_text_are_kept() {
@@ -128,6 +159,20 @@ fn a_record_after_blank_lines_is_named_by_its_own_line() {
     let path = dir.path().join("in.csv");
     let text = format!(
         "{HEADER}\n\ncall,ACME,London,,+4420,C2,2026-10-02T11:00:00Z,+4420,0161,UK,national,outbound,60,60,0.015,free,,,,,,,\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    let e = stderr(&render_records(dir.path(), &path, &[]));
+    assert!(e.contains("in.csv:4: column charge"), "{e}");
+}
+
+/// The last record, with no line end, after a blank line: its own line.
+#[test]
+fn the_last_record_after_a_blank_line_is_named_by_its_own_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("in.csv");
+    let text = format!(
+        "{HEADER}{}\ncall,ACME,London,,+4420,C2,2026-10-02T11:00:00Z,+4420,0161,UK,national,outbound,60,60,0.015,free,,,,,,,",
+        call("ACME", "C1", "1.00")
     );
     std::fs::write(&path, text).unwrap();
     let e = stderr(&render_records(dir.path(), &path, &[]));
@@ -473,6 +518,34 @@ fn a_rerun_never_leaves_a_manifest_that_describes_other_files() {
     assert!(run_out.join("INV-2/manifest.json").exists());
 }
 
+/// A record whose quoting went wrong may hold records of any customer: in
+/// a run under the fail policy it fails every invoice, not only the one of
+/// the line where the quote opened.
+#[test]
+fn a_quoting_mistake_in_a_run_fails_every_invoice() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = hostile_catalog(&dir.path().join("cat"), &["INV-1", "INV-2"]);
+    let records = cat.join("records.csv");
+    let mut text = std::fs::read_to_string(&records).unwrap();
+    text.push_str("call,CUST0,London,,+4420,BAD,2026-10-02T10:00:00Z,+4420,0161,\"Paris\n");
+    text.push_str(&call("CUST1", "SWALLOWED", "7.00"));
+    std::fs::write(&records, text).unwrap();
+    let out = dir.path().join("out");
+    let output = run(&[
+        "run",
+        "--catalog",
+        cat.to_str().unwrap(),
+        "--records",
+        records.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    for invoice in run_report(&out)["invoices"].as_array().unwrap() {
+        assert_eq!(invoice["status"], "failed", "{invoice}");
+    }
+}
+
 /// A bad record whose customer cannot be told may belong to any invoice:
 /// under the fail policy it fails them all.
 #[test]
@@ -509,6 +582,44 @@ fn a_bad_record_without_a_customer_fails_the_run() {
     assert_eq!(run_report(&out)["input"]["rejected"], 1);
 }
 
+/// A render interrupted after the old manifest went and before the new one
+/// came: the next render still removes what the old one listed and the new
+/// one does not write.
+#[test]
+fn stale_files_go_even_after_an_interrupted_rerun() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = out.to_str().unwrap();
+    let mut args = acme_args(
+        "fixtures/profiles/everything.toml",
+        "fixtures/records.csv",
+        o,
+    );
+    args.extend(["--format", "csv,xlsx"]);
+    ok(&args);
+    let mut args = acme_args(
+        "fixtures/profiles/everything.toml",
+        "fixtures/records.csv",
+        o,
+    );
+    args.extend(["--format", "csv"]);
+    let status = Command::new(env!("CARGO_BIN_EXE_usage-report"))
+        .args(&args)
+        .current_dir(root())
+        .env("USAGE_REPORT_ABORT_AT", "attachment:2")
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!status.success());
+    assert!(!out.join("manifest.json").exists());
+    ok(&args);
+    assert!(!out.join("INV-2026-10-0042_usage.xlsx").exists());
+    assert_eq!(
+        files(&out).len(),
+        manifest(&out)["attachments"].as_array().unwrap().len() + 1
+    );
+}
+
 /// rejects.csv is a CSV like any other: formula text in it is guarded, and
 /// the raw record is recovered by removing the leading `'`.
 #[test]
@@ -523,6 +634,15 @@ fn rejects_csv_guards_formula_text() {
     let rejects = csv_rows(&dir.path().join("out/rejects.csv"));
     assert!(rejects[1][4].starts_with("'=cmd|"), "{rejects:?}");
     assert!(rejects[1][4][1..].starts_with("=cmd|' /C calc'!A0,ACME,"));
+    // A field that starts with ' is guarded too: removing one gives it back.
+    let path = dir.path().join("quote.csv");
+    let mut text = HEADER.to_string();
+    text.push_str("'quoted,ACME,London,,+4420,C2,2026-10-02T11:00:00Z,+4420,0161,UK,national,outbound,60,60,0.015,1,,,,,,,\n");
+    std::fs::write(&path, text).unwrap();
+    let out = render_records(dir.path(), &path, &["--on-bad-record", "skip"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rejects = csv_rows(&dir.path().join("out/rejects.csv"));
+    assert!(rejects[1][4].starts_with("''quoted,ACME,"), "{rejects:?}");
 }
 
 /// The smaller promises of issue 12: each a case that once went wrong.
@@ -594,6 +714,84 @@ mod edges {
         let m = manifest(&dir.path().join("out"));
         assert_eq!(m["input"]["out_of_scope"], 1);
         assert_eq!(m["input"]["rejected"], 0);
+    }
+
+    /// Another customer's record is not validated at all: not even its
+    /// record type.
+    #[test]
+    fn another_customers_record_of_unknown_type_is_out_of_scope() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.csv");
+        let text = format!(
+            "{HEADER}{}sms,GLOBEX,London,,+4420,S1,,,,,,,,,,,,,,,,,\n",
+            call("ACME", "C1", "1.00")
+        );
+        std::fs::write(&path, text).unwrap();
+        let out = render_records(dir.path(), &path, &[]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(
+            manifest(&dir.path().join("out"))["input"]["out_of_scope"],
+            1
+        );
+    }
+
+    /// Catalogue files are read through the same quoting watch: a quote left
+    /// open cannot merge one customer's row into another's.
+    #[test]
+    fn a_quote_left_open_in_the_catalogue_is_a_problem_not_a_merge() {
+        let dir = tempfile::tempdir().unwrap();
+        let everything = std::fs::read_to_string(fixture("profiles/everything.toml")).unwrap();
+        let cat = catalog(
+            dir.path(),
+            &[("everything.toml", &everything)],
+            "customer_id,name,groups,default_profile,timezone,currency\nGLOBEX,\"Globex Corporation,,Everything,America/Chicago,USD\nINITECH,\"Initech\",,Everything,Asia/Tokyo,JPY\n",
+            "invoice_id,customer_id,from,to,profile,formats\nINV-G,GLOBEX,2026-10-01,2026-11-01,,csv\n",
+        );
+        let e = fails(
+            &["profiles", "check", "--catalog", cat.to_str().unwrap()],
+            2,
+        );
+        assert!(
+            e.contains("customers.csv:2: a quoted field runs on over the next line"),
+            "{e}"
+        );
+        // And a quote never closed on the last line.
+        std::fs::write(
+            cat.join("invoices.csv"),
+            "invoice_id,customer_id,from,to,profile,formats\nINV-G,\"GLOBEX,2026-10-01,2026-11-01,,csv",
+        )
+        .unwrap();
+        let e = fails(
+            &["profiles", "check", "--catalog", cat.to_str().unwrap()],
+            2,
+        );
+        assert!(
+            e.contains("invoices.csv:2: a quoted field opened here is never closed"),
+            "{e}"
+        );
+    }
+
+    /// A profile or catalogue that cannot be read is a wrong request (2).
+    #[test]
+    fn a_missing_profile_or_catalogue_is_a_usage_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let args = acme_args(
+            "/nonexistent/p.toml",
+            "fixtures/records.csv",
+            out.to_str().unwrap(),
+        );
+        let e = fails(&args, 2);
+        assert!(e.contains("/nonexistent/p.toml"), "{e}");
+        fails(
+            &[
+                "profiles",
+                "list",
+                "--catalog",
+                dir.path().to_str().unwrap(),
+            ],
+            2,
+        );
     }
 
     #[test]

@@ -1,0 +1,22 @@
+//! One CSV field as every CSV this program writes quotes it (attachments,
+//! rejects, partition files), shared by the layers that write CSV by hand.
+
+/// Appends one field as RFC 4180 needs it, by the csv crate's rule: quoted
+/// only when it holds a comma, a quote or a line break, quotes doubled.
+pub fn push(out: &mut Vec<u8>, field: &[u8]) {
+    if field
+        .iter()
+        .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+    {
+        out.push(b'"');
+        for &b in field {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(field);
+    }
+}
