@@ -13,6 +13,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
+use super::guard::Guarded;
 use super::header::Header;
 use super::input::{Content, Input};
 use super::reader::{csv_reader, feed, header_row, Destination, ReadOptions, ReadOutcome, Sink};
@@ -58,7 +59,7 @@ pub(super) fn read_chunked<D: Destination>(
     let Content::Csv { bom } = Content::of(&head[..n]) else {
         return Ok(false);
     };
-    let Some(chunks) = boundaries(path, size, bom as u64, threads * 2)? else {
+    let Some(chunks) = boundaries(path, size, bom as u64, threads * 2, SCAN_BLOCK)? else {
         return Ok(false);
     };
     if chunks.len() < 2 {
@@ -144,94 +145,51 @@ fn chunk_reader(path: &Path, chunk: Chunk) -> Result<BufReader<std::io::Take<Fil
     ))
 }
 
-/// Splits the file after newlines that end a record (outside quotes), near
-/// `count` equal offsets, counting lines on the way. Quotes are counted, so
-/// this follows the CSV parser only where quotes open and close fields as
-/// RFC 4180 says; at the first quote that does not (one inside an unquoted
-/// field, text after a closing quote — the parser reads those literally)
-/// it gives up with `None` and the file is read by one thread.
-fn boundaries(path: &Path, size: u64, bom: u64, count: usize) -> Result<Option<Vec<Chunk>>> {
-    let mut file =
-        BufReader::with_capacity(1 << 20, File::open(path).map_err(|e| Error::io(path, e))?);
-    let step = (size / count as u64).max(1);
+/// Bytes the boundary scan reads at a time; a cut falls at the end of one.
+const SCAN_BLOCK: usize = 1 << 20;
+
+/// Splits the file where records start, near `count` equal offsets, with the
+/// line each part starts on. The file is read through the same quoting
+/// watch as every CSV read ([`Guarded`], which follows the parser exactly,
+/// quotes it reads as text included), in blocks of `block` bytes; a part
+/// ends at the last record start of the block that reaches its target, and
+/// never right after a blank line (the parser takes blank lines with the
+/// record after them). `None` when a record is too long to cut around (the
+/// one reader then reports it).
+fn boundaries(
+    path: &Path,
+    size: u64,
+    bom: u64,
+    count: usize,
+    block: usize,
+) -> Result<Option<Vec<Chunk>>> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    file.seek(SeekFrom::Start(bom))
+        .map_err(|e| Error::io(path, e))?;
+    let mut guard = Guarded::new(file);
+    let step = ((size - bom) / count as u64).max(1);
     let mut chunks = Vec::with_capacity(count);
-    let mut start = bom;
-    let mut first_line = 1u64;
-    let mut lines = 0u64;
-    let mut in_quotes = false;
-    let mut offset = 0u64;
-    let mut next_target = bom + step;
-    let mut buf = vec![0u8; 1 << 20];
-    // The byte before the block (the file's start counts as a line start),
-    // and whether a closing quote ended the previous block.
-    let mut before_block = b'\n';
-    let mut closed_at_end = false;
-    // Bytes that may precede an opening quote or follow a closing one (a
-    // quote: the two halves of a doubled quote). Records end at `\n` only:
-    // a `\r` is text to the parser, except the `\r` of a `\r\n` after a
-    // closing quote, which the reader removes.
-    let delimits = |b: u8| matches!(b, b',' | b'\n' | b'"');
-    let may_follow_close = |next: &[u8]| match next {
-        [b'\r', b'\n', ..] => true,
-        [b'\r', ..] => false,
-        [b, ..] => delimits(*b),
-        [] => true,
-    };
+    let (mut start, mut first_line) = (bom, 1u64);
+    let mut buf = vec![0u8; block];
     loop {
-        let n = file.read(&mut buf).map_err(|e| Error::io(path, e))?;
+        let n = match guard.read(&mut buf) {
+            Ok(n) => n,
+            Err(_) if guard.oversize().is_some() => return Ok(None),
+            Err(e) => return Err(Error::io(path, e)),
+        };
         if n == 0 {
             break;
         }
-        let block = &buf[..n];
-        // A `\r` alone at the start of a block is given up on with the rest.
-        if std::mem::take(&mut closed_at_end) && !may_follow_close(&block[..n.min(2)]) {
-            return Ok(None);
+        let (offset, line, after_blank) = guard.record_start();
+        let at = bom + offset;
+        if at >= start + step && at < size && !after_blank {
+            chunks.push(Chunk {
+                start,
+                end: at,
+                first_line,
+            });
+            (start, first_line) = (at, line);
         }
-        for pos in memchr::memchr2_iter(b'"', b'\n', block) {
-            if block[pos] == b'"' {
-                if in_quotes {
-                    let next = &block[pos + 1..(pos + 3).min(n)];
-                    if next.is_empty() {
-                        closed_at_end = true;
-                    } else if !may_follow_close(next) || next == b"\r" {
-                        // (A `\r` at the end of a block cannot be checked.)
-                        return Ok(None);
-                    }
-                } else {
-                    let before = if pos == 0 {
-                        before_block
-                    } else {
-                        block[pos - 1]
-                    };
-                    if offset + pos as u64 > bom && !delimits(before) {
-                        return Ok(None);
-                    }
-                }
-                in_quotes = !in_quotes;
-                continue;
-            }
-            lines += 1;
-            let absolute = offset + pos as u64;
-            // Not after a blank line: the parser reads blank lines as part of
-            // the next record, so a chunk must start where a record ended.
-            let blank = (if pos == 0 {
-                before_block
-            } else {
-                block[pos - 1]
-            }) == b'\n';
-            if !in_quotes && !blank && absolute >= next_target && absolute + 1 < size {
-                chunks.push(Chunk {
-                    start,
-                    end: absolute + 1,
-                    first_line,
-                });
-                start = absolute + 1;
-                first_line = lines + 1;
-                next_target = start + step;
-            }
-        }
-        before_block = block[n - 1];
-        offset += n as u64;
     }
     chunks.push(Chunk {
         start,
@@ -271,7 +229,9 @@ mod tests {
         let path = dir.path().join("r.csv");
         let text = "h\n\"a\nb\"\nc\n\"d\"\ne\n";
         std::fs::write(&path, text).unwrap();
-        let chunks = boundaries(&path, text.len() as u64, 0, 5).unwrap().unwrap();
+        let chunks = boundaries(&path, text.len() as u64, 0, 5, 1)
+            .unwrap()
+            .unwrap();
         // No chunk starts inside the quoted "a\nb".
         for c in &chunks {
             assert_ne!(c.start, 5, "{chunks:?}");
@@ -292,43 +252,49 @@ mod tests {
         }
     }
 
+    /// Quotes the parser reads as text are followed too (the scan is the
+    /// parser's own quoting watch): such files are split like any other.
     #[test]
-    fn quotes_the_parser_reads_literally_stop_the_split() {
+    fn quotes_the_parser_reads_literally_are_followed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("r.csv");
-        let split = |text: &str| {
+        for text in [
+            // RFC 4180 quoting: doubled quotes, empty quoted fields, CRLF.
+            "h,i\r\n\"a \"\"x\"\" b\",\"\"\r\n\"c\nd\",e\r\nf,g\r\n",
+            // A quote inside an unquoted field (the parser keeps it as text).
+            "h,i\nMonitor 27\" screen,1\n\"a\nb\",c\nd,e\n",
+            // Text after a closing quote.
+            "h,i\n\"a\"b,1\nc,d\ne,f\n",
+            // A quote after a \r (text: records end at \n), and a \r after a
+            // closing quote that does not end the line.
+            "h,i\n\r\",\",\na,b\nc,d\n",
+            "h,i\n\"a\"\rb,1\nc,d\ne,f\n",
+            // A closing quote at the very end.
+            "h,i\nc,\"d\"",
+        ] {
             std::fs::write(&path, text).unwrap();
-            boundaries(&path, text.len() as u64, 0, 4)
-                .unwrap()
-                .map(|chunks| chunks.len())
-        };
-        // RFC 4180 quoting: doubled quotes, empty quoted fields, CRLF.
-        assert!(split("h,i\r\n\"a \"\"x\"\" b\",\"\"\r\n\"c\nd\",e\r\nf,g\r\n").is_some());
-        // A quote inside an unquoted field (the parser keeps it as text).
-        assert_eq!(split("h,i\nMonitor 27\" screen,1\n\"a\nb\",c\nd,e\n"), None);
-        // Text after a closing quote.
-        assert_eq!(split("h,i\n\"a\"b,1\nc,d\ne,f\n"), None);
-        // A quote after a \r (text to the parser: records end at \n), and a
-        // \r after a closing quote that does not end the line.
-        assert_eq!(split("h,i\n\r\",\",\na,b\nc,d\n"), None);
-        assert_eq!(split("h,i\n\"a\"\rb,1\nc,d\ne,f\n"), None);
-        // A closing quote at the very end is fine.
-        assert!(split("h,i\nc,\"d\"").is_some());
-        // The same decisions where the scan's 1 MiB reads meet.
-        let at_seam = |before: &str, after: &str| {
-            let mut text = "h,i\n".to_string();
-            while text.len() < (1 << 20) - before.len() {
-                text.push_str("ab,cd\n");
+            for block in [1, 2, 3, 7] {
+                let chunks = boundaries(&path, text.len() as u64, 0, 4, block)
+                    .unwrap()
+                    .unwrap();
+                assert!(
+                    chunks.len() > 1,
+                    "{text:?} in blocks of {block}: {chunks:?}"
+                );
+                let mut pieces = Vec::new();
+                for c in &chunks {
+                    pieces.extend(parse(
+                        &text.as_bytes()[c.start as usize..c.end as usize],
+                        c.first_line,
+                    ));
+                }
+                assert_eq!(
+                    pieces,
+                    parse(text.as_bytes(), 1),
+                    "{text:?} in blocks of {block}"
+                );
             }
-            text.truncate((1 << 20) - before.len());
-            text.push_str(before);
-            text.push_str(after);
-            split(&text)
-        };
-        assert!(at_seam("\n1,", "\"q\",2\n").is_some());
-        assert_eq!(at_seam("\n1,x", "\"q,2\n"), None);
-        assert!(at_seam("\n1,\"q\"", ",2\n").is_some());
-        assert_eq!(at_seam("\n1,\"q\"", "x,2\n"), None);
+        }
     }
 
     /// Records and their line numbers, parsing `text` as the reader does.
@@ -347,7 +313,7 @@ mod tests {
 
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
-        /// Whenever the scan splits a text, parsing the chunks one by one
+        /// However the scan splits a text, parsing the chunks one by one
         /// gives the records and line numbers of parsing it whole.
         #[test]
         fn chunks_parse_as_the_whole(
@@ -356,17 +322,21 @@ mod tests {
                 0..300,
             ),
             count in 2usize..7,
+            block in 1usize..9,
         ) {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("r.csv");
             std::fs::write(&path, &bytes).unwrap();
-            if let Some(chunks) = boundaries(&path, bytes.len() as u64, 0, count).unwrap() {
-                let mut pieces = Vec::new();
-                for c in &chunks {
-                    pieces.extend(parse(&bytes[c.start as usize..c.end as usize], c.first_line));
-                }
-                proptest::prop_assert_eq!(pieces, parse(&bytes, 1));
+            let chunks = boundaries(&path, bytes.len() as u64, 0, count, block).unwrap().unwrap();
+            let mut pieces = Vec::new();
+            let mut next = 0;
+            for c in &chunks {
+                proptest::prop_assert_eq!(c.start, next);
+                next = c.end;
+                pieces.extend(parse(&bytes[c.start as usize..c.end as usize], c.first_line));
             }
+            proptest::prop_assert_eq!(next, bytes.len() as u64);
+            proptest::prop_assert_eq!(pieces, parse(&bytes, 1));
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct Guarded<R> {
     offset: u64,
     record_start: u64,
     record_start_line: u64,
+    /// Whether the line end before `record_start` ended a blank line.
+    after_blank: bool,
     /// Whether the input has ended.
     ended: bool,
     /// Set when a record grew past the limit: the line it started on.
@@ -55,6 +57,7 @@ impl<R: Read> Guarded<R> {
             offset: 0,
             record_start: 0,
             record_start_line: 1,
+            after_blank: false,
             ended: false,
             oversize: None,
         }
@@ -89,6 +92,13 @@ impl<R: Read> Guarded<R> {
         self.last
     }
 
+    /// Where the next record starts (after the last line end outside
+    /// quotes delivered so far), its line, and whether a blank line ends
+    /// right before it. A parallel reader cuts a file there.
+    pub fn record_start(&self) -> (u64, u64, bool) {
+        (self.record_start, self.record_start_line, self.after_blank)
+    }
+
     /// Physical lines delivered so far: a last line without a line end
     /// counts.
     pub fn lines(&self) -> u64 {
@@ -121,6 +131,7 @@ impl<R: Read> Guarded<R> {
                         self.quoting = Quoting::Out;
                         self.record_start = self.offset + pos as u64 + 1;
                         self.record_start_line = self.line;
+                        self.after_blank = prev == b'\n';
                     }
                 }
             } else {
