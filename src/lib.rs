@@ -67,5 +67,7 @@ pub mod render;
 pub mod report;
 pub mod run;
 pub mod sample;
+#[cfg(feature = "serve")]
+pub mod serve;
 
 pub use error::{Error, Result};

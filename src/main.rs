@@ -16,7 +16,10 @@ macro_rules! say {
     };
 }
 
-use cli::{CheckProfileArgs, Cli, Command, GenArgs, ProfilesCommand, RenderArgs, RunArgs};
+use cli::{
+    CheckProfileArgs, Cli, Command, GenArgs, ProfilesCommand, RenderArgs, RunArgs, ServeArgs,
+    UsersCommand,
+};
 use usage_report::error::Error;
 use usage_report::gen::{generate, GenSpec};
 use usage_report::invoice::parse_day;
@@ -65,6 +68,8 @@ fn main() -> ExitCode {
         Command::CheckProfile(args) => run_check_profile(args),
         Command::Run(args) => return billing_run(args),
         Command::Profiles { command } => profiles(command),
+        Command::Serve(args) => serve(args),
+        Command::Users { command } => users(command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -281,5 +286,52 @@ fn say(args: std::fmt::Arguments<'_>) {
         }
         eprintln!("usage-report: standard output: {e}");
         std::process::exit(1);
+    }
+}
+
+fn serve(args: &ServeArgs) -> Result<(), Error> {
+    usage_report::serve::serve(usage_report::serve::ServeOptions {
+        catalog: args.catalog.clone(),
+        records: args
+            .records
+            .iter()
+            .map(|r| usage_report::records::Input::from_arg(r))
+            .collect(),
+        listen: args.listen,
+        out: args.out.clone().unwrap_or_else(|| args.catalog.join("out")),
+    })
+}
+
+fn users(command: &UsersCommand) -> Result<(), Error> {
+    use usage_report::serve::users::Users;
+    match command {
+        UsersCommand::Add {
+            name,
+            role,
+            catalog,
+        } => {
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .map_err(|e| Error::io("-", e))?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            let mut users = Users::load(catalog)?;
+            users.add(name, *role, password)?;
+            eprintln!("usage-report: user {name:?} is {}", role.key());
+            Ok(())
+        }
+        UsersCommand::List { catalog } => {
+            let users = Users::load(catalog)?;
+            say!("{:<24} {:<10} expert level", "name", "role");
+            for u in users.list() {
+                say!(
+                    "{:<24} {:<10} {}",
+                    u.name,
+                    u.role.key(),
+                    u.expert_level().key()
+                );
+            }
+            Ok(())
+        }
     }
 }

@@ -344,6 +344,31 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
+/// Writes a whole file atomically outside an attachment folder (a
+/// catalogue's profile or table, the users file): a temporary name beside
+/// it, fsync, rename, then the folder fsynced.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().to_string());
+    let temp = dir.join(format!(".{name}.{}{PARTIAL}", std::process::id()));
+    let written = File::create(&temp)
+        .and_then(|mut f| {
+            f.write_all(bytes)?;
+            f.sync_all()
+        })
+        .and_then(|()| fs::rename(&temp, path));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&temp);
+        return Err(Error::io(path, e));
+    }
+    sync_dir(dir)
+}
+
 /// Makes the entries of a folder (renames, removals) durable.
 pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)

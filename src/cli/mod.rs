@@ -41,6 +41,56 @@ pub enum Command {
     },
     /// Validate profile files and report every problem at once.
     CheckProfile(CheckProfileArgs),
+    /// Serve the catalogue as an HTTP API with users, roles and an audit log.
+    Serve(ServeArgs),
+    /// Add and list the users of `serve` (kept in DIR/users.toml).
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The catalogue folder: profiles/, customers.csv, invoices.csv, users.toml.
+    #[arg(long, value_name = "DIR")]
+    pub catalog: PathBuf,
+    /// Records file(s) the service renders from; repeat for several.
+    #[arg(long, value_name = "FILE")]
+    pub records: Vec<String>,
+    /// Address to listen on (loopback by default; put TLS in front for more).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Folder for rendered attachments (default DIR/out).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Add a user (or set a user's role and password); the password is read
+    /// from standard input, never from the command line.
+    Add {
+        name: String,
+        #[arg(long, value_parser = role)]
+        role: usage_report::serve::users::Role,
+        #[arg(long, value_name = "DIR")]
+        catalog: PathBuf,
+    },
+    /// List the users and their roles.
+    List {
+        #[arg(long, value_name = "DIR")]
+        catalog: PathBuf,
+    },
+}
+
+/// `--role`: one of the service's roles by key.
+fn role(text: &str) -> std::result::Result<usage_report::serve::users::Role, String> {
+    use usage_report::serve::users::Role;
+    Role::from_key(text).ok_or_else(|| {
+        let keys: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
+        format!("expected one of {}", keys.join(", "))
+    })
 }
 
 #[derive(Debug, Subcommand)]

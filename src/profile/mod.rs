@@ -137,6 +137,12 @@ impl Profile {
         Profile::parse(&text, is_json, &source)
     }
 
+    /// A profile file's text as the document it holds (TOML, or JSON with
+    /// duplicate keys refused), not yet validated: the shape the API shows.
+    pub fn document(text: &str, is_json: bool, source: &str) -> Result<serde_json::Value> {
+        parse_document(text, is_json, source)
+    }
+
     /// Parses and validates profile text; `source` names it in messages.
     pub fn parse(text: &str, is_json: bool, source: &str) -> Result<Profile> {
         let value = parse_document(text, is_json, source)?;

@@ -22,6 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["manifest"],
     &["pipeline"],
     &["run"],
+    &["serve"],
 ];
 
 /// Imports a lower layer may not make either: renderers walk the resolved

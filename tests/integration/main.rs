@@ -13,5 +13,6 @@ mod reference;
 mod reliability;
 mod render;
 mod run;
+mod serve;
 mod util;
 mod xlsx;

@@ -1,0 +1,557 @@
+//! The routes of the API and their handlers. Each parses its request,
+//! authorises it on the server, calls the library, and answers JSON.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use super::store;
+use super::users::{Permission, Users};
+use super::{ApiError, App};
+use crate::profile::{ExpertLevel, Profile};
+use crate::run::catalog::{Catalog, InvoiceEntry, Resolution};
+
+/// Largest request body accepted (a profile is a few KiB).
+const BODY_LIMIT: usize = 1 << 20;
+
+type Answer = Result<Response, ApiError>;
+
+pub(super) fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/api/login", post(login))
+        .route("/api/profiles", get(list_profiles).post(create_profile))
+        .route(
+            "/api/profiles/{name}",
+            get(show_profile).put(update_profile).delete(delete_profile),
+        )
+        .route("/api/customers", get(list_customers))
+        .route(
+            "/api/customers/{id}/default_profile",
+            put(set_default_profile),
+        )
+        .route("/api/invoices", get(list_invoices))
+        .route("/api/invoices/{id}/profile", put(set_invoice_profile))
+        .route("/api/audit", get(audit))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(app)
+}
+
+fn catalog(app: &App) -> Result<Catalog, ApiError> {
+    Catalog::load(&app.options.catalog).map_err(|e| relative(app, e.into()))
+}
+
+/// A library error's text with the catalogue folder's path taken out: a
+/// client learns which file, not where the server keeps it.
+fn relative(app: &App, mut error: ApiError) -> ApiError {
+    let dir = format!("{}/", app.options.catalog.display());
+    if let Ok(text) = serde_json::to_string(&error.body) {
+        let text = text.replace(&dir.replace('\\', "\\\\"), "");
+        if let Ok(body) = serde_json::from_str(&text) {
+            error.body = body;
+        }
+    }
+    error
+}
+
+fn body_json(body: &Bytes) -> Result<Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("the body is not JSON: {e}"),
+        )
+    })
+}
+
+async fn login(State(app): State<Arc<App>>, body: Bytes) -> Answer {
+    let value = body_json(&body)?;
+    let (Some(name), Some(password)) = (value["user"].as_str(), value["password"].as_str()) else {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "expected {\"user\", \"password\"}",
+        ));
+    };
+    if app.sessions.paused(name) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too many wrong passwords for this user: wait a minute",
+        ));
+    }
+    let dir = app.options.catalog.clone();
+    let (name_owned, password) = (name.to_string(), password.to_string());
+    let user = tokio::task::spawn_blocking(move || {
+        let users = Users::load(&dir)?;
+        Ok::<_, crate::error::Error>(users.verify(&name_owned, &password).cloned())
+    })
+    .await
+    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "sign-in failed"))??;
+    app.sessions.attempt(name, user.is_some());
+    let Some(user) = user else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "wrong user or password",
+        ));
+    };
+    let token = app
+        .sessions
+        .open(&user)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    Ok(Json(json!({
+        "token": token,
+        "role": user.role.key(),
+        "expert_level": user.expert_level().key(),
+    }))
+    .into_response())
+}
+
+/// The expert level a list is shown at: `?expert_level=`, else the user's.
+fn expert_level(
+    query: &HashMap<String, String>,
+    default: ExpertLevel,
+) -> Result<ExpertLevel, ApiError> {
+    match query.get("expert_level") {
+        None => Ok(default),
+        Some(key) => ExpertLevel::from_key(key).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "unknown expert level {key:?}; expected basic, standard, advanced or expert"
+                ),
+            )
+        }),
+    }
+}
+
+async fn list_profiles(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Answer {
+    let session = app.authorize(&headers, Permission::ReadProfiles)?;
+    let level = expert_level(&query, session.expert_level)?;
+    let catalog = catalog(&app)?;
+    let mut list = Vec::new();
+    for p in catalog.profiles.values().filter(|p| p.visible_at(level)) {
+        let (_, version) = store::profile_document(&catalog.profile_files[&p.name])
+            .map_err(|e| relative(&app, e.into()))?;
+        list.push(json!({
+            "name": p.name,
+            "description": p.description,
+            "availability": p.availability.key(),
+            "customer": p.customer,
+            "customer_groups": p.customer_groups,
+            "version": version,
+        }));
+    }
+    Ok(Json(Value::Array(list)).into_response())
+}
+
+fn not_found(what: &str) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, format!("no {what}"))
+}
+
+async fn show_profile(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Answer {
+    app.authorize(&headers, Permission::ReadProfiles)?;
+    let catalog = catalog(&app)?;
+    let path = catalog
+        .profile_files
+        .get(&name)
+        .ok_or_else(|| not_found("profile of that name"))?;
+    let (mut value, version) =
+        store::profile_document(path).map_err(|e| relative(&app, e.into()))?;
+    value["version"] = json!(version);
+    Ok(([(header::ETAG, format!("\"{version}\""))], Json(value)).into_response())
+}
+
+/// A profile document from a request body, validated completely: 422 with
+/// every problem otherwise. The `version` field, if any, is not part of it.
+fn validated(body: &Bytes) -> Result<(Value, Profile), ApiError> {
+    let mut value = body_json(body)?;
+    if let Some(map) = value.as_object_mut() {
+        map.remove("version");
+    }
+    let text = serde_json::to_string(&value).expect("JSON serialises");
+    let profile = Profile::parse(&text, true, "in the request").map_err(ApiError::from)?;
+    Ok((value, profile))
+}
+
+async fn create_profile(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Answer {
+    let session = app.authorize(&headers, Permission::EditProfiles)?;
+    let (value, profile) = validated(&body)?;
+    let _write = app.writes.lock().await;
+    let catalog = catalog(&app)?;
+    if catalog.profiles.contains_key(&profile.name) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("a profile named {:?} exists", profile.name),
+        ));
+    }
+    let path = store::new_profile_path(&catalog, &app.options.catalog, &profile.name);
+    let bytes = store::profile_text(&value, false).map_err(ApiError::from)?;
+    crate::output::write_atomically(&path, &bytes).map_err(|e| relative(&app, e.into()))?;
+    let version = store::version(&bytes);
+    store::audit(
+        &app.options.catalog,
+        &session.user,
+        "create profile",
+        &profile.name,
+        None,
+        Some(&version),
+    )
+    .map_err(|e| relative(&app, e.into()))?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::ETAG, format!("\"{version}\""))],
+        Json(json!({ "name": profile.name, "version": version })),
+    )
+        .into_response())
+}
+
+/// The version an `If-Match` header asks for (quotes and `W/` ignored).
+fn if_match(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.trim()
+                .trim_start_matches("W/")
+                .trim_matches('"')
+                .to_string()
+        })
+}
+
+async fn update_profile(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Answer {
+    let session = app.authorize(&headers, Permission::EditProfiles)?;
+    let Some(wanted) = if_match(&headers) else {
+        return Err(ApiError::new(
+            StatusCode::PRECONDITION_REQUIRED,
+            "send If-Match with the version you edited, so no change is overwritten unseen",
+        ));
+    };
+    let (value, profile) = validated(&body)?;
+    if profile.name != name {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("the body names profile {:?}, the address {name:?}: a profile is not renamed; create a new one and make this one historic", profile.name)));
+    }
+    let _write = app.writes.lock().await;
+    let catalog = catalog(&app)?;
+    let path = catalog
+        .profile_files
+        .get(&name)
+        .ok_or_else(|| not_found("profile of that name"))?;
+    let (_, current) = store::profile_document(path).map_err(|e| relative(&app, e.into()))?;
+    if current != wanted {
+        return Err(ApiError::with(
+            StatusCode::PRECONDITION_FAILED,
+            json!({
+                "error": "the profile changed since you read it: reload it, then apply your change again",
+                "version": current,
+            }),
+        ));
+    }
+    let json_file = path.extension().is_some_and(|e| e == "json");
+    let bytes = store::profile_text(&value, json_file).map_err(ApiError::from)?;
+    crate::output::write_atomically(path, &bytes).map_err(|e| relative(&app, e.into()))?;
+    let version = store::version(&bytes);
+    store::audit(
+        &app.options.catalog,
+        &session.user,
+        "update profile",
+        &name,
+        Some(&current),
+        Some(&version),
+    )
+    .map_err(|e| relative(&app, e.into()))?;
+    Ok((
+        [(header::ETAG, format!("\"{version}\""))],
+        Json(json!({ "name": name, "version": version })),
+    )
+        .into_response())
+}
+
+async fn delete_profile(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Answer {
+    let session = app.authorize(&headers, Permission::EditProfiles)?;
+    let _write = app.writes.lock().await;
+    let catalog = catalog(&app)?;
+    let path = catalog
+        .profile_files
+        .get(&name)
+        .ok_or_else(|| not_found("profile of that name"))?;
+    let mut customers: Vec<&str> = catalog
+        .customers
+        .values()
+        .filter(|c| c.default_profile.as_deref() == Some(name.as_str()))
+        .map(|c| c.id.as_str())
+        .collect();
+    customers.sort_unstable();
+    let invoices: Vec<&str> = catalog
+        .invoices
+        .iter()
+        .filter(|i| i.profile.as_deref() == Some(name.as_str()))
+        .map(|i| i.invoice_id.as_str())
+        .collect();
+    if !customers.is_empty() || !invoices.is_empty() {
+        return Err(ApiError::with(
+            StatusCode::CONFLICT,
+            json!({
+                "error": format!("profile {name:?} is in use: make it historic instead (availability = \"historic\"); invoices that name it keep it"),
+                "customers": customers,
+                "invoices": invoices,
+            }),
+        ));
+    }
+    let (_, version) = store::profile_document(path).map_err(|e| relative(&app, e.into()))?;
+    std::fs::remove_file(path)
+        .and_then(|()| std::fs::File::open(app.options.catalog.join("profiles"))?.sync_all())
+        .map_err(|e| relative(&app, crate::error::Error::io(path, e).into()))?;
+    store::audit(
+        &app.options.catalog,
+        &session.user,
+        "delete profile",
+        &name,
+        Some(&version),
+        None,
+    )
+    .map_err(|e| relative(&app, e.into()))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_customers(State(app): State<Arc<App>>, headers: HeaderMap) -> Answer {
+    app.authorize(&headers, Permission::ReadCatalogue)?;
+    let catalog = catalog(&app)?;
+    let mut customers: Vec<_> = catalog.customers.values().collect();
+    customers.sort_by(|a, b| a.id.cmp(&b.id));
+    let list: Vec<Value> = customers
+        .into_iter()
+        .map(|c| {
+            json!({
+                "id": c.id,
+                "name": c.name,
+                "groups": c.groups,
+                "default_profile": c.default_profile,
+                "timezone": c.time_zone.name(),
+                "currency": c.currency,
+                "itemisation": c.itemisation,
+            })
+        })
+        .collect();
+    Ok(Json(Value::Array(list)).into_response())
+}
+
+/// What the profile rules make of an invoice, as `run.json` says it.
+fn verdict(catalog: &Catalog, entry: &InvoiceEntry) -> Value {
+    match catalog.resolve(entry) {
+        Resolution::Use(p) => {
+            json!({ "status": "would_render", "profile": p.name, "reason": null })
+        }
+        Resolution::NoProfile => {
+            json!({ "status": "no_profile", "profile": null, "reason": "neither the invoice nor its customer names a profile" })
+        }
+        Resolution::Refused(reason) => {
+            json!({ "status": "refused", "profile": null, "reason": reason })
+        }
+    }
+}
+
+async fn list_invoices(State(app): State<Arc<App>>, headers: HeaderMap) -> Answer {
+    app.authorize(&headers, Permission::ReadCatalogue)?;
+    let catalog = catalog(&app)?;
+    let list: Vec<Value> = catalog
+        .invoices
+        .iter()
+        .map(|i| json!({
+            "id": i.invoice_id,
+            "customer": i.customer_id,
+            "from": i.from.to_string(),
+            "to": i.to.to_string(),
+            "profile": i.profile,
+            "formats": i.formats.as_ref().map(|f| f.iter().map(|f| f.key()).collect::<Vec<_>>()),
+            "resolved": verdict(&catalog, i),
+        }))
+        .collect();
+    Ok(Json(Value::Array(list)).into_response())
+}
+
+/// `{"profile": NAME|null}` from a body.
+fn profile_choice(body: &Bytes) -> Result<Option<String>, ApiError> {
+    let value = body_json(body)?;
+    match &value["profile"] {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s.clone())),
+        _ => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "expected {\"profile\": NAME or null}",
+        )),
+    }
+}
+
+/// Checks a changed catalogue with the profile rules (the verdict `run.json`
+/// would give) and writes the changed table.
+#[allow(clippy::too_many_arguments)]
+async fn set_profile_reference(
+    app: &App,
+    user: &str,
+    table: &str,
+    key_column: &str,
+    key: &str,
+    column: &str,
+    choice: Option<String>,
+    check: impl Fn(&Catalog) -> Option<String>,
+) -> Answer {
+    let _write = app.writes.lock().await;
+    let mut catalog = catalog(app)?;
+    if let Some(name) = &choice {
+        if !catalog.profiles.contains_key(name) {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("no profile is named {name:?}"),
+            ));
+        }
+    }
+    let path = app.options.catalog.join(table);
+    let before = std::fs::read(&path)
+        .map_err(|e| relative(app, crate::error::Error::io(&path, e).into()))?;
+    let Some(bytes) = store::set_cell(
+        &path,
+        key_column,
+        key,
+        column,
+        choice.as_deref().unwrap_or(""),
+    )
+    .map_err(|e| relative(app, e.into()))?
+    else {
+        return Err(not_found("row with that id"));
+    };
+    // The rules, applied to the catalogue as it would be.
+    match table {
+        "customers.csv" => {
+            if let Some(c) = catalog.customers.get_mut(key) {
+                c.default_profile = choice.clone();
+            }
+        }
+        _ => {
+            if let Some(i) = catalog.invoices.iter_mut().find(|i| i.invoice_id == key) {
+                i.profile = choice.clone();
+            }
+        }
+    }
+    if let Some(reason) = check(&catalog) {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, reason));
+    }
+    crate::output::write_atomically(&path, &bytes).map_err(|e| relative(app, e.into()))?;
+    // The same validation as `profiles check`; a change it refuses is undone.
+    if let Err(e) = Catalog::load(&app.options.catalog) {
+        let _ = crate::output::write_atomically(&path, &before);
+        return Err(relative(app, e.into()));
+    }
+    store::audit(
+        &app.options.catalog,
+        user,
+        &format!("set {column}"),
+        key,
+        Some(&store::version(&before)),
+        Some(&store::version(&bytes)),
+    )
+    .map_err(|e| relative(app, e.into()))?;
+    Ok(Json(json!({ "id": key, "profile": choice })).into_response())
+}
+
+async fn set_default_profile(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Answer {
+    let session = app.authorize(&headers, Permission::EditProfiles)?;
+    let choice = profile_choice(&body)?;
+    let customer = id.clone();
+    set_profile_reference(
+        &app,
+        &session.user,
+        "customers.csv",
+        "customer_id",
+        &id,
+        "default_profile",
+        choice,
+        move |catalog| {
+            // As a default, for a new invoice of this customer.
+            let probe = InvoiceEntry {
+                invoice_id: String::new(),
+                customer_id: customer.clone(),
+                from: chrono::NaiveDate::MIN,
+                to: chrono::NaiveDate::MIN,
+                profile: None,
+                formats: None,
+                line: 0,
+            };
+            catalog.customers.get(&customer)?;
+            match catalog.resolve(&probe) {
+                Resolution::Refused(reason) => Some(reason),
+                _ => None,
+            }
+        },
+    )
+    .await
+}
+
+async fn set_invoice_profile(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Answer {
+    let session = app.authorize(&headers, Permission::EditProfiles)?;
+    let choice = profile_choice(&body)?;
+    let invoice = id.clone();
+    set_profile_reference(
+        &app,
+        &session.user,
+        "invoices.csv",
+        "invoice_id",
+        &id,
+        "profile",
+        choice,
+        move |catalog| {
+            let entry = catalog.invoices.iter().find(|i| i.invoice_id == invoice)?;
+            match catalog.resolve(entry) {
+                Resolution::Refused(reason) => Some(reason),
+                _ => None,
+            }
+        },
+    )
+    .await
+}
+
+async fn audit(State(app): State<Arc<App>>, headers: HeaderMap) -> Answer {
+    app.authorize(&headers, Permission::Audit)?;
+    let path = app.options.catalog.join("audit.jsonl");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(relative(&app, crate::error::Error::io(&path, e).into())),
+    };
+    let entries: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    Ok(Json(Value::Array(entries)).into_response())
+}

@@ -1,0 +1,156 @@
+//! `usage-report serve`: the catalogue — profiles, customers, invoices — as
+//! an HTTP API with the seed's permissions, another face over the same
+//! library as the command line. A handler authenticates, checks the role's
+//! permission on the server, calls the library, and maps its error to a
+//! status in one place ([`ApiError`]). The catalogue folder stays the source
+//! of truth: every read loads it afresh (a file changed by hand is picked
+//! up), every write is validated, atomic and audited.
+
+mod api;
+mod sessions;
+mod store;
+pub mod users;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use self::sessions::{Session, Sessions};
+use self::users::Permission;
+use crate::error::{Error, Result};
+use crate::records::Input;
+
+/// How to serve.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// The catalogue folder (profiles/, customers.csv, invoices.csv, users.toml).
+    pub catalog: PathBuf,
+    pub records: Vec<Input>,
+    /// Where to listen; loopback unless asked otherwise.
+    pub listen: SocketAddr,
+    /// Rendered attachments (default `DIR/out`).
+    pub out: PathBuf,
+}
+
+/// What every handler shares.
+pub(crate) struct App {
+    options: ServeOptions,
+    sessions: Sessions,
+    /// One write to the catalogue at a time: a version check and the write
+    /// it guards are one step.
+    writes: tokio::sync::Mutex<()>,
+}
+
+/// Serves until the process is stopped. Prints the address it listens on
+/// (`usage-report: listening on http://127.0.0.1:8080`) once it does.
+pub fn serve(options: ServeOptions) -> Result<()> {
+    // Refuse to start on a catalogue that does not load.
+    crate::run::catalog::Catalog::load(&options.catalog)?;
+    users::Users::load(&options.catalog)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start the server's runtime: {e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(options.listen)
+            .await
+            .map_err(|e| Error::Usage(format!("cannot listen on {}: {e}", options.listen)))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| Error::Usage(format!("cannot listen on {}: {e}", options.listen)))?;
+        eprintln!("usage-report: listening on http://{address}");
+        let app = Arc::new(App {
+            options,
+            sessions: Sessions::default(),
+            writes: tokio::sync::Mutex::new(()),
+        });
+        axum::serve(listener, api::router(app))
+            .await
+            .map_err(|e| Error::Usage(format!("the server stopped: {e}")))
+    })
+}
+
+impl App {
+    /// The session of a request's bearer token, if it may do `permission`:
+    /// 401 without a valid token, 403 without the permission.
+    fn authorize(&self, headers: &HeaderMap, permission: Permission) -> Result<Session, ApiError> {
+        let token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "sign in first: send Authorization: Bearer TOKEN",
+                )
+            })?;
+        let session = self.sessions.find(token).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "the token is unknown or has expired: sign in again",
+            )
+        })?;
+        if !session.role.may(permission) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!("the {} role may not do this", session.role.key()),
+            ));
+        }
+        Ok(session)
+    }
+}
+
+/// An error as the API answers it: a status and a JSON body. Library errors
+/// map to statuses here, and only here; no server path or internal detail
+/// reaches a client beyond what the library's message says of the request.
+#[derive(Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    body: serde_json::Value,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            body: serde_json::json!({ "error": message.into() }),
+        }
+    }
+
+    fn with(status: StatusCode, body: serde_json::Value) -> ApiError {
+        ApiError { status, body }
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> ApiError {
+        match e {
+            Error::Invalid(problems) => ApiError::with(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                serde_json::json!({
+                    "error": problems.source,
+                    "problems": problems.problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+                }),
+            ),
+            Error::Usage(message) => ApiError::new(StatusCode::BAD_REQUEST, message),
+            // Server-side failures: the client learns that, not the server's paths.
+            Error::Io { .. } | Error::Output { .. } => {
+                eprintln!("usage-report: {e}");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "the server could not read or write its files",
+                )
+            }
+            other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, axum::Json(self.body)).into_response()
+    }
+}

@@ -1,0 +1,167 @@
+//! The catalogue's files as the service reads and writes them: a version for
+//! each profile file (a hash of its bytes, so a hand edit changes it),
+//! atomic writes of profiles and tables, and the append-only audit log.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::run::catalog::Catalog;
+
+/// The version of a file's bytes: what `ETag` and `If-Match` carry.
+pub fn version(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A profile file's document and version.
+pub fn profile_document(path: &Path) -> Result<(Value, String)> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let is_json = path.extension().is_some_and(|e| e == "json");
+    let value = crate::profile::Profile::document(&text, is_json, &path.display().to_string())?;
+    Ok((value, version(&bytes)))
+}
+
+/// The profile document as file text, in the file's own format (a new
+/// profile is TOML, the catalogue's usual form).
+pub fn profile_text(value: &Value, json: bool) -> Result<Vec<u8>> {
+    if json {
+        let mut bytes = serde_json::to_vec_pretty(value).expect("JSON serialises");
+        bytes.push(b'\n');
+        return Ok(bytes);
+    }
+    fn strip_nulls(v: &Value) -> Value {
+        match v {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), strip_nulls(v)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(strip_nulls).collect()),
+            other => other.clone(),
+        }
+    }
+    toml::to_string_pretty(&strip_nulls(value))
+        .map(String::into_bytes)
+        .map_err(|e| Error::Usage(format!("the profile cannot be written as TOML: {e}")))
+}
+
+/// A file name for a new profile: made from its name, unique in the folder.
+pub fn new_profile_path(catalog: &Catalog, dir: &Path, name: &str) -> PathBuf {
+    let taken: Vec<String> = std::fs::read_dir(dir.join("profiles"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .trim_end_matches(".toml")
+                .to_string()
+        })
+        .collect();
+    let _ = catalog;
+    let mut raw: Vec<&str> = taken.iter().map(String::as_str).collect();
+    let wanted = name.to_ascii_lowercase().replace(' ', "-");
+    raw.push(&wanted);
+    let names = crate::output::unique_names(&raw, &[]);
+    dir.join("profiles").join(format!(
+        "{}.toml",
+        names.last().expect("one name per raw name")
+    ))
+}
+
+/// Sets one cell of a catalogue table (`customers.csv`, `invoices.csv`): the
+/// row whose `key_column` is `key`, column `column`. Returns the file's new
+/// bytes, or `None` when no row has that key.
+pub fn set_cell(
+    path: &Path,
+    key_column: &str,
+    key: &str,
+    column: &str,
+    value: &str,
+) -> Result<Option<Vec<u8>>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| Error::csv(path, e))?;
+    let mut headers = reader.headers().map_err(|e| Error::csv(path, e))?.clone();
+    let key_at = headers
+        .iter()
+        .position(|h| h.trim_start_matches('\u{feff}') == key_column);
+    let Some(key_at) = key_at else {
+        return Ok(None);
+    };
+    let at = match headers.iter().position(|h| h == column) {
+        Some(at) => at,
+        None => {
+            headers.push_field(column);
+            headers.len() - 1
+        }
+    };
+    let mut rows = Vec::new();
+    let mut found = false;
+    for record in reader.records() {
+        let record = record.map_err(|e| Error::csv(path, e))?;
+        let mut fields: Vec<String> = record.iter().map(str::to_string).collect();
+        while fields.len() < headers.len() {
+            fields.push(String::new());
+        }
+        if fields[key_at].trim() == key {
+            fields[at] = value.to_string();
+            found = true;
+        }
+        rows.push(fields);
+    }
+    if !found {
+        return Ok(None);
+    }
+    let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
+    writer
+        .write_record(&headers)
+        .map_err(|e| Error::csv(path, e))?;
+    for row in &rows {
+        writer.write_record(row).map_err(|e| Error::csv(path, e))?;
+    }
+    Ok(Some(
+        writer
+            .into_inner()
+            .map_err(|e| Error::io(path, e.into_error()))?,
+    ))
+}
+
+/// One change, appended to `DIR/audit.jsonl` (and made durable) once it has
+/// landed.
+pub fn audit(
+    dir: &Path,
+    user: &str,
+    action: &str,
+    target: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> Result<()> {
+    let path = dir.join("audit.jsonl");
+    let line = serde_json::json!({
+        "time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "user": user,
+        "action": action,
+        "target": target,
+        "before": before,
+        "after": after,
+    });
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| Error::io(&path, e))?;
+    writeln!(file, "{line}")
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::io(&path, e))
+}

@@ -1,0 +1,699 @@
+//! `usage-report serve` over HTTP on 127.0.0.1 (port 0): sign-in, the roles'
+//! permissions checked on the server, profiles with versions (no lost
+//! update), the profile rules on customers and invoices, and the audit log.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{json, Value};
+
+use crate::util::*;
+
+/// A running server on a copy of the fixture catalogue, stopped on drop.
+struct Server {
+    child: Child,
+    base: String,
+    catalog: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn add_user(catalog: &Path, name: &str, role: &str, password: &str) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_usage-report"))
+        .args([
+            "users",
+            "add",
+            name,
+            "--role",
+            role,
+            "--catalog",
+            catalog.to_str().unwrap(),
+        ])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("cat");
+    copy_dir(&root().join("fixtures/catalog"), &catalog);
+    for (name, role) in [
+        ("ana", "editor"),
+        ("eve", "editor"),
+        ("vic", "viewer"),
+        ("fin", "finance"),
+        ("ops", "operator"),
+        ("adm", "admin"),
+    ] {
+        add_user(&catalog, name, role, &format!("{name}-password"));
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_usage-report"))
+        .args([
+            "serve",
+            "--catalog",
+            catalog.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("usage-report: listening on ")
+        .unwrap_or_else(|| panic!("the server says where it listens: {line:?}"))
+        .to_string();
+    Server {
+        child,
+        base,
+        catalog,
+        _dir: dir,
+    }
+}
+
+/// One request: status, JSON body (`null` when none) and ETag.
+fn call(
+    server: &Server,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (u16, Value, Option<String>) {
+    let mut request = ureq::request(method, &format!("{}{path}", server.base));
+    if let Some(t) = token {
+        request = request.set("Authorization", &format!("Bearer {t}"));
+    }
+    for (k, v) in headers {
+        request = request.set(k, v);
+    }
+    let result = match body {
+        Some(b) => request.send_json(b),
+        None => request.call(),
+    };
+    let response = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {path}: {e}"),
+    };
+    let status = response.status();
+    let etag = response
+        .header("etag")
+        .map(|e| e.trim_matches('"').to_string());
+    let text = response.into_string().unwrap();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    (status, body, etag)
+}
+
+fn login(server: &Server, user: &str) -> String {
+    let (status, body, _) = call(
+        server,
+        "POST",
+        "/api/login",
+        None,
+        &[],
+        Some(json!({"user": user, "password": format!("{user}-password")})),
+    );
+    assert_eq!(status, 200, "{body}");
+    body["token"].as_str().unwrap().to_string()
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn sign_in_and_the_roles_are_enforced_on_the_server() {
+    let server = start();
+    assert_eq!(
+        ureq::get(&format!("{}/healthz", server.base))
+            .call()
+            .unwrap()
+            .status(),
+        200
+    );
+    // Wrong password and unknown user answer alike.
+    let wrong = call(
+        &server,
+        "POST",
+        "/api/login",
+        None,
+        &[],
+        Some(json!({"user": "ana", "password": "nope-nope"})),
+    );
+    let unknown = call(
+        &server,
+        "POST",
+        "/api/login",
+        None,
+        &[],
+        Some(json!({"user": "zed", "password": "nope-nope"})),
+    );
+    assert_eq!((wrong.0, unknown.0), (401, 401));
+    assert_eq!(wrong.1, unknown.1);
+    let (status, body, _) = call(
+        &server,
+        "POST",
+        "/api/login",
+        None,
+        &[],
+        Some(json!({"user": "ana", "password": "ana-password"})),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        (body["role"].as_str(), body["expert_level"].as_str()),
+        (Some("editor"), Some("basic"))
+    );
+    assert!(
+        body["token"].as_str().unwrap().len() >= 32,
+        "128 bits at least"
+    );
+    // Without a token, with a bad one: 401.
+    assert_eq!(
+        call(&server, "GET", "/api/customers", None, &[], None).0,
+        401
+    );
+    assert_eq!(
+        call(
+            &server,
+            "GET",
+            "/api/customers",
+            Some("0123456789abcdef0123456789abcdef"),
+            &[],
+            None
+        )
+        .0,
+        401
+    );
+    // A viewer reads customers and invoices, nothing about profiles.
+    let viewer = login(&server, "vic");
+    assert_eq!(
+        call(&server, "GET", "/api/customers", Some(&viewer), &[], None).0,
+        200
+    );
+    assert_eq!(
+        call(&server, "GET", "/api/invoices", Some(&viewer), &[], None).0,
+        200
+    );
+    assert_eq!(
+        call(&server, "GET", "/api/profiles", Some(&viewer), &[], None).0,
+        403
+    );
+    assert_eq!(
+        call(
+            &server,
+            "GET",
+            "/api/profiles/Everything",
+            Some(&viewer),
+            &[],
+            None
+        )
+        .0,
+        403
+    );
+    let file = server.catalog.join("profiles/everything.toml");
+    let before = std::fs::read(&file).unwrap();
+    let edit = json!({"name": "Everything", "reports": {"customer": ["summary"]}});
+    assert_eq!(
+        call(
+            &server,
+            "PUT",
+            "/api/profiles/Everything",
+            Some(&viewer),
+            &[("If-Match", "x")],
+            Some(edit.clone())
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "a refused request changes nothing"
+    );
+    // Finance and operators read profiles but do not edit them; only the
+    // admin reads the audit log.
+    for role in ["fin", "ops"] {
+        let token = login(&server, role);
+        assert_eq!(
+            call(&server, "GET", "/api/profiles", Some(&token), &[], None).0,
+            200
+        );
+        assert_eq!(
+            call(
+                &server,
+                "POST",
+                "/api/profiles",
+                Some(&token),
+                &[],
+                Some(json!({"name": "X", "reports": {"customer": ["summary"]}}))
+            )
+            .0,
+            403
+        );
+        assert_eq!(
+            call(&server, "GET", "/api/audit", Some(&token), &[], None).0,
+            403
+        );
+    }
+    assert_eq!(
+        call(
+            &server,
+            "GET",
+            "/api/audit",
+            Some(&login(&server, "adm")),
+            &[],
+            None
+        )
+        .0,
+        200
+    );
+}
+
+#[test]
+fn repeated_wrong_passwords_are_answered_429() {
+    let server = start();
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(
+            call(
+                &server,
+                "POST",
+                "/api/login",
+                None,
+                &[],
+                Some(json!({"user": "ana", "password": "guess-guess"})),
+            )
+            .0,
+        );
+    }
+    assert_eq!(&statuses[..5], &[401; 5]);
+    assert_eq!(statuses[6], 429);
+    // Even the right password waits.
+    assert_eq!(
+        call(
+            &server,
+            "POST",
+            "/api/login",
+            None,
+            &[],
+            Some(json!({"user": "ana", "password": "ana-password"}))
+        )
+        .0,
+        429
+    );
+}
+
+#[test]
+fn profiles_are_listed_by_expert_level_and_edited_without_lost_updates() {
+    let server = start();
+    let editor = login(&server, "ana");
+    let (_, list, _) = call(&server, "GET", "/api/profiles", Some(&editor), &[], None);
+    assert!(
+        !names(&list).contains(&"Legacy 2019".to_string()),
+        "historic hidden at basic"
+    );
+    let (_, list, _) = call(
+        &server,
+        "GET",
+        "/api/profiles?expert_level=standard",
+        Some(&editor),
+        &[],
+        None,
+    );
+    assert!(names(&list).contains(&"Legacy 2019".to_string()));
+    // Historic profiles are always readable by name.
+    let (status, legacy, etag) = call(
+        &server,
+        "GET",
+        "/api/profiles/Legacy%202019",
+        Some(&editor),
+        &[],
+        None,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(legacy["availability"], "historic");
+    assert_eq!(legacy["version"].as_str(), etag.as_deref());
+
+    // Create: 201; the same name again: 409; a profile with problems: 422, all of them.
+    let new = json!({"name": "Finance view", "description": "d", "call_columns": ["call_id", "charge"], "reports": {"site": ["summary", "calls"]}});
+    let (status, created, _) = call(
+        &server,
+        "POST",
+        "/api/profiles",
+        Some(&editor),
+        &[],
+        Some(new.clone()),
+    );
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        call(
+            &server,
+            "POST",
+            "/api/profiles",
+            Some(&editor),
+            &[],
+            Some(new.clone())
+        )
+        .0,
+        409
+    );
+    let bad = json!({"name": "Bad", "call_columns": ["dialed", "charge", "charge"], "reports": {"site": ["sumary"]}});
+    let (status, problems, _) = call(
+        &server,
+        "POST",
+        "/api/profiles",
+        Some(&editor),
+        &[],
+        Some(bad),
+    );
+    assert_eq!(status, 422);
+    let problems: Vec<&str> = problems["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("did you mean \"summary\"")),
+        "{problems:?}"
+    );
+
+    // Two editors edit the same version: one wins, the other is told (412).
+    let (_, current, etag) = call(
+        &server,
+        "GET",
+        "/api/profiles/Finance%20view",
+        Some(&editor),
+        &[],
+        None,
+    );
+    let version = etag.unwrap();
+    assert_eq!(current["version"].as_str(), Some(version.as_str()));
+    let other = login(&server, "eve");
+    let mut first = current.clone();
+    first["description"] = json!("first save");
+    let mut second = current.clone();
+    second["description"] = json!("second save");
+    assert_eq!(
+        call(
+            &server,
+            "PUT",
+            "/api/profiles/Finance%20view",
+            Some(&editor),
+            &[],
+            Some(first.clone())
+        )
+        .0,
+        428
+    );
+    let (status, saved, _) = call(
+        &server,
+        "PUT",
+        "/api/profiles/Finance%20view",
+        Some(&editor),
+        &[("If-Match", &version)],
+        Some(first),
+    );
+    assert_eq!(status, 200, "{saved}");
+    let (status, _, _) = call(
+        &server,
+        "PUT",
+        "/api/profiles/Finance%20view",
+        Some(&other),
+        &[("If-Match", &version)],
+        Some(second),
+    );
+    assert_eq!(status, 412);
+    let (_, now, _) = call(
+        &server,
+        "GET",
+        "/api/profiles/Finance%20view",
+        Some(&editor),
+        &[],
+        None,
+    );
+    assert_eq!(now["description"], "first save");
+    assert_eq!(now["version"], saved["version"]);
+    // A hand edit changes the version: the next save with the old one is refused.
+    let file = std::fs::read_dir(server.catalog.join("profiles"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| std::fs::read_to_string(p).unwrap().contains("Finance view"))
+        .unwrap();
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("\n# edited by hand\n");
+    std::fs::write(&file, text).unwrap();
+    let mut third = now.clone();
+    third["description"] = json!("third");
+    assert_eq!(
+        call(
+            &server,
+            "PUT",
+            "/api/profiles/Finance%20view",
+            Some(&editor),
+            &[("If-Match", now["version"].as_str().unwrap())],
+            Some(third)
+        )
+        .0,
+        412
+    );
+    // `profiles check` still passes on the catalogue the API wrote.
+    ok(&[
+        "profiles",
+        "check",
+        "--catalog",
+        server.catalog.to_str().unwrap(),
+    ]);
+
+    // Deleting a profile in use is refused with who uses it; an unused one goes.
+    let (status, body, _) = call(
+        &server,
+        "DELETE",
+        "/api/profiles/Site%20detail",
+        Some(&editor),
+        &[],
+        None,
+    );
+    assert_eq!(status, 409);
+    assert_eq!(body["customers"], json!(["ACME"]));
+    assert!(body["error"].as_str().unwrap().contains("historic"));
+    assert_eq!(
+        call(
+            &server,
+            "DELETE",
+            "/api/profiles/Finance%20view",
+            Some(&editor),
+            &[],
+            None
+        )
+        .0,
+        204
+    );
+    assert_eq!(
+        call(
+            &server,
+            "GET",
+            "/api/profiles/Finance%20view",
+            Some(&editor),
+            &[],
+            None
+        )
+        .0,
+        404
+    );
+
+    // The audit log lists every change, with versions before and after.
+    let (_, audit, _) = call(
+        &server,
+        "GET",
+        "/api/audit",
+        Some(&login(&server, "adm")),
+        &[],
+        None,
+    );
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["create profile", "update profile", "delete profile"]
+    );
+    assert_eq!(audit[1]["before"].as_str(), Some(version.as_str()));
+    assert_eq!(audit[1]["user"], "ana");
+}
+
+#[test]
+fn customers_and_invoices_point_at_profiles_under_the_rules() {
+    let server = start();
+    let editor = login(&server, "ana");
+    let (_, invoices, _) = call(&server, "GET", "/api/invoices", Some(&editor), &[], None);
+    let find = |list: &Value, id: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        find(&invoices, "INV-2026-10-0042")["resolved"]["status"],
+        "would_render"
+    );
+    let refused = find(&invoices, "INV-2026-10-0044")["resolved"].clone();
+    assert_eq!(refused["status"], "refused");
+    assert!(refused["reason"].as_str().unwrap().contains("historic"));
+    // A historic profile as a customer's default: refused with run.json's reason.
+    let (status, body, _) = call(
+        &server,
+        "PUT",
+        "/api/customers/GLOBEX/default_profile",
+        Some(&editor),
+        &[],
+        Some(json!({"profile": "Legacy 2019"})),
+    );
+    assert_eq!(status, 422);
+    assert!(
+        body["error"].as_str().unwrap().contains("is historic"),
+        "{body}"
+    );
+    // A profile restricted to another customer: refused.
+    let (status, body, _) = call(
+        &server,
+        "PUT",
+        "/api/invoices/INV-2026-10-0043/profile",
+        Some(&editor),
+        &[],
+        Some(json!({"profile": "ACME bespoke"})),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("restricted to customer"),
+        "{body}"
+    );
+    // An allowed choice lands in invoices.csv; null clears it.
+    let (status, _, _) = call(
+        &server,
+        "PUT",
+        "/api/invoices/INV-2026-10-0043/profile",
+        Some(&editor),
+        &[],
+        Some(json!({"profile": "Everything"})),
+    );
+    assert_eq!(status, 200);
+    let (_, invoices, _) = call(&server, "GET", "/api/invoices", Some(&editor), &[], None);
+    assert_eq!(
+        find(&invoices, "INV-2026-10-0043")["resolved"]["profile"],
+        "Everything"
+    );
+    let (status, _, _) = call(
+        &server,
+        "PUT",
+        "/api/customers/UMBRELLA/default_profile",
+        Some(&editor),
+        &[],
+        Some(json!({"profile": "Everything"})),
+    );
+    assert_eq!(status, 200);
+    let (_, customers, _) = call(&server, "GET", "/api/customers", Some(&editor), &[], None);
+    assert_eq!(
+        find(&customers, "UMBRELLA")["default_profile"],
+        "Everything"
+    );
+    assert_eq!(
+        call(
+            &server,
+            "PUT",
+            "/api/customers/NOBODY/default_profile",
+            Some(&editor),
+            &[],
+            Some(json!({"profile": null}))
+        )
+        .0,
+        404
+    );
+    ok(&[
+        "profiles",
+        "check",
+        "--catalog",
+        server.catalog.to_str().unwrap(),
+    ]);
+    // The viewer may not point customers at profiles.
+    let viewer = login(&server, "vic");
+    assert_eq!(
+        call(
+            &server,
+            "PUT",
+            "/api/customers/UMBRELLA/default_profile",
+            Some(&viewer),
+            &[],
+            Some(json!({"profile": null}))
+        )
+        .0,
+        403
+    );
+    // No server path in any answer.
+    let (_, body, _) = call(
+        &server,
+        "PUT",
+        "/api/invoices/INV-2026-10-0043/profile",
+        Some(&editor),
+        &[],
+        Some(json!({"profile": "No such"})),
+    );
+    assert!(
+        !body.to_string().contains(server.catalog.to_str().unwrap()),
+        "{body}"
+    );
+}
