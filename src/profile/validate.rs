@@ -63,6 +63,13 @@ impl Validator {
         let name = self.string(table.get("name"), "name").unwrap_or_default();
         if name.trim().is_empty() {
             self.problem("name", "a profile needs a non-empty name");
+        } else if name.trim() != name || name.chars().any(char::is_control) {
+            // Catalogue tables trim what they hold: " X" would be read back
+            // as "X", another profile.
+            self.problem(
+                "name",
+                format!("{name:?} starts or ends with white space or holds a control character; a profile's name is plain text"),
+            );
         }
         let description = self
             .string(table.get("description"), "description")

@@ -27,6 +27,7 @@ pub(super) fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/api/login", post(login))
+        .route("/api/logout", post(logout))
         .route("/api/profiles", get(list_profiles).post(create_profile))
         .route(
             "/api/profiles/{name}",
@@ -51,9 +52,12 @@ fn catalog(app: &App) -> Result<Catalog, ApiError> {
 /// A library error's text with the catalogue folder's path taken out: a
 /// client learns which file, not where the server keeps it.
 fn relative(app: &App, mut error: ApiError) -> ApiError {
-    let dir = format!("{}/", app.options.catalog.display());
+    let dir = app.options.catalog.display().to_string();
     if let Ok(text) = serde_json::to_string(&error.body) {
-        let text = text.replace(&dir.replace('\\', "\\\\"), "");
+        let dir = dir.replace('\\', "\\\\");
+        let text = text
+            .replace(&format!("{dir}/"), "")
+            .replace(&dir, "the catalogue");
         if let Ok(body) = serde_json::from_str(&text) {
             error.body = body;
         }
@@ -78,21 +82,37 @@ async fn login(State(app): State<Arc<App>>, body: Bytes) -> Answer {
             "expected {\"user\", \"password\"}",
         ));
     };
-    if app.sessions.paused(name) {
+    if !app.sessions.begin(name) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too many wrong passwords for this user: wait a minute",
         ));
     }
+    let permit = app.checks.acquire().await;
     let dir = app.options.catalog.clone();
     let (name_owned, password) = (name.to_string(), password.to_string());
     let user = tokio::task::spawn_blocking(move || {
         let users = Users::load(&dir)?;
         Ok::<_, crate::error::Error>(users.verify(&name_owned, &password).cloned())
     })
-    .await
-    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "sign-in failed"))??;
-    app.sessions.attempt(name, user.is_some());
+    .await;
+    drop(permit);
+    // The slot is given back whatever happened.
+    let user = match user {
+        Ok(Ok(user)) => user,
+        Ok(Err(e)) => {
+            app.sessions.end(name, false);
+            return Err(e.into());
+        }
+        Err(_) => {
+            app.sessions.end(name, false);
+            return Err(ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "sign-in failed",
+            ));
+        }
+    };
+    app.sessions.end(name, user.is_some());
     let Some(user) = user else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -109,6 +129,18 @@ async fn login(State(app): State<Arc<App>>, body: Bytes) -> Answer {
         "expert_level": user.expert_level().key(),
     }))
     .into_response())
+}
+
+async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Answer {
+    app.authorize(&headers, Permission::ReadCatalogue)?;
+    if let Some(token) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        app.sessions.close(token);
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// The expert level a list is shown at: `?expert_level=`, else the user's.
@@ -177,7 +209,10 @@ async fn show_profile(
 /// A profile document from a request body, validated completely: 422 with
 /// every problem otherwise. The `version` field, if any, is not part of it.
 fn validated(body: &Bytes) -> Result<(Value, Profile), ApiError> {
-    let mut value = body_json(body)?;
+    // Parsed as JSON profile files are: a key written twice is a problem.
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the body is not UTF-8"))?;
+    let mut value = Profile::document(text, true, "in the request").map_err(ApiError::from)?;
     if let Some(map) = value.as_object_mut() {
         map.remove("version");
     }
@@ -218,17 +253,17 @@ async fn create_profile(State(app): State<Arc<App>>, headers: HeaderMap, body: B
         .into_response())
 }
 
-/// The version an `If-Match` header asks for (quotes and `W/` ignored).
-fn if_match(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.trim()
-                .trim_start_matches("W/")
-                .trim_matches('"')
-                .to_string()
-        })
+/// Whether an `If-Match` header matches the current version: `*`, or one
+/// of a list of strong tags (quoted or bare); a weak tag (`W/`) never
+/// matches. `None` without the header.
+fn if_match(headers: &HeaderMap, current: &str) -> Option<bool> {
+    let value = headers.get(header::IF_MATCH)?.to_str().ok()?;
+    Some(
+        value
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || (!tag.starts_with("W/") && tag.trim_matches('"') == current)),
+    )
 }
 
 async fn update_profile(
@@ -238,12 +273,12 @@ async fn update_profile(
     body: Bytes,
 ) -> Answer {
     let session = app.authorize(&headers, Permission::EditProfiles)?;
-    let Some(wanted) = if_match(&headers) else {
+    if !headers.contains_key(header::IF_MATCH) {
         return Err(ApiError::new(
             StatusCode::PRECONDITION_REQUIRED,
             "send If-Match with the version you edited, so no change is overwritten unseen",
         ));
-    };
+    }
     let (value, profile) = validated(&body)?;
     if profile.name != name {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("the body names profile {:?}, the address {name:?}: a profile is not renamed; create a new one and make this one historic", profile.name)));
@@ -255,7 +290,7 @@ async fn update_profile(
         .get(&name)
         .ok_or_else(|| not_found("profile of that name"))?;
     let (_, current) = store::profile_document(path).map_err(|e| relative(&app, e.into()))?;
-    if current != wanted {
+    if if_match(&headers, &current) != Some(true) {
         return Err(ApiError::with(
             StatusCode::PRECONDITION_FAILED,
             json!({
@@ -457,12 +492,10 @@ async fn set_profile_reference(
     if let Some(reason) = check(&catalog) {
         return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, reason));
     }
+    // The same validation as `profiles check`, on a copy of the catalogue
+    // with the change: the real one never holds a change that fails it.
+    store::check_with(&app.options.catalog, table, &bytes).map_err(|e| relative(app, e.into()))?;
     crate::output::write_atomically(&path, &bytes).map_err(|e| relative(app, e.into()))?;
-    // The same validation as `profiles check`; a change it refuses is undone.
-    if let Err(e) = Catalog::load(&app.options.catalog) {
-        let _ = crate::output::write_atomically(&path, &before);
-        return Err(relative(app, e.into()));
-    }
     store::audit(
         &app.options.catalog,
         user,

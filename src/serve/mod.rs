@@ -42,11 +42,19 @@ pub(crate) struct App {
     /// One write to the catalogue at a time: a version check and the write
     /// it guards are one step.
     writes: tokio::sync::Mutex<()>,
+    /// Password checks running at once (each takes ~19 MiB and a core for
+    /// a moment): a flood of sign-ins waits here instead of growing memory.
+    checks: tokio::sync::Semaphore,
 }
 
 /// Serves until the process is stopped. Prints the address it listens on
 /// (`usage-report: listening on http://127.0.0.1:8080`) once it does.
-pub fn serve(options: ServeOptions) -> Result<()> {
+pub fn serve(mut options: ServeOptions) -> Result<()> {
+    // One spelling of the folder (no trailing slash), so answers can leave
+    // it out.
+    if let Ok(canonical) = std::fs::canonicalize(&options.catalog) {
+        options.catalog = canonical;
+    }
     // Refuse to start on a catalogue that does not load.
     crate::run::catalog::Catalog::load(&options.catalog)?;
     users::Users::load(&options.catalog)?;
@@ -66,6 +74,7 @@ pub fn serve(options: ServeOptions) -> Result<()> {
             options,
             sessions: Sessions::default(),
             writes: tokio::sync::Mutex::new(()),
+            checks: tokio::sync::Semaphore::new(2),
         });
         axum::serve(listener, api::router(app))
             .await
@@ -93,6 +102,18 @@ impl App {
                 "the token is unknown or has expired: sign in again",
             )
         })?;
+        // A session ends when its user is removed or changes password or
+        // role (users.toml is read afresh: a change by the CLI counts).
+        let current = users::Users::load(&self.options.catalog)
+            .ok()
+            .and_then(|u| u.list().iter().find(|u| u.name == session.user).cloned());
+        if !current.is_some_and(|u| u.hash == session.hash && u.role == session.role) {
+            self.sessions.close(token);
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "the account changed: sign in again",
+            ));
+        }
         if !session.role.may(permission) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,

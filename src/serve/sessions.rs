@@ -26,14 +26,29 @@ pub struct Session {
     pub user: String,
     pub role: Role,
     pub expert_level: ExpertLevel,
+    /// The user's password hash at sign-in: a session ends when the user's
+    /// password or role changes.
+    pub hash: String,
     expires: Instant,
 }
 
 #[derive(Default)]
 pub struct Sessions {
     by_digest: Mutex<HashMap<[u8; 32], Session>>,
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    /// Per user name: wrong passwords, sign-ins being checked now, and when
+    /// the last one ended.
+    failures: Mutex<HashMap<String, Attempts>>,
 }
+
+#[derive(Clone, Copy)]
+struct Attempts {
+    failed: u32,
+    checking: u32,
+    last: Instant,
+}
+
+/// Most user names whose wrong passwords are remembered at once.
+const REMEMBERED: usize = 10_000;
 
 fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
@@ -49,6 +64,7 @@ impl Sessions {
             user: user.name.clone(),
             role: user.role,
             expert_level: user.expert_level(),
+            hash: user.hash.clone(),
             expires: Instant::now() + LIFETIME,
         };
         let mut map = self
@@ -72,34 +88,56 @@ impl Sessions {
             .cloned()
     }
 
-    /// Whether sign-ins for this user are paused after wrong passwords.
-    pub fn paused(&self, user: &str) -> bool {
-        let failures = self
-            .failures
+    /// Ends a session (sign-out).
+    pub fn close(&self, token: &str) {
+        let mut map = self
+            .by_digest
             .lock()
             .expect("no panics while holding the lock");
-        failures
-            .get(user)
-            .is_some_and(|(n, last)| *n >= FAILURES && last.elapsed() < PAUSE)
+        map.remove(&digest(token));
     }
 
-    /// Counts a wrong password (or a right one, which clears the count).
-    pub fn attempt(&self, user: &str, good: bool) {
+    /// Takes a sign-in slot for a user: `false` when sign-ins for it are
+    /// paused — wrong passwords and sign-ins still being checked count
+    /// together, so parallel guesses get no more tries than sequential ones.
+    pub fn begin(&self, user: &str) -> bool {
         let mut failures = self
             .failures
             .lock()
             .expect("no panics while holding the lock");
-        if good {
-            failures.remove(user);
-            return;
+        if failures.len() >= REMEMBERED {
+            failures.retain(|_, a| a.checking > 0 || a.last.elapsed() < PAUSE);
         }
-        let entry = failures
-            .entry(user.to_string())
-            .or_insert((0, Instant::now()));
-        if entry.1.elapsed() >= PAUSE {
-            *entry = (0, Instant::now());
+        let entry = failures.entry(user.to_string()).or_insert(Attempts {
+            failed: 0,
+            checking: 0,
+            last: Instant::now(),
+        });
+        if entry.checking == 0 && entry.last.elapsed() >= PAUSE {
+            entry.failed = 0;
         }
-        entry.0 += 1;
-        entry.1 = Instant::now();
+        if entry.failed + entry.checking >= FAILURES {
+            return false;
+        }
+        entry.checking += 1;
+        true
+    }
+
+    /// Ends a sign-in begun with [`Sessions::begin`]: a right password
+    /// clears the count, a wrong one adds to it.
+    pub fn end(&self, user: &str, good: bool) {
+        let mut failures = self
+            .failures
+            .lock()
+            .expect("no panics while holding the lock");
+        if let Some(entry) = failures.get_mut(user) {
+            entry.checking = entry.checking.saturating_sub(1);
+            entry.last = Instant::now();
+            if good {
+                entry.failed = 0;
+            } else {
+                entry.failed += 1;
+            }
+        }
     }
 }

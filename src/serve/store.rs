@@ -123,7 +123,32 @@ pub fn set_cell(
     if !found {
         return Ok(None);
     }
-    let mut writer = csv::WriterBuilder::new().from_writer(Vec::new());
+    // Kept as the file was written: its line ends and byte order mark.
+    let original = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let terminator = if original.windows(2).any(|w| w == b"\r\n") {
+        csv::Terminator::CRLF
+    } else {
+        csv::Terminator::Any(b'\n')
+    };
+    let mut out = Vec::new();
+    if original.starts_with(b"\xEF\xBB\xBF") {
+        out.extend_from_slice(b"\xEF\xBB\xBF");
+        let fields: Vec<String> = headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                if i == 0 {
+                    h.trim_start_matches('\u{feff}').to_string()
+                } else {
+                    h.to_string()
+                }
+            })
+            .collect();
+        headers = csv::StringRecord::from(fields);
+    }
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(terminator)
+        .from_writer(out);
     writer
         .write_record(&headers)
         .map_err(|e| Error::csv(path, e))?;
@@ -164,4 +189,53 @@ pub fn audit(
     writeln!(file, "{line}")
         .and_then(|()| file.sync_all())
         .map_err(|e| Error::io(&path, e))
+}
+
+/// Validates the catalogue as it would be with `table` replaced by `bytes`,
+/// on a copy in a temporary folder (the same code as `profiles check`).
+pub fn check_with(dir: &Path, table: &str, bytes: &[u8]) -> Result<()> {
+    let copy = check_folder(dir)?;
+    let result = (|| {
+        let profiles = copy.join("profiles");
+        std::fs::create_dir_all(&profiles).map_err(|e| Error::io(&profiles, e))?;
+        let entries = std::fs::read_dir(dir.join("profiles")).map_err(|e| Error::io(dir, e))?;
+        for entry in entries.flatten() {
+            if entry.path().is_file() {
+                std::fs::copy(entry.path(), profiles.join(entry.file_name()))
+                    .map_err(|e| Error::io(entry.path(), e))?;
+            }
+        }
+        for name in ["customers.csv", "invoices.csv"] {
+            let target = copy.join(name);
+            if name == table {
+                std::fs::write(&target, bytes).map_err(|e| Error::io(&target, e))?;
+            } else {
+                std::fs::copy(dir.join(name), &target).map_err(|e| Error::io(&target, e))?;
+            }
+        }
+        Catalog::load(&copy).map(|_| ()).map_err(|e| match e {
+            Error::Invalid(mut p) => {
+                // Problems name the real catalogue's files, not the copy's.
+                let (from, to) = (copy.display().to_string(), dir.display().to_string());
+                p.source = p.source.replace(&from, &to);
+                for problem in &mut p.problems {
+                    problem.path = problem.path.replace(&from, &to);
+                }
+                Error::Invalid(p)
+            }
+            other => other,
+        })
+    })();
+    let _ = std::fs::remove_dir_all(&copy);
+    result
+}
+
+/// A fresh private folder for a check copy.
+fn check_folder(dir: &Path) -> Result<PathBuf> {
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::getrandom(&mut bytes);
+    let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let copy = std::env::temp_dir().join(format!("usage-report-check-{name}"));
+    std::fs::create_dir(&copy).map_err(|e| Error::io(dir, e))?;
+    Ok(copy)
 }

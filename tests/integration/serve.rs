@@ -697,3 +697,150 @@ fn customers_and_invoices_point_at_profiles_under_the_rules() {
         "{body}"
     );
 }
+
+/// What the attack on the service found, each held: names that read back as
+/// another profile, duplicate keys, parallel guessing, sessions outliving a
+/// role change, If-Match forms, and catalogue tables kept as written.
+#[test]
+fn the_service_holds_against_what_an_attack_found() {
+    let server = start();
+    let editor = login(&server, "ana");
+    // A name with white space at an end would be read back as another profile.
+    let (status, body, _) = call(
+        &server,
+        "POST",
+        "/api/profiles",
+        Some(&editor),
+        &[],
+        Some(json!({"name": " ACME bespoke", "reports": {"customer": ["summary"]}})),
+    );
+    assert_eq!(status, 422, "{body}");
+    // A key written twice is a problem, as in JSON profile files.
+    let raw = ureq::post(&format!("{}/api/profiles", server.base))
+        .set("Authorization", &format!("Bearer {editor}"))
+        .set("Content-Type", "application/json")
+        .send_string(r#"{"name":"dup-a","name":"dup-b","reports":{"customer":["summary"]}}"#);
+    let status = match raw {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(code, _)) => code,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(status, 422);
+    // If-Match: `*` matches, a weak tag never does, a list matches any member.
+    let (_, current, etag) = call(
+        &server,
+        "GET",
+        "/api/profiles/Everything",
+        Some(&editor),
+        &[],
+        None,
+    );
+    let version = etag.unwrap();
+    let weak = format!("W/\"{version}\"");
+    assert_eq!(
+        call(
+            &server,
+            "PUT",
+            "/api/profiles/Everything",
+            Some(&editor),
+            &[("If-Match", &weak)],
+            Some(current.clone())
+        )
+        .0,
+        412
+    );
+    let list = format!("\"nope\", \"{version}\"");
+    let (status, saved, _) = call(
+        &server,
+        "PUT",
+        "/api/profiles/Everything",
+        Some(&editor),
+        &[("If-Match", &list)],
+        Some(current.clone()),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        call(
+            &server,
+            "PUT",
+            "/api/profiles/Everything",
+            Some(&editor),
+            &[("If-Match", "*")],
+            Some(current)
+        )
+        .0,
+        200,
+        "{saved}"
+    );
+    // A table keeps its line ends and byte order mark.
+    let customers = server.catalog.join("customers.csv");
+    let text = std::fs::read_to_string(&customers).unwrap();
+    std::fs::write(
+        &customers,
+        format!("\u{feff}{}", text.replace('\n', "\r\n")),
+    )
+    .unwrap();
+    assert_eq!(
+        call(
+            &server,
+            "PUT",
+            "/api/customers/UMBRELLA/default_profile",
+            Some(&editor),
+            &[],
+            Some(json!({"profile": "Everything"}))
+        )
+        .0,
+        200
+    );
+    let after = std::fs::read(&customers).unwrap();
+    assert!(
+        after.starts_with(b"\xEF\xBB\xBF")
+            && after.windows(2).filter(|w| w == b"\r\n").count() == text.lines().count()
+    );
+    // A demoted user's session ends at once; logging out ends it too.
+    add_user(&server.catalog, "ana", "viewer", "ana-password");
+    assert_eq!(
+        call(&server, "GET", "/api/profiles", Some(&editor), &[], None).0,
+        401
+    );
+    let viewer = login(&server, "vic");
+    assert_eq!(
+        call(&server, "POST", "/api/logout", Some(&viewer), &[], None).0,
+        204
+    );
+    assert_eq!(
+        call(&server, "GET", "/api/customers", Some(&viewer), &[], None).0,
+        401
+    );
+    // Parallel guesses get no more tries than sequential ones.
+    let base = server.base.clone();
+    let guesses: Vec<_> = (0..12)
+        .map(|_| {
+            let base = base.clone();
+            std::thread::spawn(move || {
+                match ureq::post(&format!("{base}/api/login"))
+                    .send_json(json!({"user": "ops", "password": "guess-guess"}))
+                {
+                    Ok(r) => r.status(),
+                    Err(ureq::Error::Status(code, _)) => code,
+                    Err(e) => panic!("{e}"),
+                }
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = guesses.into_iter().map(|g| g.join().unwrap()).collect();
+    assert!(
+        statuses.iter().filter(|s| **s == 401).count() <= 5,
+        "{statuses:?}"
+    );
+    // No server path in any answer, even for a catalogue named with a slash.
+    let (_, body, _) = call(
+        &server,
+        "PUT",
+        "/api/invoices/INV-2026-10-0043/profile",
+        Some(&login(&server, "eve")),
+        &[],
+        Some(json!({"profile": "No such"})),
+    );
+    assert!(!body.to_string().contains("/tmp"), "{body}");
+}
