@@ -41,6 +41,13 @@ pub(super) fn router(app: Arc<App>) -> Router {
         .route("/api/invoices", get(list_invoices))
         .route("/api/invoices/{id}/profile", put(set_invoice_profile))
         .route("/api/audit", get(audit))
+        .route("/api/invoices/{id}/render", post(render_invoice))
+        .route("/api/invoices/{id}/attachments/{file}", get(attachment))
+        .route("/api/samples", post(sample))
+        .route("/api/runs", post(start_run))
+        .route("/api/runs/{id}", get(show_run))
+        .route("/metrics", get(metrics))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), count))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(app)
 }
@@ -587,4 +594,268 @@ async fn audit(State(app): State<Arc<App>>, headers: HeaderMap) -> Answer {
         .filter_map(|l| serde_json::from_str(l).ok())
         .collect();
     Ok(Json(Value::Array(entries)).into_response())
+}
+
+/// Counts every request by method, route (its pattern, not its data) and
+/// status, for `/metrics`.
+async fn count(
+    State(app): State<Arc<App>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let response = next.run(request).await;
+    let mut metrics = app
+        .metrics
+        .lock()
+        .expect("no panics while holding the lock");
+    *metrics
+        .requests
+        .entry((method, route, response.status().as_u16()))
+        .or_default() += 1;
+    response
+}
+
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let text = app
+        .metrics
+        .lock()
+        .expect("no panics while holding the lock")
+        .text();
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// `{"formats": [...]}` as attachment formats (CSV when absent).
+fn formats(value: &Value) -> Result<Vec<crate::render::Format>, ApiError> {
+    match &value["formats"] {
+        Value::Null => Ok(vec![crate::render::Format::Csv]),
+        Value::Array(items) => {
+            let keys: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+            if keys.len() != items.len() {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "formats: expected a list of csv, xlsx, pdf",
+                ));
+            }
+            crate::render::Format::parse_list(&keys.join(","), ',').map_err(|reason| {
+                ApiError::new(StatusCode::BAD_REQUEST, format!("formats {reason}"))
+            })
+        }
+        _ => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "formats: expected a list of csv, xlsx, pdf",
+        )),
+    }
+}
+
+/// Runs CPU-bound work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> crate::error::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the work stopped unexpectedly",
+            )
+        })?
+        .map_err(ApiError::from)
+}
+
+async fn render_invoice(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Answer {
+    app.authorize(&headers, Permission::Render)?;
+    let value = if body.is_empty() {
+        json!({})
+    } else {
+        body_json(&body)?
+    };
+    let formats = formats(&value)?;
+    let (dir, inputs, out) = (
+        app.options.catalog.clone(),
+        app.options.records.clone(),
+        app.options.out.clone(),
+    );
+    let started = std::time::Instant::now();
+    if !catalog(&app)?.invoices.iter().any(|e| e.invoice_id == id) {
+        return Err(not_found("invoice with that id"));
+    }
+    // A request the profile rules refuse is 422, as when the invoice is
+    // pointed at a profile.
+    let (_, manifest) =
+        blocking(move || super::work::render_invoice(&dir, &inputs, &out, &id, &formats))
+            .await
+            .map_err(|e| match e.status {
+                StatusCode::BAD_REQUEST => ApiError::with(StatusCode::UNPROCESSABLE_ENTITY, e.body),
+                _ => relative(&app, e),
+            })?;
+    let mut metrics = app
+        .metrics
+        .lock()
+        .expect("no panics while holding the lock");
+    metrics.renders += 1;
+    metrics.render_seconds += started.elapsed().as_secs_f64();
+    Ok(Json(manifest).into_response())
+}
+
+/// A file the invoice's manifest lists, and nothing else (`..` included).
+async fn attachment(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path((id, file)): Path<(String, String)>,
+) -> Answer {
+    app.authorize(&headers, Permission::ReadCatalogue)?;
+    let catalog = catalog(&app)?;
+    let folders = crate::run::invoice_folders(&catalog);
+    let folder = folders
+        .get(id.as_str())
+        .ok_or_else(|| not_found("such attachment"))?;
+    let dir = app.options.out.join(folder);
+    let manifest: Value = std::fs::read(dir.join(crate::manifest::MANIFEST_FILE))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| not_found("such attachment"))?;
+    let listed = manifest["attachments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|a| a["path"].as_str() == Some(file.as_str()));
+    if !listed {
+        return Err(not_found("such attachment"));
+    }
+    let bytes = tokio::fs::read(dir.join(&file))
+        .await
+        .map_err(|_| not_found("such attachment"))?;
+    let kind = match file.rsplit('.').next() {
+        Some("csv") => "text/csv; charset=utf-8",
+        Some("xlsx") => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        Some("pdf") => "application/pdf",
+        Some("zip") => "application/zip",
+        _ => "application/octet-stream",
+    };
+    Ok(([(header::CONTENT_TYPE, kind)], bytes).into_response())
+}
+
+async fn sample(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Answer {
+    app.authorize(&headers, Permission::ExportSamples)?;
+    let value = body_json(&body)?;
+    let text = |key: &str| {
+        value[key]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| ApiError::new(StatusCode::BAD_REQUEST, format!("{key}: expected text")))
+    };
+    let number = |key: &str| {
+        value[key].as_u64().ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("{key}: expected a whole number"),
+            )
+        })
+    };
+    let ask = super::work::SampleAsk {
+        customer: text("customer")?,
+        from: text("from")?,
+        to: text("to")?,
+        profile: text("profile")?,
+        rows: number("rows")?,
+        seed: number("seed")?,
+        formats: formats(&value)?,
+    };
+    let (dir, inputs) = (app.options.catalog.clone(), app.options.records.clone());
+    let zip = blocking(move || super::work::sample_zip(&dir, &inputs, &ask))
+        .await
+        .map_err(|e| relative(&app, e))?;
+    Ok(([(header::CONTENT_TYPE, "application/zip")], zip).into_response())
+}
+
+async fn start_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Answer {
+    let session = app.authorize(&headers, Permission::Render)?;
+    let value = if body.is_empty() {
+        json!({})
+    } else {
+        body_json(&body)?
+    };
+    let chosen = match value["formats"] {
+        Value::Null => None,
+        _ => Some(formats(&value)?),
+    };
+    let state = {
+        let mut runs = app.runs.lock().expect("no panics while holding the lock");
+        if let Some(current) = runs.as_ref() {
+            if current
+                .finished
+                .lock()
+                .expect("no panics while holding the lock")
+                .is_none()
+            {
+                return Err(ApiError::with(
+                    StatusCode::CONFLICT,
+                    json!({"error": "a run is under way: one at a time", "id": current.id.to_string()}),
+                ));
+            }
+        }
+        let id = runs.as_ref().map_or(1, |r| r.id + 1);
+        let state = Arc::new(super::work::RunState {
+            id,
+            records: Default::default(),
+            done: Default::default(),
+            invoices: Default::default(),
+            finished: std::sync::Mutex::new(None),
+        });
+        *runs = Some(state.clone());
+        state
+    };
+    app.metrics
+        .lock()
+        .expect("no panics while holding the lock")
+        .runs += 1;
+    let (dir, inputs, out) = (
+        app.options.catalog.clone(),
+        app.options.records.clone(),
+        app.options.out.clone(),
+    );
+    let running = state.clone();
+    tokio::task::spawn_blocking(move || {
+        super::work::billing_run(&dir, &inputs, &out, chosen, running)
+    });
+    store::audit(
+        &app.options.catalog,
+        &session.user,
+        "start run",
+        &state.id.to_string(),
+        None,
+        None,
+    )
+    .map_err(|e| relative(&app, e.into()))?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"id": state.id.to_string()})),
+    )
+        .into_response())
+}
+
+async fn show_run(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Answer {
+    app.authorize(&headers, Permission::Render)?;
+    let runs = app.runs.lock().expect("no panics while holding the lock");
+    let state = runs
+        .as_ref()
+        .filter(|r| r.id.to_string() == id)
+        .ok_or_else(|| not_found("run with that id"))?;
+    let view = state.view();
+    drop(runs);
+    Ok(relative(&app, ApiError::with(StatusCode::OK, view)).into_response())
 }

@@ -10,6 +10,7 @@ mod api;
 mod sessions;
 mod store;
 pub mod users;
+mod work;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -45,6 +46,35 @@ pub(crate) struct App {
     /// Password checks running at once (each takes ~19 MiB and a core for
     /// a moment): a flood of sign-ins waits here instead of growing memory.
     checks: tokio::sync::Semaphore,
+    /// The billing run started through the API, if any (one at a time).
+    runs: std::sync::Mutex<Option<Arc<work::RunState>>>,
+    /// Requests by route and status, render times, runs: `/metrics`.
+    metrics: std::sync::Mutex<Metrics>,
+}
+
+/// What `/metrics` reports, in Prometheus' text format.
+#[derive(Default)]
+pub(crate) struct Metrics {
+    requests: std::collections::BTreeMap<(String, String, u16), u64>,
+    renders: u64,
+    render_seconds: f64,
+    runs: u64,
+}
+
+impl Metrics {
+    fn text(&self) -> String {
+        let mut out = String::from("# TYPE usage_report_requests_total counter\n");
+        for ((method, route, status), n) in &self.requests {
+            out.push_str(&format!(
+                "usage_report_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}\n"
+            ));
+        }
+        out.push_str(&format!(
+            "# TYPE usage_report_render_seconds summary\nusage_report_render_seconds_count {}\nusage_report_render_seconds_sum {:.6}\n# TYPE usage_report_runs_total counter\nusage_report_runs_total {}\n",
+            self.renders, self.render_seconds, self.runs
+        ));
+        out
+    }
 }
 
 /// Serves until the process is stopped. Prints the address it listens on
@@ -75,6 +105,8 @@ pub fn serve(mut options: ServeOptions) -> Result<()> {
             sessions: Sessions::default(),
             writes: tokio::sync::Mutex::new(()),
             checks: tokio::sync::Semaphore::new(2),
+            runs: std::sync::Mutex::new(None),
+            metrics: std::sync::Mutex::new(Metrics::default()),
         });
         axum::serve(listener, api::router(app))
             .await

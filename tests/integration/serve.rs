@@ -81,6 +81,7 @@ fn start() -> Server {
     ] {
         add_user(&catalog, name, role, &format!("{name}-password"));
     }
+    let records = [fixture("records.csv"), fixture("catalog/records.csv")];
     let mut child = Command::new(env!("CARGO_BIN_EXE_usage-report"))
         .args([
             "serve",
@@ -89,6 +90,7 @@ fn start() -> Server {
             "--listen",
             "127.0.0.1:0",
         ])
+        .args(["--records", &records[0], "--records", &records[1]])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -843,4 +845,236 @@ fn the_service_holds_against_what_an_attack_found() {
         Some(json!({"profile": "No such"})),
     );
     assert!(!body.to_string().contains("/tmp"), "{body}");
+}
+
+/// Raw bytes of a GET.
+fn download(server: &Server, path: &str, token: &str) -> (u16, Vec<u8>) {
+    let result = ureq::get(&format!("{}{path}", server.base))
+        .set("Authorization", &format!("Bearer {token}"))
+        .call();
+    let response = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{path}: {e}"),
+    };
+    let status = response.status();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut response.into_reader(), &mut bytes).unwrap();
+    (status, bytes)
+}
+
+/// Renders, samples and runs through the API give the CLI's bytes; runs
+/// go one at a time; attachments are only the listed files; `/metrics`
+/// counts requests by route.
+#[test]
+fn renders_samples_and_runs_through_the_api_match_the_command_line() {
+    let server = start();
+    let operator = login(&server, "ops");
+    let viewer = login(&server, "vic");
+    let body = json!({"formats": ["csv", "xlsx", "pdf"]});
+    assert_eq!(
+        call(
+            &server,
+            "POST",
+            "/api/invoices/INV-2026-10-0042/render",
+            Some(&viewer),
+            &[],
+            Some(body.clone())
+        )
+        .0,
+        403
+    );
+    let (status, manifest, _) = call(
+        &server,
+        "POST",
+        "/api/invoices/INV-2026-10-0042/render",
+        Some(&operator),
+        &[],
+        Some(body),
+    );
+    assert_eq!(status, 200, "{manifest}");
+    // The same invoice by the CLI: the same attachments, byte for byte.
+    let dir = tempfile::tempdir().unwrap();
+    let cli = dir.path().join("cli");
+    let records = [fixture("records.csv"), fixture("catalog/records.csv")];
+    ok(&[
+        "render",
+        "--profile",
+        &fixture("catalog/profiles/site-detail.toml"),
+        "--records",
+        &records[0],
+        "--records",
+        &records[1],
+        "--customer",
+        "ACME",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-11-01",
+        "--timezone",
+        "Europe/London",
+        "--currency",
+        "GBP",
+        "--invoice",
+        "INV-2026-10-0042",
+        "--format",
+        "csv,xlsx,pdf",
+        "--out",
+        cli.to_str().unwrap(),
+    ]);
+    for a in manifest["attachments"].as_array().unwrap() {
+        let path = a["path"].as_str().unwrap();
+        let (status, bytes) = download(
+            &server,
+            &format!("/api/invoices/INV-2026-10-0042/attachments/{path}"),
+            &viewer,
+        );
+        assert_eq!(status, 200, "{path}");
+        assert_eq!(
+            bytes,
+            std::fs::read(cli.join(path)).unwrap(),
+            "{path} as the CLI writes it"
+        );
+    }
+    for bad in ["manifest.json", "..%2F..%2Fcustomers.csv", "nope.csv"] {
+        assert_eq!(
+            download(
+                &server,
+                &format!("/api/invoices/INV-2026-10-0042/attachments/{bad}"),
+                &viewer
+            )
+            .0,
+            404,
+            "{bad}"
+        );
+    }
+    // A refused invoice names the rule's reason.
+    let (status, body, _) = call(
+        &server,
+        "POST",
+        "/api/invoices/INV-2026-10-0044/render",
+        Some(&operator),
+        &[],
+        None,
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("historic"),
+        "{body}"
+    );
+    let unknown = call(
+        &server,
+        "POST",
+        "/api/invoices/NOPE/render",
+        Some(&operator),
+        &[],
+        None,
+    );
+    assert_eq!(unknown.0, 404);
+
+    // A sample: the zip holds what `usage-report sample` writes.
+    let finance = login(&server, "fin");
+    let ask = json!({"customer": "ACME", "from": "2026-10-01", "to": "2026-11-01", "profile": "Everything", "rows": 5, "seed": 7, "formats": ["csv"]});
+    assert_eq!(
+        call(
+            &server,
+            "POST",
+            "/api/samples",
+            Some(&operator),
+            &[],
+            Some(ask.clone())
+        )
+        .0,
+        403
+    );
+    let response = ureq::post(&format!("{}/api/samples", server.base))
+        .set("Authorization", &format!("Bearer {finance}"))
+        .send_json(ask)
+        .unwrap();
+    let mut zip = Vec::new();
+    std::io::Read::read_to_end(&mut response.into_reader(), &mut zip).unwrap();
+    let sample = dir.path().join("sample");
+    ok(&[
+        "sample",
+        "--profile",
+        &fixture("catalog/profiles/everything.toml"),
+        "--records",
+        &records[0],
+        "--records",
+        &records[1],
+        "--customer",
+        "ACME",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-11-01",
+        "--timezone",
+        "Europe/London",
+        "--currency",
+        "GBP",
+        "--rows",
+        "5",
+        "--seed",
+        "7",
+        "--out",
+        sample.to_str().unwrap(),
+    ]);
+    let zipped = crate::xlsx::zip_entries(&zip);
+    let written = files(&sample);
+    assert_eq!(
+        zipped.keys().collect::<Vec<_>>(),
+        written.keys().collect::<Vec<_>>()
+    );
+    for (name, bytes) in &written {
+        assert_eq!(zipped[name].as_bytes(), bytes.as_slice(), "{name}");
+    }
+
+    // A run: 202, then finished with run.json reconciling like the CLI's.
+    let (status, started, _) = call(
+        &server,
+        "POST",
+        "/api/runs",
+        Some(&operator),
+        &[],
+        Some(json!({})),
+    );
+    assert_eq!(status, 202);
+    let id = started["id"].as_str().unwrap().to_string();
+    let mut view = Value::Null;
+    for _ in 0..400 {
+        view = call(
+            &server,
+            "GET",
+            &format!("/api/runs/{id}"),
+            Some(&operator),
+            &[],
+            None,
+        )
+        .1;
+        if view["state"] != "running" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(view["state"], "finished", "{view}");
+    let input = &view["run"]["input"];
+    let n = |k: &str| input[k].as_u64().unwrap();
+    assert_eq!(
+        n("records"),
+        n("in_scope") + n("not_invoiced") + n("rejected")
+    );
+    assert_eq!(view["run"]["summary"]["rendered"], 4);
+
+    // Metrics count by route pattern, never by the data in a path.
+    let text = ureq::get(&format!("{}/metrics", server.base))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(
+        text.contains("route=\"/api/invoices/{id}/render\",status=\"200\"} 1"),
+        "{text}"
+    );
+    assert!(text.contains("usage_report_runs_total 1"), "{text}");
+    assert!(!text.contains("INV-2026"), "{text}");
 }

@@ -212,6 +212,11 @@ pub fn zip_entry(path: &Path, name: &str) -> String {
         .unwrap_or_else(|| panic!("{name} in {path:?}"))
 }
 
+/// The entries of a zip as text, in name order.
+pub fn zip_entries(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
+    zip_archive(bytes).into_iter().collect()
+}
+
 /// A minimal reader of the zip central directory (stored or deflated).
 fn zip_archive(bytes: &[u8]) -> std::collections::HashMap<String, String> {
     use std::io::Read;

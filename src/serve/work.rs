@@ -1,0 +1,220 @@
+//! What the service renders: one invoice (operators), a sample as a zip
+//! (finance), and billing runs in the background, one at a time
+//! (operators). Rendering is CPU-bound: it runs on the blocking pool (and
+//! rayon's one pool under it), never on the runtime's threads.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+
+use crate::error::{Error, Result};
+use crate::invoice::parse_day;
+use crate::pipeline::{render, InvoiceJob, RenderJob, SampleRequest};
+use crate::records::{BadRecordPolicy, Input};
+use crate::render::{Format, RenderOptions};
+use crate::run::catalog::{Catalog, Resolution};
+use crate::run::progress::{Event, Reporter};
+use crate::run::{invoice_folders, run, RunOptions};
+
+/// Renders one invoice of the catalogue into `out/<its folder>`, as a run
+/// would name it; `Err(Usage)` when the profile rules refuse it.
+pub fn render_invoice(
+    catalog_dir: &Path,
+    inputs: &[Input],
+    out: &Path,
+    id: &str,
+    formats: &[Format],
+) -> Result<(String, Value)> {
+    let catalog = Catalog::load(catalog_dir)?;
+    let entry = catalog
+        .invoices
+        .iter()
+        .find(|e| e.invoice_id == id)
+        .ok_or_else(|| Error::Usage(format!("no invoice {id:?}")))?;
+    let profile = match catalog.resolve(entry) {
+        Resolution::Use(p) => p,
+        Resolution::NoProfile => {
+            return Err(Error::Usage(format!(
+            "invoice {id} gets no usage attachment: neither it nor its customer names a profile"
+        )))
+        }
+        Resolution::Refused(reason) => return Err(Error::Usage(reason)),
+    };
+    let invoice = catalog.invoice(entry)?;
+    let folder = invoice_folders(&catalog)[id].clone();
+    let customer = &catalog.customers[&entry.customer_id];
+    let manifest = render(&RenderJob {
+        invoice: InvoiceJob {
+            profile,
+            invoice: &invoice,
+            formats,
+            options: RenderOptions::default(),
+            itemisation: customer.itemisation,
+            sample: None,
+            out_dir: &out.join(&folder),
+        },
+        inputs,
+        policy: BadRecordPolicy::Fail,
+        dedupe: false,
+    })?;
+    let value = serde_json::from_slice(&manifest.to_json()).expect("a manifest is JSON");
+    Ok((folder, value))
+}
+
+/// A sample request as `POST /api/samples` sends it.
+pub struct SampleAsk {
+    pub customer: String,
+    pub from: String,
+    pub to: String,
+    pub profile: String,
+    pub rows: u64,
+    pub seed: u64,
+    pub formats: Vec<Format>,
+}
+
+/// Renders a sample (`usage-report sample`'s bytes) into a temporary folder
+/// and returns its files as one deterministic zip.
+pub fn sample_zip(catalog_dir: &Path, inputs: &[Input], ask: &SampleAsk) -> Result<Vec<u8>> {
+    let catalog = Catalog::load(catalog_dir)?;
+    let profile = catalog
+        .profiles
+        .get(&ask.profile)
+        .ok_or_else(|| Error::Usage(format!("no profile is named {:?}", ask.profile)))?;
+    let customer = catalog
+        .customers
+        .get(&ask.customer)
+        .ok_or_else(|| Error::Usage(format!("no customer {:?}", ask.customer)))?;
+    let from = parse_day("from", &ask.from)?;
+    let to = parse_day("to", &ask.to)?;
+    let invoice =
+        crate::invoice::Invoice::new(None, customer.id.clone(), from, to, customer.time_zone)?
+            .with_currency(customer.currency.clone());
+    let dir = scratch()?;
+    let result = (|| {
+        render(&RenderJob {
+            invoice: InvoiceJob {
+                profile,
+                invoice: &invoice,
+                formats: &ask.formats,
+                options: RenderOptions::default(),
+                itemisation: customer.itemisation,
+                sample: Some(SampleRequest {
+                    rows: ask.rows,
+                    seed: ask.seed,
+                }),
+                out_dir: &dir,
+            },
+            inputs,
+            policy: BadRecordPolicy::Fail,
+            dedupe: false,
+        })?;
+        zip_folder(&dir)
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+fn scratch() -> Result<PathBuf> {
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::getrandom(&mut bytes);
+    let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let dir = std::env::temp_dir().join(format!("usage-report-sample-{name}"));
+    std::fs::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+    Ok(dir)
+}
+
+/// Every file of a folder in one zip: names sorted, fixed times.
+fn zip_folder(dir: &Path) -> Result<Vec<u8>> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    let zip_error = |e: zip::result::ZipError| Error::output("sample.zip", "the zip", e);
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default())
+        .unix_permissions(0o644);
+    for name in names {
+        let bytes = std::fs::read(dir.join(&name)).map_err(|e| Error::io(dir.join(&name), e))?;
+        zip.start_file(name.as_str(), options).map_err(zip_error)?;
+        std::io::Write::write_all(&mut zip, &bytes).map_err(|e| Error::io("sample.zip", e))?;
+    }
+    Ok(zip.finish().map_err(zip_error)?.into_inner())
+}
+
+/// A billing run started through the API.
+pub struct RunState {
+    pub id: u64,
+    pub records: AtomicU64,
+    pub done: AtomicU64,
+    pub invoices: AtomicU64,
+    /// `None` while running; then the run.json, or the error.
+    pub finished: Mutex<Option<std::result::Result<Value, String>>>,
+}
+
+impl RunState {
+    pub fn view(&self) -> Value {
+        let finished = self
+            .finished
+            .lock()
+            .expect("no panics while holding the lock");
+        let state = match &*finished {
+            None => "running",
+            Some(Ok(_)) => "finished",
+            Some(Err(_)) => "failed",
+        };
+        json!({
+            "id": self.id.to_string(),
+            "state": state,
+            "records_read": self.records.load(Ordering::Relaxed),
+            "invoices_done": self.done.load(Ordering::Relaxed),
+            "invoices": self.invoices.load(Ordering::Relaxed),
+            "run": finished.as_ref().and_then(|r| r.as_ref().ok()),
+            "error": finished.as_ref().and_then(|r| r.as_ref().err()),
+        })
+    }
+}
+
+impl Reporter for RunState {
+    fn event(&self, event: Event<'_>) {
+        match event {
+            Event::Read { records, invoices } => {
+                self.records.store(records, Ordering::Relaxed);
+                self.invoices.store(invoices as u64, Ordering::Relaxed);
+            }
+            Event::Invoice { .. } => {
+                self.done.fetch_add(1, Ordering::Relaxed);
+            }
+            Event::Reading { .. } | Event::Done { .. } => {}
+        }
+    }
+}
+
+/// Runs a billing run to completion into `out`, reporting on `state`.
+pub fn billing_run(
+    catalog_dir: &Path,
+    inputs: &[Input],
+    out: &Path,
+    formats: Option<Vec<Format>>,
+    state: Arc<RunState>,
+) {
+    let result = (|| {
+        let catalog = Catalog::load(catalog_dir)?;
+        let options = RunOptions {
+            formats,
+            ..RunOptions::default()
+        };
+        let report = run(&catalog, inputs, out, &options, state.as_ref())?;
+        Ok::<_, Error>(serde_json::to_value(&report).expect("a run report is JSON"))
+    })();
+    *state
+        .finished
+        .lock()
+        .expect("no panics while holding the lock") = Some(result.map_err(|e| e.to_string()));
+}
