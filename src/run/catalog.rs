@@ -48,7 +48,7 @@ pub struct InvoiceEntry {
 }
 
 /// A loaded, validated catalogue.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Catalog {
     pub dir: PathBuf,
     /// Profiles by name, in name order.

@@ -52,8 +52,35 @@ pub(super) fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-fn catalog(app: &App) -> Result<Catalog, ApiError> {
-    Catalog::load(&app.options.catalog).map_err(|e| relative(app, e.into()))
+/// The catalogue as it is on disk now: loaded again only when one of its
+/// files changed (name, size or modification time).
+fn catalog(app: &App) -> Result<Arc<Catalog>, ApiError> {
+    let dir = &app.options.catalog;
+    let mut stamp = Vec::new();
+    let profiles = std::fs::read_dir(dir.join("profiles"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path());
+    for path in profiles.chain([dir.join("customers.csv"), dir.join("invoices.csv")]) {
+        if let Ok(meta) = std::fs::metadata(&path) {
+            stamp.push((
+                path,
+                meta.len(),
+                meta.modified().unwrap_or(std::time::UNIX_EPOCH),
+            ));
+        }
+    }
+    stamp.sort();
+    let mut loaded = app.loaded.lock().expect("no panics while holding the lock");
+    if let Some((seen, catalog)) = loaded.as_ref() {
+        if *seen == stamp {
+            return Ok(catalog.clone());
+        }
+    }
+    let catalog = Arc::new(Catalog::load(dir).map_err(|e| relative(app, e.into()))?);
+    *loaded = Some((stamp, catalog.clone()));
+    Ok(catalog)
 }
 
 /// A library error's text with the catalogue folder's path taken out: a
@@ -178,8 +205,10 @@ async fn list_profiles(
     let catalog = catalog(&app)?;
     let mut list = Vec::new();
     for p in catalog.profiles.values().filter(|p| p.visible_at(level)) {
-        let (_, version) = store::profile_document(&catalog.profile_files[&p.name])
-            .map_err(|e| relative(&app, e.into()))?;
+        let path = &catalog.profile_files[&p.name];
+        let bytes = std::fs::read(path)
+            .map_err(|e| relative(&app, crate::error::Error::io(path, e).into()))?;
+        let version = store::version(&bytes);
         list.push(json!({
             "name": p.name,
             "description": p.description,
@@ -460,7 +489,7 @@ async fn set_profile_reference(
     check: impl Fn(&Catalog) -> Option<String>,
 ) -> Answer {
     let _write = app.writes.lock().await;
-    let mut catalog = catalog(app)?;
+    let mut catalog = (*catalog(app)?).clone();
     if let Some(name) = &choice {
         if !catalog.profiles.contains_key(name) {
             return Err(ApiError::new(
@@ -689,6 +718,15 @@ async fn render_invoice(
     if !catalog(&app)?.invoices.iter().any(|e| e.invoice_id == id) {
         return Err(not_found("invoice with that id"));
     }
+    let invoice_lock = app
+        .rendering
+        .lock()
+        .expect("no panics while holding the lock")
+        .entry(id.clone())
+        .or_default()
+        .clone();
+    let _shared = app.output.read().await;
+    let _alone = invoice_lock.lock().await;
     // A request the profile rules refuse is 422, as when the invoice is
     // pointed at a profile.
     let (_, manifest) =
@@ -825,8 +863,11 @@ async fn start_run(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes)
         app.options.out.clone(),
     );
     let running = state.clone();
+    // The run has the output folders to itself: renders wait for it.
+    let alone = app.output.clone().write_owned().await;
     tokio::task::spawn_blocking(move || {
-        super::work::billing_run(&dir, &inputs, &out, chosen, running)
+        super::work::billing_run(&dir, &inputs, &out, chosen, running);
+        drop(alone);
     });
     store::audit(
         &app.options.catalog,

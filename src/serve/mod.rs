@@ -46,11 +46,23 @@ pub(crate) struct App {
     /// Password checks running at once (each takes ~19 MiB and a core for
     /// a moment): a flood of sign-ins waits here instead of growing memory.
     checks: tokio::sync::Semaphore,
+    /// Output folders: a render holds it shared (and its invoice's lock), a
+    /// run holds it alone — two writers never share a folder.
+    output: Arc<tokio::sync::RwLock<()>>,
+    /// One render of an invoice at a time: a second waits for the first.
+    rendering: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The catalogue as last loaded, with the stamp of its files (names,
+    /// sizes, modification times): loaded again whenever the stamp changes,
+    /// so a hand edit is seen at the next request.
+    loaded: std::sync::Mutex<Option<(Stamp, Arc<crate::run::catalog::Catalog>)>>,
     /// The billing run started through the API, if any (one at a time).
     runs: std::sync::Mutex<Option<Arc<work::RunState>>>,
     /// Requests by route and status, render times, runs: `/metrics`.
     metrics: std::sync::Mutex<Metrics>,
 }
+
+/// The files of a catalogue as last seen: path, size, modification time.
+type Stamp = Vec<(PathBuf, u64, std::time::SystemTime)>;
 
 /// What `/metrics` reports, in Prometheus' text format.
 #[derive(Default)]
@@ -105,6 +117,9 @@ pub fn serve(mut options: ServeOptions) -> Result<()> {
             sessions: Sessions::default(),
             writes: tokio::sync::Mutex::new(()),
             checks: tokio::sync::Semaphore::new(2),
+            output: Arc::default(),
+            loaded: std::sync::Mutex::new(None),
+            rendering: std::sync::Mutex::default(),
             runs: std::sync::Mutex::new(None),
             metrics: std::sync::Mutex::new(Metrics::default()),
         });
