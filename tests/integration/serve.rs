@@ -948,6 +948,25 @@ fn renders_samples_and_runs_through_the_api_match_the_command_line() {
             "{bad}"
         );
     }
+    // Renders of one invoice at once take turns: both land, whole.
+    let parallel: Vec<_> = (0..4)
+        .map(|_| {
+            let (base, token) = (server.base.clone(), operator.clone());
+            std::thread::spawn(move || {
+                ureq::post(&format!("{base}/api/invoices/INV-2026-10-0042/render"))
+                    .set("Authorization", &format!("Bearer {token}"))
+                    .send_json(json!({"formats": ["csv", "pdf"]}))
+                    .map(|r| r.status())
+                    .unwrap_or_else(|e| match e {
+                        ureq::Error::Status(code, _) => code,
+                        other => panic!("{other}"),
+                    })
+            })
+        })
+        .collect();
+    for render in parallel {
+        assert_eq!(render.join().unwrap(), 200);
+    }
     // A refused invoice names the rule's reason.
     let (status, body, _) = call(
         &server,
@@ -1072,7 +1091,7 @@ fn renders_samples_and_runs_through_the_api_match_the_command_line() {
         .into_string()
         .unwrap();
     assert!(
-        text.contains("route=\"/api/invoices/{id}/render\",status=\"200\"} 1"),
+        text.contains("route=\"/api/invoices/{id}/render\",status=\"200\"} 5"),
         "{text}"
     );
     assert!(text.contains("usage_report_runs_total 1"), "{text}");
