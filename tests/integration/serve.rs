@@ -967,6 +967,31 @@ fn renders_samples_and_runs_through_the_api_match_the_command_line() {
     for render in parallel {
         assert_eq!(render.join().unwrap(), 200);
     }
+    // A client that goes away mid-download does not take the server with it.
+    {
+        use std::io::Read;
+        let address = server.base.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        let pdf = "INV-2026-10-0042_usage.pdf";
+        write!(
+            stream,
+            "GET /api/invoices/INV-2026-10-0042/attachments/{pdf} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {viewer}\r\n\r\n"
+        )
+        .unwrap();
+        let mut first = [0u8; 16];
+        stream.read_exact(&mut first).unwrap();
+        assert!(first.starts_with(b"HTTP/1.1 200"));
+        drop(stream);
+        assert_eq!(
+            download(
+                &server,
+                &format!("/api/invoices/INV-2026-10-0042/attachments/{pdf}"),
+                &viewer
+            )
+            .0,
+            200
+        );
+    }
     // A refused invoice names the rule's reason.
     let (status, body, _) = call(
         &server,
