@@ -43,6 +43,7 @@ fn main() {
         .add(
             "ops",
             usage_report::serve::users::Role::Operator,
+            usage_report::profile::ExpertLevel::Basic,
             "ops-password",
         )
         .unwrap();
@@ -50,6 +51,7 @@ fn main() {
         .add(
             "ana",
             usage_report::serve::users::Role::Editor,
+            usage_report::profile::ExpertLevel::Basic,
             "ana-password",
         )
         .unwrap();

@@ -308,6 +308,7 @@ fn users(command: &UsersCommand) -> Result<(), Error> {
         UsersCommand::Add {
             name,
             role,
+            expert_level,
             catalog,
         } => {
             let mut password = String::new();
@@ -316,7 +317,7 @@ fn users(command: &UsersCommand) -> Result<(), Error> {
                 .map_err(|e| Error::io("-", e))?;
             let password = password.trim_end_matches(['\n', '\r']);
             let mut users = Users::load(catalog)?;
-            users.add(name, *role, password)?;
+            users.add(name, *role, *expert_level, password)?;
             eprintln!("usage-report: user {name:?} is {}", role.key());
             Ok(())
         }

@@ -74,6 +74,9 @@ pub enum UsersCommand {
         name: String,
         #[arg(long, value_parser = role)]
         role: usage_report::serve::users::Role,
+        /// Which profiles lists show: historic ones from standard up.
+        #[arg(long, value_parser = expert_level, default_value = "basic")]
+        expert_level: ExpertLevel,
         #[arg(long, value_name = "DIR")]
         catalog: PathBuf,
     },

@@ -336,7 +336,13 @@ async fn update_profile(
         ));
     }
     let json_file = path.extension().is_some_and(|e| e == "json");
-    let bytes = store::profile_text(&value, json_file).map_err(ApiError::from)?;
+    let bytes = if json_file {
+        store::profile_text(&value, true).map_err(ApiError::from)?
+    } else {
+        let original = std::fs::read_to_string(path)
+            .map_err(|e| relative(&app, crate::error::Error::io(path, e).into()))?;
+        store::edited_toml(&original, &value).map_err(ApiError::from)?
+    };
     crate::output::write_atomically(path, &bytes).map_err(|e| relative(&app, e.into()))?;
     let version = store::version(&bytes);
     store::audit(

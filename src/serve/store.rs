@@ -29,6 +29,39 @@ pub fn profile_document(path: &Path) -> Result<(Value, String)> {
     Ok((value, version(&bytes)))
 }
 
+/// A TOML profile file edited to hold `value`, keeping what a person wrote
+/// around it: comments, key order, and every key whose value did not
+/// change stays as it was; changed keys are replaced, removed keys go, new
+/// keys are added at the end.
+pub fn edited_toml(original: &str, value: &Value) -> Result<Vec<u8>> {
+    let before = crate::profile::Profile::document(original, false, "the profile file")?;
+    let mut doc: toml_edit::DocumentMut = original
+        .parse()
+        .map_err(|e| Error::Usage(format!("the profile file is not TOML: {e}")))?;
+    let new: toml_edit::DocumentMut = String::from_utf8(profile_text(value, false)?)
+        .expect("TOML is text")
+        .parse()
+        .map_err(|e| Error::Usage(format!("the profile cannot be written as TOML: {e}")))?;
+    let old_keys: Vec<String> = doc.iter().map(|(k, _)| k.to_string()).collect();
+    for key in old_keys {
+        if !new.contains_key(&key) {
+            doc.remove(&key);
+        }
+    }
+    for (key, item) in new.iter() {
+        if before.get(key) == value.get(key) && doc.contains_key(key) {
+            continue;
+        }
+        match doc.get_mut(key) {
+            Some(existing) => *existing = item.clone(),
+            None => {
+                doc.insert(key, item.clone());
+            }
+        }
+    }
+    Ok(doc.to_string().into_bytes())
+}
+
 /// The profile document as file text, in the file's own format (a new
 /// profile is TOML, the catalogue's usual form).
 pub fn profile_text(value: &Value, json: bool) -> Result<Vec<u8>> {

@@ -142,7 +142,13 @@ impl Users {
     }
 
     /// Adds (or replaces) a user with a new password, and saves the file.
-    pub fn add(&mut self, name: &str, role: Role, password: &str) -> Result<()> {
+    pub fn add(
+        &mut self,
+        name: &str,
+        role: Role,
+        level: ExpertLevel,
+        password: &str,
+    ) -> Result<()> {
         if name.trim().is_empty() || name.chars().any(char::is_control) {
             return Err(Error::Usage(format!(
                 "user name {name:?}: expected printable text"
@@ -158,7 +164,7 @@ impl Users {
         self.users.push(User {
             name: name.to_string(),
             role,
-            expert_level: basic(),
+            expert_level: level.key().to_string(),
             hash,
         });
         self.users.sort_by(|a, b| a.name.cmp(&b.name));
@@ -213,7 +219,9 @@ mod tests {
     fn passwords_are_stored_as_argon2id_and_verified() {
         let dir = tempfile::tempdir().unwrap();
         let mut users = Users::load(dir.path()).unwrap();
-        users.add("ana", Role::Editor, "correct horse").unwrap();
+        users
+            .add("ana", Role::Editor, ExpertLevel::Basic, "correct horse")
+            .unwrap();
         let text = std::fs::read_to_string(dir.path().join("users.toml")).unwrap();
         assert!(text.contains("$argon2id$") && !text.contains("correct horse"));
         let users = Users::load(dir.path()).unwrap();

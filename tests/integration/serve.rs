@@ -366,6 +366,37 @@ fn profiles_are_listed_by_expert_level_and_edited_without_lost_updates() {
         None,
     );
     assert!(names(&list).contains(&"Legacy 2019".to_string()));
+    // A user at the standard expert level sees historic profiles by default.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_usage-report"))
+        .args([
+            "users",
+            "add",
+            "sam",
+            "--role",
+            "editor",
+            "--expert-level",
+            "standard",
+        ])
+        .args(["--catalog", server.catalog.to_str().unwrap()])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"sam-password\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let (_, list, _) = call(
+        &server,
+        "GET",
+        "/api/profiles",
+        Some(&login(&server, "sam")),
+        &[],
+        None,
+    );
+    assert!(names(&list).contains(&"Legacy 2019".to_string()));
     // Historic profiles are always readable by name.
     let (status, legacy, etag) = call(
         &server,
@@ -1121,4 +1152,50 @@ fn renders_samples_and_runs_through_the_api_match_the_command_line() {
     );
     assert!(text.contains("usage_report_runs_total 1"), "{text}");
     assert!(!text.contains("INV-2026"), "{text}");
+}
+
+/// A profile saved through the API stays reviewable in git: comments, key
+/// order and unchanged keys are kept, only what changed is rewritten.
+#[test]
+fn a_save_keeps_what_a_person_wrote_around_the_change() {
+    let server = start();
+    let editor = login(&server, "ana");
+    let file = server.catalog.join("profiles/one-line-summary.toml");
+    let before = std::fs::read_to_string(&file).unwrap();
+    let (_, mut doc, etag) = call(
+        &server,
+        "GET",
+        "/api/profiles/One-line%20summary",
+        Some(&editor),
+        &[],
+        None,
+    );
+    doc["description"] = json!("One line, as agreed");
+    let version = etag.unwrap();
+    let (status, body, _) = call(
+        &server,
+        "PUT",
+        "/api/profiles/One-line%20summary",
+        Some(&editor),
+        &[("If-Match", &version)],
+        Some(doc),
+    );
+    assert_eq!(status, 200, "{body}");
+    let after = std::fs::read_to_string(&file).unwrap();
+    let changed: Vec<(&str, &str)> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(before.lines().count(), after.lines().count(), "{after}");
+    assert_eq!(
+        changed.len(),
+        1,
+        "only the description line changes: {changed:?}"
+    );
+    assert!(changed[0].1.contains("One line, as agreed"));
+    assert!(
+        after.starts_with('#') == before.starts_with('#'),
+        "the comment stays"
+    );
 }
