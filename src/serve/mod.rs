@@ -123,10 +123,46 @@ pub fn serve(mut options: ServeOptions) -> Result<()> {
             runs: std::sync::Mutex::new(None),
             metrics: std::sync::Mutex::new(Metrics::default()),
         });
-        axum::serve(listener, api::router(app))
-            .await
-            .map_err(|e| Error::Usage(format!("the server stopped: {e}")))
+        accept(listener, api::router(app)).await
     })
+}
+
+/// Connections served at once; more wait to be accepted.
+const CONNECTIONS: usize = 512;
+/// How long a client may take to send a request's headers (and, between
+/// requests on a kept-alive connection, to start the next): a slow or idle
+/// client cannot hold a connection forever.
+const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serves connections one task each, at most [`CONNECTIONS`] at once, each
+/// with [`HEADER_TIMEOUT`] on the headers of every request.
+async fn accept(listener: tokio::net::TcpListener, router: axum::Router) -> Result<()> {
+    let slots = Arc::new(tokio::sync::Semaphore::new(CONNECTIONS));
+    loop {
+        let slot = slots
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // Out of file descriptors and the like: wait, then go on.
+            Err(_) => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        tokio::spawn(async move {
+            let io = hyper_util::rt::TokioIo::new(stream);
+            let _ = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .serve_connection(io, service)
+                .await;
+            drop(slot);
+        });
+    }
 }
 
 impl App {

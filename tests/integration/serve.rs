@@ -1199,3 +1199,32 @@ fn a_save_keeps_what_a_person_wrote_around_the_change() {
         "the comment stays"
     );
 }
+
+/// A client that sends half a request and waits is cut off after the
+/// header timeout, and others are served meanwhile.
+#[test]
+fn a_slow_client_is_cut_off() {
+    use std::io::Read;
+    let server = start();
+    let address = server.base.trim_start_matches("http://");
+    let mut slow = std::net::TcpStream::connect(address).unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    assert_eq!(
+        ureq::get(&format!("{}/healthz", server.base))
+            .call()
+            .unwrap()
+            .status(),
+        200
+    );
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    let waited = started.elapsed();
+    assert!(
+        waited < std::time::Duration::from_secs(15),
+        "closed after {waited:?}"
+    );
+}
