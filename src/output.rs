@@ -344,6 +344,26 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
+/// The files `paths` (relative to `dir`) in one zip named `name`: sorted,
+/// deflated, with fixed times and permissions, so the same files give the
+/// same bytes.
+pub fn deterministic_zip(dir: &Path, paths: &[&str], name: &str) -> Result<Vec<u8>> {
+    let zip_error = |e: zip::result::ZipError| Error::output(name, "the zip", e);
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default())
+        .unix_permissions(0o644);
+    let mut paths = paths.to_vec();
+    paths.sort_unstable();
+    for path in paths {
+        let bytes = fs::read(dir.join(path)).map_err(|e| Error::io(dir.join(path), e))?;
+        zip.start_file(path, options).map_err(zip_error)?;
+        zip.write_all(&bytes).map_err(|e| Error::io(name, e))?;
+    }
+    Ok(zip.finish().map_err(zip_error)?.into_inner())
+}
+
 /// Writes a whole file atomically outside an attachment folder (a
 /// catalogue's profile or table, the users file): a temporary name beside
 /// it, fsync, rename, then the folder fsynced.

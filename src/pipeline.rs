@@ -290,22 +290,8 @@ fn write_split(
         report: None,
     };
     out.attachment(meta, |w| {
-        let zip_error = |e: zip::result::ZipError| Error::output(&name, "the zip", e);
-        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        // Fixed times and a fixed order: the same input gives the same zip.
-        let file_options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .last_modified_time(zip::DateTime::default())
-            .unix_permissions(0o644);
-        let mut paths: Vec<&str> = attachments.iter().map(|a| a.path.as_str()).collect();
-        paths.sort();
-        for path in paths {
-            let bytes = std::fs::read(out.path().join(path))
-                .map_err(|e| Error::io(out.path().join(path), e))?;
-            zip.start_file(path, file_options).map_err(zip_error)?;
-            std::io::Write::write_all(&mut zip, &bytes).map_err(|e| Error::io(&name, e))?;
-        }
-        let bytes = zip.finish().map_err(zip_error)?.into_inner();
+        let paths: Vec<&str> = attachments.iter().map(|a| a.path.as_str()).collect();
+        let bytes = crate::output::deterministic_zip(out.path(), &paths, &name)?;
         w.write_all(&bytes).map_err(|e| Error::io(&name, e))?;
         Ok(rows)
     })?;

@@ -167,11 +167,7 @@ async fn login(State(app): State<Arc<App>>, body: Bytes) -> Answer {
 
 async fn logout(State(app): State<Arc<App>>, headers: HeaderMap) -> Answer {
     app.authorize(&headers, Permission::ReadCatalogue)?;
-    if let Some(token) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    {
+    if let Some(token) = super::bearer(&headers) {
         app.sessions.close(token);
     }
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -169,16 +169,12 @@ impl App {
     /// The session of a request's bearer token, if it may do `permission`:
     /// 401 without a valid token, 403 without the permission.
     fn authorize(&self, headers: &HeaderMap, permission: Permission) -> Result<Session, ApiError> {
-        let token = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "sign in first: send Authorization: Bearer TOKEN",
-                )
-            })?;
+        let token = bearer(headers).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "sign in first: send Authorization: Bearer TOKEN",
+            )
+        })?;
         let session = self.sessions.find(token).ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -205,6 +201,14 @@ impl App {
         }
         Ok(session)
     }
+}
+
+/// The token of a request's `Authorization: Bearer TOKEN` header.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
 }
 
 /// An error as the API answers it: a status and a JSON body. Library errors

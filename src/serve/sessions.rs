@@ -59,7 +59,7 @@ impl Sessions {
     pub fn open(&self, user: &User) -> Result<String, String> {
         let mut bytes = [0u8; 16];
         getrandom::getrandom(&mut bytes).map_err(|e| format!("no random numbers: {e}"))?;
-        let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let token = crate::output::hex(&bytes);
         let session = Session {
             user: user.name.clone(),
             role: user.role,

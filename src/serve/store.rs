@@ -13,11 +13,7 @@ use crate::run::catalog::Catalog;
 
 /// The version of a file's bytes: what `ETag` and `If-Match` carry.
 pub fn version(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::output::hex(&Sha256::digest(bytes)[..8])
 }
 
 /// A profile file's document and version.
@@ -227,7 +223,7 @@ pub fn audit(
 /// Validates the catalogue as it would be with `table` replaced by `bytes`,
 /// on a copy in a temporary folder (the same code as `profiles check`).
 pub fn check_with(dir: &Path, table: &str, bytes: &[u8]) -> Result<()> {
-    let copy = check_folder(dir)?;
+    let copy = scratch_dir("check")?;
     let result = (|| {
         let profiles = copy.join("profiles");
         std::fs::create_dir_all(&profiles).map_err(|e| Error::io(&profiles, e))?;
@@ -263,12 +259,15 @@ pub fn check_with(dir: &Path, table: &str, bytes: &[u8]) -> Result<()> {
     result
 }
 
-/// A fresh private folder for a check copy.
-fn check_folder(dir: &Path) -> Result<PathBuf> {
+/// A fresh folder of the service's own under the system's temporary
+/// folder (`usage-report-KIND-RANDOM`).
+pub fn scratch_dir(kind: &str) -> Result<PathBuf> {
     let mut bytes = [0u8; 8];
     let _ = getrandom::getrandom(&mut bytes);
-    let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let copy = std::env::temp_dir().join(format!("usage-report-check-{name}"));
-    std::fs::create_dir(&copy).map_err(|e| Error::io(dir, e))?;
-    Ok(copy)
+    let dir = std::env::temp_dir().join(format!(
+        "usage-report-{kind}-{}",
+        crate::output::hex(&bytes)
+    ));
+    std::fs::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
+    Ok(dir)
 }

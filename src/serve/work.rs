@@ -3,7 +3,7 @@
 //! (operators). Rendering is CPU-bound: it runs on the blocking pool (and
 //! rayon's one pool under it), never on the runtime's threads.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -91,7 +91,7 @@ pub fn sample_zip(catalog_dir: &Path, inputs: &[Input], ask: &SampleAsk) -> Resu
     let invoice =
         crate::invoice::Invoice::new(None, customer.id.clone(), from, to, customer.time_zone)?
             .with_currency(customer.currency.clone());
-    let dir = scratch()?;
+    let dir = super::store::scratch_dir("sample")?;
     let result = (|| {
         render(&RenderJob {
             invoice: InvoiceJob {
@@ -116,36 +116,16 @@ pub fn sample_zip(catalog_dir: &Path, inputs: &[Input], ask: &SampleAsk) -> Resu
     result
 }
 
-fn scratch() -> Result<PathBuf> {
-    let mut bytes = [0u8; 8];
-    let _ = getrandom::getrandom(&mut bytes);
-    let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let dir = std::env::temp_dir().join(format!("usage-report-sample-{name}"));
-    std::fs::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
-    Ok(dir)
-}
-
-/// Every file of a folder in one zip: names sorted, fixed times.
+/// Every file of a folder in one zip (see [`crate::output::deterministic_zip`]).
 fn zip_folder(dir: &Path) -> Result<Vec<u8>> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
+    let names: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
         .flatten()
         .filter(|e| e.path().is_file())
         .map(|e| e.file_name().to_string_lossy().to_string())
         .collect();
-    names.sort();
-    let zip_error = |e: zip::result::ZipError| Error::output("sample.zip", "the zip", e);
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .last_modified_time(zip::DateTime::default())
-        .unix_permissions(0o644);
-    for name in names {
-        let bytes = std::fs::read(dir.join(&name)).map_err(|e| Error::io(dir.join(&name), e))?;
-        zip.start_file(name.as_str(), options).map_err(zip_error)?;
-        std::io::Write::write_all(&mut zip, &bytes).map_err(|e| Error::io("sample.zip", e))?;
-    }
-    Ok(zip.finish().map_err(zip_error)?.into_inner())
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    crate::output::deterministic_zip(dir, &names, "sample.zip")
 }
 
 /// A billing run started through the API.
