@@ -6,7 +6,9 @@
 //! of truth: every read loads it afresh (a file changed by hand is picked
 //! up), every write is validated, atomic and audited.
 
+mod actions;
 mod api;
+mod console;
 mod sessions;
 mod store;
 pub mod users;
@@ -123,7 +125,11 @@ pub fn serve(mut options: ServeOptions) -> Result<()> {
             runs: std::sync::Mutex::new(None),
             metrics: std::sync::Mutex::new(Metrics::default()),
         });
-        accept(listener, api::router(app)).await
+        accept(
+            listener,
+            api::router(app.clone()).merge(console::router(app)),
+        )
+        .await
     })
 }
 
@@ -175,6 +181,13 @@ impl App {
                 "sign in first: send Authorization: Bearer TOKEN",
             )
         })?;
+        self.session(token, permission)
+    }
+
+    /// The session of a token (the API's bearer token or the console's
+    /// cookie), if it may do `permission`: 401 when the token is unknown,
+    /// expired or its account changed, 403 without the permission.
+    fn session(&self, token: &str, permission: Permission) -> Result<Session, ApiError> {
         let session = self.sessions.find(token).ok_or_else(|| {
             ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -221,7 +234,7 @@ pub(crate) struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
             body: serde_json::json!({ "error": message.into() }),
@@ -254,6 +267,32 @@ impl From<Error> for ApiError {
             }
             other => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, other.to_string()),
         }
+    }
+}
+
+impl ApiError {
+    /// The message, and each problem when the body lists them.
+    pub(crate) fn messages(&self) -> (String, Vec<String>) {
+        let message = self.body["error"].as_str().unwrap_or("").to_string();
+        let problems = self.body["problems"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p.as_str().map(str::to_string))
+            .collect();
+        (message, problems)
+    }
+}
+
+impl ApiError {
+    /// The message and its problems as one line of text.
+    pub(crate) fn text(&self) -> String {
+        let (message, problems) = self.messages();
+        [message]
+            .into_iter()
+            .chain(problems)
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 

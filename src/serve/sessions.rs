@@ -1,4 +1,5 @@
-//! Sign-in sessions: random 128-bit bearer tokens that expire, kept only as
+//! Sign-in sessions: random 128-bit tokens that expire (the API's bearer
+//! token, the console's cookie), kept only as
 //! their SHA-256 (a token is looked up by its digest, so neither the map nor
 //! a timing difference gives a token away), and a brake on guessing: after
 //! repeated wrong passwords for one user, sign-ins for it are refused with
@@ -29,6 +30,9 @@ pub struct Session {
     /// The user's password hash at sign-in: a session ends when the user's
     /// password or role changes.
     pub hash: String,
+    /// The console's anti-forgery token: every form it serves carries it,
+    /// every form it takes must (a page of another site cannot read it).
+    pub csrf: String,
     expires: Instant,
 }
 
@@ -50,6 +54,16 @@ struct Attempts {
 /// Most user names whose wrong passwords are remembered at once.
 const REMEMBERED: usize = 10_000;
 
+/// 128 random bits as hex.
+fn random_token() -> Result<String, String> {
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes).map_err(|e| format!("no random numbers: {e}"))?;
+    Ok(crate::output::hex(&bytes))
+}
+
+/// How long a session lasts, for the console's cookie.
+pub const LIFETIME_SECONDS: u64 = LIFETIME.as_secs();
+
 fn digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
@@ -57,14 +71,13 @@ fn digest(token: &str) -> [u8; 32] {
 impl Sessions {
     /// A new token for a user who signed in.
     pub fn open(&self, user: &User) -> Result<String, String> {
-        let mut bytes = [0u8; 16];
-        getrandom::getrandom(&mut bytes).map_err(|e| format!("no random numbers: {e}"))?;
-        let token = crate::output::hex(&bytes);
+        let token = random_token()?;
         let session = Session {
             user: user.name.clone(),
             role: user.role,
             expert_level: user.expert_level(),
             hash: user.hash.clone(),
+            csrf: random_token()?,
             expires: Instant::now() + LIFETIME,
         };
         let mut map = self
@@ -86,6 +99,18 @@ impl Sessions {
         map.get(&digest(token))
             .filter(|s| s.expires > Instant::now())
             .cloned()
+    }
+
+    /// Changes the expert level a session's lists are shown at (until it
+    /// ends; the user's own level in users.toml stays).
+    pub fn set_expert_level(&self, token: &str, level: ExpertLevel) {
+        let mut map = self
+            .by_digest
+            .lock()
+            .expect("no panics while holding the lock");
+        if let Some(session) = map.get_mut(&digest(token)) {
+            session.expert_level = level;
+        }
     }
 
     /// Ends a session (sign-out).

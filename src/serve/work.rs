@@ -28,11 +28,7 @@ pub fn render_invoice(
     formats: &[Format],
 ) -> Result<(String, Value)> {
     let catalog = Catalog::load(catalog_dir)?;
-    let entry = catalog
-        .invoices
-        .iter()
-        .find(|e| e.invoice_id == id)
-        .ok_or_else(|| Error::Usage(format!("no invoice {id:?}")))?;
+    let entry = entry(&catalog, id)?;
     let profile = match catalog.resolve(entry) {
         Resolution::Use(p) => p,
         Resolution::NoProfile => {
@@ -42,8 +38,38 @@ pub fn render_invoice(
         }
         Resolution::Refused(reason) => return Err(Error::Usage(reason)),
     };
-    let invoice = catalog.invoice(entry)?;
     let folder = invoice_folders(&catalog)[id].clone();
+    let value = render_entry(
+        &catalog,
+        entry,
+        profile,
+        inputs,
+        formats,
+        &out.join(&folder),
+    )?;
+    Ok((folder, value))
+}
+
+/// The catalogue's invoice of an id.
+fn entry<'c>(catalog: &'c Catalog, id: &str) -> Result<&'c crate::run::catalog::InvoiceEntry> {
+    catalog
+        .invoices
+        .iter()
+        .find(|e| e.invoice_id == id)
+        .ok_or_else(|| Error::Usage(format!("no invoice {id:?}")))
+}
+
+/// Renders an invoice of the catalogue with a profile (its own, or one
+/// being edited) into `out_dir`; returns the manifest.
+fn render_entry(
+    catalog: &Catalog,
+    entry: &crate::run::catalog::InvoiceEntry,
+    profile: &crate::profile::Profile,
+    inputs: &[Input],
+    formats: &[Format],
+    out_dir: &Path,
+) -> Result<Value> {
+    let invoice = catalog.invoice(entry)?;
     let customer = &catalog.customers[&entry.customer_id];
     let manifest = render(&RenderJob {
         invoice: InvoiceJob {
@@ -53,14 +79,113 @@ pub fn render_invoice(
             options: RenderOptions::default(),
             itemisation: customer.itemisation,
             sample: None,
-            out_dir: &out.join(&folder),
+            out_dir,
         },
         inputs,
         policy: BadRecordPolicy::Fail,
         dedupe: false,
     })?;
-    let value = serde_json::from_slice(&manifest.to_json()).expect("a manifest is JSON");
-    Ok((folder, value))
+    Ok(serde_json::from_slice(&manifest.to_json()).expect("a manifest is JSON"))
+}
+
+/// One report of a preview: what it shows and how many rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PreviewReport {
+    pub level: String,
+    pub report: String,
+    /// The CSV attachment's header: the columns, as labelled.
+    pub columns: Vec<String>,
+    pub rows: u64,
+}
+
+/// A file to download: its bytes and name.
+pub type Download = (Vec<u8>, String);
+
+/// Renders an invoice with a profile that need not be saved — in a scratch
+/// folder the caller never sees — and gives what its attachments hold: the
+/// reports with their columns and rows (from the CSV form), and, when
+/// `download` names a format, that format's file (or a zip of its files).
+pub fn preview(
+    catalog_dir: &Path,
+    inputs: &[Input],
+    profile: &crate::profile::Profile,
+    id: &str,
+    download: Option<Format>,
+) -> Result<(Vec<PreviewReport>, Option<Download>)> {
+    let catalog = Catalog::load(catalog_dir)?;
+    let entry = entry(&catalog, id)?;
+    let dir = super::store::scratch_dir("preview")?;
+    let result = (|| {
+        let formats = download.map_or(vec![Format::Csv], |f| vec![f]);
+        let manifest = render_entry(&catalog, entry, profile, inputs, &formats, &dir)?;
+        let files: Vec<String> = manifest["attachments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a["path"].as_str().map(str::to_string))
+            .collect();
+        if let Some(format) = download {
+            let file = match files.as_slice() {
+                [one] if !one.ends_with(".csv") => {
+                    let bytes =
+                        std::fs::read(dir.join(one)).map_err(|e| Error::io(dir.join(one), e))?;
+                    (bytes, one.clone())
+                }
+                _ => {
+                    let names: Vec<&str> = files.iter().map(String::as_str).collect();
+                    let zip = crate::output::deterministic_zip(&dir, &names, "preview.zip")?;
+                    (zip, format!("{}.zip", format.key()))
+                }
+            };
+            return Ok((Vec::new(), Some(file)));
+        }
+        let mut reports: Vec<PreviewReport> = Vec::new();
+        for a in manifest["attachments"].as_array().into_iter().flatten() {
+            let (Some(level), Some(report), Some(path)) = (
+                a["level"].as_str(),
+                a["report"].as_str(),
+                a["path"].as_str(),
+            ) else {
+                continue;
+            };
+            let rows = a["rows"].as_u64().unwrap_or(0);
+            if let Some(seen) = reports
+                .iter_mut()
+                .find(|r| r.level == level && r.report == report)
+            {
+                seen.rows += rows;
+                continue;
+            }
+            let columns = csv::Reader::from_path(dir.join(path))
+                .and_then(|mut r| r.headers().cloned())
+                .map(|h| {
+                    h.iter()
+                        .map(|c| c.trim_start_matches('\u{feff}').to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            reports.push(PreviewReport {
+                level: level.to_string(),
+                report: report.to_string(),
+                columns,
+                rows,
+            });
+        }
+        let order = |r: &PreviewReport| {
+            (
+                crate::level::Level::ALL
+                    .iter()
+                    .position(|l| l.key() == r.level),
+                crate::level::ReportKind::ALL
+                    .iter()
+                    .position(|k| k.key() == r.report),
+            )
+        };
+        reports.sort_by_key(order);
+        Ok((reports, None))
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
 }
 
 /// A sample request as `POST /api/samples` sends it.

@@ -3,6 +3,8 @@
 
 mod architecture;
 mod bad_input;
+mod browser;
+mod console;
 mod contract;
 mod hostile;
 mod options;

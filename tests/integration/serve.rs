@@ -11,10 +11,10 @@ use serde_json::{json, Value};
 use crate::util::*;
 
 /// A running server on a copy of the fixture catalogue, stopped on drop.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    base: String,
-    catalog: PathBuf,
+    pub(crate) base: String,
+    pub(crate) catalog: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -67,7 +67,7 @@ fn add_user(catalog: &Path, name: &str, role: &str, password: &str) {
     );
 }
 
-fn start() -> Server {
+pub(crate) fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let catalog = dir.path().join("cat");
     copy_dir(&root().join("fixtures/catalog"), &catalog);
@@ -112,7 +112,7 @@ fn start() -> Server {
 }
 
 /// One request: status, JSON body (`null` when none) and ETag.
-fn call(
+pub(crate) fn call(
     server: &Server,
     method: &str,
     path: &str,
@@ -145,7 +145,7 @@ fn call(
     (status, body, etag)
 }
 
-fn login(server: &Server, user: &str) -> String {
+pub(crate) fn login(server: &Server, user: &str) -> String {
     let (status, body, _) = call(
         server,
         "POST",
