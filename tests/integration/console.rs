@@ -478,6 +478,11 @@ fn a_preview_shows_what_the_unsaved_profile_would_render_and_downloads_it() {
         now.contains("Rate") && !saved.contains("Rate"),
         "{now} / {saved}"
     );
+    assert_eq!(
+        b.text("#preview-table tbody tr:nth-child(3) .badge"),
+        "changed"
+    );
+    assert!(!b.exists("#preview-table tbody tr:nth-child(1) .badge"));
     b.screenshot("profile-preview");
     // Nothing was saved by previewing.
     assert!(!profile_file(&server, "site-detail").contains("rate"));

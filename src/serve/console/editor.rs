@@ -504,9 +504,9 @@ pub fn form(
                                     input type="hidden" name=(key) value=(c);
                                     span.column { (label) " " code { (c) } }
                                     span.moves {
-                                        button type="submit" name="op" value=(format!("{key}:up:{i}")) disabled[i == 0] aria-label=(format!("Move {label} up")) { "↑" }
-                                        button type="submit" name="op" value=(format!("{key}:down:{i}")) disabled[i + 1 == columns.len()] aria-label=(format!("Move {label} down")) { "↓" }
-                                        button type="submit" name="op" value=(format!("{key}:remove:{i}")) aria-label=(format!("Remove {label}")) { "Remove" }
+                                        button type="submit" name="op" formaction=(format!("/profiles/form#{key}")) value=(format!("{key}:up:{i}")) disabled[i == 0] aria-label=(format!("Move {label} up")) { "↑" }
+                                        button type="submit" name="op" formaction=(format!("/profiles/form#{key}")) value=(format!("{key}:down:{i}")) disabled[i + 1 == columns.len()] aria-label=(format!("Move {label} down")) { "↓" }
+                                        button type="submit" name="op" formaction=(format!("/profiles/form#{key}")) value=(format!("{key}:remove:{i}")) aria-label=(format!("Remove {label}")) { "Remove" }
                                     }
                                 }
                             }
@@ -519,7 +519,7 @@ pub fn form(
                                     option value=(c.key()) { (c.base_label()) " (" (c.key()) ")" }
                                 }
                             }
-                            button type="submit" name="op" value=(format!("{key}:add")) id=(format!("{key}-add-button")) { "Add" }
+                            button type="submit" name="op" formaction=(format!("/profiles/form#{key}")) value=(format!("{key}:add")) id=(format!("{key}-add-button")) { "Add" }
                         }
                         (errors(p, key, key))
                     }
@@ -589,7 +589,7 @@ pub fn form(
                     }
                 }
                 div.actions {
-                    button type="submit" name="op" value="preview" id="preview-button" { "Preview" }
+                    button type="submit" name="op" formaction="/profiles/form#preview-result" value="preview" id="preview-button" { "Preview" }
                     button type="submit" name="op" value="download:pdf" { "Download PDF" }
                     button type="submit" name="op" value="download:xlsx" { "Download XLSX" }
                     button type="submit" name="op" value="download:csv" { "Download CSV (zip)" }
@@ -619,7 +619,7 @@ pub fn form(
                             " No customer or invoice names it."
                         }
                     } @else {
-                        p.help { "In use by " (customers.len()) " customer(s) and " (invoices.len()) " invoice(s): it cannot be deleted." }
+                        p.help { "In use by " (pages::count(customers.len(), "customer")) " and " (pages::count(invoices.len(), "invoice")) ": it cannot be deleted." }
                     }
                 }
             }

@@ -676,8 +676,9 @@ fn preview_table(
                     }
                     tbody {
                         @for k in &keys {
-                            tr {
-                                th scope="row" { (report_title(&k.0, &k.1)) }
+                            @let changed = before.is_some_and(|b| find(now, k) != find(b, k));
+                            tr.changed[changed] {
+                                th scope="row" { (report_title(&k.0, &k.1)) @if changed { " " span.badge { "changed" } } }
                                 (cell(find(now, k)))
                                 @if let Some(before) = before { (cell(find(before, k))) }
                             }
@@ -930,13 +931,14 @@ fn invoices_page(app: &App, v: &Visitor, status: StatusCode, note: RowNote) -> P
         p.help { "An invoice's own profile wins over its customer's default. The verdict is what a billing run would do." }
         div.scroll {
             table #invoices {
-                thead { tr { th scope="col" { "Invoice" } th scope="col" { "Customer" } th scope="col" { "Period" } th scope="col" { "Own profile" } th scope="col" { "Verdict" } th scope="col" { "Attachments" } } }
+                thead { tr { th scope="col" { "Invoice" } th scope="col" { "Customer" } th scope="col" { "Period (first and last day)" } th scope="col" { "Own profile" } th scope="col" { "Verdict" } th scope="col" { "Attachments" } } }
                 tbody {
                     @for i in &catalog.invoices {
                         tr {
                             th scope="row" { (i.invoice_id) }
                             td { (i.customer_id) }
-                            td { (i.from) " – " (i.to) }
+                            // The catalogue's `to` is the first day after; people read the last day.
+                            td.nowrap { (i.from) " to " (i.to.pred_opt().unwrap_or(i.to)) }
                             td { (profile_cell(v, editor, Reference::Invoice, &i.invoice_id, &names, i.profile.as_deref(), &note)) }
                             td { (verdict_cell(&actions::verdict(&catalog, i))) }
                             td { (attachment_links(&i.invoice_id, &rendered(app, folders.get(i.invoice_id.as_str())))) }
