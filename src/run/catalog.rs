@@ -94,6 +94,20 @@ impl Catalog {
         })
     }
 
+    /// A new invoice of a customer that names no profile of its own: what
+    /// the rules make of it is what the customer's default gives.
+    pub fn default_probe(&self, customer: &str) -> InvoiceEntry {
+        InvoiceEntry {
+            invoice_id: String::new(),
+            customer_id: customer.to_string(),
+            from: chrono::NaiveDate::MIN,
+            to: chrono::NaiveDate::MIN,
+            profile: None,
+            formats: None,
+            line: 0,
+        }
+    }
+
     /// Applies the profile rules to one invoice:
     /// - its own profile if it names one, else its customer's default, else none;
     /// - a profile restricted to a customer serves only that customer, one

@@ -122,8 +122,7 @@ pub async fn sign_in(app: &App, name: &str, password: &str) -> Result<(String, U
 pub struct ProfileLine {
     pub profile: Profile,
     pub version: String,
-    /// Customers whose default it is and invoices that name it.
-    pub used_by: (Vec<String>, Vec<String>),
+    pub used_by: UsedBy,
 }
 
 /// The profiles shown at an expert level, by name.
@@ -159,8 +158,21 @@ fn profile_path<'c>(catalog: &'c Catalog, name: &str) -> Result<&'c std::path::P
         .ok_or_else(|| not_found("profile of that name"))
 }
 
+/// Who names a profile: customers as their default, invoices as their own.
+#[derive(Clone, Debug, Default)]
+pub struct UsedBy {
+    pub customers: Vec<String>,
+    pub invoices: Vec<String>,
+}
+
+impl UsedBy {
+    pub fn is_empty(&self) -> bool {
+        self.customers.is_empty() && self.invoices.is_empty()
+    }
+}
+
 /// The customers whose default a profile is, and the invoices naming it.
-pub fn used_by(catalog: &Catalog, name: &str) -> (Vec<String>, Vec<String>) {
+pub fn used_by(catalog: &Catalog, name: &str) -> UsedBy {
     let mut customers: Vec<String> = catalog
         .customers
         .values()
@@ -174,7 +186,10 @@ pub fn used_by(catalog: &Catalog, name: &str) -> (Vec<String>, Vec<String>) {
         .filter(|i| i.profile.as_deref() == Some(name))
         .map(|i| i.invoice_id.clone())
         .collect();
-    (customers, invoices)
+    UsedBy {
+        customers,
+        invoices,
+    }
 }
 
 /// A profile document from a client, validated completely (every problem
@@ -245,8 +260,24 @@ pub async fn update_profile(
         return Err(ApiError::with(
             StatusCode::PRECONDITION_FAILED,
             json!({
-                "error": "the profile changed since you read it: reload it, then apply your change again",
+                "error": CHANGED_SINCE_READ,
                 "version": current,
+            }),
+        ));
+    }
+    // Retiring or restricting a profile must not stop what renders now.
+    let mut after = (*catalog).clone();
+    after.profiles.insert(name.to_string(), profile.clone());
+    let stopped = stopped_by(&catalog, &after);
+    if !stopped.is_empty() {
+        return Err(ApiError::with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({
+                "error": format!(
+                    "the change would stop what renders with {name:?} now — {}; point them at another profile first",
+                    stopped.join("; ")
+                ),
+                "stopped": stopped,
             }),
         ));
     }
@@ -258,8 +289,12 @@ pub async fn update_profile(
             .map_err(|e| local(app, crate::error::Error::io(path, e)))?;
         store::edited_toml(&original, value).map_err(ApiError::from)?
     };
-    crate::output::write_atomically(path, &bytes).map_err(|e| local(app, e))?;
     let version = store::version(&bytes);
+    if version == current {
+        // Nothing changed: no write, nothing to audit.
+        return Ok(version);
+    }
+    crate::output::write_atomically(path, &bytes).map_err(|e| local(app, e))?;
     store::audit(
         &app.options.catalog,
         user,
@@ -272,13 +307,47 @@ pub async fn update_profile(
     Ok(version)
 }
 
+/// Why a profile was not saved when someone saved it in between.
+pub const CHANGED_SINCE_READ: &str =
+    "the profile changed since you read it: reload it, then apply your change again";
+
+/// What renders with `before` and would be refused with `after`: each
+/// invoice of the catalogue, and each customer's default for new invoices,
+/// with the reason.
+fn stopped_by(before: &Catalog, after: &Catalog) -> Vec<String> {
+    let mut stopped = Vec::new();
+    let mut customers: Vec<&String> = before.customers.keys().collect();
+    customers.sort_unstable();
+    let probes = customers.into_iter().map(|c| {
+        (
+            format!("customer {c}'s new invoices"),
+            before.default_probe(c),
+        )
+    });
+    let invoices = before
+        .invoices
+        .iter()
+        .map(|i| (format!("invoice {}", i.invoice_id), i.clone()));
+    for (what, entry) in probes.chain(invoices) {
+        if let (Resolution::Use(_), Resolution::Refused(reason)) =
+            (before.resolve(&entry), after.resolve(&entry))
+        {
+            stopped.push(format!("{what} ({reason})"));
+        }
+    }
+    stopped
+}
+
 /// Removes a profile no customer or invoice names (409 listing them
 /// otherwise: make it historic instead).
 pub async fn delete_profile(app: &App, user: &str, name: &str) -> Result<(), ApiError> {
     let _write = app.writes.lock().await;
     let catalog = catalog(app)?;
     let path = profile_path(&catalog, name)?;
-    let (customers, invoices) = used_by(&catalog, name);
+    let UsedBy {
+        customers,
+        invoices,
+    } = used_by(&catalog, name);
     if !customers.is_empty() || !invoices.is_empty() {
         return Err(ApiError::with(
             StatusCode::CONFLICT,
@@ -306,26 +375,44 @@ pub async fn delete_profile(app: &App, user: &str, name: &str) -> Result<(), Api
 
 /// What the profile rules make of an invoice, as `run.json` says it.
 pub struct Verdict {
-    /// `would_render`, `no_profile` or `refused`.
-    pub status: &'static str,
+    pub status: Status,
     pub profile: Option<String>,
     pub reason: Option<String>,
+}
+
+/// The rules' verdict on an invoice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    WouldRender,
+    NoProfile,
+    Refused,
+}
+
+impl Status {
+    /// As the API and `run.json` spell it.
+    pub fn key(self) -> &'static str {
+        match self {
+            Status::WouldRender => "would_render",
+            Status::NoProfile => "no_profile",
+            Status::Refused => "refused",
+        }
+    }
 }
 
 pub fn verdict(catalog: &Catalog, entry: &InvoiceEntry) -> Verdict {
     match catalog.resolve(entry) {
         Resolution::Use(p) => Verdict {
-            status: "would_render",
+            status: Status::WouldRender,
             profile: Some(p.name.clone()),
             reason: None,
         },
         Resolution::NoProfile => Verdict {
-            status: "no_profile",
+            status: Status::NoProfile,
             profile: None,
             reason: Some("neither the invoice nor its customer names a profile".into()),
         },
         Resolution::Refused(reason) => Verdict {
-            status: "refused",
+            status: Status::Refused,
             profile: None,
             reason: Some(reason),
         },
@@ -385,15 +472,7 @@ pub async fn set_profile(
             };
             c.default_profile = choice.clone();
             // As a default, for a new invoice of this customer.
-            InvoiceEntry {
-                invoice_id: String::new(),
-                customer_id: key.to_string(),
-                from: chrono::NaiveDate::MIN,
-                to: chrono::NaiveDate::MIN,
-                profile: None,
-                formats: None,
-                line: 0,
-            }
+            catalog.default_probe(key)
         }
         Reference::Invoice => {
             let Some(i) = catalog.invoices.iter_mut().find(|i| i.invoice_id == key) else {
@@ -454,6 +533,21 @@ pub async fn blocking<T: Send + 'static>(
 pub async fn sample(app: &App, ask: work::SampleAsk) -> Result<Vec<u8>, ApiError> {
     let (dir, inputs) = (app.options.catalog.clone(), app.options.records.clone());
     blocking(move || work::sample_zip(&dir, &inputs, &ask))
+        .await
+        .map_err(|e| relative(app, e))
+}
+
+/// The preview of a profile (saved or not) for an invoice: its reports, or
+/// one format's file when `download` names it (see [`work::preview`]).
+pub async fn preview(
+    app: &App,
+    profile: Profile,
+    invoice: &str,
+    download: Option<Format>,
+) -> Result<(Vec<work::PreviewReport>, Option<work::Download>), ApiError> {
+    let (dir, inputs) = (app.options.catalog.clone(), app.options.records.clone());
+    let invoice = invoice.to_string();
+    blocking(move || work::preview(&dir, &inputs, &profile, &invoice, download))
         .await
         .map_err(|e| relative(app, e))
 }
@@ -557,12 +651,7 @@ pub async fn attachment(
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .ok_or_else(|| not_found("such attachment"))?;
-    let listed = manifest["attachments"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .any(|a| a["path"].as_str() == Some(file));
-    if !listed {
+    if !work::listed_files(&manifest).iter().any(|f| f == file) {
         return Err(not_found("such attachment"));
     }
     let bytes = tokio::fs::read(dir.join(file))

@@ -19,9 +19,6 @@ use super::{ApiError, App};
 use crate::profile::{ExpertLevel, Profile};
 use crate::run::catalog::{Catalog, InvoiceEntry};
 
-/// Largest request body accepted (a profile is a few KiB).
-const BODY_LIMIT: usize = 1 << 20;
-
 type Answer = Result<Response, ApiError>;
 
 pub(super) fn router(app: Arc<App>) -> Router {
@@ -48,8 +45,7 @@ pub(super) fn router(app: Arc<App>) -> Router {
         .route("/api/runs", post(start_run))
         .route("/api/runs/{id}", get(show_run))
         .route("/metrics", get(metrics))
-        .layer(axum::middleware::from_fn_with_state(app.clone(), count))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(super::BODY_LIMIT))
         .with_state(app)
 }
 
@@ -234,7 +230,7 @@ async fn list_customers(State(app): State<Arc<App>>, headers: HeaderMap) -> Answ
 /// What the profile rules make of an invoice, as `run.json` says it.
 fn verdict(catalog: &Catalog, entry: &InvoiceEntry) -> Value {
     let v = actions::verdict(catalog, entry);
-    json!({ "status": v.status, "profile": v.profile, "reason": v.reason })
+    json!({ "status": v.status.key(), "profile": v.profile, "reason": v.reason })
 }
 
 async fn list_invoices(State(app): State<Arc<App>>, headers: HeaderMap) -> Answer {
@@ -305,9 +301,9 @@ async fn audit(State(app): State<Arc<App>>, headers: HeaderMap) -> Answer {
     Ok(Json(Value::Array(actions::audit_entries(&app)?)).into_response())
 }
 
-/// Counts every request by method, route (its pattern, not its data) and
-/// status, for `/metrics`.
-async fn count(
+/// Counts every request — the API's and the console's — by method, route
+/// (its pattern, not its data) and status, for `/metrics`.
+pub(super) async fn count(
     State(app): State<Arc<App>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,

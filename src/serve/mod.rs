@@ -125,13 +125,15 @@ pub fn serve(mut options: ServeOptions) -> Result<()> {
             runs: std::sync::Mutex::new(None),
             metrics: std::sync::Mutex::new(Metrics::default()),
         });
-        accept(
-            listener,
-            api::router(app.clone()).merge(console::router(app)),
-        )
-        .await
+        let router = api::router(app.clone())
+            .merge(console::router(app.clone()))
+            .layer(axum::middleware::from_fn_with_state(app, api::count));
+        accept(listener, router).await
     })
 }
+
+/// Largest request body accepted (a profile is a few KiB, a form the same).
+const BODY_LIMIT: usize = 1 << 20;
 
 /// Connections served at once; more wait to be accepted.
 const CONNECTIONS: usize = 512;

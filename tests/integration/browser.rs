@@ -13,22 +13,38 @@ use serde_json::{json, Value};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
-fn program(candidates: &[&str]) -> PathBuf {
-    for c in candidates {
-        let path = PathBuf::from(c);
-        if path.exists() {
-            return path;
-        }
+/// A program found on the PATH, as `.ci/run` looks for it.
+fn program(name: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| panic!(
+            "the console's browser tests need `{name}` on the PATH: install the Debian packages `chromium` and `chromium-driver` (bash .ci/run does)"
+        ))
+}
+
+/// The browser tests, one at a time: each starts a server and one or two
+/// browsers, and two cores are enough for one such test only.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    ONE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// ChromeDriver's process, ended on drop (also when a session never started).
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
-    panic!(
-        "the console's browser tests need Chromium and ChromeDriver ({}): install the Debian packages `chromium` and `chromium-driver` (bash .ci/run does)",
-        candidates.join(", ")
-    );
 }
 
 /// A ChromeDriver process with one browser session, both ended on drop.
 pub struct Browser {
-    driver: Child,
+    _driver: Driver,
     endpoint: String,
     session: String,
     /// Where the browser saves downloads.
@@ -38,8 +54,6 @@ pub struct Browser {
 impl Drop for Browser {
     fn drop(&mut self) {
         let _ = ureq::delete(&format!("{}/session/{}", self.endpoint, self.session)).call();
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
     }
 }
 
@@ -53,16 +67,24 @@ fn free_port() -> u16 {
 
 impl Browser {
     pub fn new() -> Browser {
-        let chromium = program(&["/usr/bin/chromium", "/usr/bin/chromium-browser"]);
-        let chromedriver = program(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
+        let chromium = program("chromium");
+        let chromedriver = program("chromedriver");
         let downloads = tempfile::tempdir().unwrap();
+        // The driver's own log, for when a session does not start.
+        let log = std::env::temp_dir().join(format!(
+            "usage-report-chromedriver-{}.log",
+            std::process::id()
+        ));
         let port = free_port();
-        let driver = Command::new(chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("ChromeDriver starts");
+        let driver = Driver(
+            Command::new(chromedriver)
+                .arg(format!("--port={port}"))
+                .arg(format!("--log-path={}", log.display()))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("ChromeDriver starts"),
+        );
         let endpoint = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -92,12 +114,18 @@ impl Browser {
         }}});
         let answer: Value = ureq::post(&format!("{endpoint}/session"))
             .send_json(capabilities)
-            .unwrap_or_else(|e| panic!("Chromium does not start a session: {}", describe(e)))
+            .unwrap_or_else(|e| {
+                panic!(
+                    "Chromium does not start a session: {} (ChromeDriver's log: {})",
+                    describe(e),
+                    log.display()
+                )
+            })
             .into_json()
             .unwrap();
         let session = answer["value"]["sessionId"].as_str().unwrap().to_string();
         Browser {
-            driver,
+            _driver: driver,
             endpoint,
             session,
             downloads,
@@ -304,22 +332,35 @@ impl Browser {
         }
     }
 
-    /// The first downloaded file, once complete.
-    pub fn downloaded(&self) -> PathBuf {
+    /// The downloaded file ending in `.EXTENSION`, once complete: no
+    /// download in progress and its size the same twice 200 ms apart.
+    pub fn downloaded(&self, extension: &str) -> PathBuf {
+        let mut last: Option<(PathBuf, u64)> = None;
         let mut found = None;
-        self.wait_for(60, "a download", |_| {
-            found = std::fs::read_dir(self.downloads.path())
+        self.wait_for(60, &format!("a .{extension} download"), |_| {
+            let files: Vec<PathBuf> = std::fs::read_dir(self.downloads.path())
                 .unwrap()
                 .flatten()
                 .map(|e| e.path())
-                .find(|p| {
-                    let name = p.file_name().unwrap().to_string_lossy();
-                    !name.starts_with('.')
-                        && !p
-                            .extension()
-                            .is_some_and(|e| e == "crdownload" || e == "tmp")
+                .collect();
+            let busy = files.iter().any(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                name.starts_with('.') || name.ends_with(".crdownload") || name.ends_with(".tmp")
+            });
+            let now = files
+                .into_iter()
+                .find(|p| p.extension().is_some_and(|e| e == extension))
+                .filter(|_| !busy)
+                .map(|p| {
+                    let size = std::fs::metadata(&p).map_or(0, |m| m.len());
+                    (p, size)
                 });
-            found.is_some()
+            if now.is_some() && now == last && now.as_ref().is_some_and(|(_, size)| *size > 0) {
+                found = now.map(|(p, _)| p);
+                return true;
+            }
+            last = now;
+            false
         });
         found.unwrap()
     }

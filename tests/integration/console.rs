@@ -48,6 +48,7 @@ fn check_catalogue(catalog: &Path) {
 
 #[test]
 fn an_editor_adds_a_profile_fixing_the_problems_shown_next_to_their_fields() {
+    let _one = crate::browser::one_at_a_time();
     let server = start();
     let b = Browser::new();
     sign_in(&b, &server, "ana");
@@ -112,19 +113,45 @@ fn an_editor_adds_a_profile_fixing_the_problems_shown_next_to_their_fields() {
 
 #[test]
 fn a_historic_profile_leaves_the_basic_list_and_shows_at_standard() {
+    let _one = crate::browser::one_at_a_time();
     let server = start();
+    // A new profile that one invoice names as its own.
+    let token = login(&server, "ana");
+    let body = json!({"name": "Retire me", "reports": {"customer": ["summary"]}});
+    let (status, answer, _) = call(
+        &server,
+        "POST",
+        "/api/profiles",
+        Some(&token),
+        &[],
+        Some(body),
+    );
+    assert_eq!(status, 201, "{answer}");
+    let (status, answer, _) = call(
+        &server,
+        "PUT",
+        "/api/invoices/INV-2026-10-0045/profile",
+        Some(&token),
+        &[],
+        Some(json!({"profile": "Retire me"})),
+    );
+    assert_eq!(status, 200, "{answer}");
     let b = Browser::new();
     sign_in(&b, &server, "ana");
-    // Not named by anyone: may be deleted. In use: only made historic.
+    // Named by no one: may be deleted. In use: only made historic.
     b.goto(&format!("{}/profiles/edit?name=Everything", server.base));
     assert!(b.exists("#delete"));
-    b.goto(&format!("{}/profiles/edit?name=Site%20detail", server.base));
+    b.goto(&format!("{}/profiles/edit?name=Retire%20me", server.base));
     assert!(!b.exists("#delete"), "no delete for a profile in use");
     assert!(b.text("main").contains("it cannot be deleted"));
     b.click("#make-historic");
-    assert!(b.text("#notice").contains("Site detail"));
+    assert!(
+        b.text("#notice").contains("It is historic"),
+        "{}",
+        b.text("main")
+    );
     let list = b.text("#profiles");
-    assert!(!list.contains("Site detail"), "{list}");
+    assert!(!list.contains("Retire me"), "{list}");
     assert!(!list.contains("Legacy 2019"));
     assert!(b
         .text("main")
@@ -132,16 +159,75 @@ fn a_historic_profile_leaves_the_basic_list_and_shows_at_standard() {
     b.choose("#expert_level", "standard");
     b.click("#expert-level-show");
     let list = b.text("#profiles");
-    assert!(list.contains("Site detail"), "{list}");
+    assert!(list.contains("Retire me"), "{list}");
     assert!(list.contains("Legacy 2019"));
-    assert!(profile_file(&server, "site-detail").contains("availability = \"historic\""));
-    // Comments and the rest of the file are kept.
-    assert!(profile_file(&server, "site-detail").starts_with("# A mid-sized business"));
+    assert!(profile_file(&server, "retire-me").contains("availability = \"historic\""));
+    // The invoice that names it keeps it.
+    b.goto(&format!("{}/invoices", server.base));
+    assert!(b.text("#invoices").contains("would render with Retire me"));
+    // A customer's default cannot be retired from under it: what would stop
+    // rendering is named, and nothing changes.
+    let before = profile_file(&server, "site-detail");
+    b.goto(&format!("{}/profiles/edit?name=Site%20detail", server.base));
+    b.click("#make-historic");
+    let notice = b.text("#notice");
+    assert!(notice.starts_with("Not made historic"), "{notice}");
+    assert!(
+        notice.contains("customer ACME's new invoices")
+            && notice.contains("invoice INV-2026-10-0042"),
+        "{notice}"
+    );
+    assert_eq!(profile_file(&server, "site-detail"), before);
+    b.screenshot("profile-historic-refused");
     check_catalogue(&server.catalog);
 }
 
 #[test]
+fn saving_a_profile_unchanged_leaves_its_file_and_the_audit_log_alone() {
+    let _one = crate::browser::one_at_a_time();
+    let server = start();
+    let b = Browser::new();
+    sign_in(&b, &server, "ana");
+    b.choose("#expert_level", "standard");
+    b.click("#expert-level-show");
+    let stems = [
+        "acme-bespoke",
+        "enterprise-detail",
+        "everything",
+        "legacy-2019",
+        "one-line-summary",
+        "site-detail",
+    ];
+    for stem in stems {
+        let before = profile_file(&server, stem);
+        let name = before
+            .lines()
+            .find_map(|l| l.strip_prefix("name = \""))
+            .unwrap()
+            .trim_end_matches('"')
+            .to_string();
+        b.goto(&format!(
+            "{}/profiles/edit?name={}",
+            server.base,
+            name.replace(' ', "%20")
+        ));
+        b.click("#save");
+        assert!(
+            b.text("#notice").contains("Saved"),
+            "{stem}: {}",
+            b.text("main")
+        );
+        assert_eq!(profile_file(&server, stem), before, "{stem} is unchanged");
+    }
+    assert!(
+        !server.catalog.join("audit.jsonl").exists(),
+        "nothing to audit"
+    );
+}
+
+#[test]
 fn a_second_session_saving_the_same_profile_is_told_and_nothing_is_overwritten() {
+    let _one = crate::browser::one_at_a_time();
     let server = start();
     let (ana, eve) = (Browser::new(), Browser::new());
     sign_in(&ana, &server, "ana");
@@ -180,6 +266,7 @@ fn post_form(server: &Server, path: &str, cookie: &str, fields: &[(&str, &str)])
         .redirects(0)
         .build()
         .post(&format!("{}{path}", server.base))
+        .set("Origin", &server.base)
         .set("Cookie", &format!("usage_report_session={cookie}"));
     let result = request.send_form(fields);
     match result {
@@ -191,6 +278,7 @@ fn post_form(server: &Server, path: &str, cookie: &str, fields: &[(&str, &str)])
 
 #[test]
 fn a_viewer_has_no_profile_pages_and_forged_posts_are_refused_by_the_server() {
+    let _one = crate::browser::one_at_a_time();
     let server = start();
     let b = Browser::new();
     sign_in(&b, &server, "vic");
@@ -287,6 +375,7 @@ fn a_viewer_has_no_profile_pages_and_forged_posts_are_refused_by_the_server() {
 
 #[test]
 fn an_invoice_or_customer_cannot_be_pointed_at_a_profile_the_rules_refuse() {
+    let _one = crate::browser::one_at_a_time();
     let server = start();
     let b = Browser::new();
     sign_in(&b, &server, "ana");
@@ -325,6 +414,7 @@ fn an_invoice_or_customer_cannot_be_pointed_at_a_profile_the_rules_refuse() {
 
 #[test]
 fn finance_exports_a_sample_and_its_zip_holds_the_manifest() {
+    let _one = crate::browser::one_at_a_time();
     let server = start();
     let b = Browser::new();
     sign_in(&b, &server, "fin");
@@ -341,7 +431,7 @@ fn finance_exports_a_sample_and_its_zip_holds_the_manifest() {
     b.click("#format-pdf");
     b.screenshot("samples");
     b.click_to_download("#export-sample");
-    let zip = b.downloaded();
+    let zip = b.downloaded("zip");
     assert!(zip.to_string_lossy().ends_with(".zip"), "{}", zip.display());
     let entries = crate::xlsx::zip_entries(&std::fs::read(&zip).unwrap());
     let manifest: Value = serde_json::from_str(&entries["manifest.json"]).unwrap();
@@ -357,6 +447,7 @@ fn finance_exports_a_sample_and_its_zip_holds_the_manifest() {
 
 #[test]
 fn an_operator_runs_billing_and_sees_the_statuses_the_command_line_gives() {
+    let _one = crate::browser::one_at_a_time();
     let server = start();
     let b = Browser::new();
     sign_in(&b, &server, "ops");
@@ -416,6 +507,7 @@ fn an_operator_runs_billing_and_sees_the_statuses_the_command_line_gives() {
 
 #[test]
 fn names_from_data_are_shown_as_text_never_as_markup() {
+    let _one = crate::browser::one_at_a_time();
     let server = start();
     let token = login(&server, "ana");
     let name = "<img src=x onerror=alert(1)>";
@@ -455,6 +547,7 @@ fn names_from_data_are_shown_as_text_never_as_markup() {
 
 #[test]
 fn a_preview_shows_what_the_unsaved_profile_would_render_and_downloads_it() {
+    let _one = crate::browser::one_at_a_time();
     let server = start();
     let b = Browser::new();
     sign_in(&b, &server, "ana");
@@ -487,12 +580,36 @@ fn a_preview_shows_what_the_unsaved_profile_would_render_and_downloads_it() {
     // Nothing was saved by previewing.
     assert!(!profile_file(&server, "site-detail").contains("rate"));
     b.click_to_download("button[value='download:pdf']");
-    let pdf = b.downloaded();
+    let pdf = b.downloaded("pdf");
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
+    b.click_to_download("button[value='download:xlsx']");
+    let xlsx = std::fs::read(b.downloaded("xlsx")).unwrap();
+    let sheets = crate::xlsx::zip_entries(&xlsx);
+    assert!(
+        sheets.keys().any(|k| k.starts_with("xl/worksheets/")),
+        "{:?}",
+        sheets.keys()
+    );
+    b.click_to_download("button[value='download:csv']");
+    // The CSV reports come as one zip.
+    let csvs = crate::xlsx::zip_entries(&std::fs::read(b.downloaded("zip")).unwrap());
+    let site_calls = &csvs["site_calls.csv"];
+    assert!(
+        site_calls
+            .lines()
+            .next()
+            .unwrap()
+            .contains("Rate per minute"),
+        "{site_calls}"
+    );
+    // Previews write nothing: no attachments, no audit entry.
+    assert!(!server.catalog.join("out").exists());
+    assert!(!server.catalog.join("audit.jsonl").exists());
 }
 
 #[test]
 fn sessions_end_on_sign_out_and_wrong_passwords_are_told() {
+    let _one = crate::browser::one_at_a_time();
     let server = start();
     let b = Browser::new();
     b.goto(&format!("{}/profiles", server.base));
@@ -505,14 +622,29 @@ fn sessions_end_on_sign_out_and_wrong_passwords_are_told() {
     sign_in(&b, &server, "adm");
     b.goto(&format!("{}/audit", server.base));
     assert!(b.exists("#audit"));
+    let cookie = b.cookie("usage_report_session");
     b.click("#sign-out");
     assert!(b.url().ends_with("/signin"));
-    b.goto(&format!("{}/audit", server.base));
-    assert!(b.url().ends_with("/signin"), "the session is gone");
+    // The server ended the session: the old cookie, replayed, gets nowhere.
+    let replay = ureq::AgentBuilder::new()
+        .redirects(0)
+        .build()
+        .get(&format!("{}/audit", server.base))
+        .set("Cookie", &format!("usage_report_session={cookie}"))
+        .call()
+        .unwrap();
+    assert_eq!(replay.status(), 303);
+    assert!(replay.header("location").unwrap().starts_with("/signin"));
+    // A sign-in form posted from another site is refused.
+    let forged = ureq::post(&format!("{}/signin", server.base))
+        .set("Origin", "http://evil.example")
+        .send_form(&[("user", "adm"), ("password", "adm-password")]);
+    assert!(matches!(forged, Err(ureq::Error::Status(403, _))));
 }
 
 #[test]
 fn pages_fit_a_phone_and_every_control_has_a_label() {
+    let _one = crate::browser::one_at_a_time();
     let server = start();
     let b = Browser::new();
     sign_in(&b, &server, "adm");
@@ -532,7 +664,15 @@ fn pages_fit_a_phone_and_every_control_has_a_label() {
         assert_eq!(b.script(unlabelled), json!([]), "{page}");
     }
     b.window(390, 844);
-    for page in ["/profiles", "/profiles/edit?name=Everything"] {
+    for page in [
+        "/profiles",
+        "/profiles/edit?name=Everything",
+        "/customers",
+        "/invoices",
+        "/samples",
+        "/runs",
+        "/audit",
+    ] {
         b.goto(&format!("{}{page}", server.base));
         let fits = b.script("return document.body.scrollWidth <= window.innerWidth;");
         assert_eq!(fits, json!(true), "{page} is wider than a phone");

@@ -29,6 +29,10 @@ fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
+        // What the README's console demo leaves in the fixture catalogue.
+        if ["users.toml", "audit.jsonl", "out"].contains(&entry.file_name().to_str().unwrap()) {
+            continue;
+        }
         let target = to.join(entry.file_name());
         if entry.path().is_dir() {
             copy_dir(&entry.path(), &target);

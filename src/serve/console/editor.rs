@@ -18,32 +18,38 @@ pub const LISTS: [(&str, &str); 2] = [
     ("call_columns", "Include Call Columns"),
 ];
 
-/// The options a profile has beyond reports and columns: key, label, help.
-const TEXT_OPTIONS: [(&str, &str, &str); 5] = [
+/// The options a profile has beyond reports and columns: key, label, help,
+/// and whether the value is a whole number.
+const TEXT_OPTIONS: [(&str, &str, &str, bool); 5] = [
     (
         "mask_dialled_digits",
         "Mask dialled digits",
         "Last digits of dialled numbers shown as x (0 to 15); empty: not masked",
+        true,
     ),
     (
         "minimum_itemised_charge",
         "Minimum itemised charge",
         "Calls charged less are left out of itemised lists (still counted in totals), e.g. 0.05",
+        false,
     ),
     (
         "top_destinations",
         "Top destinations",
         "Call-type reports show the N costliest destinations, the rest as one row (1 to 1000)",
+        true,
     ),
     (
         "pdf_max_detail_rows",
         "PDF detail limit",
         "Most itemised rows in the PDF; the rest go to the CSV and XLSX only",
+        true,
     ),
     (
         "company",
         "Company",
         "Shown on the PDF's cover and in headers",
+        false,
     ),
 ];
 
@@ -140,7 +146,11 @@ impl ProfileForm {
                 .or(fields.get("name"))
                 .unwrap_or_default()
                 .to_string(),
-            description: fields.get("description").unwrap_or_default().to_string(),
+            // Browsers send a text area's line breaks as CRLF.
+            description: fields
+                .get("description")
+                .unwrap_or_default()
+                .replace("\r\n", "\n"),
             historic: fields.get("availability") == Some("historic"),
             customer: fields.get("customer").unwrap_or_default().to_string(),
             groups: fields.all("customer_groups"),
@@ -252,11 +262,11 @@ impl ProfileForm {
     /// (`hide_zero_rows = false`) stays spelled out.
     pub fn document(&self, saved: Option<&Value>) -> Value {
         let mut doc = Map::new();
+        let had = |key: &str| saved.is_some_and(|s| s.get(key).is_some());
         doc.insert("name".into(), json!(self.name));
-        if !self.description.is_empty() {
+        if !self.description.is_empty() || had("description") {
             doc.insert("description".into(), json!(self.description));
         }
-        let had = |key: &str| saved.is_some_and(|s| s.get(key).is_some());
         if self.historic || had("availability") {
             let availability = if self.historic { "historic" } else { "active" };
             doc.insert("availability".into(), json!(availability));
@@ -264,27 +274,21 @@ impl ProfileForm {
         if !self.customer.is_empty() {
             doc.insert("customer".into(), json!(self.customer));
         }
-        if !self.groups.is_empty() {
-            doc.insert("customer_groups".into(), json!(self.groups));
-        }
         for (key, list) in [
+            ("customer_groups", &self.groups),
             ("call_columns", &self.call_columns),
             ("transaction_columns", &self.transaction_columns),
         ] {
-            if !list.is_empty() {
+            if !list.is_empty() || had(key) {
                 doc.insert(key.into(), json!(list));
             }
         }
         for (key, value) in &self.options {
-            let value = value.trim();
-            if value.is_empty() {
+            if value.trim().is_empty() {
                 continue;
             }
-            let numeric = !matches!(
-                key.as_str(),
-                "company" | "locale" | "split" | "minimum_itemised_charge"
-            );
-            let v = match value.parse::<u64>() {
+            let numeric = TEXT_OPTIONS.iter().any(|o| o.0 == key && o.3);
+            let v = match value.trim().parse::<u64>() {
                 Ok(n) if numeric => json!(n),
                 _ => json!(value),
             };
@@ -344,7 +348,7 @@ pub struct Notes {
     /// Offer to reload the saved version (after a conflict).
     pub reload: bool,
     /// Customers and invoices naming the profile (no delete then).
-    pub used_by: Option<(Vec<String>, Vec<String>)>,
+    pub used_by: Option<crate::serve::actions::UsedBy>,
     /// The preview, when asked for.
     pub preview: Option<Markup>,
 }
@@ -376,9 +380,11 @@ pub fn form(
     csrf: &str,
 ) -> Markup {
     let p = &notes.problems;
-    let mut known_groups: Vec<&str> = choices.groups.clone();
-    for g in &form.groups {
-        if !known_groups.contains(&g.as_str()) {
+    // The profile's groups first, in its order (so saving keeps the
+    // order), then the catalogue's others.
+    let mut known_groups: Vec<&str> = form.groups.iter().map(String::as_str).collect();
+    for g in &choices.groups {
+        if !known_groups.contains(g) {
             known_groups.push(g);
         }
     }
@@ -525,11 +531,11 @@ pub fn form(
                     }
                 }
                 div.options {
-                    @for (key, label, help) in TEXT_OPTIONS {
+                    @for (key, label, help, numeric) in TEXT_OPTIONS {
                         div.field {
                             label for=(key) { (label) }
                             input id=(key) type="text" name=(key) value=(form.options.get(key).map_or("", String::as_str))
-                                inputmode=[(key != "company" && key != "minimum_itemised_charge").then_some("numeric")]
+                                inputmode=[numeric.then_some("numeric")]
                                 aria-invalid=[invalid(p, key)] aria-describedby=[described(p, key, key).or(Some(format!("{key}-help")))];
                             p.help id=(format!("{key}-help")) { (help) }
                             (errors(p, key, key))
@@ -577,6 +583,7 @@ pub fn form(
                     a.button href="/profiles" { "Cancel" }
                 }
             }
+            @if editable {
             fieldset #preview {
                 legend { "Preview" }
                 p.help { "Renders the form as it is now — saved or not — for one invoice, beside the saved version." }
@@ -596,10 +603,12 @@ pub fn form(
                 }
                 @if let Some(preview) = &notes.preview { (preview) }
             }
+            }
         }
         @if editable {
             @if let (Some(name), Some(version)) = (&form.original, &form.version) {
-                @let (customers, invoices) = notes.used_by.clone().unwrap_or_default();
+                @let used_by = notes.used_by.clone().unwrap_or_default();
+                @let (customers, invoices) = (used_by.customers, used_by.invoices);
                 section.danger aria-labelledby="retire" {
                     h2 #retire { "Retire" }
                     @if !form.historic {

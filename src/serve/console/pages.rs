@@ -132,7 +132,7 @@ pub fn page(title: &str, who: Option<(&Session, &str)>, current: &str, body: Mar
 }
 
 /// An HTML answer with a status.
-pub fn html(status: StatusCode, markup: Markup) -> Response {
+pub fn respond(status: StatusCode, markup: Markup) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
@@ -149,7 +149,7 @@ pub fn refusal(status: StatusCode, message: &str, who: Option<(&Session, &str)>)
         StatusCode::UNAUTHORIZED => "Sign in",
         _ => "Something went wrong",
     };
-    html(
+    respond(
         status,
         page(
             title,
