@@ -54,6 +54,7 @@ pub fn relative(app: &App, mut error: ApiError) -> ApiError {
         let dir = dir.replace('\\', "\\\\");
         let text = text
             .replace(&format!("{dir}/"), "")
+            .replace(&format!("catalogue {dir}"), "the catalogue")
             .replace(&dir, "the catalogue");
         if let Ok(body) = serde_json::from_str(&text) {
             error.body = body;
@@ -74,6 +75,12 @@ pub fn not_found(what: &str) -> ApiError {
 /// Checks a user's password (on the blocking pool, a few at a time, with
 /// the brake on guessing) and opens a session: its token and the user.
 pub async fn sign_in(app: &App, name: &str, password: &str) -> Result<(String, User), ApiError> {
+    if name.len() > super::sessions::MAX_USER_NAME {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "wrong user or password",
+        ));
+    }
     if !app.sessions.begin(name) {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -215,11 +222,17 @@ pub async fn create_profile(
 ) -> Result<String, ApiError> {
     let _write = app.writes.lock().await;
     let catalog = catalog(app)?;
-    if catalog.profiles.contains_key(&profile.name) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            format!("a profile named {:?} exists", profile.name),
-        ));
+    let key = look_alike_key(&profile.name);
+    if let Some(existing) = catalog.profiles.keys().find(|n| look_alike_key(n) == key) {
+        let message = if *existing == profile.name {
+            format!("a profile named {existing:?} exists")
+        } else {
+            format!(
+                "a profile named {existing:?} exists, which reads the same as {:?} (they differ only in case, width or invisible characters)",
+                profile.name
+            )
+        };
+        return Err(ApiError::new(StatusCode::CONFLICT, message));
     }
     let path = store::new_profile_path(&catalog, &app.options.catalog, &profile.name);
     let bytes = store::profile_text(value, false).map_err(ApiError::from)?;
@@ -235,6 +248,23 @@ pub async fn create_profile(
     )
     .map_err(|e| local(app, e))?;
     Ok(version)
+}
+
+/// A name as people read it: Unicode-normalised, case-folded, without
+/// invisible format characters — two names with one key cannot be told
+/// apart in a list.
+fn look_alike_key(name: &str) -> String {
+    let visible: String = name
+        .chars()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+                    | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+            )
+        })
+        .collect();
+    crate::output::name_key(&visible)
 }
 
 /// Replaces a profile's document, if `edited` accepts its current version
@@ -531,6 +561,18 @@ pub async fn blocking<T: Send + 'static>(
 
 /// A sample's files as one zip.
 pub async fn sample(app: &App, ask: work::SampleAsk) -> Result<Vec<u8>, ApiError> {
+    // The profile rules hold for samples too: a profile restricted to other
+    // customers is refused (422), as it would be for an invoice naming it.
+    let catalog = catalog(app)?;
+    if catalog.customers.contains_key(&ask.customer) && catalog.profiles.contains_key(&ask.profile)
+    {
+        let mut entry = catalog.default_probe(&ask.customer);
+        entry.profile = Some(ask.profile.clone());
+        if let Resolution::Refused(reason) = catalog.resolve(&entry) {
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, reason));
+        }
+    }
+    let _turn = app.renders.acquire().await;
     let (dir, inputs) = (app.options.catalog.clone(), app.options.records.clone());
     blocking(move || work::sample_zip(&dir, &inputs, &ask))
         .await
@@ -545,6 +587,7 @@ pub async fn preview(
     invoice: &str,
     download: Option<Format>,
 ) -> Result<(Vec<work::PreviewReport>, Option<work::Download>), ApiError> {
+    let _turn = app.renders.acquire().await;
     let (dir, inputs) = (app.options.catalog.clone(), app.options.records.clone());
     let invoice = invoice.to_string();
     blocking(move || work::preview(&dir, &inputs, &profile, &invoice, download))

@@ -48,6 +48,9 @@ pub(crate) struct App {
     /// Password checks running at once (each takes ~19 MiB and a core for
     /// a moment): a flood of sign-ins waits here instead of growing memory.
     checks: tokio::sync::Semaphore,
+    /// Previews and samples rendering at once (each reads the records and
+    /// renders in memory): more wait their turn.
+    renders: tokio::sync::Semaphore,
     /// Output folders: a render holds it shared (and its invoice's lock), a
     /// run holds it alone — two writers never share a folder.
     output: Arc<tokio::sync::RwLock<()>>,
@@ -119,6 +122,7 @@ pub fn serve(mut options: ServeOptions) -> Result<()> {
             sessions: Sessions::default(),
             writes: tokio::sync::Mutex::new(()),
             checks: tokio::sync::Semaphore::new(2),
+            renders: tokio::sync::Semaphore::new(2),
             output: Arc::default(),
             loaded: std::sync::Mutex::new(None),
             rendering: std::sync::Mutex::default(),
@@ -127,7 +131,8 @@ pub fn serve(mut options: ServeOptions) -> Result<()> {
         });
         let router = api::router(app.clone())
             .merge(console::router(app.clone()))
-            .layer(axum::middleware::from_fn_with_state(app, api::count));
+            .layer(axum::middleware::from_fn_with_state(app, api::count))
+            .layer(axum::middleware::from_fn(read_body));
         accept(listener, router).await
     })
 }
@@ -141,6 +146,33 @@ const CONNECTIONS: usize = 512;
 /// requests on a kept-alive connection, to start the next): a slow or idle
 /// client cannot hold a connection forever.
 const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reads a request's body whole before any handler sees it, within
+/// [`HEADER_TIMEOUT`] and [`BODY_LIMIT`]: a client that stops sending its
+/// body is answered 408 and let go, instead of holding a connection.
+async fn read_body(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let read = tokio::time::timeout(HEADER_TIMEOUT, axum::body::to_bytes(body, BODY_LIMIT)).await;
+    let bytes = match read {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body is larger than {BODY_LIMIT} bytes"),
+            )
+            .into_response()
+        }
+        Err(_) => {
+            return ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "the body did not arrive in time",
+            )
+            .into_response()
+        }
+    };
+    let request = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+    next.run(request).await
+}
 
 /// Serves connections one task each, at most [`CONNECTIONS`] at once, each
 /// with [`HEADER_TIMEOUT`] on the headers of every request.

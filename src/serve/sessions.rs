@@ -53,6 +53,11 @@ struct Attempts {
 
 /// Most user names whose wrong passwords are remembered at once.
 const REMEMBERED: usize = 10_000;
+/// Longest user name looked at; a longer one is a wrong user.
+pub const MAX_USER_NAME: usize = 256;
+/// Sessions one user may hold at once: signing in again beyond that ends
+/// the oldest (a loop of sign-ins cannot grow the server's memory).
+const SESSIONS_PER_USER: usize = 16;
 
 /// 128 random bits as hex.
 fn random_token() -> Result<String, String> {
@@ -86,6 +91,17 @@ impl Sessions {
             .expect("no panics while holding the lock");
         let now = Instant::now();
         map.retain(|_, s| s.expires > now);
+        let mut own: Vec<([u8; 32], Instant)> = map
+            .iter()
+            .filter(|(_, s)| s.user == user.name)
+            .map(|(d, s)| (*d, s.expires))
+            .collect();
+        if own.len() >= SESSIONS_PER_USER {
+            own.sort_by_key(|(_, expires)| *expires);
+            for (d, _) in &own[..=own.len() - SESSIONS_PER_USER] {
+                map.remove(d);
+            }
+        }
         map.insert(digest(&token), session);
         Ok(token)
     }

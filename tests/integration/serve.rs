@@ -1232,3 +1232,84 @@ fn a_slow_client_is_cut_off() {
         "closed after {waited:?}"
     );
 }
+
+#[test]
+fn a_client_that_stops_sending_its_body_is_let_go() {
+    use std::io::Read;
+    let server = start();
+    let address = server.base.trim_start_matches("http://");
+    let mut slow = std::net::TcpStream::connect(address).unwrap();
+    slow.write_all(
+        b"POST /signin HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100000\r\n\r\nuser=",
+    )
+    .unwrap();
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = slow.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
+
+#[test]
+fn sign_in_limits_hold_long_names_sessions_per_user_and_look_alike_profiles() {
+    let server = start();
+    // A user name too long to be one is a wrong user, not remembered.
+    let long = "u".repeat(100_000);
+    let (status, _, _) = call(
+        &server,
+        "POST",
+        "/api/login",
+        None,
+        &[],
+        Some(json!({"user": long, "password": "x"})),
+    );
+    assert_eq!(status, 401);
+    // Signing in again and again keeps at most 16 sessions: the oldest end.
+    let first = login(&server, "vic");
+    for _ in 0..16 {
+        login(&server, "vic");
+    }
+    let (status, _, _) = call(&server, "GET", "/api/customers", Some(&first), &[], None);
+    assert_eq!(status, 401);
+    let latest = login(&server, "vic");
+    let (status, _, _) = call(&server, "GET", "/api/customers", Some(&latest), &[], None);
+    assert_eq!(status, 200);
+    // A profile whose name reads the same as another's is refused.
+    let ana = login(&server, "ana");
+    for name in ["\u{FF25}verything", "Everything\u{200B}", "EVERYTHING"] {
+        let (status, body, _) = call(
+            &server,
+            "POST",
+            "/api/profiles",
+            Some(&ana),
+            &[],
+            Some(json!({"name": name, "reports": {"customer": ["summary"]}})),
+        );
+        assert_eq!(status, 409, "{name:?}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("reads the same"),
+            "{body}"
+        );
+    }
+    // Samples follow the profile rules: ACME's own profile is not UMBRELLA's.
+    let fin = login(&server, "fin");
+    let (status, body, _) = call(
+        &server,
+        "POST",
+        "/api/samples",
+        Some(&fin),
+        &[],
+        Some(
+            json!({"customer": "UMBRELLA", "from": "2026-10-01", "to": "2026-11-01", "profile": "ACME bespoke", "rows": 5, "seed": 1}),
+        ),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("restricted to customer"),
+        "{body}"
+    );
+}

@@ -162,14 +162,16 @@ impl ProfileForm {
                 .to_string(),
             ..ProfileForm::default()
         };
-        // Free-text groups beside the known ones' boxes.
+        // Free-text groups beside the known ones' boxes (a set: a form of
+        // many groups costs linear time).
+        let mut seen: std::collections::HashSet<String> = form.groups.iter().cloned().collect();
         for extra in fields
             .get("customer_groups_other")
             .unwrap_or_default()
             .split([',', ';'])
         {
             let extra = extra.trim();
-            if !extra.is_empty() && !form.groups.iter().any(|g| g == extra) {
+            if !extra.is_empty() && seen.insert(extra.to_string()) {
                 form.groups.push(extra.to_string());
             }
         }
@@ -382,12 +384,10 @@ pub fn form(
     let p = &notes.problems;
     // The profile's groups first, in its order (so saving keeps the
     // order), then the catalogue's others.
+    let chosen: std::collections::HashSet<&str> = form.groups.iter().map(String::as_str).collect();
     let mut known_groups: Vec<&str> = form.groups.iter().map(String::as_str).collect();
-    for g in &choices.groups {
-        if !known_groups.contains(g) {
-            known_groups.push(g);
-        }
-    }
+    known_groups.extend(choices.groups.iter().filter(|g| !chosen.contains(*g)));
+    known_groups.dedup();
     let disabled = !editable;
     html! {
         @if let Some((message, bad)) = &notes.message {
@@ -463,7 +463,7 @@ pub fn form(
                         @for g in &known_groups {
                             @let id = format!("group-{}", pages::slug(g));
                             label for=(id) {
-                                input id=(id) type="checkbox" name="customer_groups" value=(g) checked[form.groups.iter().any(|x| x == g)];
+                                input id=(id) type="checkbox" name="customer_groups" value=(g) checked[chosen.contains(g)];
                                 " " (g)
                             }
                         }

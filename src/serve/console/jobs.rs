@@ -37,7 +37,7 @@ fn samples_form(
     let value = |k: &str, default: &str| fields.get(k).unwrap_or(default).to_string();
     let formats = fields.all("formats");
     let body = html! {
-        p.help { "A sample renders a customer's period with a profile from generated records — realistic rows, no real calls — to check a layout before it reaches customers." }
+        p.help { "A sample renders a customer's period with a profile from a seeded selection of that customer's real records (at least one per site, campaign and number) — to check a layout before it reaches customers. Its files say it is a sample." }
         @if let Some(message) = message {
             div.notice.bad role="alert" id="notice" { p { (message) } }
         }
