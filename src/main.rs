@@ -151,8 +151,14 @@ fn run_gen(args: &GenArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// Exit 0 when every invoice rendered (or has no profile), 1 when some were
-/// refused or failed, 2 when the run could not start.
+/// Exit 0 when every invoice rendered (or has no profile), 1 when some
+/// failed (or reading the records failed: run.json says why), 3 when none
+/// failed but the profile rules refused some, 2 when the run could not
+/// start (bad flags, an invalid catalogue).
+/// A run's exit code when the profile rules refused some invoices and none
+/// failed.
+const REFUSED: u8 = 3;
+
 fn billing_run(args: &RunArgs) -> ExitCode {
     let started = (|| {
         let (options, inputs, log) = args.validate()?;
@@ -161,14 +167,14 @@ fn billing_run(args: &RunArgs) -> ExitCode {
         run(&catalog, &inputs, &args.out, &options, reporter.as_ref())
     })();
     match started {
-        Ok(report) if report.summary.failed + report.summary.refused == 0 => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::from(1),
-        // The run's contract (README): 2 when it could not start — a bad
-        // flag, an invalid catalogue, unreadable records — whatever the
-        // error's own exit code; each invoice's failure is in run.json.
+        Ok(report) if report.summary.failed > 0 => ExitCode::from(1),
+        Ok(report) if report.summary.refused > 0 => ExitCode::from(REFUSED),
+        Ok(_) => ExitCode::SUCCESS,
+        // 2 for a request that is wrong (it could not start), 1 for records
+        // or output that failed once it had begun (run.json says why).
         Err(e) => {
             eprintln!("usage-report: {e}");
-            ExitCode::from(2)
+            ExitCode::from(e.exit_code())
         }
     }
 }
@@ -237,14 +243,25 @@ fn profiles(command: &ProfilesCommand) -> Result<(), Error> {
             say!("transaction columns: {}", keys(&p.transaction_columns));
             Ok(())
         }
-        ProfilesCommand::Check { catalog } => {
+        ProfilesCommand::Check { catalog, strict } => {
             let loaded = Catalog::load(catalog)?;
+            let warnings = loaded.rule_warnings();
+            if *strict && !warnings.is_empty() {
+                return Err(Error::Invalid(usage_report::error::Problems {
+                    source: format!("catalogue {} (--strict)", catalog.display()),
+                    problems: warnings,
+                }));
+            }
+            for w in &warnings {
+                eprintln!("usage-report: warning: {w}");
+            }
             say!(
-                "{}: ok ({} profiles, {} customers, {} invoices)",
+                "{}: ok ({} profiles, {} customers, {} invoices; {} would not render)",
                 catalog.display(),
                 loaded.profiles.len(),
                 loaded.customers.len(),
-                loaded.invoices.len()
+                loaded.invoices.len(),
+                warnings.len()
             );
             Ok(())
         }

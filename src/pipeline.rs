@@ -78,6 +78,9 @@ pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
         partition_files: false,
     };
     let mut outcome = read_records(job.inputs, job.invoice.invoice, &options)?;
+    if let Some(warning) = absent_customer(job.invoice.invoice, &outcome) {
+        outcome.warnings.push(warning);
+    }
     let mut data = outcome.datasets.pop().expect("one invoice, one dataset");
     let (duplicates, dropped) = check_duplicates(&mut data, job.dedupe);
     outcome.counts.drop_duplicates(dropped);
@@ -92,6 +95,67 @@ pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
         warnings: outcome.warnings,
     };
     write_invoice(&job.invoice, data, input)
+}
+
+/// Where the itemised detail a PDF leaves out (`pdf_max_detail_rows`) is,
+/// in words, and a warning when the PDF leaves detail out and no other
+/// format holds it.
+fn detail_elsewhere(
+    reports: &InvoiceReports,
+    formats: &[Format],
+) -> (Option<String>, Option<String>) {
+    let others: Vec<String> = formats
+        .iter()
+        .filter(|f| **f != Format::Pdf)
+        .map(|f| f.key().to_uppercase())
+        .collect();
+    let place = match others.as_slice() {
+        [] => None,
+        [one] => Some(format!("the {one} attachment")),
+        many => Some(format!("the {} attachments", many.join(" and "))),
+    };
+    let left_out = reports.settings.pdf_max_detail_rows.map_or(0, |max| {
+        reports
+            .reports
+            .iter()
+            .filter(|r| r.spec.kind.is_itemised() && r.row_count() > max)
+            .count()
+    });
+    let warning = (formats.contains(&Format::Pdf) && place.is_none() && left_out > 0).then(|| {
+        format!(
+            "the PDF leaves out the itemised rows of {left_out} report(s) (pdf_max_detail_rows) and no CSV or XLSX attachment was written: that detail is in no attachment"
+        )
+    });
+    (place, warning)
+}
+
+/// When the invoice's customer has no record in the input at all while
+/// others do — a mistyped id, most likely — what to warn, with the closest
+/// id seen.
+fn absent_customer(invoice: &Invoice, outcome: &crate::records::ReadOutcome) -> Option<String> {
+    let id = &invoice.customer_id;
+    if outcome.served > 0 || outcome.other_customers.is_empty() {
+        return None;
+    }
+    let others = &outcome.other_customers;
+    let folded = crate::output::name_key(id);
+    let closest = others
+        .iter()
+        .find(|o| crate::output::name_key(o) == folded)
+        .map(String::as_str)
+        .or_else(|| {
+            let lower: Vec<(String, &str)> = others
+                .iter()
+                .map(|o| (o.to_lowercase(), o.as_str()))
+                .collect();
+            crate::error::did_you_mean(&id.to_lowercase(), lower.iter().map(|(l, _)| l.as_str()))
+                .and_then(|hit| lower.iter().find(|(l, _)| l == hit).map(|(_, o)| *o))
+        });
+    let hint = closest.map_or(String::new(), |c| format!("; did you mean {c:?}?"));
+    Some(format!(
+        "customer {id:?} occurs nowhere in the input ({} records of other customers){hint}",
+        outcome.counts.out_of_scope
+    ))
 }
 
 /// The one path from an invoice's records to its files, for every face
@@ -129,6 +193,8 @@ pub fn write_invoice(
     let reports = InvoiceReports::build(invoice, profile, &data)?;
     let out = OutputDir::create(out_dir)?;
     let previous = crate::manifest::retire(out_dir)?;
+    let (place, warning) = detail_elsewhere(&reports, formats);
+    options.detail_elsewhere = place;
     let renderers: Vec<_> = formats.iter().map(|f| f.renderer(&options)).collect();
     use rayon::prelude::*;
     renderers
@@ -167,6 +233,7 @@ pub fn write_invoice(
     let current: Vec<&str> = current.iter().map(String::as_str).collect();
     crate::manifest::remove_stale(out_dir, &previous, &current);
     let mut warnings = input.warnings;
+    warnings.extend(warning);
     warnings.extend(crate::report::direction_warning(profile, &data));
     warnings.extend(out.warnings());
     let manifest = Manifest {

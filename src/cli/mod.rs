@@ -113,10 +113,14 @@ pub enum ProfilesCommand {
         #[arg(long, value_name = "DIR")]
         catalog: PathBuf,
     },
-    /// Validate every profile, customer and invoice of the catalogue; report all problems.
+    /// Validate every profile, customer and invoice of the catalogue; report all problems,
+    /// and warn of every invoice a run would refuse or leave without a profile.
     Check {
         #[arg(long, value_name = "DIR")]
         catalog: PathBuf,
+        /// Treat those warnings as problems (exit 2 when there is one).
+        #[arg(long)]
+        strict: bool,
     },
 }
 
@@ -308,6 +312,7 @@ fn render_options(header: HeaderArg, no_sanitize: bool, paper: PaperArg) -> Rend
             PaperArg::A4 => Paper::A4,
             PaperArg::Letter => Paper::Letter,
         },
+        ..RenderOptions::default()
     }
 }
 

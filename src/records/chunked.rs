@@ -216,6 +216,10 @@ fn merge(into: &mut ReadOutcome, mut from: ReadOutcome) {
         t.records += n.records;
         t.rejected += n.rejected;
     }
+    into.served += from.served;
+    for c in from.other_customers {
+        into.other_customer(&c);
+    }
 }
 
 #[cfg(test)]

@@ -44,6 +44,24 @@ pub struct ReadOutcome {
     /// With `ReadOptions::by_customer`: records and rejects per customer the
     /// router serves.
     pub by_customer: rustc_hash::FxHashMap<String, CustomerCounts>,
+    /// Customer ids the read saw but no invoice is for (at most
+    /// [`OTHER_CUSTOMERS`]): to say "did you mean" when an invoice's
+    /// customer occurs nowhere.
+    pub other_customers: std::collections::BTreeSet<String>,
+    /// Records whose customer an invoice is for, in its period or not.
+    pub served: u64,
+}
+
+/// Most distinct other customer ids a read keeps.
+pub const OTHER_CUSTOMERS: usize = 1000;
+
+impl ReadOutcome {
+    /// Notes a customer id no invoice is for.
+    pub(super) fn other_customer(&mut self, id: &str) {
+        if self.other_customers.len() < OTHER_CUSTOMERS && !self.other_customers.contains(id) {
+            self.other_customers.insert(id.to_string());
+        }
+    }
 }
 
 /// Records of one customer seen by a read.
@@ -363,6 +381,8 @@ pub(super) struct Sink<'a, D: Destination> {
     pub(super) outcome: &'a mut ReadOutcome,
     checked_types: HashSet<&'static str>,
     destination: &'a mut D,
+    /// The last customer id no invoice is for, to note each run once.
+    last_other: Option<String>,
 }
 
 impl<'a, D: Destination> Sink<'a, D> {
@@ -406,6 +426,7 @@ impl<'a, D: Destination> Sink<'a, D> {
             outcome,
             checked_types: HashSet::new(),
             destination,
+            last_other: None,
         }
     }
 
@@ -450,13 +471,26 @@ impl<'a, D: Destination> Sink<'a, D> {
         // A record of a customer no invoice is for is out of scope whatever
         // its other fields hold: it is not validated further.
         let shape_fault = bad.is_some();
-        let other_customer = || {
-            row.text(Column::CustomerId)
-                .is_ok_and(|c| !c.trim().is_empty() && !self.router.serves(c))
+        let other_customer = match bad {
+            Some(_) => None,
+            None => row
+                .text(Column::CustomerId)
+                .ok()
+                .filter(|c| !c.trim().is_empty() && !self.router.serves(c)),
         };
+        if let Some(c) = other_customer {
+            // Records come grouped by customer, mostly: one look per run of them.
+            if self.last_other.as_deref() != Some(c) {
+                self.outcome.other_customer(c);
+                self.last_other = Some(c.to_string());
+            }
+        }
+        if bad.is_none() && other_customer.is_none() {
+            self.outcome.served += 1;
+        }
         let result = match bad {
             Some(reason) => Err(row.problem(None, reason)),
-            None if other_customer() => Ok(false),
+            None if other_customer.is_some() => Ok(false),
             None => row
                 .identify(&self.path, &mut self.checked_types)
                 .and_then(|who| self.destination.take(&row, &who, self.router)),

@@ -108,6 +108,10 @@ pub struct RenderOptions {
     /// Neutralise free text that a spreadsheet would read as a formula.
     pub sanitize: bool,
     pub paper: Paper,
+    /// Where the itemised detail the PDF leaves out (`pdf_max_detail_rows`)
+    /// is, in words — "the CSV and XLSX attachments" — or `None` when no
+    /// other format of the invoice holds it.
+    pub detail_elsewhere: Option<String>,
 }
 
 impl Default for RenderOptions {
@@ -118,6 +122,7 @@ impl Default for RenderOptions {
             header: HeaderStyle::Labels,
             sanitize: true,
             paper: Paper::A4,
+            detail_elsewhere: None,
         }
     }
 }

@@ -94,6 +94,34 @@ impl Catalog {
         })
     }
 
+    /// What a run would refuse or leave without an attachment, decided from
+    /// the catalogue alone: one problem per such invoice, at its line of
+    /// `invoices.csv` (the column that decides: `profile`, or the customer's
+    /// default).
+    pub fn rule_warnings(&self) -> Vec<Problem> {
+        let path = self.dir.join("invoices.csv");
+        self.invoices
+            .iter()
+            .filter_map(|entry| {
+                let column = if entry.profile.is_some() { "profile" } else { "customer_id" };
+                let message = match self.resolve(entry) {
+                    Resolution::Use(_) => return None,
+                    Resolution::NoProfile => format!(
+                        "invoice {} gets no usage attachment: neither it nor customer {} names a profile",
+                        entry.invoice_id, entry.customer_id
+                    ),
+                    Resolution::Refused(reason) => {
+                        format!("invoice {} would be refused: {reason}", entry.invoice_id)
+                    }
+                };
+                Some(Problem {
+                    path: format!("{}:{}: column {column}", path.display(), entry.line),
+                    message,
+                })
+            })
+            .collect()
+    }
+
     /// A new invoice of a customer that names no profile of its own: what
     /// the rules make of it is what the customer's default gives.
     pub fn default_probe(&self, customer: &str) -> InvoiceEntry {

@@ -170,6 +170,63 @@ pub fn invoice_folders(catalog: &Catalog) -> HashMap<&str, String> {
 
 /// Runs a billing run into `out_dir`. Errors only when the run cannot start
 /// or its own files cannot be written; each invoice's fate is in the report.
+/// run.json for a run that stopped before its end: the error, the files,
+/// and no invoice (none is reported done; the folders written so far are
+/// whole, each with its own manifest). Best effort: the error that stopped
+/// the run is what the caller reports.
+fn write_failed_report(out: &OutputDir, shard: Shard, files: &[String], error: &Error) {
+    let report = RunReport {
+        run_version: 1,
+        generator: format!("usage-report {}", env!("CARGO_PKG_VERSION")),
+        shard,
+        input: RunInput {
+            files: files.to_vec(),
+            lines: 0,
+            records: 0,
+            in_scope: 0,
+            not_invoiced: 0,
+            rejected: 0,
+            duplicates_dropped: 0,
+            rejects_file: None,
+        },
+        summary: RunSummary::default(),
+        customers_without_records: Vec::new(),
+        stale_folders: Vec::new(),
+        error: Some(error.to_string()),
+        invoices: Vec::new(),
+    };
+    let mut json = serde_json::to_vec_pretty(&report).expect("a run report always serialises");
+    json.push(b'\n');
+    let _ = out.file(RUN_FILE, |w| {
+        w.write_all(&json).map_err(|e| Error::io(RUN_FILE, e))
+    });
+}
+
+/// Folders of the output holding the manifest of an invoice the catalogue
+/// no longer lists: listed in run.json, never removed (a catalogue edited
+/// by mistake must not delete archived attachments).
+fn stale_folders(catalog: &Catalog, out_dir: &Path) -> Vec<String> {
+    let known: std::collections::HashSet<&str> = catalog
+        .invoices
+        .iter()
+        .map(|e| e.invoice_id.as_str())
+        .collect();
+    let mut stale: Vec<String> = std::fs::read_dir(out_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| {
+            let manifest = std::fs::read(e.path().join(crate::manifest::MANIFEST_FILE)).ok()?;
+            let value: serde_json::Value = serde_json::from_slice(&manifest).ok()?;
+            let invoice = value["invoice"].as_str()?;
+            (!known.contains(invoice)).then(|| e.file_name().to_string_lossy().to_string())
+        })
+        .collect();
+    stale.sort_unstable();
+    stale
+}
+
 pub fn run(
     catalog: &Catalog,
     inputs: &[Input],
@@ -237,141 +294,161 @@ pub fn run(
         }
     }
     crate::output::sync_dir(out_dir)?;
-    let mut tally = Tally::default();
-    let mut outcomes: Vec<Option<InvoiceOutcome>> = vec![None; plan.entries.len()];
-    let partitions = options
-        .partitions
-        .unwrap_or_else(|| auto_partitions(inputs))
-        .max(1);
-    reporter.event(Event::Reading {
-        files: inputs.len(),
-    });
-    // Records in memory (one batch of every invoice), or partitioned to
-    // disk first (a batch per bucket, read when its turn comes).
-    let spill = out_dir.join(".spill");
-    let (mut in_memory, buckets) = if partitions == 1 {
-        let mut outcome = read_records(inputs, &plan.router, &read_options)?;
-        crate::fault::reached("read");
-        tally.add(&mut outcome, true);
-        let all: Vec<usize> = (0..plan.entries.len()).collect();
-        (Some(outcome.datasets), vec![(all, Vec::new())])
-    } else {
-        let _ = std::fs::remove_dir_all(&spill);
-        let mut partitioned =
-            partition_records(inputs, &plan.router, &read_options, &spill, partitions)?;
-        tally.add(&mut partitioned.outcome, true);
-        let buckets = partitioned
-            .parts
-            .into_iter()
-            .enumerate()
-            .map(|(bucket, parts)| {
-                let mine: Vec<usize> = (0..plan.entries.len())
-                    .filter(|i| {
-                        bucket_of(&plan.entries[*i].customer_id, partitions) == bucket as u32
-                    })
-                    .collect();
-                (mine, parts)
-            })
-            .collect();
-        (None, buckets)
-    };
-    reporter.event(Event::Read {
-        records: tally.counts.records,
-        invoices: plan.entries.len(),
-    });
-    let bucket_options = ReadOptions {
-        partition_files: true,
-        ..read_options
-    };
-    for (indices, parts) in buckets {
-        let datasets = match in_memory.take() {
-            Some(datasets) => datasets,
-            None => {
-                let part_inputs: Vec<Input> =
-                    parts.iter().map(|p| Input::Path(p.clone())).collect();
-                let mut outcome = read_records(&part_inputs, &plan.router, &bucket_options)?;
-                tally.add(&mut outcome, false);
-                outcome.datasets
-            }
+    // From here the run has begun: whatever stops it, run.json says why.
+    let result = (|| -> Result<RunReport> {
+        let mut tally = Tally::default();
+        let mut outcomes: Vec<Option<InvoiceOutcome>> = vec![None; plan.entries.len()];
+        let partitions = options
+            .partitions
+            .unwrap_or_else(|| auto_partitions(inputs))
+            .max(1);
+        reporter.event(Event::Reading {
+            files: inputs.len(),
+        });
+        // Records in memory (one batch of every invoice), or partitioned to
+        // disk first (a batch per bucket, read when its turn comes).
+        let spill = out_dir.join(".spill");
+        let (mut in_memory, buckets) = if partitions == 1 {
+            let mut outcome = read_records(inputs, &plan.router, &read_options)?;
+            crate::fault::reached("read");
+            tally.add(&mut outcome, true);
+            let all: Vec<usize> = (0..plan.entries.len()).collect();
+            (Some(outcome.datasets), vec![(all, Vec::new())])
+        } else {
+            let _ = std::fs::remove_dir_all(&spill);
+            let mut partitioned =
+                partition_records(inputs, &plan.router, &read_options, &spill, partitions)?;
+            tally.add(&mut partitioned.outcome, true);
+            let buckets = partitioned
+                .parts
+                .into_iter()
+                .enumerate()
+                .map(|(bucket, parts)| {
+                    let mine: Vec<usize> = (0..plan.entries.len())
+                        .filter(|i| {
+                            bucket_of(&plan.entries[*i].customer_id, partitions) == bucket as u32
+                        })
+                        .collect();
+                    (mine, parts)
+                })
+                .collect();
+            (None, buckets)
         };
-        render_invoices(
-            &plan,
-            &indices,
-            datasets,
-            &mut tally,
-            options,
-            out_dir,
-            &mut outcomes,
-            reporter,
-        );
-        for p in parts {
-            let _ = std::fs::remove_file(p);
+        reporter.event(Event::Read {
+            records: tally.counts.records,
+            invoices: plan.entries.len(),
+        });
+        let bucket_options = ReadOptions {
+            partition_files: true,
+            ..read_options
+        };
+        for (indices, parts) in buckets {
+            let datasets = match in_memory.take() {
+                Some(datasets) => datasets,
+                None => {
+                    let part_inputs: Vec<Input> =
+                        parts.iter().map(|p| Input::Path(p.clone())).collect();
+                    let mut outcome = read_records(&part_inputs, &plan.router, &bucket_options)?;
+                    tally.add(&mut outcome, false);
+                    outcome.datasets
+                }
+            };
+            render_invoices(
+                &plan,
+                &indices,
+                datasets,
+                &mut tally,
+                options,
+                out_dir,
+                &mut outcomes,
+                reporter,
+            );
+            for p in parts {
+                let _ = std::fs::remove_file(p);
+            }
         }
-    }
-    if partitions > 1 {
-        let _ = std::fs::remove_dir_all(&spill);
-    }
-    let outcomes: Vec<InvoiceOutcome> = outcomes
-        .into_iter()
-        .map(|o| o.expect("every invoice is rendered once"))
-        .collect();
-    // Rejects in input order, however the passes found them.
-    let file_index = |name: &str| {
-        plan.files
-            .iter()
-            .position(|f| f == name)
-            .unwrap_or(usize::MAX)
-    };
-    tally
-        .rejects
-        .sort_by_key(|r| (file_index(&r.problem.file), r.problem.line));
-    let rejects_file = if tally.rejects.is_empty() && options.policy == BadRecordPolicy::Fail {
-        None
-    } else {
-        write_rejects(&out, &tally.rejects, options.render.sanitize)?;
-        Some(REJECTS_FILE.to_string())
-    };
+        if partitions > 1 {
+            let _ = std::fs::remove_dir_all(&spill);
+        }
+        let outcomes: Vec<InvoiceOutcome> = outcomes
+            .into_iter()
+            .map(|o| o.expect("every invoice is rendered once"))
+            .collect();
+        // Rejects in input order, however the passes found them.
+        let file_index = |name: &str| {
+            plan.files
+                .iter()
+                .position(|f| f == name)
+                .unwrap_or(usize::MAX)
+        };
+        tally
+            .rejects
+            .sort_by_key(|r| (file_index(&r.problem.file), r.problem.line));
+        let rejects_file = if tally.rejects.is_empty() && options.policy == BadRecordPolicy::Fail {
+            None
+        } else {
+            write_rejects(&out, &tally.rejects, options.render.sanitize)?;
+            Some(REJECTS_FILE.to_string())
+        };
 
-    let mut summary = RunSummary {
-        invoices: outcomes.len() as u64,
-        ..RunSummary::default()
-    };
-    for o in &outcomes {
-        match o.status {
-            Status::Rendered => summary.rendered += 1,
-            Status::NoProfile => summary.no_profile += 1,
-            Status::Refused => summary.refused += 1,
-            Status::Failed => summary.failed += 1,
+        let mut summary = RunSummary {
+            invoices: outcomes.len() as u64,
+            ..RunSummary::default()
+        };
+        for o in &outcomes {
+            match o.status {
+                Status::Rendered => summary.rendered += 1,
+                Status::NoProfile => summary.no_profile += 1,
+                Status::Refused => summary.refused += 1,
+                Status::Failed => summary.failed += 1,
+            }
         }
+        let in_scope: u64 = outcomes.iter().map(|o| o.in_scope).sum();
+        // Invoiced customers the input never mentions: a mistyped id in the
+        // catalogue, or records that did not arrive.
+        let mut customers_without_records: Vec<String> = outcomes
+            .iter()
+            .map(|o| o.customer.clone())
+            .filter(|c| !tally.by_customer.contains_key(c))
+            .collect();
+        customers_without_records.sort_unstable();
+        customers_without_records.dedup();
+        let stale_folders = stale_folders(catalog, out_dir);
+        let counts = tally.counts;
+        let report = RunReport {
+            run_version: 1,
+            generator: format!("usage-report {}", env!("CARGO_PKG_VERSION")),
+            shard: options.shard,
+            input: RunInput {
+                files: plan.files.clone(),
+                lines: counts.lines,
+                records: counts.records,
+                in_scope,
+                not_invoiced: counts.records - in_scope - counts.rejected,
+                rejected: counts.rejected,
+                duplicates_dropped: counts.duplicates_dropped,
+                rejects_file,
+            },
+            summary,
+            customers_without_records,
+            stale_folders,
+            error: None,
+            invoices: outcomes,
+        };
+        let mut json = serde_json::to_vec_pretty(&report).expect("a run report always serialises");
+        json.push(b'\n');
+        out.file(RUN_FILE, |w| {
+            w.write_all(&json).map_err(|e| Error::io(RUN_FILE, e))
+        })?;
+        reporter.event(Event::Done {
+            summary: &report.summary,
+        });
+        Ok(report)
+    })();
+    if let Err(e) = &result {
+        write_failed_report(&out, options.shard, &plan.files, e);
     }
-    let in_scope: u64 = outcomes.iter().map(|o| o.in_scope).sum();
-    let counts = tally.counts;
-    let report = RunReport {
-        run_version: 1,
-        generator: format!("usage-report {}", env!("CARGO_PKG_VERSION")),
-        shard: options.shard,
-        input: RunInput {
-            files: plan.files.clone(),
-            lines: counts.lines,
-            records: counts.records,
-            in_scope,
-            not_invoiced: counts.records - in_scope - counts.rejected,
-            rejected: counts.rejected,
-            duplicates_dropped: counts.duplicates_dropped,
-            rejects_file,
-        },
-        summary,
-        invoices: outcomes,
-    };
-    let mut json = serde_json::to_vec_pretty(&report).expect("a run report always serialises");
-    json.push(b'\n');
-    out.file(RUN_FILE, |w| {
-        w.write_all(&json).map_err(|e| Error::io(RUN_FILE, e))
-    })?;
-    reporter.event(Event::Done {
-        summary: &report.summary,
-    });
-    Ok(report)
+    result
 }
 
 /// Renders the invoices `indices` (in parallel) from the datasets a read

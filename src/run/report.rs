@@ -40,6 +40,15 @@ pub struct RunReport {
     pub shard: Shard,
     pub input: RunInput,
     pub summary: RunSummary,
+    /// Customers with invoices in this run of whom the input holds no record
+    /// at all (in any period).
+    pub customers_without_records: Vec<String>,
+    /// Folders of the output whose manifest is of an invoice the catalogue
+    /// no longer lists (left in place; remove them when they are archived).
+    pub stale_folders: Vec<String>,
+    /// Why the run stopped before its end (then no invoice is reported and
+    /// the counts are zero); `null` for a run that finished.
+    pub error: Option<String>,
     pub invoices: Vec<InvoiceOutcome>,
 }
 

@@ -155,12 +155,33 @@ fn the_profile_can_limit_pdf_detail_to_subtotals() {
         &[],
     );
     let all = pages(&path).join("\n");
+    // A PDF alone: the detail is in no attachment, and it says so.
     assert!(
-        all.contains("20 rows: the itemised detail is in the CSV/XLSX attachment"),
+        all.contains("20 rows: the itemised detail is left out of this document"),
         "{all}"
     );
     assert!(all.contains("Subtotal London HQ") && all.contains("Total"));
     assert!(!all.contains("C-1001"), "no itemised call is listed");
+    let warnings = manifest(dir.path())["warnings"].to_string();
+    assert!(
+        warnings.contains("no CSV or XLSX attachment was written: that detail is in no attachment"),
+        "{warnings}"
+    );
+    // With the CSV beside it, the PDF points there, and nothing is warned.
+    let both = tempfile::tempdir().unwrap();
+    let out = both.path().display().to_string();
+    let records = fixture("records.csv");
+    let mut args = acme_args(profile.to_str().unwrap(), &records, &out);
+    args.extend(["--format", "csv,pdf"]);
+    ok(&args);
+    let all = pages(&both.path().join("INV-2026-10-0042_usage.pdf")).join("\n");
+    assert!(
+        all.contains("20 rows: the itemised detail is in the CSV attachment"),
+        "{all}"
+    );
+    assert!(!manifest(both.path())["warnings"]
+        .to_string()
+        .contains("in no attachment"));
 }
 
 #[test]

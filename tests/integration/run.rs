@@ -42,7 +42,7 @@ fn invoice<'v>(report: &'v Value, id: &str) -> &'v Value {
 fn each_profile_rule_decides_an_invoice() {
     let dir = tempfile::tempdir().unwrap();
     let (code, report) = run_catalog(dir.path(), &[]);
-    assert_eq!(code, 1, "refused invoices make the exit code 1");
+    assert_eq!(code, 3, "refused invoices, none failed: exit code 3");
     let status = |id: &str| invoice(&report, id)["status"].as_str().unwrap().to_string();
     let reason = |id: &str| {
         invoice(&report, id)["reason"]
@@ -310,6 +310,31 @@ fn profiles_list_hides_historic_below_standard_level() {
 }
 
 #[test]
+fn catalogue_check_warns_of_what_a_run_would_refuse_and_strict_fails_on_it() {
+    let out = run(&["profiles", "check", "--catalog", CATALOG]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("4 would not render"), "{stdout}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    for needle in [
+        "invoices.csv:4: column customer_id: invoice INV-2026-10-0044 would be refused: profile \"Legacy 2019\" is historic",
+        "invoices.csv:6: column customer_id: invoice INV-2026-10-0045 gets no usage attachment",
+        "invoices.csv:7: column profile: invoice INV-2026-11-0046 would be refused: profile \"ACME bespoke\" is restricted to customer \"ACME\"",
+        "invoices.csv:8: column profile: invoice INV-2026-10-0047 would be refused: profile \"Enterprise detail\" is restricted to customer groups",
+    ] {
+        assert!(stderr.contains(needle), "{needle}\n{stderr}");
+    }
+    assert_eq!(stderr.lines().count(), 4, "{stderr}");
+    // The same verdicts as a run gives.
+    let stderr = fails(&["profiles", "check", "--catalog", CATALOG, "--strict"], 2);
+    assert!(stderr.contains("(--strict): 4 problems"), "{stderr}");
+    assert!(
+        stderr.contains("invoices.csv:7: column profile"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn catalogue_check_reports_every_problem_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let cat = catalog(
@@ -491,4 +516,157 @@ fn a_catalogue_with_windows_line_ends_names_the_true_lines() {
         "{stderr}"
     );
     assert!(!stderr.contains("invoices.csv"), "{stderr}");
+}
+
+#[test]
+fn a_run_lists_customers_without_records_and_folders_of_invoices_gone_from_the_catalogue() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    fails(
+        &[
+            "run",
+            "--catalog",
+            CATALOG,
+            "--records",
+            &fixture("catalog/records.csv"),
+            "--out",
+            out_s,
+        ],
+        3,
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    // Every invoiced customer that the records never mention.
+    let seen: std::collections::BTreeSet<String> =
+        std::fs::read_to_string(fixture("catalog/records.csv"))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split(',').nth(1).map(str::to_string))
+            .collect();
+    let expected: Vec<String> = ["ACME", "GLOBEX", "HOOLI", "INITECH", "UMBRELLA"]
+        .into_iter()
+        .filter(|c| !seen.contains(*c))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        report["customers_without_records"],
+        serde_json::json!(expected)
+    );
+    assert_eq!(report["stale_folders"], serde_json::json!([]));
+    // An invoice removed from the catalogue: its folder stays and is listed.
+    let cat = dir.path().join("cat");
+    std::fs::create_dir_all(cat.join("profiles")).unwrap();
+    for entry in std::fs::read_dir(fixture("catalog/profiles")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), cat.join("profiles").join(entry.file_name())).unwrap();
+    }
+    std::fs::copy(fixture("catalog/customers.csv"), cat.join("customers.csv")).unwrap();
+    let invoices = std::fs::read_to_string(fixture("catalog/invoices.csv")).unwrap();
+    let kept: String = invoices
+        .lines()
+        .filter(|l| !l.starts_with("INV-2026-10-0042"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(cat.join("invoices.csv"), kept).unwrap();
+    fails(
+        &[
+            "run",
+            "--catalog",
+            cat.to_str().unwrap(),
+            "--records",
+            &fixture("catalog/records.csv"),
+            "--out",
+            out_s,
+        ],
+        3,
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(
+        report["stale_folders"],
+        serde_json::json!(["INV-2026-10-0042"])
+    );
+    assert!(
+        out.join("INV-2026-10-0042").join("manifest.json").exists(),
+        "left in place"
+    );
+}
+
+#[test]
+fn a_mistyped_customer_is_named_with_the_closest_id_seen() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let records = fixture("records.csv");
+    let profile = fixture("profiles/everything.toml");
+    let mut args = acme_args(&profile, &records, &out);
+    let at = args.iter().position(|a| *a == "ACME").unwrap();
+    args[at] = "acme";
+    let stderr = ok(&args);
+    assert!(
+        stderr.contains("customer \"acme\" occurs nowhere in the input")
+            && stderr.contains("did you mean \"ACME\"?"),
+        "{stderr}"
+    );
+    let warnings = manifest(dir.path())["warnings"].to_string();
+    assert!(
+        warnings.contains("did you mean \\\"ACME\\\"?"),
+        "{warnings}"
+    );
+    // A customer with records, none in the period: no such warning.
+    let quiet = tempfile::tempdir().unwrap();
+    let out = quiet.path().display().to_string();
+    let mut args = acme_args(&profile, &records, &out);
+    let from = args.iter().position(|a| *a == "2026-10-01").unwrap();
+    args[from] = "2020-01-01";
+    let to = args.iter().position(|a| *a == "2026-11-01").unwrap();
+    args[to] = "2020-02-01";
+    let stderr = ok(&args);
+    assert!(!stderr.contains("occurs nowhere"), "{stderr}");
+}
+
+#[test]
+fn a_run_that_stops_after_it_began_still_writes_run_json_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let missing = dir.path().join("missing.csv");
+    let stderr = fails(
+        &[
+            "run",
+            "--catalog",
+            CATALOG,
+            "--records",
+            missing.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        1,
+    );
+    assert!(stderr.contains("missing.csv"), "{stderr}");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert!(
+        report["error"].as_str().unwrap().contains("missing.csv"),
+        "{report}"
+    );
+    assert_eq!(report["invoices"], serde_json::json!([]));
+    // A run that could not start (an invalid catalogue) writes none: exit 2.
+    let bad = dir.path().join("bad");
+    std::fs::create_dir_all(bad.join("profiles")).unwrap();
+    std::fs::write(bad.join("customers.csv"), "customer_id,name\n").unwrap();
+    let out = dir.path().join("out2");
+    fails(
+        &[
+            "run",
+            "--catalog",
+            bad.to_str().unwrap(),
+            "--records",
+            &fixture("records.csv"),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(!out.join("run.json").exists());
 }

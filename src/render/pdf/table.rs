@@ -189,11 +189,18 @@ impl Document<'_, '_> {
         let limit = reports.settings.pdf_max_detail_rows;
         let itemised = report.spec.kind.is_itemised();
         if itemised && limit.is_some_and(|max| report.row_count() > max) {
-            let note = format!(
-                "{} rows: the itemised detail is in the CSV/XLSX attachment; subtotals per {} follow.",
-                report.row_count(),
-                level.key()
-            );
+            let note = match &self.options.detail_elsewhere {
+                Some(place) => format!(
+                    "{} rows: the itemised detail is in {place}; subtotals per {} follow.",
+                    report.row_count(),
+                    level.key()
+                ),
+                None => format!(
+                    "{} rows: the itemised detail is left out of this document; subtotals per {} follow.",
+                    report.row_count(),
+                    level.key()
+                ),
+            };
             self.ensure(table.row, &table, &title);
             let y = self.y;
             self.text(
