@@ -173,7 +173,7 @@ fn billing_run(args: &RunArgs) -> ExitCode {
         // 2 for a request that is wrong (it could not start), 1 for records
         // or output that failed once it had begun (run.json says why).
         Err(e) => {
-            eprintln!("usage-report: {e}");
+            progress::fatal(args.log_format.into(), &e);
             ExitCode::from(e.exit_code())
         }
     }

@@ -39,6 +39,9 @@ pub struct Attachment {
     pub sha256: String,
     /// For the per-group files of `split`: the group's key.
     pub group: Option<String>,
+    /// For the zip of `split_zip`: the files in it, each with its hash.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub entries: Vec<Attachment>,
 }
 
 /// What an attachment is, before it is written.
@@ -170,8 +173,20 @@ impl OutputDir {
                 rows,
                 sha256,
                 group: None,
+                entries: Vec::new(),
             });
         Ok(())
+    }
+
+    /// Records the files a zip attachment holds (see [`Attachment::entries`]).
+    pub fn set_entries(&self, file_name: &str, entries: Vec<Attachment>) {
+        let mut list = self
+            .attachments
+            .lock()
+            .expect("no panics while holding the lock");
+        if let Some(a) = list.iter_mut().find(|a| a.path == file_name) {
+            a.entries = entries;
+        }
     }
 
     /// Adds attachments written elsewhere (a sub-folder's), already hashed.

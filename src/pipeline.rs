@@ -362,6 +362,7 @@ fn write_split(
         w.write_all(&bytes).map_err(|e| Error::io(&name, e))?;
         Ok(rows)
     })?;
+    out.set_entries(&name, attachments);
     let _ = std::fs::remove_dir_all(out.path().join(&base));
     Ok(())
 }

@@ -131,7 +131,7 @@ pub struct RunArgs {
     /// The catalogue folder: profiles/, customers.csv, invoices.csv.
     #[arg(long, value_name = "DIR")]
     pub catalog: PathBuf,
-    /// Records file (CSV, gzip-compressed CSV or Parquet); repeat for several; `-` reads standard input.
+    /// Records file (CSV, gzip-compressed CSV or Parquet, recognised by content); repeat for several; `-` reads standard input.
     #[arg(long, value_name = "FILE", required = true)]
     pub records: Vec<String>,
     /// Output folder: one folder per invoice plus run.json.
@@ -174,12 +174,21 @@ pub enum LogFormatArg {
     Json,
 }
 
+impl From<LogFormatArg> for LogFormat {
+    fn from(arg: LogFormatArg) -> LogFormat {
+        match arg {
+            LogFormatArg::Text => LogFormat::Text,
+            LogFormatArg::Json => LogFormat::Json,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct RenderArgs {
     /// The usage-report profile (TOML, or JSON of the same shape).
     #[arg(long, value_name = "PROFILE")]
     pub profile: PathBuf,
-    /// Records file (CSV, optionally gzip-compressed); repeat for several; `-` reads standard input.
+    /// Records file (CSV, gzip-compressed CSV or Parquet, recognised by content); repeat for several; `-` reads standard input.
     #[arg(long, value_name = "FILE", required = true)]
     pub records: Vec<String>,
     /// The invoiced customer's id.
@@ -343,10 +352,7 @@ impl RunArgs {
             dedupe: self.dedupe,
             partitions: self.partitions,
         };
-        let log = match self.log_format {
-            LogFormatArg::Text => LogFormat::Text,
-            LogFormatArg::Json => LogFormat::Json,
-        };
+        let log = self.log_format.into();
         Ok((
             options,
             self.records.iter().map(|r| Input::from_arg(r)).collect(),

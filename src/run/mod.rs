@@ -96,10 +96,10 @@ struct Tally {
     rejects: Vec<crate::records::Reject>,
     warnings: Vec<String>,
     by_customer: HashMap<String, CustomerCounts>,
-    first_reject: HashMap<String, String>,
+    first_reject: HashMap<String, crate::error::RecordProblem>,
     /// The first bad record whose customer cannot be told: it may belong
     /// to any invoice.
-    orphan_reject: Option<String>,
+    orphan_reject: Option<crate::error::RecordProblem>,
 }
 
 impl Tally {
@@ -117,11 +117,10 @@ impl Tally {
                 Some(c) => {
                     self.first_reject
                         .entry(c.clone())
-                        .or_insert_with(|| r.problem.to_string());
+                        .or_insert_with(|| r.problem.clone());
                 }
                 None => {
-                    self.orphan_reject
-                        .get_or_insert_with(|| r.problem.to_string());
+                    self.orphan_reject.get_or_insert_with(|| r.problem.clone());
                 }
             }
         }
@@ -493,9 +492,12 @@ fn render_invoices(
             }
             reporter.event(Event::Invoice {
                 invoice: &outcome.invoice,
+                customer: &outcome.customer,
+                folder: outcome.folder.as_deref(),
                 status: outcome.status,
                 records: outcome.in_scope,
                 reason: outcome.reason.as_deref(),
+                bad_record: outcome.bad_record.as_ref(),
             });
             (i, outcome)
         })
@@ -529,6 +531,7 @@ fn render_one(
         folder: None,
         manifest: None,
         totals: None,
+        bad_record: None,
     };
     let profile: &Profile = match &plan.resolutions[i] {
         Resolution::NoProfile => {
@@ -564,6 +567,11 @@ fn render_one(
         if let Some(reason) = reason {
             result.status = Status::Failed;
             result.reason = Some(reason);
+            result.bad_record = tally
+                .first_reject
+                .get(&entry.customer_id)
+                .or(tally.orphan_reject.as_ref())
+                .cloned();
             return result;
         }
     }

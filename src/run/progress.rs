@@ -21,9 +21,14 @@ pub enum Event<'a> {
     },
     Invoice {
         invoice: &'a str,
+        customer: &'a str,
+        /// Its folder in the run's output, when it has one.
+        folder: Option<&'a str>,
         status: Status,
         records: u64,
         reason: Option<&'a str>,
+        /// The bad record that failed it, if one did.
+        bad_record: Option<&'a crate::error::RecordProblem>,
     },
     Done {
         summary: &'a RunSummary,
@@ -84,6 +89,7 @@ impl Reporter for Lines {
                 status,
                 records,
                 reason,
+                ..
             } => match reason {
                 Some(r) => format!("{invoice}: {} ({records} records): {r}", status_key(status)),
                 None => format!("{invoice}: {} ({records} records)", status_key(status)),
@@ -97,35 +103,89 @@ impl Reporter for Lines {
     }
 }
 
-/// JSON lines for pipelines that collect structured logs.
+/// JSON lines for pipelines that collect structured logs: every line has
+/// `time` (RFC 3339, UTC), `level` (`info`, `warn`, `error`) and `event`;
+/// invoice events name the invoice, customer and folder, and a failure by
+/// a bad record carries it as `error: {file, line, column, reason}`.
 struct JsonLines {
     start: Instant,
+}
+
+/// Now, as JSON lines stamp it.
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 impl Reporter for JsonLines {
     fn event(&self, event: Event<'_>) {
         let elapsed = self.start.elapsed().as_secs_f64();
+        let time = now();
         let value = match event {
-            Event::Reading { files } => {
-                serde_json::json!({"event": "reading", "files": files, "elapsed_s": elapsed})
-            }
-            Event::Read { records, invoices } => {
-                serde_json::json!({"event": "read", "records": records, "invoices": invoices, "elapsed_s": elapsed})
-            }
+            Event::Reading { files } => serde_json::json!({
+                "time": time, "level": "info", "event": "reading", "files": files,
+                "elapsed_s": elapsed
+            }),
+            Event::Read { records, invoices } => serde_json::json!({
+                "time": time, "level": "info", "event": "read", "records": records,
+                "invoices": invoices, "elapsed_s": elapsed
+            }),
             Event::Invoice {
                 invoice,
+                customer,
+                folder,
                 status,
                 records,
                 reason,
-            } => serde_json::json!({
-                "event": "invoice", "invoice": invoice, "status": status_key(status),
-                "records": records, "reason": reason, "elapsed_s": elapsed
-            }),
+                bad_record,
+            } => {
+                let level = match status {
+                    Status::Rendered | Status::NoProfile => "info",
+                    Status::Refused => "warn",
+                    Status::Failed => "error",
+                };
+                serde_json::json!({
+                    "time": time, "level": level, "event": "invoice", "invoice": invoice,
+                    "customer": customer, "folder": folder, "status": status_key(status),
+                    "records": records, "reason": reason, "error": bad_record,
+                    "elapsed_s": elapsed
+                })
+            }
             Event::Done { summary } => {
-                serde_json::json!({"event": "done", "summary": summary, "elapsed_s": elapsed})
+                let level = if summary.failed > 0 {
+                    "error"
+                } else if summary.refused > 0 {
+                    "warn"
+                } else {
+                    "info"
+                };
+                serde_json::json!({
+                    "time": time, "level": level, "event": "done", "summary": summary,
+                    "elapsed_s": elapsed
+                })
             }
         };
         let _ = writeln!(std::io::stderr(), "{value}");
+    }
+}
+
+/// The error that stopped a command, as the log format wants it: a line of
+/// text, or under JSON one object (`event: "fatal"`, the message, and
+/// `error: {file, line, column, reason}` when a record is at fault).
+pub fn fatal(format: LogFormat, error: &crate::error::Error) {
+    match format {
+        LogFormat::Text => eprintln!("usage-report: {error}"),
+        LogFormat::Json => {
+            let record = match error {
+                crate::error::Error::Record(problem) => Some(problem),
+                _ => None,
+            };
+            let value = serde_json::json!({
+                "time": now(), "level": "error", "event": "fatal",
+                "message": error.to_string(), "error": record,
+                "exit_code": error.exit_code(),
+            });
+            eprintln!("{value}");
+        }
     }
 }
 

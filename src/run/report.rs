@@ -30,6 +30,8 @@ pub struct InvoiceOutcome {
     pub folder: Option<String>,
     pub manifest: Option<String>,
     pub totals: Option<TotalsSection>,
+    /// For an invoice failed by a bad record: where it is and what is wrong.
+    pub bad_record: Option<crate::error::RecordProblem>,
 }
 
 /// run.json.

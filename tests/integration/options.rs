@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::reference::micros;
 use crate::util::*;
+use sha2::Digest;
 
 /// Writes the everything profile plus `options` and renders the fixtures
 /// into `dir/out` with `extra` flags.
@@ -419,6 +420,21 @@ fn split_writes_one_set_of_files_per_group_and_can_zip_them() {
         .find(|a| a["format"] == "zip")
         .unwrap();
     assert_eq!(entry["level"], "site");
+    // The manifest lists what is in the zip, each file with its hash.
+    let bytes = std::fs::read(&zip).unwrap();
+    let inside = crate::xlsx::zip_entries(&bytes);
+    let entries = entry["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), inside.len());
+    let mut rows = 0;
+    for e in entries {
+        let path = e["path"].as_str().unwrap();
+        let text = &inside[path];
+        let digest = sha2::Sha256::digest(text.as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(e["sha256"], hex.as_str(), "{path}");
+        rows += e["rows"].as_u64().unwrap();
+    }
+    assert_eq!(entry["rows"].as_u64().unwrap(), rows);
 }
 
 /// "Other calls (N)" is labelled whatever the call columns: with a profile

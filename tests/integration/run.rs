@@ -270,6 +270,78 @@ fn json_logs_are_one_object_per_line() {
     assert_eq!(events.first().unwrap()["event"], "reading");
     assert_eq!(events.last().unwrap()["event"], "done");
     assert_eq!(events.iter().filter(|e| e["event"] == "invoice").count(), 8);
+    // Collector-ready: a time, a level and the event on every line; the
+    // invoice, customer and folder on invoice lines.
+    for e in &events {
+        let time = e["time"].as_str().unwrap();
+        assert!(chrono::DateTime::parse_from_rfc3339(time).is_ok(), "{time}");
+        assert!(
+            ["info", "warn", "error"].contains(&e["level"].as_str().unwrap()),
+            "{e}"
+        );
+    }
+    let acme = events
+        .iter()
+        .find(|e| e["invoice"] == "INV-2026-10-0042")
+        .unwrap();
+    assert_eq!(acme["customer"], "ACME");
+    assert_eq!(acme["folder"], "INV-2026-10-0042");
+    assert_eq!(acme["level"], "info");
+    let refused = events
+        .iter()
+        .find(|e| e["invoice"] == "INV-2026-11-0046")
+        .unwrap();
+    assert_eq!(refused["level"], "warn");
+
+    // A bad record: the failed invoice's line carries it, structured.
+    let bad = dir.path().join("bad.csv");
+    let mut text = std::fs::read_to_string(fixture("records.csv")).unwrap();
+    text.push_str("call,ACME,London HQ,Spring,+442079460001,C-BAD,2026-10-05T10:00:00Z,+442079460001,+441134960000,Leeds,national,outbound,60,60,0.05,12.5x,,,,,,,\n");
+    std::fs::write(&bad, text).unwrap();
+    let output = run(&[
+        "run",
+        "--catalog",
+        CATALOG,
+        "--records",
+        bad.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--log-format",
+        "json",
+    ]);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let failed: Value = stderr
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|e| e["status"] == "failed")
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert_eq!(failed["level"], "error");
+    assert_eq!(failed["error"]["line"], 33, "{failed}");
+    assert!(failed["error"]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("bad.csv"));
+    assert_eq!(failed["error"]["column"], "charge", "{failed}");
+    // A fatal error is JSON too.
+    let output = run(&[
+        "run",
+        "--catalog",
+        CATALOG,
+        "--records",
+        "missing.csv",
+        "--out",
+        out.to_str().unwrap(),
+        "--log-format",
+        "json",
+    ]);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let last: Value = serde_json::from_str(stderr.lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"], "fatal");
+    assert_eq!(last["level"], "error");
+    assert!(
+        last["message"].as_str().unwrap().contains("missing.csv"),
+        "{last}"
+    );
 }
 
 #[test]
