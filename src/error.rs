@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 /// A problem with one record: where it is and what is wrong with it. It is
 /// either fatal (the default) or a line in `rejects.csv` (`--on-bad-record skip`).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RecordProblem {
     /// The records file as the user named it (`-` for standard input).
     pub file: String,

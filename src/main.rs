@@ -17,8 +17,8 @@ macro_rules! say {
 }
 
 use cli::{
-    CheckProfileArgs, Cli, Command, GenArgs, ProfilesCommand, RenderArgs, RunArgs, ServeArgs,
-    UsersCommand,
+    CheckProfileArgs, Cli, Command, GenArgs, ProfilesCommand, RenderArgs, RunArgs, RunsCommand,
+    ServeArgs, UsersCommand,
 };
 use usage_report::error::Error;
 use usage_report::gen::{generate, GenSpec};
@@ -67,6 +67,9 @@ fn main() -> ExitCode {
         Command::Gen(args) => run_gen(args),
         Command::CheckProfile(args) => run_check_profile(args),
         Command::Run(args) => return billing_run(args),
+        Command::Runs {
+            command: RunsCommand::Merge { out, dirs },
+        } => return merge_runs(out, dirs),
         Command::Profiles { command } => profiles(command),
         Command::Serve(args) => serve(args),
         Command::Users { command } => users(command),
@@ -174,6 +177,51 @@ fn billing_run(args: &RunArgs) -> ExitCode {
         // or output that failed once it had begun (run.json says why).
         Err(e) => {
             progress::fatal(args.log_format.into(), &e);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// `runs merge`: exit 0 when the shards reconcile and every invoice
+/// rendered (or has no profile), 1 when they do not reconcile or some
+/// failed, 3 when the rules refused some, 2 for a wrong request — a run's
+/// codes, for the whole run.
+fn merge_runs(out: &std::path::Path, dirs: &[std::path::PathBuf]) -> ExitCode {
+    let merged = (|| {
+        let report = usage_report::run::merge::merge(dirs, out)?;
+        std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+        let mut json = serde_json::to_vec_pretty(&report).expect("a run report always serialises");
+        json.push(b'\n');
+        usage_report::output::write_atomically(&out.join("run.json"), &json)?;
+        Ok::<_, Error>(report)
+    })();
+    match merged {
+        Ok(report) => {
+            let s = &report.summary;
+            say!(
+                "{}: {} shards merged: {} invoices ({} rendered, {} no profile, {} refused, {} failed); {} records = {} in scope + {} not invoiced + {} rejected",
+                out.join("run.json").display(),
+                dirs.len(),
+                s.invoices,
+                s.rendered,
+                s.no_profile,
+                s.refused,
+                s.failed,
+                report.input.records,
+                report.input.in_scope,
+                report.input.not_invoiced,
+                report.input.rejected
+            );
+            if s.failed > 0 {
+                ExitCode::from(1)
+            } else if s.refused > 0 {
+                ExitCode::from(REFUSED)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("usage-report: {e}");
             ExitCode::from(e.exit_code())
         }
     }

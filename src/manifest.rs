@@ -68,7 +68,7 @@ pub struct InputSection {
 }
 
 /// Exact totals; money as decimal strings at full precision.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct TotalsSection {
     pub calls: u64,
     pub duration: u64,

@@ -34,6 +34,11 @@ pub enum Command {
     Gen(GenArgs),
     /// Render every invoice of a catalogue in one pass over the records.
     Run(RunArgs),
+    /// Work with the run.json of finished runs.
+    Runs {
+        #[command(subcommand)]
+        command: RunsCommand,
+    },
     /// List, show and check the profiles of a catalogue.
     Profiles {
         #[command(subcommand)]
@@ -47,6 +52,19 @@ pub enum Command {
     Users {
         #[command(subcommand)]
         command: UsersCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// Merge the run.json of every shard of a run into OUT/run.json, checking
+    /// that they reconcile (each shard once, the same input, no invoice twice).
+    Merge {
+        /// Where the merged run.json goes (created if missing).
+        out: PathBuf,
+        /// The output folder of each shard.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
     },
 }
 
@@ -166,6 +184,12 @@ pub struct RunArgs {
     /// PDF page size.
     #[arg(long, value_enum, default_value_t = PaperArg::A4)]
     pub paper: PaperArg,
+    /// Render only this invoice of the catalogue; repeat for several.
+    #[arg(long = "invoice", value_name = "ID")]
+    pub invoices: Vec<String>,
+    /// Render only the invoices of this customer; repeat for several.
+    #[arg(long = "customer", value_name = "ID")]
+    pub customers: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -351,6 +375,8 @@ impl RunArgs {
                 .unwrap_or_default(),
             dedupe: self.dedupe,
             partitions: self.partitions,
+            invoices: self.invoices.clone(),
+            customers: self.customers.clone(),
         };
         let log = self.log_format.into();
         Ok((

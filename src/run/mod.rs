@@ -7,6 +7,7 @@
 //! happened to every invoice and reconciles the run with its input.
 
 pub mod catalog;
+pub mod merge;
 pub mod progress;
 mod report;
 mod router;
@@ -40,7 +41,7 @@ use crate::render::{Format, RenderOptions};
 
 /// Which part of a run this process renders: shard `index` of `count`
 /// (0-based), chosen by a stable hash of the customer id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Shard {
     pub index: u32,
     pub count: u32,
@@ -87,6 +88,10 @@ pub struct RunOptions {
     /// Partitions of the record stream on disk (1: all in memory); `None`
     /// chooses from the input's size.
     pub partitions: Option<u32>,
+    /// Render only these invoices (empty: every invoice of the shard).
+    pub invoices: Vec<String>,
+    /// Render only the invoices of these customers (empty: every customer).
+    pub customers: Vec<String>,
 }
 
 /// What the passes over the input have found so far.
@@ -169,6 +174,40 @@ pub fn invoice_folders(catalog: &Catalog) -> HashMap<&str, String> {
 
 /// Runs a billing run into `out_dir`. Errors only when the run cannot start
 /// or its own files cannot be written; each invoice's fate is in the report.
+/// Every invoice and customer a run is limited to exists in the catalogue
+/// (an unknown one is a mistake to stop at, with the closest id).
+fn check_chosen(catalog: &Catalog, options: &RunOptions) -> Result<()> {
+    let mut problems = Vec::new();
+    let invoices: Vec<&str> = catalog
+        .invoices
+        .iter()
+        .map(|e| e.invoice_id.as_str())
+        .collect();
+    for id in &options.invoices {
+        if !invoices.contains(&id.as_str()) {
+            let hint = crate::error::did_you_mean(id, invoices.iter().copied())
+                .map_or(String::new(), |c| format!("; did you mean {c:?}?"));
+            problems.push(format!(
+                "--invoice {id:?}: invoices.csv has no such invoice{hint}"
+            ));
+        }
+    }
+    for id in &options.customers {
+        if !catalog.invoices.iter().any(|e| &e.customer_id == id) {
+            let ids: Vec<&str> = catalog.customers.keys().map(String::as_str).collect();
+            let hint = crate::error::did_you_mean(id, ids)
+                .map_or(String::new(), |c| format!("; did you mean {c:?}?"));
+            problems.push(format!(
+                "--customer {id:?}: no invoice of invoices.csv is for this customer{hint}"
+            ));
+        }
+    }
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(Error::Usage(problems.join("; "))),
+    }
+}
+
 /// run.json for a run that stopped before its end: the error, the files,
 /// and no invoice (none is reported done; the folders written so far are
 /// whole, each with its own manifest). Best effort: the error that stopped
@@ -184,6 +223,7 @@ fn write_failed_report(out: &OutputDir, shard: Shard, files: &[String], error: &
             records: 0,
             in_scope: 0,
             not_invoiced: 0,
+            not_invoiced_by_customer: Default::default(),
             rejected: 0,
             duplicates_dropped: 0,
             rejects_file: None,
@@ -233,10 +273,13 @@ pub fn run(
     options: &RunOptions,
     reporter: &dyn Reporter,
 ) -> Result<RunReport> {
+    check_chosen(catalog, options)?;
     let mut entries: Vec<&InvoiceEntry> = catalog
         .invoices
         .iter()
         .filter(|e| options.shard.owns(&e.customer_id))
+        .filter(|e| options.invoices.is_empty() || options.invoices.contains(&e.invoice_id))
+        .filter(|e| options.customers.is_empty() || options.customers.contains(&e.customer_id))
         .collect();
     entries.sort_by(|a, b| a.invoice_id.cmp(&b.invoice_id));
     let resolutions: Vec<Resolution<'_>> = entries.iter().map(|e| catalog.resolve(e)).collect();
@@ -413,6 +456,20 @@ pub fn run(
         customers_without_records.sort_unstable();
         customers_without_records.dedup();
         let stale_folders = stale_folders(catalog, out_dir);
+        // Records of this run's customers that no invoice took (other
+        // periods), per customer; the rest are other customers'.
+        let mut not_invoiced_by_customer = std::collections::BTreeMap::new();
+        for (customer, seen) in &tally.by_customer {
+            let taken: u64 = outcomes
+                .iter()
+                .filter(|o| &o.customer == customer)
+                .map(|o| o.in_scope + o.duplicates_dropped)
+                .sum();
+            let left = seen.records - seen.rejected - taken;
+            if left > 0 {
+                not_invoiced_by_customer.insert(customer.clone(), left);
+            }
+        }
         let counts = tally.counts;
         let report = RunReport {
             run_version: 1,
@@ -424,6 +481,7 @@ pub fn run(
                 records: counts.records,
                 in_scope,
                 not_invoiced: counts.records - in_scope - counts.rejected,
+                not_invoiced_by_customer,
                 rejected: counts.rejected,
                 duplicates_dropped: counts.duplicates_dropped,
                 rejects_file,
@@ -532,6 +590,7 @@ fn render_one(
         manifest: None,
         totals: None,
         bad_record: None,
+        duplicates_dropped: dropped,
     };
     let profile: &Profile = match &plan.resolutions[i] {
         Resolution::NoProfile => {

@@ -1,13 +1,13 @@
 //! `run.json`: what happened to every invoice of a run, and the run's
 //! reconciliation with its input. Written last.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Shard;
 use crate::manifest::TotalsSection;
 
 /// What happened to one invoice.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Rendered,
@@ -17,7 +17,7 @@ pub enum Status {
 }
 
 /// One invoice's line in run.json.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct InvoiceOutcome {
     pub invoice: String,
     pub customer: String,
@@ -32,10 +32,14 @@ pub struct InvoiceOutcome {
     pub totals: Option<TotalsSection>,
     /// For an invoice failed by a bad record: where it is and what is wrong.
     pub bad_record: Option<crate::error::RecordProblem>,
+    /// Repeated calls of this invoice dropped by `--dedupe` (in the
+    /// manifest; here only to reconcile the run's counts).
+    #[serde(skip)]
+    pub duplicates_dropped: u64,
 }
 
 /// run.json.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunReport {
     pub run_version: u32,
     pub generator: String,
@@ -56,7 +60,7 @@ pub struct RunReport {
 
 /// The run's reconciliation with its input:
 /// `records = in_scope + not_invoiced + rejected`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunInput {
     pub files: Vec<String>,
     /// Physical lines of text in the CSV files (header included).
@@ -66,13 +70,17 @@ pub struct RunInput {
     pub in_scope: u64,
     /// Records of no invoice of this shard (other customers, periods or shards).
     pub not_invoiced: u64,
+    /// Of `not_invoiced`, the records of this run's customers that no
+    /// invoice's period holds, per customer (customers with none left out);
+    /// the rest are other customers' records.
+    pub not_invoiced_by_customer: std::collections::BTreeMap<String, u64>,
     pub rejected: u64,
     /// Of `rejected`, repeated calls dropped by `--dedupe`.
     pub duplicates_dropped: u64,
     pub rejects_file: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct RunSummary {
     pub invoices: u64,
     pub rendered: u64,

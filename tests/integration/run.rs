@@ -742,3 +742,161 @@ fn a_run_that_stops_after_it_began_still_writes_run_json_with_the_reason() {
     );
     assert!(!out.join("run.json").exists());
 }
+
+fn run_json(dir: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn a_run_can_be_limited_to_invoices_or_customers() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("one");
+    let records = fixture("records.csv");
+    ok(&[
+        "run",
+        "--catalog",
+        CATALOG,
+        "--records",
+        &records,
+        "--out",
+        out.to_str().unwrap(),
+        "--invoice",
+        "INV-2026-10-0042",
+    ]);
+    let report = run_json(&out);
+    let ids: Vec<&str> = report["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["invoice"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["INV-2026-10-0042"]);
+    assert_eq!(report["invoices"][0]["status"], "rendered");
+    let out = dir.path().join("initech");
+    fails(
+        &[
+            "run",
+            "--catalog",
+            CATALOG,
+            "--records",
+            &records,
+            "--out",
+            out.to_str().unwrap(),
+            "--customer",
+            "INITECH",
+        ],
+        3,
+    );
+    assert_eq!(run_json(&out)["summary"]["invoices"], 2);
+    let stderr = fails(
+        &[
+            "run",
+            "--catalog",
+            CATALOG,
+            "--records",
+            &records,
+            "--out",
+            out.to_str().unwrap(),
+            "--invoice",
+            "INV-2026-10-042",
+        ],
+        2,
+    );
+    assert!(
+        stderr.contains("did you mean \"INV-2026-10-0042\"?"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_shards_of_a_run_merge_into_the_run_it_would_have_been() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = [fixture("records.csv"), fixture("catalog/records.csv")];
+    let run_into = |out: &Path, shard: Option<&str>| {
+        let mut args = vec![
+            "run",
+            "--catalog",
+            CATALOG,
+            "--records",
+            &records[0],
+            "--records",
+            &records[1],
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        if let Some(s) = shard {
+            args.extend(["--shard", s]);
+        }
+        run(&args);
+    };
+    let whole = dir.path().join("whole");
+    run_into(&whole, None);
+    let out = dir.path().join("merged");
+    for k in 0..3 {
+        run_into(&out.join(format!("s{k}")), Some(&format!("{k}/3")));
+    }
+    let shards: Vec<String> = (0..3)
+        .map(|k| out.join(format!("s{k}")).display().to_string())
+        .collect();
+    let mut args = vec!["runs", "merge", out.to_str().unwrap()];
+    args.extend(shards.iter().map(String::as_str));
+    let stdout = String::from_utf8(run(&args).stdout).unwrap();
+    assert!(stdout.contains("3 shards merged: 8 invoices"), "{stdout}");
+    let (merged, whole) = (run_json(&out), run_json(&whole));
+    for key in ["records", "in_scope", "not_invoiced", "rejected", "lines"] {
+        assert_eq!(merged["input"][key], whole["input"][key], "{key}");
+    }
+    assert_eq!(merged["summary"], whole["summary"]);
+    assert_eq!(
+        merged["input"]["not_invoiced_by_customer"],
+        whole["input"]["not_invoiced_by_customer"]
+    );
+    assert_eq!(
+        merged["customers_without_records"],
+        whole["customers_without_records"]
+    );
+    let statuses = |r: &Value| -> Vec<(String, String)> {
+        r["invoices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["invoice"].as_str().unwrap().to_string(),
+                    i["status"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(statuses(&merged), statuses(&whole));
+    // Folders are found from the merged run.json's place.
+    for i in merged["invoices"].as_array().unwrap() {
+        if let Some(m) = i["manifest"].as_str() {
+            assert!(out.join(m).exists(), "{m}");
+        }
+    }
+    // A missing shard, or one given twice, does not merge.
+    let stderr = fails(
+        &[
+            "runs",
+            "merge",
+            out.to_str().unwrap(),
+            &shards[0],
+            &shards[1],
+        ],
+        1,
+    );
+    assert!(stderr.contains("shard(s) 2/3 missing"), "{stderr}");
+    let stderr = fails(
+        &[
+            "runs",
+            "merge",
+            out.to_str().unwrap(),
+            &shards[0],
+            &shards[0],
+            &shards[1],
+        ],
+        1,
+    );
+    assert!(stderr.contains("given twice"), "{stderr}");
+}
