@@ -165,7 +165,7 @@ const REFUSED: u8 = 3;
 fn billing_run(args: &RunArgs) -> ExitCode {
     let started = (|| {
         let (options, inputs, log) = args.validate()?;
-        let catalog = Catalog::load(&args.catalog)?;
+        let catalog = Catalog::load_for_run(&args.catalog, args.strict_catalogue)?;
         let reporter = progress::reporter(log);
         run(&catalog, &inputs, &args.out, &options, reporter.as_ref())
     })();

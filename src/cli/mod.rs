@@ -190,6 +190,10 @@ pub struct RunArgs {
     /// Render only the invoices of this customer; repeat for several.
     #[arg(long = "customer", value_name = "ID")]
     pub customers: Vec<String>,
+    /// Any catalogue problem stops the run (by default a problem of one
+    /// customer's or invoice's row fails only the invoices it concerns).
+    #[arg(long)]
+    pub strict_catalogue: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -58,6 +58,20 @@ pub struct Catalog {
     pub customers: HashMap<String, Customer>,
     /// Invoices in invoices.csv order.
     pub invoices: Vec<InvoiceEntry>,
+    /// Invoices a problem of their own row or their customer's row makes
+    /// unrenderable, with the problems (only [`Catalog::load_for_run`]
+    /// loads a catalogue with any; such an invoice's entry has an empty
+    /// period and takes no record).
+    pub broken: BTreeMap<String, String>,
+}
+
+/// What a catalogue problem concerns: the whole catalogue, or only one
+/// customer's or one invoice's row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Scope {
+    Whole,
+    Customer(String),
+    Invoice(String),
 }
 
 /// Where an invoice's profile came from, and what it is.
@@ -75,15 +89,49 @@ impl Catalog {
     /// Loads and validates `DIR/profiles/`, `DIR/customers.csv` and
     /// `DIR/invoices.csv`, reporting every problem at once.
     pub fn load(dir: &Path) -> Result<Catalog> {
+        Catalog::load_for_run(dir, true)
+    }
+
+    /// Loads a catalogue for a billing run. With `strict`, as [`Catalog::load`]:
+    /// any problem stops it. Otherwise a problem confined to one customer's
+    /// or one invoice's row marks only the invoices it concerns as broken
+    /// (listed in [`Catalog::broken`] with the problems); problems of the
+    /// whole catalogue — an unreadable file, a missing column, an invalid
+    /// profile, an empty or repeated id — still stop it.
+    pub fn load_for_run(dir: &Path, strict: bool) -> Result<Catalog> {
         let mut problems = Vec::new();
+        let mut scopes = Vec::new();
         let (profiles, profile_files) = load_profiles(dir, &mut problems)?;
-        let customers = load_customers(dir, &profiles, &mut problems)?;
-        let invoices = load_invoices(dir, &profiles, &customers, &mut problems)?;
-        if !problems.is_empty() {
+        let customers = load_customers(dir, &profiles, &mut problems, &mut scopes)?;
+        let invoices = load_invoices(dir, &profiles, &customers, &mut problems, &mut scopes)?;
+        let scope_of = |i: usize| {
+            scopes
+                .iter()
+                .find(|(at, _)| *at == i)
+                .map_or(Scope::Whole, |(_, s)| s.clone())
+        };
+        let whole = (0..problems.len()).any(|i| scope_of(i) == Scope::Whole);
+        if !problems.is_empty() && (strict || whole) {
             return Err(Error::Invalid(Problems {
                 source: format!("catalogue {}", dir.display()),
                 problems,
             }));
+        }
+        let mut broken: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (i, problem) in problems.iter().enumerate() {
+            let text = format!("the catalogue: {problem}");
+            match scope_of(i) {
+                Scope::Invoice(id) => broken.entry(id).or_default().push(text),
+                Scope::Customer(c) => {
+                    for e in invoices.iter().filter(|e| e.customer_id == c) {
+                        broken
+                            .entry(e.invoice_id.clone())
+                            .or_default()
+                            .push(text.clone());
+                    }
+                }
+                Scope::Whole => unreachable!("checked above"),
+            }
         }
         Ok(Catalog {
             dir: dir.to_path_buf(),
@@ -91,6 +139,7 @@ impl Catalog {
             profile_files,
             customers,
             invoices,
+            broken: broken.into_iter().map(|(k, v)| (k, v.join("; "))).collect(),
         })
     }
 
@@ -362,6 +411,7 @@ fn load_customers(
     dir: &Path,
     profiles: &BTreeMap<String, Profile>,
     problems: &mut Vec<Problem>,
+    scopes: &mut Vec<(usize, Scope)>,
 ) -> Result<HashMap<String, Customer>> {
     let path = dir.join("customers.csv");
     let rows = read_table(
@@ -395,6 +445,8 @@ fn load_customers(
             });
             continue;
         }
+        // Problems from here on concern only this customer's invoices.
+        let before = problems.len();
         let zone_text = get("timezone");
         let time_zone = if zone_text.is_empty() {
             Tz::UTC
@@ -437,6 +489,9 @@ fn load_customers(
                 true
             }
         };
+        for i in before..problems.len() {
+            scopes.push((i, Scope::Customer(id.clone())));
+        }
         let groups = get("groups")
             .split(';')
             .map(str::trim)
@@ -471,6 +526,7 @@ fn load_invoices(
     profiles: &BTreeMap<String, Profile>,
     customers: &HashMap<String, Customer>,
     problems: &mut Vec<Problem>,
+    scopes: &mut Vec<(usize, Scope)>,
 ) -> Result<Vec<InvoiceEntry>> {
     let path = dir.join("invoices.csv");
     let rows = read_table(
@@ -490,12 +546,16 @@ fn load_invoices(
                 path: at("invoice_id"),
                 message: "is empty".into(),
             });
+            continue;
         } else if !seen.insert(invoice_id.clone()) {
             problems.push(Problem {
                 path: at("invoice_id"),
                 message: format!("invoice {invoice_id:?} is listed twice"),
             });
+            continue;
         }
+        // Problems from here on concern only this invoice.
+        let confined = problems.len();
         let customer_id = get("customer_id");
         if !customers.contains_key(&customer_id) {
             problems.push(Problem {
@@ -547,7 +607,24 @@ fn load_invoices(
                 }
             }
         };
+        let broken = |problems: &Vec<Problem>, scopes: &mut Vec<(usize, Scope)>| {
+            for i in confined..problems.len() {
+                scopes.push((i, Scope::Invoice(invoice_id.clone())));
+            }
+            // Kept with an empty period (it takes no record) so a run can
+            // report it as failed.
+            InvoiceEntry {
+                invoice_id: invoice_id.clone(),
+                customer_id: customer_id.clone(),
+                from: NaiveDate::MIN,
+                to: NaiveDate::MIN,
+                profile: None,
+                formats: None,
+                line,
+            }
+        };
         if problems.len() > before {
+            invoices.push(broken(problems, scopes));
             continue;
         }
         let (from, to) = (from.expect("checked"), to.expect("checked"));
@@ -562,6 +639,7 @@ fn load_invoices(
                     other.invoice_id, other.from, other.to
                 ),
             });
+            invoices.push(broken(problems, scopes));
             continue;
         }
         invoices.push(InvoiceEntry {

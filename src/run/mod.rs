@@ -282,6 +282,11 @@ pub fn run(
         .filter(|e| options.customers.is_empty() || options.customers.contains(&e.customer_id))
         .collect();
     entries.sort_by(|a, b| a.invoice_id.cmp(&b.invoice_id));
+    // Invoices a problem of their own catalogue row (or their customer's)
+    // makes unrenderable fail with it; the others are rendered.
+    let (broken, entries): (Vec<&InvoiceEntry>, Vec<&InvoiceEntry>) = entries
+        .into_iter()
+        .partition(|e| catalog.broken.contains_key(&e.invoice_id));
     let resolutions: Vec<Resolution<'_>> = entries.iter().map(|e| catalog.resolve(e)).collect();
     let invoices: Vec<Invoice> = entries
         .iter()
@@ -412,10 +417,44 @@ pub fn run(
         if partitions > 1 {
             let _ = std::fs::remove_dir_all(&spill);
         }
-        let outcomes: Vec<InvoiceOutcome> = outcomes
+        let mut outcomes: Vec<InvoiceOutcome> = outcomes
             .into_iter()
             .map(|o| o.expect("every invoice is rendered once"))
             .collect();
+        for entry in &broken {
+            let mut reason = catalog.broken.get(&entry.invoice_id).cloned();
+            // A folder left by an earlier run must not look rendered.
+            let dir = out_dir.join(&folders[entry.invoice_id.as_str()]);
+            if dir.is_dir() {
+                if let Err(e) = crate::manifest::retire(&dir) {
+                    reason = Some(format!("{}; {e}", reason.unwrap_or_default()));
+                }
+            }
+            let outcome = InvoiceOutcome {
+                invoice: entry.invoice_id.clone(),
+                customer: entry.customer_id.clone(),
+                status: Status::Failed,
+                reason,
+                profile: None,
+                in_scope: 0,
+                folder: None,
+                manifest: None,
+                totals: None,
+                bad_record: None,
+                duplicates_dropped: 0,
+            };
+            reporter.event(Event::Invoice {
+                invoice: &outcome.invoice,
+                customer: &outcome.customer,
+                folder: None,
+                status: outcome.status,
+                records: 0,
+                reason: outcome.reason.as_deref(),
+                bad_record: None,
+            });
+            outcomes.push(outcome);
+        }
+        outcomes.sort_by(|a, b| a.invoice.cmp(&b.invoice));
         // Rejects in input order, however the passes found them.
         let file_index = |name: &str| {
             plan.files
@@ -448,9 +487,10 @@ pub fn run(
         let in_scope: u64 = outcomes.iter().map(|o| o.in_scope).sum();
         // Invoiced customers the input never mentions: a mistyped id in the
         // catalogue, or records that did not arrive.
-        let mut customers_without_records: Vec<String> = outcomes
+        let mut customers_without_records: Vec<String> = plan
+            .entries
             .iter()
-            .map(|o| o.customer.clone())
+            .map(|e| e.customer_id.clone())
             .filter(|c| !tally.by_customer.contains_key(c))
             .collect();
         customers_without_records.sort_unstable();

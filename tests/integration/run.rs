@@ -900,3 +900,87 @@ fn the_shards_of_a_run_merge_into_the_run_it_would_have_been() {
     );
     assert!(stderr.contains("given twice"), "{stderr}");
 }
+
+#[test]
+fn a_catalogue_problem_of_one_row_fails_only_the_invoices_it_concerns() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = dir.path().join("cat");
+    std::fs::create_dir_all(cat.join("profiles")).unwrap();
+    for entry in std::fs::read_dir(fixture("catalog/profiles")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), cat.join("profiles").join(entry.file_name())).unwrap();
+    }
+    // GLOBEX's time zone is wrong; one of HOOLI's invoices names a format
+    // that does not exist.
+    let customers = std::fs::read_to_string(fixture("catalog/customers.csv"))
+        .unwrap()
+        .replace("America/Chicago", "America/Chikago");
+    std::fs::write(cat.join("customers.csv"), customers).unwrap();
+    let invoices = std::fs::read_to_string(fixture("catalog/invoices.csv"))
+        .unwrap()
+        .replace(
+            "INV-2026-11-0048,HOOLI,2026-11-01,2026-12-01,,csv",
+            "INV-2026-11-0048,HOOLI,2026-11-01,2026-12-01,,docx",
+        );
+    std::fs::write(cat.join("invoices.csv"), invoices).unwrap();
+    let out = dir.path().join("out");
+    let args = [
+        "run",
+        "--catalog",
+        cat.to_str().unwrap(),
+        "--records",
+        &fixture("records.csv"),
+        "--records",
+        &fixture("catalog/records.csv"),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    fails(&args, 1);
+    let report = run_json(&out);
+    let status = |id: &str| invoice(&report, id)["status"].as_str().unwrap().to_string();
+    let reason = |id: &str| {
+        invoice(&report, id)["reason"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    assert_eq!(status("INV-2026-10-0043"), "failed");
+    assert!(
+        reason("INV-2026-10-0043").contains("customers.csv:3: column timezone"),
+        "{}",
+        reason("INV-2026-10-0043")
+    );
+    assert_eq!(status("INV-2026-11-0048"), "failed");
+    assert!(
+        reason("INV-2026-11-0048").contains("invoices.csv:9: column formats"),
+        "{}",
+        reason("INV-2026-11-0048")
+    );
+    // The others render as ever, and the run reconciles.
+    assert_eq!(status("INV-2026-10-0042"), "rendered");
+    assert_eq!(report["summary"]["invoices"], 8);
+    let input = &report["input"];
+    assert_eq!(
+        input["records"].as_u64().unwrap(),
+        input["in_scope"].as_u64().unwrap()
+            + input["not_invoiced"].as_u64().unwrap()
+            + input["rejected"].as_u64().unwrap()
+    );
+    // --strict-catalogue: all or nothing, as before.
+    let strict = dir.path().join("strict");
+    let mut strict_args = args.to_vec();
+    strict_args[8] = strict.to_str().unwrap();
+    strict_args.push("--strict-catalogue");
+    let stderr = fails(&strict_args, 2);
+    assert!(
+        stderr.contains("column timezone") && stderr.contains("column formats"),
+        "{stderr}"
+    );
+    assert!(!strict.join("run.json").exists());
+    // A problem of the whole catalogue (an id listed twice) still stops it.
+    let twice = std::fs::read_to_string(cat.join("invoices.csv")).unwrap()
+        + "INV-2026-10-0042,ACME,2025-10-01,2025-11-01,,csv\n";
+    std::fs::write(cat.join("invoices.csv"), twice).unwrap();
+    let stderr = fails(&args, 2);
+    assert!(stderr.contains("is listed twice"), "{stderr}");
+}
