@@ -38,6 +38,10 @@ pub struct Manifest {
     /// Set when the attachments show a seeded sample (`usage-report sample`),
     /// not the whole invoice.
     pub sample: Option<SampleSection>,
+    /// What the attachments were made from, as `run --skip-unchanged`
+    /// records it (see `pipeline::input_hash`); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_hash: Option<String>,
 }
 
 /// A sample's size: `rows` of the invoice's `of` records, drawn with `seed`.

@@ -40,6 +40,8 @@ pub struct InvoiceInput<'a> {
     pub files: Vec<String>,
     pub counts: InputCounts,
     pub rejects: Rejects<'a>,
+    /// The [`input_hash`] to record in the manifest, when it was computed.
+    pub input_hash: Option<String>,
     pub warnings: Vec<String>,
 }
 
@@ -93,6 +95,7 @@ pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
             BadRecordPolicy::Skip => Rejects::Here(&outcome.rejects),
         },
         warnings: outcome.warnings,
+        input_hash: None,
     };
     write_invoice(&job.invoice, data, input)
 }
@@ -156,6 +159,30 @@ fn absent_customer(invoice: &Invoice, outcome: &crate::records::ReadOutcome) -> 
         "customer {id:?} occurs nowhere in the input ({} records of other customers){hint}",
         outcome.counts.out_of_scope
     ))
+}
+
+/// What an invoice's attachments are made from, as one SHA-256: the
+/// engine's version, the resolved profile, the invoice (customer, period,
+/// zone, currency), the formats and render options, the customer's
+/// consent, and the content of its records as the profile shows them. The
+/// same hash means the same attachments: `run --skip-unchanged` leaves an
+/// invoice whose manifest records it alone.
+pub fn input_hash(job: &InvoiceJob<'_>, data: &Dataset) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    let settings = format!(
+        "usage-report {}\n{:?}\n{:?}\n{:?}\n{:?}\n{}\n{:?}\n",
+        env!("CARGO_PKG_VERSION"),
+        job.profile,
+        job.invoice,
+        job.formats,
+        job.options,
+        job.itemisation,
+        job.sample.map(|s| (s.rows, s.seed)),
+    );
+    hash.update(settings.as_bytes());
+    hash.update(data.content_digest(job.profile.projection()));
+    crate::output::hex(&hash.finalize())
 }
 
 /// The one path from an invoice's records to its files, for every face
@@ -261,6 +288,7 @@ pub fn write_invoice(
             of: s.of,
             seed: s.seed,
         }),
+        input_hash: input.input_hash,
     };
     let json = manifest.to_json();
     out.file(MANIFEST_FILE, |w| {

@@ -194,6 +194,10 @@ pub struct RunArgs {
     /// customer's or invoice's row fails only the invoices it concerns).
     #[arg(long)]
     pub strict_catalogue: bool,
+    /// Record each invoice's input hash (records, profile, options) in its
+    /// manifest, and leave alone an invoice whose manifest records the same.
+    #[arg(long)]
+    pub skip_unchanged: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -381,6 +385,7 @@ impl RunArgs {
             partitions: self.partitions,
             invoices: self.invoices.clone(),
             customers: self.customers.clone(),
+            skip_unchanged: self.skip_unchanged,
         };
         let log = self.log_format.into();
         Ok((

@@ -113,6 +113,89 @@ impl Dataset {
         (self.calls.len() + self.transactions.len()) as u64
     }
 
+    /// A digest of the records' content as a profile shows it (the columns
+    /// of `projection`), whatever their order and however their strings
+    /// were interned: two datasets holding the same records give the same
+    /// digest, and a changed, added or removed record changes it. Each
+    /// record is hashed alone and the hashes are summed, then hashed with
+    /// the counts.
+    pub fn content_digest(&self, projection: crate::column::Projection) -> [u8; 32] {
+        use crate::column::Column;
+        use sha2::{Digest, Sha256};
+        use std::fmt::Write as _;
+        let mut sum = [0u64; 4];
+        let mut buffer = String::new();
+        let mut add = |buffer: &str| {
+            let digest = Sha256::digest(buffer.as_bytes());
+            for (lane, chunk) in sum.iter_mut().zip(digest.chunks_exact(8)) {
+                let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+                *lane = lane.wrapping_add(word);
+            }
+        };
+        let text = |buffer: &mut String, column: Column, sym: Sym| {
+            if projection.contains(column) {
+                buffer.push_str(self.str(sym));
+            }
+            buffer.push('\u{1f}');
+        };
+        for c in &self.calls {
+            buffer.clear();
+            buffer.push('c');
+            text(&mut buffer, Column::Site, c.site);
+            text(&mut buffer, Column::Campaign, c.campaign);
+            text(&mut buffer, Column::Number, c.number);
+            buffer.push_str(self.str(c.call_id));
+            buffer.push('\u{1f}');
+            text(&mut buffer, Column::Caller, c.caller);
+            text(&mut buffer, Column::Dialled, c.dialled);
+            text(&mut buffer, Column::Destination, c.destination);
+            text(&mut buffer, Column::CallType, c.call_type);
+            text(&mut buffer, Column::Direction, c.direction);
+            let rate = c.rate.filter(|_| projection.contains(Column::Rate));
+            let _ = write!(
+                buffer,
+                "{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{}",
+                c.start.timestamp_micros(),
+                c.duration,
+                c.billed_duration,
+                rate.map(|r| r.to_string()),
+                c.charge
+            );
+            add(&buffer);
+        }
+        for t in &self.transactions {
+            buffer.clear();
+            buffer.push('t');
+            text(&mut buffer, Column::Site, t.site);
+            text(&mut buffer, Column::Campaign, t.campaign);
+            text(&mut buffer, Column::Number, t.number);
+            buffer.push_str(self.str(t.transaction_id));
+            buffer.push('\u{1f}');
+            text(&mut buffer, Column::TransactionType, t.transaction_type);
+            text(&mut buffer, Column::Description, t.description);
+            let quantity = t.quantity.filter(|_| projection.contains(Column::Quantity));
+            let unit_price = t
+                .unit_price
+                .filter(|_| projection.contains(Column::UnitPrice));
+            let _ = write!(
+                buffer,
+                "{}\u{1f}{:?}\u{1f}{:?}\u{1f}{}",
+                t.date,
+                quantity.map(|q| q.to_string()),
+                unit_price.map(|p| p.to_string()),
+                t.amount
+            );
+            add(&buffer);
+        }
+        let mut total = Sha256::new();
+        for lane in sum {
+            total.update(lane.to_le_bytes());
+        }
+        total.update((self.calls.len() as u64).to_le_bytes());
+        total.update((self.transactions.len() as u64).to_le_bytes());
+        total.finalize().into()
+    }
+
     /// The strings, for adding to them (copied first if shared).
     pub fn strings_mut(&mut self) -> &mut Interner {
         std::sync::Arc::make_mut(&mut self.strings)

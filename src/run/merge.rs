@@ -108,6 +108,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunReport> {
         }
         summary.invoices += r.summary.invoices;
         summary.rendered += r.summary.rendered;
+        summary.unchanged += r.summary.unchanged;
         summary.no_profile += r.summary.no_profile;
         summary.refused += r.summary.refused;
         summary.failed += r.summary.failed;

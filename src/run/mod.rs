@@ -92,6 +92,9 @@ pub struct RunOptions {
     pub invoices: Vec<String>,
     /// Render only the invoices of these customers (empty: every customer).
     pub customers: Vec<String>,
+    /// Record each invoice's input hash in its manifest, and leave alone an
+    /// invoice whose manifest already records the same (`unchanged`).
+    pub skip_unchanged: bool,
 }
 
 /// What the passes over the input have found so far.
@@ -174,6 +177,23 @@ pub fn invoice_folders(catalog: &Catalog) -> HashMap<&str, String> {
 
 /// Runs a billing run into `out_dir`. Errors only when the run cannot start
 /// or its own files cannot be written; each invoice's fate is in the report.
+/// The totals of the invoice already in `dir`, when its manifest records
+/// `hash` and every attachment it lists is there: nothing to render again.
+fn unchanged(dir: &Path, hash: &str) -> Option<crate::manifest::TotalsSection> {
+    let bytes = std::fs::read(dir.join(MANIFEST_FILE)).ok()?;
+    let manifest: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    if manifest["input_hash"].as_str() != Some(hash) {
+        return None;
+    }
+    let complete = manifest["attachments"]
+        .as_array()?
+        .iter()
+        .all(|a| a["path"].as_str().is_some_and(|p| dir.join(p).is_file()));
+    complete
+        .then(|| serde_json::from_value(manifest["totals"].clone()).ok())
+        .flatten()
+}
+
 /// Every invoice and customer a run is limited to exists in the catalogue
 /// (an unknown one is a mistake to stop at, with the closest id).
 fn check_chosen(catalog: &Catalog, options: &RunOptions) -> Result<()> {
@@ -479,6 +499,7 @@ pub fn run(
         for o in &outcomes {
             match o.status {
                 Status::Rendered => summary.rendered += 1,
+                Status::Unchanged => summary.unchanged += 1,
                 Status::NoProfile => summary.no_profile += 1,
                 Status::Refused => summary.refused += 1,
                 Status::Failed => summary.failed += 1,
@@ -578,7 +599,7 @@ fn render_invoices(
         .map(|(i, data, duplicates, dropped)| {
             let mut outcome =
                 render_one(plan, i, data, duplicates, dropped, tally, options, out_dir);
-            if outcome.status != Status::Rendered {
+            if !matches!(outcome.status, Status::Rendered | Status::Unchanged) {
                 // A folder left by an earlier run must not look rendered.
                 let dir = out_dir.join(&plan.folders[i]);
                 if dir.is_dir() {
@@ -702,6 +723,7 @@ fn render_one(
             Rejects::None
         },
         warnings: tally.warnings.iter().chain(&duplicates).cloned().collect(),
+        input_hash: None,
     };
     let folder = &plan.folders[i];
     let job = InvoiceJob {
@@ -713,6 +735,18 @@ fn render_one(
         sample: None,
         out_dir: &out_dir.join(folder),
     };
+    let mut input = input;
+    if options.skip_unchanged {
+        let hash = crate::pipeline::input_hash(&job, &data);
+        if let Some(totals) = unchanged(job.out_dir, &hash) {
+            result.status = Status::Unchanged;
+            result.folder = Some(folder.clone());
+            result.manifest = Some(format!("{folder}/{MANIFEST_FILE}"));
+            result.totals = Some(totals);
+            return result;
+        }
+        input.input_hash = Some(hash);
+    }
     match write_invoice(&job, data, input) {
         Ok(manifest) => {
             result.folder = Some(folder.clone());

@@ -65,6 +65,7 @@ pub fn reporter(format: LogFormat) -> Box<dyn Reporter> {
 fn status_key(status: Status) -> &'static str {
     match status {
         Status::Rendered => "rendered",
+        Status::Unchanged => "unchanged",
         Status::NoProfile => "no_profile",
         Status::Refused => "refused",
         Status::Failed => "failed",
@@ -95,8 +96,8 @@ impl Reporter for Lines {
                 None => format!("{invoice}: {} ({records} records)", status_key(status)),
             },
             Event::Done { summary } => format!(
-                "done in {secs:.1}s: {} rendered, {} no profile, {} refused, {} failed",
-                summary.rendered, summary.no_profile, summary.refused, summary.failed
+                "done in {secs:.1}s: {} rendered, {} unchanged, {} no profile, {} refused, {} failed",
+                summary.rendered, summary.unchanged, summary.no_profile, summary.refused, summary.failed
             ),
         };
         let _ = writeln!(std::io::stderr(), "usage-report: {}", printable(&line));
@@ -139,7 +140,7 @@ impl Reporter for JsonLines {
                 bad_record,
             } => {
                 let level = match status {
-                    Status::Rendered | Status::NoProfile => "info",
+                    Status::Rendered | Status::Unchanged | Status::NoProfile => "info",
                     Status::Refused => "warn",
                     Status::Failed => "error",
                 };
@@ -249,8 +250,12 @@ impl Reporter for Bar {
             Event::Done { summary } => {
                 if let Some(bar) = slot.take() {
                     bar.finish_with_message(format!(
-                        "{} rendered, {} no profile, {} refused, {} failed",
-                        summary.rendered, summary.no_profile, summary.refused, summary.failed
+                        "{} rendered, {} unchanged, {} no profile, {} refused, {} failed",
+                        summary.rendered,
+                        summary.unchanged,
+                        summary.no_profile,
+                        summary.refused,
+                        summary.failed
                     ));
                 }
             }

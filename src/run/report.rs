@@ -11,6 +11,9 @@ use crate::manifest::TotalsSection;
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Rendered,
+    /// Left alone by `--skip-unchanged`: its attachments are those of the
+    /// same input, already in place.
+    Unchanged,
     NoProfile,
     Refused,
     Failed,
@@ -84,6 +87,9 @@ pub struct RunInput {
 pub struct RunSummary {
     pub invoices: u64,
     pub rendered: u64,
+    /// Left alone by `--skip-unchanged`.
+    #[serde(default)]
+    pub unchanged: u64,
     pub no_profile: u64,
     pub refused: u64,
     pub failed: u64,

@@ -984,3 +984,72 @@ fn a_catalogue_problem_of_one_row_fails_only_the_invoices_it_concerns() {
     let stderr = fails(&args, 2);
     assert!(stderr.contains("is listed twice"), "{stderr}");
 }
+
+#[test]
+fn skip_unchanged_leaves_alone_the_invoices_whose_input_is_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = dir.path().join("records.csv");
+    std::fs::copy(fixture("records.csv"), &records).unwrap();
+    let out = dir.path().join("out");
+    let run_it = |jobs: &str| {
+        run(&[
+            "--jobs",
+            jobs,
+            "run",
+            "--catalog",
+            CATALOG,
+            "--records",
+            records.to_str().unwrap(),
+            "--records",
+            &fixture("catalog/records.csv"),
+            "--out",
+            out.to_str().unwrap(),
+            "--skip-unchanged",
+        ]);
+        run_json(&out)
+    };
+    let first = run_it("2");
+    let rendered = first["summary"]["rendered"].as_u64().unwrap();
+    assert!(rendered > 0);
+    assert_eq!(first["summary"]["unchanged"], 0);
+    let acme = out.join("INV-2026-10-0042");
+    let hash = manifest(&acme)["input_hash"].as_str().unwrap().to_string();
+    assert_eq!(hash.len(), 64);
+    let before = std::fs::read(acme.join("manifest.json")).unwrap();
+    let modified = std::fs::metadata(acme.join("INV-2026-10-0042_usage.pdf"))
+        .unwrap()
+        .modified()
+        .unwrap();
+    // The same input, on another thread count: nothing is rendered again.
+    let second = run_it("1");
+    assert_eq!(second["summary"]["unchanged"], rendered);
+    assert_eq!(second["summary"]["rendered"], 0);
+    assert_eq!(invoice(&second, "INV-2026-10-0042")["status"], "unchanged");
+    assert_eq!(
+        invoice(&second, "INV-2026-10-0042")["totals"],
+        invoice(&first, "INV-2026-10-0042")["totals"]
+    );
+    assert_eq!(std::fs::read(acme.join("manifest.json")).unwrap(), before);
+    assert_eq!(
+        std::fs::metadata(acme.join("INV-2026-10-0042_usage.pdf"))
+            .unwrap()
+            .modified()
+            .unwrap(),
+        modified
+    );
+    // One of ACME's calls corrected: only ACME's invoice is rendered again.
+    let text = std::fs::read_to_string(&records)
+        .unwrap()
+        .replacen(",0.045,", ",0.046,", 1);
+    std::fs::write(&records, text).unwrap();
+    let third = run_it("2");
+    assert_eq!(invoice(&third, "INV-2026-10-0042")["status"], "rendered");
+    assert_eq!(third["summary"]["rendered"], 1);
+    assert_eq!(third["summary"]["unchanged"], rendered - 1);
+    assert_ne!(manifest(&acme)["input_hash"].as_str().unwrap(), hash);
+    // A missing attachment is rendered again, whatever the hash says.
+    std::fs::remove_file(acme.join("INV-2026-10-0042_usage.pdf")).unwrap();
+    let fourth = run_it("2");
+    assert_eq!(invoice(&fourth, "INV-2026-10-0042")["status"], "rendered");
+    assert!(acme.join("INV-2026-10-0042_usage.pdf").exists());
+}
