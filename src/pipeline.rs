@@ -323,7 +323,7 @@ fn write_split(
     let labels: Vec<String> = groups
         .iter()
         .map(|(k, _)| match data.str(*k) {
-            "" => format!("no {}", level.key()),
+            "" => level.no_key_label(),
             text => text.to_string(),
         })
         .collect();

@@ -63,7 +63,7 @@ pub fn write_machine_text(
         Cell::Duration(s) | Cell::Count(s) => push_digits(out, s, 1),
         Cell::Timestamp(t) => write_rfc3339(out, t, tz),
         Cell::Date(d) => write_date(out, d),
-        Cell::Empty => {}
+        Cell::NoGroup(_) | Cell::Empty => {}
     }
 }
 
@@ -177,6 +177,7 @@ pub fn display_text<'c>(
             Cow::Owned(t.with_timezone(&tz).format(&pattern).to_string())
         }
         Cell::Date(d) => Cow::Owned(d.format(p.date_pattern()).to_string()),
+        Cell::NoGroup(level) => Cow::Owned(level.no_key_label()),
         Cell::Empty => Cow::Borrowed(""),
     }
 }

@@ -100,6 +100,8 @@ impl CsvRenderer {
 
 /// How cells read in this invoice's CSV files.
 struct FieldStyle {
+    /// The header is for people (labels): groups without a key are named.
+    labels: bool,
     /// Human CSV (labels) of a profile with a locale reads like the PDF:
     /// local separators, currency, dates and h:mm:ss. Otherwise values are
     /// exact and locale-free.
@@ -112,6 +114,7 @@ struct FieldStyle {
 impl FieldStyle {
     fn new(options: &RenderOptions, reports: &InvoiceReports<'_>) -> FieldStyle {
         FieldStyle {
+            labels: options.header == HeaderStyle::Labels,
             human: options.header == HeaderStyle::Labels && reports.settings.localised,
             look: reports.settings.look.clone(),
             tz: reports.invoice.time_zone,
@@ -123,6 +126,14 @@ impl FieldStyle {
     /// in both styles (sanitised when asked); values follow the style.
     fn write(&self, out: &mut String, cell: Cell<'_>, column: Column) {
         out.clear();
+        // A group's name for people whenever the header is for people;
+        // machine CSV keeps the key as the records have it (empty).
+        if let Cell::NoGroup(level) = cell {
+            if self.labels {
+                out.push_str(&level.no_key_label());
+            }
+            return;
+        }
         let value = !matches!(cell, Cell::Text(_) | Cell::Empty);
         if self.human && value {
             out.push_str(&display_text(cell, column.kind(), self.tz, &self.look));

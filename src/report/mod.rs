@@ -144,8 +144,17 @@ impl<'a> InvoiceReports<'a> {
     /// A group key for people: the key, or "(no site)" for the empty key.
     pub fn group_label(&self, level: Level, key: Sym) -> String {
         match self.key_text(level, key) {
-            "" => format!("(no {})", level.key()),
+            "" => level.no_key_label(),
             text => text.to_string(),
+        }
+    }
+
+    /// The key cell of a group's own row (a summary line, "Other calls"):
+    /// the key, or [`Cell::NoGroup`] for the empty key.
+    fn key_cell(&self, level: Level, key: Sym) -> Cell<'_> {
+        match self.key_text(level, key) {
+            "" => Cell::NoGroup(level),
+            text => Cell::Text(text),
         }
     }
 
@@ -192,7 +201,7 @@ impl<'a> InvoiceReports<'a> {
                 by_direction,
             } => {
                 if column == level.key_column() {
-                    return Cell::Text(self.key_text(level, key));
+                    return self.key_cell(level, key);
                 }
                 match (column.direction(), by_direction) {
                     (Some((dir, inner)), Some(split)) => {
@@ -209,7 +218,7 @@ impl<'a> InvoiceReports<'a> {
                 label_column,
             } => match column {
                 c if c == label_column => Cell::Text(label),
-                c if c == level.key_column() => Cell::Text(self.key_text(level, key)),
+                c if c == level.key_column() => self.key_cell(level, key),
                 Column::OtherCalls => Cell::Count(totals.calls),
                 Column::Duration | Column::BilledDuration | Column::Charge => measure(totals),
                 _ => Cell::Empty,

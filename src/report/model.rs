@@ -141,6 +141,10 @@ pub enum Cell<'r> {
     Date(NaiveDate),
     Count(u64),
     Number(Decimal),
+    /// The key of the group of records with no key at a level: shown to
+    /// people as [`Level::no_key_label`](crate::level::Level::no_key_label),
+    /// left empty in machine CSV.
+    NoGroup(crate::level::Level),
     Empty,
 }
 

@@ -374,9 +374,14 @@ fn split_writes_one_set_of_files_per_group_and_can_zip_them() {
         .collect();
     assert_eq!(
         folders,
-        ["+441134960003", "+442079460001", "02079460002", "no number"]
-            .into_iter()
-            .collect()
+        [
+            "(no number)",
+            "+441134960003",
+            "+442079460001",
+            "02079460002"
+        ]
+        .into_iter()
+        .collect()
     );
     // Each group's files hold only its records, and the groups add up.
     let mut sum = 0;

@@ -107,7 +107,11 @@ fn title_block_header_and_summary_totals() {
         ]
     );
     let data = &rows[HEADER_ROW + 1..];
-    assert_eq!(text(&data[0][0]), "", "the empty site is its own group");
+    assert_eq!(
+        text(&data[0][0]),
+        "(no site)",
+        "the empty site is its own group, named as in headings"
+    );
     assert_eq!(text(&data[1][0]), "Leeds, Depot 2");
     let total = data.last().unwrap();
     assert_eq!(text(&total[0]), "Total");

@@ -376,6 +376,12 @@ impl SheetWriter<'_, '_> {
         let sanitize = self.sanitize;
         match cell {
             Cell::Empty => Ok(0),
+            Cell::NoGroup(level) => {
+                let text = level.no_key_label();
+                let width = text.chars().count();
+                self.sheet().write_string(r, c, text)?;
+                Ok(width)
+            }
             Cell::Text(t) => {
                 let text = self.limits.fit(t).into_owned();
                 let width = text.chars().count();
