@@ -18,6 +18,8 @@ pub struct Invoice {
     pub time_zone: Tz,
     /// The customer's ISO 4217 currency, when known (for money symbols).
     pub currency: Option<String>,
+    /// The customer's name, when known: documents show it beside the id.
+    pub customer_name: Option<String>,
     start_utc: DateTime<Utc>,
     end_utc: DateTime<Utc>,
 }
@@ -47,6 +49,7 @@ impl Invoice {
             to,
             time_zone,
             currency: None,
+            customer_name: None,
         })
     }
 
@@ -54,6 +57,20 @@ impl Invoice {
     pub fn with_currency(mut self, currency: Option<String>) -> Invoice {
         self.currency = currency;
         self
+    }
+
+    /// The customer's name (empty: none).
+    pub fn with_customer_name(mut self, name: Option<String>) -> Invoice {
+        self.customer_name = name.filter(|n| !n.trim().is_empty());
+        self
+    }
+
+    /// Who the documents are for: "ACME Ltd (ACME)", or the id alone.
+    pub fn customer_shown(&self) -> String {
+        match &self.customer_name {
+            Some(name) if name != &self.customer_id => format!("{name} ({})", self.customer_id),
+            _ => self.customer_id.clone(),
+        }
     }
 
     /// Whether a call started within the period.

@@ -241,6 +241,9 @@ pub struct RenderArgs {
     /// The customer's ISO 4217 currency (e.g. GBP, JPY): money symbols and minor units in PDF and XLSX.
     #[arg(long, value_name = "CODE")]
     pub currency: Option<String>,
+    /// The customer's name, shown beside the id on the cover and sheet titles.
+    #[arg(long, value_name = "NAME")]
+    pub customer_name: Option<String>,
     /// Attachment formats, a comma list.
     #[arg(long, value_name = "LIST", default_value = "csv")]
     pub format: String,
@@ -407,7 +410,8 @@ impl RenderArgs {
             check_currency(code).map_err(|reason| Error::Usage(format!("--currency {reason}")))?;
         }
         let invoice = Invoice::new(self.invoice.clone(), self.customer.clone(), from, to, tz)?
-            .with_currency(self.currency.clone());
+            .with_currency(self.currency.clone())
+            .with_customer_name(self.customer_name.clone());
         Ok(RenderRequest {
             invoice,
             inputs: self.records.iter().map(|r| Input::from_arg(r)).collect(),

@@ -20,7 +20,7 @@ pub fn title_block(
     let last_day = invoice.to.pred_opt().unwrap_or(invoice.to);
     let day = reports.settings.look.date_pattern();
     let mut facts = vec![
-        ("Customer", invoice.customer_id.clone()),
+        ("Customer", invoice.customer_shown()),
         ("Invoice", invoice.display_id()),
         (
             "Period",
@@ -34,7 +34,9 @@ pub fn title_block(
             "Sample",
             format!(
                 "{} of {} records (seed {}), not the whole invoice",
-                sample.rows, sample.of, sample.seed
+                reports.settings.look.count(sample.rows),
+                reports.settings.look.count(sample.of),
+                sample.seed
             ),
         ));
     }

@@ -239,7 +239,8 @@ impl Catalog {
             entry.to,
             customer.time_zone,
         )?
-        .with_currency(customer.currency.clone()))
+        .with_currency(customer.currency.clone())
+        .with_customer_name(Some(customer.name.clone())))
     }
 }
 

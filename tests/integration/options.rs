@@ -527,3 +527,61 @@ fn masked_numbers_are_not_prefixed() {
     assert!(dialled.iter().any(|d| d.starts_with('+')), "{dialled:?}");
     assert!(dialled.iter().all(|d| !d.starts_with('\'')), "{dialled:?}");
 }
+
+/// Documents say who they are for, by name beside the id; a sample says
+/// how many records it stands for with the locale's separators.
+#[test]
+fn documents_name_the_customer_and_samples_count_with_separators() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("named");
+    let out_s = out.display().to_string();
+    let everything = fixture("profiles/everything.toml");
+    let mut args = acme_args(&everything, "fixtures/records.csv", &out_s);
+    args.extend(["--format", "pdf,xlsx", "--customer-name", "ACME Ltd"]);
+    ok(&args);
+    let pdf = pdf_extract::extract_text_from_mem(
+        &std::fs::read(out.join("INV-2026-10-0042_usage.pdf")).unwrap(),
+    )
+    .unwrap();
+    assert!(pdf.contains("ACME Ltd (ACME)"), "{pdf}");
+    // A billing run takes the name from customers.csv.
+    let run_out = dir.path().join("run");
+    run(&[
+        "run",
+        "--catalog",
+        "fixtures/catalog",
+        "--records",
+        "fixtures/records.csv",
+        "--out",
+        run_out.to_str().unwrap(),
+        "--invoice",
+        "INV-2026-10-0042",
+    ]);
+    let pdf = pdf_extract::extract_text_from_mem(
+        &std::fs::read(run_out.join("INV-2026-10-0042/INV-2026-10-0042_usage.pdf")).unwrap(),
+    )
+    .unwrap();
+    assert!(pdf.contains("ACME Ltd (ACME)"), "{pdf}");
+    // 1,500 records, sampled: "10 of 1,500 records".
+    let records = dir.path().join("many.csv");
+    let mut text =
+        String::from("record_type,customer_id,site,call_id,start_time,duration,charge\n");
+    for i in 0..1500 {
+        text.push_str(&format!(
+            "call,ACME,London,c{i},2026-10-02T09:{:02}:00Z,60,0.01\n",
+            i % 60
+        ));
+    }
+    std::fs::write(&records, text).unwrap();
+    let sample_out = dir.path().join("sample");
+    let sample_s = sample_out.display().to_string();
+    let mut args = acme_args(&everything, records.to_str().unwrap(), &sample_s);
+    args[0] = "sample";
+    args.extend(["--format", "pdf", "--rows", "10", "--seed", "3"]);
+    ok(&args);
+    let pdf = pdf_extract::extract_text_from_mem(
+        &std::fs::read(sample_out.join("sample_INV-2026-10-0042_usage.pdf")).unwrap(),
+    )
+    .unwrap();
+    assert!(pdf.contains("of 1,500 records (seed 3)"), "{pdf}");
+}

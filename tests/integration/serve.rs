@@ -950,6 +950,8 @@ fn renders_samples_and_runs_through_the_api_match_the_command_line() {
         "Europe/London",
         "--currency",
         "GBP",
+        "--customer-name",
+        "ACME Ltd",
         "--invoice",
         "INV-2026-10-0042",
         "--format",

@@ -194,7 +194,7 @@ impl Document<'_, '_> {
             .title(TextStr(&title))
             .subject(TextStr(&format!(
                 "Usage of customer {}",
-                invoice.customer_id
+                invoice.customer_shown()
             )))
             .producer(TextStr(concat!("usage-report ", env!("CARGO_PKG_VERSION"))))
             .creation_date(

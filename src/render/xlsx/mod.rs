@@ -137,7 +137,10 @@ fn properties(
     let created = ExcelDateTime::from_ymd(to.year() as u16, to.month() as u8, to.day() as u8)?;
     let mut p = DocProperties::new()
         .set_title(options.title(&format!("Usage report {}", reports.invoice.display_id())))
-        .set_subject(format!("Usage of customer {}", reports.invoice.customer_id))
+        .set_subject(format!(
+            "Usage of customer {}",
+            reports.invoice.customer_shown()
+        ))
         .set_author("usage-report")
         .set_creation_datetime(&created);
     if let Some(company) = &reports.settings.company {
