@@ -154,16 +154,19 @@ fn run_gen(args: &GenArgs) -> Result<(), Error> {
     Ok(())
 }
 
-/// Exit 0 when every invoice rendered (or has no profile), 1 when some
-/// failed (or reading the records failed: run.json says why), 3 when none
-/// failed but the profile rules refused some, 2 when the run could not
-/// start (bad flags, an invalid catalogue).
 /// A run's exit code when the profile rules refused some invoices and none
 /// failed.
 const REFUSED: u8 = 3;
 
+/// Exit 0 when every invoice rendered (or has no profile), 1 when some
+/// failed (or reading the records failed: run.json says why), 3 when none
+/// failed but the profile rules refused some, 2 when the run could not
+/// start (bad flags, an invalid catalogue).
 fn billing_run(args: &RunArgs) -> ExitCode {
     let started = (|| {
+        // An earlier run's report must not outlive this run, even one that
+        // never starts: a pipeline would read yesterday's answer.
+        usage_report::run::forget_previous(&args.out)?;
         let (options, inputs, log) = args.validate()?;
         let catalog = Catalog::load_for_run(&args.catalog, args.strict_catalogue)?;
         let reporter = progress::reporter(log);
@@ -199,11 +202,12 @@ fn merge_runs(out: &std::path::Path, dirs: &[std::path::PathBuf]) -> ExitCode {
         Ok(report) => {
             let s = &report.summary;
             say!(
-                "{}: {} shards merged: {} invoices ({} rendered, {} no profile, {} refused, {} failed); {} records = {} in scope + {} not invoiced + {} rejected",
+                "{}: {} shards merged: {} invoices ({} rendered, {} unchanged, {} no profile, {} refused, {} failed); {} records = {} in scope + {} not invoiced + {} rejected",
                 out.join("run.json").display(),
                 dirs.len(),
                 s.invoices,
                 s.rendered,
+                s.unchanged,
                 s.no_profile,
                 s.refused,
                 s.failed,

@@ -161,24 +161,50 @@ fn absent_customer(invoice: &Invoice, outcome: &crate::records::ReadOutcome) -> 
     ))
 }
 
+/// The build of the engine itself: the SHA-256 of the running program
+/// (read once), so any new build — whatever its version number says —
+/// renders everything again; the version alone if it cannot be read.
+fn engine_build() -> &'static str {
+    static BUILD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    BUILD.get_or_init(|| {
+        use sha2::{Digest, Sha256};
+        std::env::current_exe()
+            .and_then(std::fs::read)
+            .map(|bytes| crate::output::hex(&Sha256::digest(&bytes)))
+            .unwrap_or_default()
+    })
+}
+
 /// What an invoice's attachments are made from, as one SHA-256: the
-/// engine's version, the resolved profile, the invoice (customer, period,
+/// engine's build, the resolved profile, the invoice (customer, period,
 /// zone, currency), the formats and render options, the customer's
-/// consent, and the content of its records as the profile shows them. The
+/// consent, the counts of the customer's records the manifest gives, and
+/// the content of its records as the profile shows them. The
 /// same hash means the same attachments: `run --skip-unchanged` leaves an
 /// invoice whose manifest records it alone.
-pub fn input_hash(job: &InvoiceJob<'_>, data: &Dataset) -> String {
+pub fn input_hash(job: &InvoiceJob<'_>, data: &Dataset, input: &InvoiceInput<'_>) -> String {
     use sha2::{Digest, Sha256};
     let mut hash = Sha256::new();
     let settings = format!(
-        "usage-report {}\n{:?}\n{:?}\n{:?}\n{:?}\n{}\n{:?}\n",
+        "usage-report {} {}\n{:?}\n{:?}\n{:?}\n{:?}\n{}\n{:?}\n{:?}\n",
         env!("CARGO_PKG_VERSION"),
+        engine_build(),
         job.profile,
         job.invoice,
         job.formats,
         job.options,
         job.itemisation,
         job.sample.map(|s| (s.rows, s.seed)),
+        // What the manifest says of this customer's records must still be
+        // true (the files' names and line count are the run's, not the
+        // invoice's: a kept manifest shows those of the run that rendered it).
+        (
+            input.counts.records,
+            input.counts.in_scope,
+            input.counts.out_of_scope,
+            input.counts.rejected,
+            input.counts.duplicates_dropped
+        ),
     );
     hash.update(settings.as_bytes());
     hash.update(data.content_digest(job.profile.projection()));

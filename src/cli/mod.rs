@@ -164,7 +164,7 @@ pub struct RunArgs {
     /// Partition the records to disk in N buckets first and render one bucket
     /// at a time (memory bounded by the largest bucket). Default: 1 (all in
     /// memory) up to 1 GiB of input, then one per 512 MiB.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=4096))]
     pub partitions: Option<u32>,
     /// What to do with a bad record: fail its customer's invoices, or skip it into rejects.csv.
     #[arg(long, value_enum, default_value_t = BadRecordArg::Fail)]

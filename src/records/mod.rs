@@ -155,7 +155,7 @@ impl Dataset {
             let _ = write!(
                 buffer,
                 "{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{}",
-                c.start.timestamp_micros(),
+                c.start.timestamp_nanos_opt().unwrap_or(i64::MIN),
                 c.duration,
                 c.billed_duration,
                 rate.map(|r| r.to_string()),

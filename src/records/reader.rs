@@ -485,7 +485,12 @@ impl<'a, D: Destination> Sink<'a, D> {
                 self.last_other = Some(c.to_string());
             }
         }
-        if bad.is_none() && other_customer.is_none() {
+        let served = bad.is_none()
+            && other_customer.is_none()
+            && row
+                .text(Column::CustomerId)
+                .is_ok_and(|c| !c.trim().is_empty());
+        if served {
             self.outcome.served += 1;
         }
         let result = match bad {

@@ -104,12 +104,14 @@ impl Catalog {
         let (profiles, profile_files) = load_profiles(dir, &mut problems)?;
         let customers = load_customers(dir, &profiles, &mut problems, &mut scopes)?;
         let invoices = load_invoices(dir, &profiles, &customers, &mut problems, &mut scopes)?;
-        let scope_of = |i: usize| {
-            scopes
-                .iter()
-                .find(|(at, _)| *at == i)
-                .map_or(Scope::Whole, |(_, s)| s.clone())
-        };
+        // The first scope given to a problem is its own (an overlap names
+        // the other invoice's problem before its row's).
+        let mut scope_map: HashMap<usize, Scope> = HashMap::new();
+        for (i, scope) in scopes {
+            scope_map.entry(i).or_insert(scope);
+        }
+        let scopes = scope_map;
+        let scope_of = |i: usize| scopes.get(&i).cloned().unwrap_or(Scope::Whole);
         let whole = (0..problems.len()).any(|i| scope_of(i) == Scope::Whole);
         if !problems.is_empty() && (strict || whole) {
             return Err(Error::Invalid(Problems {
@@ -629,10 +631,23 @@ fn load_invoices(
             continue;
         }
         let (from, to) = (from.expect("checked"), to.expect("checked"));
-        if let Some(other) = invoices
+        if let Some(at_other) = invoices
             .iter()
-            .find(|o| o.customer_id == customer_id && o.from < to && from < o.to)
+            .position(|o| o.customer_id == customer_id && o.from < to && from < o.to)
         {
+            // Either row may be the mistyped one: both fail, neither bills
+            // the records they share.
+            let other = invoices[at_other].clone();
+            problems.push(Problem {
+                path: format!("{}:{}: column from", path.display(), other.line),
+                message: format!(
+                    "invoice {:?} overlaps invoice {invoice_id:?} of the same customer ({from} to {to}); a record would be billed twice",
+                    other.invoice_id
+                ),
+            });
+            scopes.push((problems.len() - 1, Scope::Invoice(other.invoice_id.clone())));
+            invoices[at_other].from = NaiveDate::MIN;
+            invoices[at_other].to = NaiveDate::MIN;
             problems.push(Problem {
                 path: at("from"),
                 message: format!(

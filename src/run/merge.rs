@@ -27,10 +27,25 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunReport> {
         let report: RunReport = serde_json::from_slice(&bytes)
             .map_err(|e| Error::input(&path, format!("is not a run.json: {e}")))?;
         if let Some(error) = &report.error {
-            return Err(Error::Reconcile(format!(
-                "{}: the shard stopped before its end: {error}",
-                path.display()
-            )));
+            return Err(Error::input(
+                &path,
+                format!("the shard stopped before its end: {error}"),
+            ));
+        }
+        if report.shard.count == 0 || report.shard.index >= report.shard.count {
+            return Err(Error::input(
+                &path,
+                format!(
+                    "shard {}/{} is not a shard: expected K/N with 0 <= K < N",
+                    report.shard.index, report.shard.count
+                ),
+            ));
+        }
+        if !report.invoices_chosen.is_empty() || !report.customers_chosen.is_empty() {
+            return Err(Error::input(
+                &path,
+                "the run was limited with --invoice or --customer: it is not a shard of the whole run",
+            ));
         }
         reports.push((dir.as_path(), report));
     }
@@ -40,24 +55,39 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunReport> {
     for (dir, r) in &reports {
         let at = dir.display();
         if r.shard.count != count {
-            return Err(Error::Reconcile(format!(
+            return Err(mismatch(format!(
                 "{at}: shard {}/{} of another split than {}/{count}",
                 r.shard.index, r.shard.count, reports[0].1.shard.index
             )));
         }
         if !seen.insert(r.shard.index) {
-            return Err(Error::Reconcile(format!(
+            return Err(mismatch(format!(
                 "{at}: shard {}/{count} is given twice",
                 r.shard.index
             )));
         }
-        let same = r.input.files == first.input.files
+        if out == *dir
+            || std::fs::canonicalize(out).ok() == std::fs::canonicalize(dir).ok() && out.exists()
+        {
+            return Err(Error::Usage(format!(
+                "{at} is a shard's own folder: write the merged run.json elsewhere"
+            )));
+        }
+        // Each shard may read its own copy of the input, at its own path.
+        let names = |files: &[String]| -> Vec<String> {
+            files
+                .iter()
+                .map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f).to_string())
+                .collect()
+        };
+        let same = names(&r.input.files) == names(&first.input.files)
             && r.input.lines == first.input.lines
             && r.input.records == first.input.records
-            && bad_records(&r.input) == bad_records(&first.input);
+            && r.input.rejected_without_customer == first.input.rejected_without_customer
+            && r.catalogue == first.catalogue;
         if !same {
-            return Err(Error::Reconcile(format!(
-                "{at}: the shard read other input than {} ({} records of {:?}, against {} of {:?})",
+            return Err(mismatch(format!(
+                "{at}: the shard read another catalogue or other input than {} ({} records of {:?}, against {} of {:?})",
                 reports[0].0.display(),
                 r.input.records,
                 r.input.files,
@@ -65,10 +95,12 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunReport> {
                 first.input.files
             )));
         }
-        let reconciles =
-            r.input.records == r.input.in_scope + r.input.not_invoiced + r.input.rejected;
+        let parts = [r.input.in_scope, r.input.not_invoiced, r.input.rejected];
+        let reconciles = parts.iter().try_fold(0u64, |sum, n| sum.checked_add(*n))
+            == Some(r.input.records)
+            && r.input.rejected >= r.input.rejected_without_customer;
         if !reconciles {
-            return Err(Error::Reconcile(format!(
+            return Err(mismatch(format!(
                 "{at}: records {} != in_scope {} + not_invoiced {} + rejected {}",
                 r.input.records, r.input.in_scope, r.input.not_invoiced, r.input.rejected
             )));
@@ -76,10 +108,11 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunReport> {
     }
     let missing: Vec<String> = (0..count)
         .filter(|k| !seen.contains(k))
+        .take(10)
         .map(|k| format!("{k}/{count}"))
         .collect();
     if !missing.is_empty() {
-        return Err(Error::Reconcile(format!(
+        return Err(mismatch(format!(
             "shard(s) {} missing: every shard of the split is needed",
             missing.join(", ")
         )));
@@ -88,7 +121,13 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunReport> {
     let mut invoices = Vec::new();
     let mut ids = BTreeSet::new();
     let mut summary = RunSummary::default();
-    let (mut in_scope, mut dropped) = (0, 0);
+    // Every shard read every record: the records no customer can be told
+    // of are rejected by each; the others only by the shard that owns the
+    // customer (as are repeats dropped by --dedupe).
+    let unattributed = first.input.rejected_without_customer;
+    let (mut in_scope, mut dropped, mut rejected) = (0u64, 0u64, unattributed);
+    let overflow = || mismatch("the shards' counts overflow".into());
+    let mut rejects_files = Vec::new();
     let mut not_invoiced_by_customer = BTreeMap::new();
     let mut without = BTreeSet::new();
     let mut stale = BTreeSet::new();
@@ -96,7 +135,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunReport> {
         let prefix = relative_to(dir, out);
         for mut o in r.invoices.clone() {
             if !ids.insert(o.invoice.clone()) {
-                return Err(Error::Reconcile(format!(
+                return Err(mismatch(format!(
                     "{}: invoice {} is in two shards",
                     dir.display(),
                     o.invoice
@@ -106,42 +145,50 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunReport> {
             o.manifest = o.manifest.map(|m| join(&prefix, &m));
             invoices.push(o);
         }
-        summary.invoices += r.summary.invoices;
-        summary.rendered += r.summary.rendered;
-        summary.unchanged += r.summary.unchanged;
-        summary.no_profile += r.summary.no_profile;
-        summary.refused += r.summary.refused;
-        summary.failed += r.summary.failed;
-        in_scope += r.input.in_scope;
-        dropped += r.input.duplicates_dropped;
+        rejected = rejected
+            .checked_add(r.input.rejected - r.input.rejected_without_customer)
+            .ok_or_else(overflow)?;
+        if let Some(file) = &r.input.rejects_file {
+            rejects_files.push(join(&prefix, file));
+        }
+        let add = |into: &mut u64, n: u64| -> Result<()> {
+            *into = into.checked_add(n).ok_or_else(overflow)?;
+            Ok(())
+        };
+        add(&mut summary.invoices, r.summary.invoices)?;
+        add(&mut summary.rendered, r.summary.rendered)?;
+        add(&mut summary.unchanged, r.summary.unchanged)?;
+        add(&mut summary.no_profile, r.summary.no_profile)?;
+        add(&mut summary.refused, r.summary.refused)?;
+        add(&mut summary.failed, r.summary.failed)?;
+        in_scope = in_scope
+            .checked_add(r.input.in_scope)
+            .ok_or_else(overflow)?;
+        dropped = dropped
+            .checked_add(r.input.duplicates_dropped)
+            .ok_or_else(overflow)?;
         not_invoiced_by_customer.extend(r.input.not_invoiced_by_customer.clone());
         without.extend(r.customers_without_records.iter().cloned());
         stale.extend(r.stale_folders.iter().map(|f| join(&prefix, f)));
     }
     invoices.sort_by(|a, b| a.invoice.cmp(&b.invoice));
-    // Every shard read every record: the bad ones are the same in each;
-    // repeated calls were dropped by the shard of their invoice only.
-    let rejected = bad_records(&first.input) + dropped;
     let not_invoiced = first
         .input
         .records
-        .checked_sub(in_scope + rejected)
+        .checked_sub(in_scope.checked_add(rejected).ok_or_else(overflow)?)
         .ok_or_else(|| {
-            Error::Reconcile(format!(
+            mismatch(format!(
                 "the shards hold {in_scope} records in scope and {rejected} rejected, more than the {} read",
                 first.input.records
             ))
         })?;
-    let rejects_file = reports.iter().find_map(|(dir, r)| {
-        r.input
-            .rejects_file
-            .as_ref()
-            .map(|f| join(&relative_to(dir, out), f))
-    });
     Ok(RunReport {
         run_version: first.run_version,
         generator: format!("usage-report {}", env!("CARGO_PKG_VERSION")),
+        catalogue: first.catalogue.clone(),
         shard: Shard::default(),
+        invoices_chosen: Vec::new(),
+        customers_chosen: Vec::new(),
         input: RunInput {
             files: first.input.files.clone(),
             lines: first.input.lines,
@@ -150,8 +197,10 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunReport> {
             not_invoiced,
             not_invoiced_by_customer,
             rejected,
+            rejected_without_customer: unattributed,
             duplicates_dropped: dropped,
-            rejects_file,
+            rejects_file: None,
+            rejects_files,
         },
         summary,
         customers_without_records: without.into_iter().collect(),
@@ -159,11 +208,6 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunReport> {
         error: None,
         invoices,
     })
-}
-
-/// Rejected records that were bad (not repeats dropped by `--dedupe`).
-fn bad_records(input: &RunInput) -> u64 {
-    input.rejected - input.duplicates_dropped
 }
 
 /// How to reach `dir` from `out`: `""` when they are one folder, the
@@ -183,4 +227,9 @@ fn join(prefix: &str, path: &str) -> String {
     } else {
         format!("{prefix}/{path}")
     }
+}
+
+/// The shards do not make one run: what the user gave does not fit.
+fn mismatch(message: String) -> Error {
+    Error::input("the shards", message)
 }

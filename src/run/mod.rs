@@ -175,20 +175,39 @@ pub fn invoice_folders(catalog: &Catalog) -> HashMap<&str, String> {
     ids.into_iter().zip(folders).collect()
 }
 
-/// Runs a billing run into `out_dir`. Errors only when the run cannot start
-/// or its own files cannot be written; each invoice's fate is in the report.
+/// Removes an earlier run's `run.json` and `rejects.csv` from `out_dir`,
+/// if any: done before anything else, so a run that stops — or never
+/// starts — leaves no earlier answer behind.
+pub fn forget_previous(out_dir: &Path) -> Result<()> {
+    for file in RUN_FILES {
+        match std::fs::remove_file(out_dir.join(file)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::io(out_dir.join(file), e))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// The totals of the invoice already in `dir`, when its manifest records
-/// `hash` and every attachment it lists is there: nothing to render again.
+/// `hash` and every attachment it lists is there with the size and SHA-256
+/// the manifest gives: nothing to render again.
 fn unchanged(dir: &Path, hash: &str) -> Option<crate::manifest::TotalsSection> {
+    use sha2::{Digest, Sha256};
     let bytes = std::fs::read(dir.join(MANIFEST_FILE)).ok()?;
     let manifest: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
     if manifest["input_hash"].as_str() != Some(hash) {
         return None;
     }
-    let complete = manifest["attachments"]
-        .as_array()?
-        .iter()
-        .all(|a| a["path"].as_str().is_some_and(|p| dir.join(p).is_file()));
+    let intact = |a: &serde_json::Value| {
+        let (Some(path), Some(sha256)) = (a["path"].as_str(), a["sha256"].as_str()) else {
+            return false;
+        };
+        std::fs::read(dir.join(path))
+            .is_ok_and(|bytes| crate::output::hex(&Sha256::digest(&bytes)) == sha256)
+    };
+    let complete = manifest["attachments"].as_array()?.iter().all(intact);
     complete
         .then(|| serde_json::from_value(manifest["totals"].clone()).ok())
         .flatten()
@@ -214,7 +233,16 @@ fn check_chosen(catalog: &Catalog, options: &RunOptions) -> Result<()> {
     }
     for id in &options.customers {
         if !catalog.invoices.iter().any(|e| &e.customer_id == id) {
-            let ids: Vec<&str> = catalog.customers.keys().map(String::as_str).collect();
+            // Customers with an invoice, in id order (a hint never names
+            // the id itself, and is the same every time).
+            let mut ids: Vec<&str> = catalog
+                .invoices
+                .iter()
+                .map(|e| e.customer_id.as_str())
+                .filter(|c| c != id)
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
             let hint = crate::error::did_you_mean(id, ids)
                 .map_or(String::new(), |c| format!("; did you mean {c:?}?"));
             problems.push(format!(
@@ -222,9 +250,10 @@ fn check_chosen(catalog: &Catalog, options: &RunOptions) -> Result<()> {
             ));
         }
     }
-    match problems.is_empty() {
-        true => Ok(()),
-        false => Err(Error::Usage(problems.join("; "))),
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Usage(problems.join("; ")))
     }
 }
 
@@ -236,7 +265,10 @@ fn write_failed_report(out: &OutputDir, shard: Shard, files: &[String], error: &
     let report = RunReport {
         run_version: 1,
         generator: format!("usage-report {}", env!("CARGO_PKG_VERSION")),
+        catalogue: String::new(),
         shard,
+        invoices_chosen: Vec::new(),
+        customers_chosen: Vec::new(),
         input: RunInput {
             files: files.to_vec(),
             lines: 0,
@@ -245,8 +277,10 @@ fn write_failed_report(out: &OutputDir, shard: Shard, files: &[String], error: &
             not_invoiced: 0,
             not_invoiced_by_customer: Default::default(),
             rejected: 0,
+            rejected_without_customer: 0,
             duplicates_dropped: 0,
             rejects_file: None,
+            rejects_files: Vec::new(),
         },
         summary: RunSummary::default(),
         customers_without_records: Vec::new(),
@@ -259,6 +293,23 @@ fn write_failed_report(out: &OutputDir, shard: Shard, files: &[String], error: &
     let _ = out.file(RUN_FILE, |w| {
         w.write_all(&json).map_err(|e| Error::io(RUN_FILE, e))
     });
+}
+
+/// SHA-256 of the catalogue's files as read, in a fixed order: profile
+/// files by name, then customers.csv and invoices.csv.
+fn catalogue_digest(catalog: &Catalog) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    let files = catalog.profile_files.values().cloned().chain([
+        catalog.dir.join("customers.csv"),
+        catalog.dir.join("invoices.csv"),
+    ]);
+    for path in files {
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(&bytes);
+    }
+    crate::output::hex(&hash.finalize())
 }
 
 /// Folders of the output holding the manifest of an invoice the catalogue
@@ -286,6 +337,8 @@ fn stale_folders(catalog: &Catalog, out_dir: &Path) -> Vec<String> {
     stale
 }
 
+/// Runs a billing run into `out_dir`. Errors only when the run cannot start
+/// or its own files cannot be written; each invoice's fate is in the report.
 pub fn run(
     catalog: &Catalog,
     inputs: &[Input],
@@ -293,6 +346,7 @@ pub fn run(
     options: &RunOptions,
     reporter: &dyn Reporter,
 ) -> Result<RunReport> {
+    forget_previous(out_dir)?;
     check_chosen(catalog, options)?;
     let mut entries: Vec<&InvoiceEntry> = catalog
         .invoices
@@ -351,15 +405,6 @@ pub fn run(
         resolutions,
     };
     let out = OutputDir::create(out_dir)?;
-    // An earlier run's report must not outlive this run's first change.
-    for file in RUN_FILES {
-        match std::fs::remove_file(out_dir.join(file)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(Error::io(out_dir.join(file), e))
-            }
-            _ => {}
-        }
-    }
     crate::output::sync_dir(out_dir)?;
     // From here the run has begun: whatever stops it, run.json says why.
     let result = (|| -> Result<RunReport> {
@@ -517,6 +562,11 @@ pub fn run(
         customers_without_records.sort_unstable();
         customers_without_records.dedup();
         let stale_folders = stale_folders(catalog, out_dir);
+        let rejected_without_customer = tally
+            .rejects
+            .iter()
+            .filter(|r| r.customer.is_none())
+            .count() as u64;
         // Records of this run's customers that no invoice took (other
         // periods), per customer; the rest are other customers'.
         let mut not_invoiced_by_customer = std::collections::BTreeMap::new();
@@ -526,7 +576,8 @@ pub fn run(
                 .filter(|o| &o.customer == customer)
                 .map(|o| o.in_scope + o.duplicates_dropped)
                 .sum();
-            let left = seen.records - seen.rejected - taken;
+            let left = seen.records.saturating_sub(seen.rejected + taken);
+            debug_assert_eq!(left, seen.records - seen.rejected - taken);
             if left > 0 {
                 not_invoiced_by_customer.insert(customer.clone(), left);
             }
@@ -535,7 +586,10 @@ pub fn run(
         let report = RunReport {
             run_version: 1,
             generator: format!("usage-report {}", env!("CARGO_PKG_VERSION")),
+            catalogue: catalogue_digest(catalog),
             shard: options.shard,
+            invoices_chosen: options.invoices.clone(),
+            customers_chosen: options.customers.clone(),
             input: RunInput {
                 files: plan.files.clone(),
                 lines: counts.lines,
@@ -544,8 +598,10 @@ pub fn run(
                 not_invoiced: counts.records - in_scope - counts.rejected,
                 not_invoiced_by_customer,
                 rejected: counts.rejected,
+                rejected_without_customer,
                 duplicates_dropped: counts.duplicates_dropped,
                 rejects_file,
+                rejects_files: Vec::new(),
             },
             summary,
             customers_without_records,
@@ -737,7 +793,7 @@ fn render_one(
     };
     let mut input = input;
     if options.skip_unchanged {
-        let hash = crate::pipeline::input_hash(&job, &data);
+        let hash = crate::pipeline::input_hash(&job, &data, &input);
         if let Some(totals) = unchanged(job.out_dir, &hash) {
             result.status = Status::Unchanged;
             result.folder = Some(folder.clone());

@@ -46,14 +46,26 @@ pub struct InvoiceOutcome {
 pub struct RunReport {
     pub run_version: u32,
     pub generator: String,
+    /// SHA-256 of the catalogue's files (profiles, customers.csv,
+    /// invoices.csv) as the run read them: the shards of one run agree.
+    #[serde(default)]
+    pub catalogue: String,
     pub shard: Shard,
+    /// The run was limited to these invoices (`--invoice`; empty: all).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invoices_chosen: Vec<String>,
+    /// The run was limited to these customers' invoices (`--customer`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub customers_chosen: Vec<String>,
     pub input: RunInput,
     pub summary: RunSummary,
     /// Customers with invoices in this run of whom the input holds no record
     /// at all (in any period).
+    #[serde(default)]
     pub customers_without_records: Vec<String>,
     /// Folders of the output whose manifest is of an invoice the catalogue
     /// no longer lists (left in place; remove them when they are archived).
+    #[serde(default)]
     pub stale_folders: Vec<String>,
     /// Why the run stopped before its end (then no invoice is reported and
     /// the counts are zero); `null` for a run that finished.
@@ -76,11 +88,21 @@ pub struct RunInput {
     /// Of `not_invoiced`, the records of this run's customers that no
     /// invoice's period holds, per customer (customers with none left out);
     /// the rest are other customers' records.
+    #[serde(default)]
     pub not_invoiced_by_customer: std::collections::BTreeMap<String, u64>,
     pub rejected: u64,
+    /// Of `rejected`, the records no customer can be told of (an empty
+    /// customer id, a quoting mistake): every shard of a split rejects
+    /// these; a bad record of a known customer is rejected only by the shard
+    /// that owns it (the others count it as not invoiced).
+    #[serde(default)]
+    pub rejected_without_customer: u64,
     /// Of `rejected`, repeated calls dropped by `--dedupe`.
     pub duplicates_dropped: u64,
     pub rejects_file: Option<String>,
+    /// In a merged run.json: every shard's `rejects.csv`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejects_files: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

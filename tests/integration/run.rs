@@ -1053,3 +1053,188 @@ fn skip_unchanged_leaves_alone_the_invoices_whose_input_is_the_same() {
     assert_eq!(invoice(&fourth, "INV-2026-10-0042")["status"], "rendered");
     assert!(acme.join("INV-2026-10-0042_usage.pdf").exists());
 }
+
+#[test]
+fn shards_with_bad_records_merge_into_the_whole_run() {
+    let dir = tempfile::tempdir().unwrap();
+    // A bad charge of ACME, and a record no customer can be told of.
+    let records = dir.path().join("bad.csv");
+    let mut text = std::fs::read_to_string(fixture("records.csv")).unwrap();
+    text.push_str("call,ACME,London HQ,Spring,+442079460001,C-BAD,2026-10-05T10:00:00Z,+442079460001,+441134960000,Leeds,national,outbound,60,60,0.05,12.5x,,,,,,,\n");
+    text.push_str("call,,London HQ,Spring,+442079460001,C-NOBODY,2026-10-05T10:00:00Z,+442079460001,+441134960000,Leeds,national,outbound,60,60,0.05,0.10,,,,,,,\n");
+    std::fs::write(&records, text).unwrap();
+    let run_into = |out: &Path, shard: Option<&str>| {
+        let mut args = vec![
+            "run",
+            "--catalog",
+            CATALOG,
+            "--records",
+            records.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--on-bad-record",
+            "skip",
+        ];
+        if let Some(s) = shard {
+            args.extend(["--shard", s]);
+        }
+        run(&args);
+    };
+    let whole = dir.path().join("whole");
+    run_into(&whole, None);
+    let out = dir.path().join("merged");
+    let shards: Vec<String> = (0..3)
+        .map(|k| {
+            let d = out.join(format!("s{k}"));
+            run_into(&d, Some(&format!("{k}/3")));
+            d.display().to_string()
+        })
+        .collect();
+    let mut args = vec!["runs", "merge", out.to_str().unwrap()];
+    args.extend(shards.iter().map(String::as_str));
+    let merged_run = run(&args);
+    assert_ne!(
+        merged_run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&merged_run.stderr)
+    );
+    let (merged, whole) = (run_json(&out), run_json(&whole));
+    assert_eq!(whole["input"]["rejected"], 2);
+    assert_eq!(whole["input"]["rejected_without_customer"], 1);
+    for key in [
+        "records",
+        "in_scope",
+        "not_invoiced",
+        "rejected",
+        "rejected_without_customer",
+    ] {
+        assert_eq!(merged["input"][key], whole["input"][key], "{key}");
+    }
+    assert_eq!(
+        merged["input"]["rejects_files"].as_array().unwrap().len(),
+        3
+    );
+    // The merged folder cannot be a shard's own.
+    let stderr = fails(
+        &[
+            "runs", "merge", &shards[0], &shards[0], &shards[1], &shards[2],
+        ],
+        2,
+    );
+    assert!(stderr.contains("a shard's own folder"), "{stderr}");
+}
+
+#[test]
+fn overlapping_invoices_both_fail_and_a_run_that_cannot_start_leaves_no_old_run_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = dir.path().join("cat");
+    std::fs::create_dir_all(cat.join("profiles")).unwrap();
+    for entry in std::fs::read_dir(fixture("catalog/profiles")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), cat.join("profiles").join(entry.file_name())).unwrap();
+    }
+    std::fs::copy(fixture("catalog/customers.csv"), cat.join("customers.csv")).unwrap();
+    // INV-2026-10-0042 was typed a month too long: it overlaps 0099.
+    let invoices = std::fs::read_to_string(fixture("catalog/invoices.csv"))
+        .unwrap()
+        .replace(
+            "INV-2026-10-0042,ACME,2026-10-01,2026-11-01",
+            "INV-2026-10-0042,ACME,2026-10-01,2026-12-01",
+        )
+        + "INV-2026-11-0099,ACME,2026-11-01,2026-12-01,,csv\n";
+    std::fs::write(cat.join("invoices.csv"), invoices).unwrap();
+    let out = dir.path().join("out");
+    fails(
+        &[
+            "run",
+            "--catalog",
+            cat.to_str().unwrap(),
+            "--records",
+            &fixture("records.csv"),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        1,
+    );
+    let report = run_json(&out);
+    for id in ["INV-2026-10-0042", "INV-2026-11-0099"] {
+        assert_eq!(invoice(&report, id)["status"], "failed", "{id}");
+        assert!(
+            invoice(&report, id)["reason"]
+                .as_str()
+                .unwrap()
+                .contains("overlaps"),
+            "{id}"
+        );
+    }
+    // A run that does not start (a mistyped --invoice) removes the earlier
+    // run.json rather than leave yesterday's answer beside today's exit 2.
+    assert!(out.join("run.json").exists());
+    fails(
+        &[
+            "run",
+            "--catalog",
+            cat.to_str().unwrap(),
+            "--records",
+            &fixture("records.csv"),
+            "--out",
+            out.to_str().unwrap(),
+            "--invoice",
+            "NOPE",
+        ],
+        2,
+    );
+    assert!(!out.join("run.json").exists());
+}
+
+#[test]
+fn skip_unchanged_sees_through_order_and_notices_formats_and_damaged_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = dir.path().join("records.csv");
+    let original = std::fs::read_to_string(fixture("records.csv")).unwrap();
+    std::fs::write(&records, &original).unwrap();
+    let out = dir.path().join("out");
+    let run_it = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--catalog",
+            CATALOG,
+            "--records",
+            records.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--skip-unchanged",
+            "--invoice",
+            "INV-2026-10-0042",
+        ];
+        args.extend_from_slice(extra);
+        run(&args);
+        invoice(&run_json(&out), "INV-2026-10-0042")["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(run_it(&[]), "rendered");
+    // The same records in reverse order: the same input.
+    let mut lines: Vec<&str> = original.lines().collect();
+    let header = lines.remove(0);
+    lines.reverse();
+    std::fs::write(&records, format!("{header}\n{}\n", lines.join("\n"))).unwrap();
+    assert_eq!(run_it(&[]), "unchanged");
+    // Other formats: rendered again.
+    assert_eq!(run_it(&["--format", "csv"]), "rendered");
+    assert_eq!(run_it(&["--format", "csv"]), "unchanged");
+    // An attachment damaged in place: rendered again.
+    let folder = out.join("INV-2026-10-0042");
+    let csv = std::fs::read_dir(&folder)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "csv"))
+        .unwrap();
+    let mut bytes = std::fs::read(&csv).unwrap();
+    bytes.truncate(bytes.len() / 2);
+    std::fs::write(&csv, bytes).unwrap();
+    assert_eq!(run_it(&["--format", "csv"]), "rendered");
+}
