@@ -333,6 +333,9 @@ trait Itemised: Sync {
     /// The record's time as a number below 2^96 that sorts like the time.
     fn when(&self) -> u128;
     fn id(&self) -> Sym;
+    /// Every field as text, to order records that share key, time and id
+    /// by what they hold rather than where they stood in the input.
+    fn content(&self, data: &Dataset) -> String;
     fn add_to(&self, totals: &mut Totals) -> std::result::Result<(), crate::money::Overflow>;
 }
 
@@ -347,6 +350,24 @@ impl Itemised for Call {
     }
     fn id(&self) -> Sym {
         self.call_id
+    }
+    fn content(&self, data: &Dataset) -> String {
+        let text = |s: Sym| data.str(s);
+        format!(
+            "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{}",
+            text(self.site),
+            text(self.campaign),
+            text(self.number),
+            text(self.caller),
+            text(self.dialled),
+            text(self.destination),
+            text(self.call_type),
+            text(self.direction),
+            self.duration,
+            self.billed_duration,
+            self.rate.map(|r| r.to_string()),
+            self.charge
+        )
     }
     fn add_to(&self, totals: &mut Totals) -> std::result::Result<(), crate::money::Overflow> {
         totals.add_call(self)
@@ -364,13 +385,29 @@ impl Itemised for Transaction {
     fn id(&self) -> Sym {
         self.transaction_id
     }
+    fn content(&self, data: &Dataset) -> String {
+        let text = |s: Sym| data.str(s);
+        format!(
+            "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{:?}\u{1f}{}",
+            text(self.site),
+            text(self.campaign),
+            text(self.number),
+            text(self.transaction_type),
+            text(self.description),
+            self.quantity.map(|q| q.to_string()),
+            self.unit_price.map(|p| p.to_string()),
+            self.amount
+        )
+    }
     fn add_to(&self, totals: &mut Totals) -> std::result::Result<(), crate::money::Overflow> {
         totals.add_transaction(self)
     }
 }
 
-/// Orders records by (group key, time, id, input position) — ids compared
-/// as text only where key and time tie — and cuts them into totalled
+/// Orders records by (group key, time, id, content, input position) — ids
+/// compared as text only where key and time tie, content only where the id
+/// ties too, so the order never depends on the input's order unless two
+/// records are the same — and cuts them into totalled
 /// groups. Key rank and time are packed into one number per record first,
 /// so the sort reads a flat array instead of the records.
 fn itemise<R: Itemised>(
@@ -390,7 +427,10 @@ fn itemise<R: Itemised>(
         if tied.len() > 1 {
             tied.sort_unstable_by(|(_, a), (_, b)| {
                 let (ra, rb) = (&records[*a as usize], &records[*b as usize]);
-                data.str(ra.id()).cmp(data.str(rb.id())).then(a.cmp(b))
+                data.str(ra.id())
+                    .cmp(data.str(rb.id()))
+                    .then_with(|| ra.content(data).cmp(&rb.content(data)))
+                    .then(a.cmp(b))
             });
         }
     }

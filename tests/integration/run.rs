@@ -1238,3 +1238,39 @@ fn skip_unchanged_sees_through_order_and_notices_formats_and_damaged_files() {
     std::fs::write(&csv, bytes).unwrap();
     assert_eq!(run_it(&["--format", "csv"]), "rendered");
 }
+
+#[test]
+fn records_that_share_key_time_and_id_are_ordered_by_content_not_input_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(fixture("records.csv")).unwrap();
+    let t1 = "transaction,ACME,London HQ,,+442079460001,,,,,,,,,,,,T-DUP,2026-10-20,rental,Alpha,1,5.00,5.00\n";
+    let t2 = "transaction,ACME,London HQ,,+442079460001,,,,,,,,,,,,T-DUP,2026-10-20,rental,Beta,1,7.00,7.00\n";
+    let c1 = "call,ACME,London HQ,,+442079460001,C-DUP,2026-10-21T09:00:00Z,+442079460001,+441134960001,Leeds,national,outbound,60,60,0.05,0.05,,,,,,,\n";
+    let c2 = "call,ACME,London HQ,,+442079460001,C-DUP,2026-10-21T09:00:00Z,+442079460001,+441134960002,Leeds,national,outbound,90,90,0.05,0.08,,,,,,,\n";
+    let render_with = |name: &str, extra: String| {
+        let records = dir.path().join(format!("{name}.csv"));
+        std::fs::write(&records, format!("{base}{extra}")).unwrap();
+        let out = dir.path().join(name);
+        let profile = fixture("profiles/everything.toml");
+        let out_s = out.display().to_string();
+        let records_s = records.display().to_string();
+        let mut args = acme_args(&profile, &records_s, &out_s);
+        args.extend(["--format", "csv,xlsx,pdf"]);
+        ok(&args);
+        out
+    };
+    let a = render_with("a", format!("{t1}{t2}{c1}{c2}"));
+    let b = render_with("b", format!("{c2}{t2}{c1}{t1}"));
+    for file in [
+        "customer_transactions.csv",
+        "customer_calls.csv",
+        "INV-2026-10-0042_usage.xlsx",
+        "INV-2026-10-0042_usage.pdf",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(file)).unwrap(),
+            std::fs::read(b.join(file)).unwrap(),
+            "{file} does not depend on the input's order"
+        );
+    }
+}
