@@ -628,13 +628,7 @@ fn a_run_lists_customers_without_records_and_folders_of_invoices_gone_from_the_c
     );
     assert_eq!(report["stale_folders"], serde_json::json!([]));
     // An invoice removed from the catalogue: its folder stays and is listed.
-    let cat = dir.path().join("cat");
-    std::fs::create_dir_all(cat.join("profiles")).unwrap();
-    for entry in std::fs::read_dir(fixture("catalog/profiles")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), cat.join("profiles").join(entry.file_name())).unwrap();
-    }
-    std::fs::copy(fixture("catalog/customers.csv"), cat.join("customers.csv")).unwrap();
+    let cat = fixture_catalogue(dir.path());
     let invoices = std::fs::read_to_string(fixture("catalog/invoices.csv")).unwrap();
     let kept: String = invoices
         .lines()
@@ -904,12 +898,7 @@ fn the_shards_of_a_run_merge_into_the_run_it_would_have_been() {
 #[test]
 fn a_catalogue_problem_of_one_row_fails_only_the_invoices_it_concerns() {
     let dir = tempfile::tempdir().unwrap();
-    let cat = dir.path().join("cat");
-    std::fs::create_dir_all(cat.join("profiles")).unwrap();
-    for entry in std::fs::read_dir(fixture("catalog/profiles")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), cat.join("profiles").join(entry.file_name())).unwrap();
-    }
+    let cat = fixture_catalogue(dir.path());
     // GLOBEX's time zone is wrong; one of HOOLI's invoices names a format
     // that does not exist.
     let customers = std::fs::read_to_string(fixture("catalog/customers.csv"))
@@ -1128,13 +1117,7 @@ fn shards_with_bad_records_merge_into_the_whole_run() {
 #[test]
 fn overlapping_invoices_both_fail_and_a_run_that_cannot_start_leaves_no_old_run_json() {
     let dir = tempfile::tempdir().unwrap();
-    let cat = dir.path().join("cat");
-    std::fs::create_dir_all(cat.join("profiles")).unwrap();
-    for entry in std::fs::read_dir(fixture("catalog/profiles")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), cat.join("profiles").join(entry.file_name())).unwrap();
-    }
-    std::fs::copy(fixture("catalog/customers.csv"), cat.join("customers.csv")).unwrap();
+    let cat = fixture_catalogue(dir.path());
     // INV-2026-10-0042 was typed a month too long: it overlaps 0099.
     let invoices = std::fs::read_to_string(fixture("catalog/invoices.csv"))
         .unwrap()
@@ -1273,4 +1256,18 @@ fn records_that_share_key_time_and_id_are_ordered_by_content_not_input_order() {
             "{file} does not depend on the input's order"
         );
     }
+}
+
+/// A copy of the fixture catalogue in `dir/cat`, to change in a test.
+fn fixture_catalogue(dir: &Path) -> std::path::PathBuf {
+    let cat = dir.join("cat");
+    std::fs::create_dir_all(cat.join("profiles")).unwrap();
+    for entry in std::fs::read_dir(fixture("catalog/profiles")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), cat.join("profiles").join(entry.file_name())).unwrap();
+    }
+    for table in ["customers.csv", "invoices.csv"] {
+        std::fs::copy(fixture(&format!("catalog/{table}")), cat.join(table)).unwrap();
+    }
+    cat
 }
