@@ -50,6 +50,10 @@ pub struct SampleSection {
     pub rows: u64,
     pub of: u64,
     pub seed: u64,
+    /// The whole invoice's calls and total (exact), beside the sample's
+    /// own totals in `totals`.
+    pub whole_calls: u64,
+    pub whole_total: String,
 }
 
 #[derive(Clone, Debug, Serialize)]

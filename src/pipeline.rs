@@ -224,6 +224,7 @@ pub fn write_invoice(
     let profile = consented.as_ref();
     let mut options = job.options.clone();
     if let Some(request) = job.sample {
+        let whole = crate::report::Totals::of(&data.calls, &data.transactions)?;
         let size = crate::sample::sample(&mut data, profile, request.rows, request.seed);
         // Records not drawn into the sample are out of its scope.
         input.counts.in_scope -= size.of - size.rows;
@@ -238,6 +239,8 @@ pub fn write_invoice(
             rows: size.rows,
             of: size.of,
             seed: request.seed,
+            whole_total: whole.total(),
+            whole_calls: whole.calls,
         });
     }
     apply_privacy(profile, &mut data);
@@ -313,6 +316,8 @@ pub fn write_invoice(
             rows: s.rows,
             of: s.of,
             seed: s.seed,
+            whole_calls: s.whole_calls,
+            whole_total: s.whole_total.to_exact_string(2),
         }),
         input_hash: input.input_hash,
     };

@@ -39,6 +39,14 @@ pub fn title_block(
                 sample.seed
             ),
         ));
+        facts.push((
+            "Whole invoice",
+            format!(
+                "{} calls, total {} (the sample's totals are below)",
+                reports.settings.look.count(sample.whole_calls),
+                reports.settings.look.money(sample.whole_total)
+            ),
+        ));
     }
     facts
 }

@@ -133,6 +133,10 @@ pub struct SampleLabel {
     pub rows: u64,
     pub of: u64,
     pub seed: u64,
+    /// What the whole invoice holds, beside what the sample shows: its
+    /// total (calls and transactions) and its calls.
+    pub whole_total: crate::money::Decimal,
+    pub whole_calls: u64,
 }
 
 impl RenderOptions {

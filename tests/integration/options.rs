@@ -584,4 +584,13 @@ fn documents_name_the_customer_and_samples_count_with_separators() {
     )
     .unwrap();
     assert!(pdf.contains("of 1,500 records (seed 3)"), "{pdf}");
+    // Beside the sample's totals, the whole invoice's.
+    assert!(pdf.contains("1,500 calls, total 15.00"), "{pdf}");
+    let m = manifest(&sample_out);
+    assert_eq!(m["sample"]["whole_calls"], 1500);
+    assert_eq!(m["sample"]["whole_total"], "15.00");
+    assert_ne!(
+        m["totals"]["total"], "15.00",
+        "the manifest's totals are the sample's"
+    );
 }
