@@ -19,6 +19,23 @@ pub const MANIFEST_VERSION: u32 = 1;
 /// The manifest's file name in an invoice's folder.
 pub const MANIFEST_FILE: &str = "manifest.json";
 
+/// The manifest a folder holds, read back as JSON; `None` when there is
+/// none or it does not read.
+pub fn read_back(dir: &Path) -> Option<serde_json::Value> {
+    let bytes = std::fs::read(dir.join(MANIFEST_FILE)).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The files a manifest lists as attachments.
+pub fn listed_files(manifest: &serde_json::Value) -> Vec<String> {
+    manifest["attachments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["path"].as_str().map(str::to_string))
+        .collect()
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct Manifest {
     pub manifest_version: u32,

@@ -195,8 +195,7 @@ pub fn forget_previous(out_dir: &Path) -> Result<()> {
 /// the manifest gives: nothing to render again.
 fn unchanged(dir: &Path, hash: &str) -> Option<crate::manifest::TotalsSection> {
     use sha2::{Digest, Sha256};
-    let bytes = std::fs::read(dir.join(MANIFEST_FILE)).ok()?;
-    let manifest: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let manifest = crate::manifest::read_back(dir)?;
     if manifest["input_hash"].as_str() != Some(hash) {
         return None;
     }
@@ -327,9 +326,8 @@ fn stale_folders(catalog: &Catalog, out_dir: &Path) -> Vec<String> {
         .flatten()
         .filter(|e| e.path().is_dir())
         .filter_map(|e| {
-            let manifest = std::fs::read(e.path().join(crate::manifest::MANIFEST_FILE)).ok()?;
-            let value: serde_json::Value = serde_json::from_slice(&manifest).ok()?;
-            let invoice = value["invoice"].as_str()?;
+            let manifest = crate::manifest::read_back(&e.path())?;
+            let invoice = manifest["invoice"].as_str()?;
             (!known.contains(invoice)).then(|| e.file_name().to_string_lossy().to_string())
         })
         .collect();
@@ -488,12 +486,8 @@ pub fn run(
             .collect();
         for entry in &broken {
             let mut reason = catalog.broken.get(&entry.invoice_id).cloned();
-            // A folder left by an earlier run must not look rendered.
-            let dir = out_dir.join(&folders[entry.invoice_id.as_str()]);
-            if dir.is_dir() {
-                if let Err(e) = crate::manifest::retire(&dir) {
-                    reason = Some(format!("{}; {e}", reason.unwrap_or_default()));
-                }
+            if let Err(e) = retire_unrendered(&out_dir.join(&folders[entry.invoice_id.as_str()])) {
+                reason = Some(format!("{}; {e}", reason.unwrap_or_default()));
             }
             let outcome = InvoiceOutcome {
                 invoice: entry.invoice_id.clone(),
@@ -508,15 +502,7 @@ pub fn run(
                 bad_record: None,
                 duplicates_dropped: 0,
             };
-            reporter.event(Event::Invoice {
-                invoice: &outcome.invoice,
-                customer: &outcome.customer,
-                folder: None,
-                status: outcome.status,
-                records: 0,
-                reason: outcome.reason.as_deref(),
-                bad_record: None,
-            });
+            report_invoice(reporter, &outcome);
             outcomes.push(outcome);
         }
         outcomes.sort_by(|a, b| a.invoice.cmp(&b.invoice));
@@ -625,6 +611,28 @@ pub fn run(
     result
 }
 
+/// Retires the manifest in the folder of an invoice this run did not
+/// render, if an earlier run left one: the folder must not look rendered.
+fn retire_unrendered(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        crate::manifest::retire(dir)?;
+    }
+    Ok(())
+}
+
+/// Tells the reporter what happened to an invoice.
+fn report_invoice(reporter: &dyn Reporter, outcome: &InvoiceOutcome) {
+    reporter.event(Event::Invoice {
+        invoice: &outcome.invoice,
+        customer: &outcome.customer,
+        folder: outcome.folder.as_deref(),
+        status: outcome.status,
+        records: outcome.in_scope,
+        reason: outcome.reason.as_deref(),
+        bad_record: outcome.bad_record.as_ref(),
+    });
+}
+
 /// Renders the invoices `indices` (in parallel) from the datasets a read
 /// produced, and records what happened to each.
 #[allow(clippy::too_many_arguments)]
@@ -656,24 +664,12 @@ fn render_invoices(
             let mut outcome =
                 render_one(plan, i, data, duplicates, dropped, tally, options, out_dir);
             if !matches!(outcome.status, Status::Rendered | Status::Unchanged) {
-                // A folder left by an earlier run must not look rendered.
-                let dir = out_dir.join(&plan.folders[i]);
-                if dir.is_dir() {
-                    if let Err(e) = crate::manifest::retire(&dir) {
-                        outcome.status = Status::Failed;
-                        outcome.reason = Some(e.to_string());
-                    }
+                if let Err(e) = retire_unrendered(&out_dir.join(&plan.folders[i])) {
+                    outcome.status = Status::Failed;
+                    outcome.reason = Some(e.to_string());
                 }
             }
-            reporter.event(Event::Invoice {
-                invoice: &outcome.invoice,
-                customer: &outcome.customer,
-                folder: outcome.folder.as_deref(),
-                status: outcome.status,
-                records: outcome.in_scope,
-                reason: outcome.reason.as_deref(),
-                bad_record: outcome.bad_record.as_ref(),
-            });
+            report_invoice(reporter, &outcome);
             (i, outcome)
         })
         .collect();

@@ -690,11 +690,11 @@ pub async fn attachment(
         .get(id)
         .ok_or_else(|| not_found("such attachment"))?;
     let dir = app.options.out.join(folder);
-    let manifest: Value = std::fs::read(dir.join(crate::manifest::MANIFEST_FILE))
-        .ok()
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| not_found("such attachment"))?;
-    if !work::listed_files(&manifest).iter().any(|f| f == file) {
+    let manifest = crate::manifest::read_back(&dir).ok_or_else(|| not_found("such attachment"))?;
+    if !crate::manifest::listed_files(&manifest)
+        .iter()
+        .any(|f| f == file)
+    {
         return Err(not_found("such attachment"));
     }
     let bytes = tokio::fs::read(dir.join(file))

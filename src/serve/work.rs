@@ -98,16 +98,6 @@ pub struct PreviewReport {
     pub rows: u64,
 }
 
-/// The files a manifest lists as attachments.
-pub fn listed_files(manifest: &Value) -> Vec<String> {
-    manifest["attachments"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|a| a["path"].as_str().map(str::to_string))
-        .collect()
-}
-
 /// A file to download: its bytes and name.
 pub type Download = (Vec<u8>, String);
 
@@ -128,7 +118,7 @@ pub fn preview(
     let result = (|| {
         let formats = download.map_or(vec![Format::Csv], |f| vec![f]);
         let manifest = render_entry(&catalog, entry, profile, inputs, &formats, &dir)?;
-        let files = listed_files(&manifest);
+        let files = crate::manifest::listed_files(&manifest);
         if let Some(format) = download {
             let file = match files.as_slice() {
                 [one] if !one.ends_with(".csv") => {

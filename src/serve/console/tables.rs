@@ -171,23 +171,9 @@ pub(super) fn rendered(app: &App, folder: Option<&String>) -> Vec<String> {
     let Some(folder) = folder else {
         return Vec::new();
     };
-    std::fs::read(
-        app.options
-            .out
-            .join(folder)
-            .join(crate::manifest::MANIFEST_FILE),
-    )
-    .ok()
-    .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
-    .map(|m| {
-        m["attachments"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|a| a["path"].as_str().map(str::to_string))
-            .collect()
-    })
-    .unwrap_or_default()
+    crate::manifest::read_back(&app.options.out.join(folder))
+        .map(|m| crate::manifest::listed_files(&m))
+        .unwrap_or_default()
 }
 
 pub(super) fn attachment_links(invoice: &str, files: &[String]) -> Markup {
