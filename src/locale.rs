@@ -131,11 +131,13 @@ impl Presentation {
         }
     }
 
-    /// Money rounded half-up to the currency's minor units (2 without a
-    /// currency), with the locale's separators and the currency's symbol.
+    /// Money exactly as rated, with at least the currency's minor units (2
+    /// without a currency): `0.035` stays `£0.035`, `12.5` shows `£12.50`.
+    /// Never rounded, so the rows shown of any table add up to its subtotal
+    /// and total as shown (a document that rounded each row would not).
     pub fn money(&self, d: Decimal) -> String {
         let (mark, thousands) = self.locale.separators();
-        let places = self.currency.as_ref().map_or(2, |c| c.minor_units);
+        let places = self.minor_units().max(d.places());
         let number = d.to_display(places, Some(thousands), mark);
         match &self.currency {
             None => number,
@@ -162,14 +164,28 @@ impl Presentation {
         Decimal::from_int(n as i64).to_display(0, Some(thousands), mark)
     }
 
+    /// The currency's minor units: 2 without a currency.
+    pub fn minor_units(&self) -> u32 {
+        self.currency.as_ref().map_or(2, |c| c.minor_units)
+    }
+
     /// The Excel number format of money in this currency, e.g.
-    /// `"£"#,##0.00` or `#,##0.00 "€"` (Excel shows its own separators).
+    /// `"£"#,##0.00####` or `#,##0.00#### "€"` (Excel shows its own
+    /// separators): the minor units always, further decimals as rated, so a
+    /// cell shows its exact value as [`Presentation::money`] does. A currency
+    /// without minor units takes `General` (`#,##0.######` would end whole
+    /// amounts with a bare decimal mark).
     pub fn excel_money_format(&self) -> String {
-        let places = self.currency.as_ref().map_or(2, |c| c.minor_units);
+        let places = self.minor_units();
         let number = if places == 0 {
-            "#,##0".to_string()
+            "General".to_string()
         } else {
-            format!("#,##0.{}", "0".repeat(places as usize))
+            let optional = crate::money::SCALE.saturating_sub(places) as usize;
+            format!(
+                "#,##0.{}{}",
+                "0".repeat(places as usize),
+                "#".repeat(optional)
+            )
         };
         match &self.currency {
             None => number,
@@ -193,30 +209,36 @@ mod tests {
 
     #[test]
     fn money_follows_locale_and_currency() {
-        assert_eq!(show(Locale::EnGb, Some("GBP"), "1234.565"), "£1,234.57");
+        assert_eq!(show(Locale::EnGb, Some("GBP"), "1234.565"), "£1,234.565");
+        assert_eq!(show(Locale::EnGb, Some("GBP"), "0.035"), "£0.035");
         assert_eq!(show(Locale::EnUs, Some("USD"), "-1234.5"), "-$1,234.50");
         assert_eq!(show(Locale::DeDe, Some("EUR"), "1234.5"), "1.234,50\u{a0}€");
         assert_eq!(
             show(Locale::FrFr, Some("EUR"), "1234567.891"),
-            "1\u{202f}234\u{202f}567,89\u{a0}€"
+            "1\u{202f}234\u{202f}567,891\u{a0}€"
         );
-        assert_eq!(show(Locale::EnGb, Some("JPY"), "1234.5"), "¥1,235");
-        assert_eq!(show(Locale::EnGb, Some("BHD"), "12.3456"), "BHD12.346");
-        assert_eq!(show(Locale::EnGb, None, "12.345"), "12.35");
+        assert_eq!(show(Locale::EnGb, Some("JPY"), "1234"), "¥1,234");
+        assert_eq!(show(Locale::EnGb, Some("JPY"), "1234.5"), "¥1,234.5");
+        assert_eq!(show(Locale::EnGb, Some("BHD"), "12.3456"), "BHD12.3456");
+        assert_eq!(show(Locale::EnGb, Some("BHD"), "12.3"), "BHD12.300");
+        assert_eq!(show(Locale::EnGb, None, "12.345"), "12.345");
     }
 
     #[test]
     fn excel_formats_carry_symbol_and_minor_units() {
         let p = |l, c: &str| Presentation::new(Some(l), Some(c));
-        assert_eq!(p(Locale::EnGb, "GBP").excel_money_format(), "\"£\"#,##0.00");
+        assert_eq!(
+            p(Locale::EnGb, "GBP").excel_money_format(),
+            "\"£\"#,##0.00####"
+        );
         assert_eq!(
             p(Locale::DeDe, "EUR").excel_money_format(),
-            "#,##0.00 \"€\""
+            "#,##0.00#### \"€\""
         );
-        assert_eq!(p(Locale::EnUs, "JPY").excel_money_format(), "\"¥\"#,##0");
+        assert_eq!(p(Locale::EnUs, "JPY").excel_money_format(), "\"¥\"General");
         assert_eq!(
             p(Locale::EnGb, "BHD").excel_money_format(),
-            "\"BHD\"#,##0.000"
+            "\"BHD\"#,##0.000###"
         );
     }
 

@@ -138,6 +138,17 @@ impl Decimal {
         Decimal(if self.0 < 0 { -magnitude } else { magnitude })
     }
 
+    /// The decimals the exact value needs: `12.50` → 1, `0.035` → 3, `7` → 0.
+    pub fn places(self) -> u32 {
+        let mut frac = self.0.unsigned_abs() % ONE as u128;
+        let mut places = SCALE;
+        while places > 0 && frac % 10 == 0 {
+            frac /= 10;
+            places -= 1;
+        }
+        places
+    }
+
     /// Exact text with at least `min_places` decimals and no trailing zeros
     /// beyond them: `12.5` → `12.50`, `0.012345` → `0.012345`.
     pub fn to_exact_string(self, min_places: u32) -> String {

@@ -51,6 +51,21 @@ pub fn title_block(
     facts
 }
 
+/// The invoice's usage totals as a document's cover lists them, in order
+/// (the last, the total, is set apart).
+pub const USAGE_TOTALS: [(&str, crate::column::Column); 7] = {
+    use crate::column::Column;
+    [
+        ("Calls", Column::Calls),
+        ("Duration", Column::Duration),
+        ("Billed duration", Column::BilledDuration),
+        ("Call charges", Column::CallCharge),
+        ("Transactions", Column::Transactions),
+        ("Transaction amount", Column::TransactionAmount),
+        ("Total", Column::Total),
+    ]
+};
+
 /// Appends the CSV text of a cell to `out`: exact decimals (at least two
 /// places for money), whole seconds, RFC 3339 timestamps in the invoice's
 /// zone, ISO dates. Free text is sanitised when `sanitize` is set.
@@ -118,7 +133,7 @@ fn write_rfc3339(out: &mut String, t: chrono::DateTime<chrono::Utc>, tz: Tz) {
 /// sorted by time, so the last answer is kept per thread for its UTC quarter
 /// hour — but only when the offset is the same at both ends of that quarter
 /// hour, so an instant near a transition is always looked up afresh.
-fn utc_offset(tz: Tz, t: chrono::DateTime<chrono::Utc>) -> i32 {
+pub(crate) fn utc_offset(tz: Tz, t: chrono::DateTime<chrono::Utc>) -> i32 {
     use chrono::{Offset, TimeZone};
     use std::cell::Cell;
     thread_local! {

@@ -258,22 +258,17 @@ impl<'a> InvoiceReports<'a> {
         }
     }
 
-    /// The subtotal of a group's first `n` rows (records and "Other calls"
-    /// in report order): what a continuation sheet carries forward.
-    pub fn subtotal_of_first(&self, group: &Group, n: u64) -> Totals {
-        let mut running = Totals::default();
-        for row in self.rows(group).take(n as usize) {
-            // Sums of values already summed once without overflow cannot overflow.
-            let _ = match row {
-                Row::Call(id) => running.add_call(&self.data.calls[id as usize]),
-                Row::Transaction(id) => {
-                    running.add_transaction(&self.data.transactions[id as usize])
-                }
-                Row::Other { totals, .. } => running.merge(totals),
-                Row::Summary { .. } | Row::CallType { .. } => Ok(()),
-            };
-        }
-        running
+    /// Adds one row of a group (a record or "Other calls") to a running
+    /// subtotal: what a page or sheet carries forward. Summary lines add
+    /// nothing (they are groups, not records).
+    pub fn add_row(&self, running: &mut Totals, row: Row<'_>) {
+        // Sums of values already summed once without overflow cannot overflow.
+        let _ = match row {
+            Row::Call(id) => running.add_call(&self.data.calls[id as usize]),
+            Row::Transaction(id) => running.add_transaction(&self.data.transactions[id as usize]),
+            Row::Other { totals, .. } => running.merge(totals),
+            Row::Summary { .. } | Row::CallType { .. } => Ok(()),
+        };
     }
 
     /// The itemised calls' stable ids, `0..calls()`: a call's cells are the

@@ -893,7 +893,8 @@ mod edges {
             .filter(|(_, xf)| xf.contains("quotePrefix=\"1\""))
             .map(|(i, _)| i)
             .collect();
-        let sheet = crate::xlsx::zip_entry(&book, "xl/worksheets/sheet1.xml");
+        // sheet1 is the overview (shared strings); sheet2 the first report's.
+        let sheet = crate::xlsx::zip_entry(&book, "xl/worksheets/sheet2.xml");
         let at = sheet
             .find("=HYPERLINK")
             .expect("the invoice id in the title block");

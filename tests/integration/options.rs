@@ -232,7 +232,7 @@ fn locale_and_currency_shape_pdf_and_xlsx_but_not_csv() {
     )
     .unwrap();
     assert!(
-        pdf.contains("50,11\u{a0}€"),
+        pdf.contains("50,107576\u{a0}€"),
         "total in German with the euro sign after it"
     );
     assert!(pdf.contains("01.10.2026"), "German dates");
@@ -256,7 +256,7 @@ fn locale_and_currency_shape_pdf_and_xlsx_but_not_csv() {
     let rows = csv_rows(&human.join("customer_summary.csv"));
     assert_eq!(rows[0][2], "Duration");
     assert_eq!(rows[1][2], "2:19:56");
-    assert_eq!(rows[1][7], "50,11\u{a0}€");
+    assert_eq!(rows[1][7], "50,107576\u{a0}€", "exact, as rated");
     let calls = std::fs::read_to_string(human.join("site_calls.csv")).unwrap();
     assert!(calls.contains("05.10.2026 11:11:11 BST"), "{calls}");
     let m = manifest(&out);
@@ -273,8 +273,8 @@ fn locale_and_currency_shape_pdf_and_xlsx_but_not_csv() {
     )
     .unwrap();
     assert!(
-        pdf.contains("¥50") && !pdf.contains("¥50."),
-        "yen have no minor units: {pdf}"
+        pdf.contains("¥50.107576") && pdf.contains("¥12.5") && !pdf.contains("¥12.50"),
+        "yen have no minor units to pad; amounts are shown as rated: {pdf}"
     );
     assert!(pdf.contains("10/01/2026"), "US dates");
 

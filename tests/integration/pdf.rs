@@ -45,11 +45,11 @@ fn cover_sections_subtotals_and_footers() {
     ] {
         assert!(first.contains(needle), "page 1 lacks {needle:?}:\n{first}");
     }
-    // The cover's totals are the manifest's, rounded half-up to 2 places.
+    // The cover's totals are the manifest's, exactly (at least 2 places).
     let m = manifest(dir.path());
     assert_eq!(m["totals"]["call_charge"], "8.287576");
     assert!(
-        first.contains("8.29") && first.contains("41.82") && first.contains("50.11"),
+        first.contains("8.287576") && first.contains("41.82") && first.contains("50.107576"),
         "{first}"
     );
     for title in [
@@ -122,8 +122,8 @@ fn long_reports_repeat_their_header_on_every_page() {
     assert!(pages.len() > 30, "{} pages", pages.len());
     for (i, text) in pages.iter().enumerate().skip(2) {
         assert!(
-            text.contains("Customer calls (continued)"),
-            "page {}",
+            text.contains("Customer calls \u{2014} CUST00001 (continued)"),
+            "the continued group is named on page {}",
             i + 1
         );
         assert!(
@@ -137,6 +137,120 @@ fn long_reports_repeat_their_header_on_every_page() {
     assert_eq!(m["attachments"][0]["rows"].as_u64().unwrap(), calls);
     let last = pages.last().unwrap();
     assert!(last.contains("Total"), "{last}");
+}
+
+/// An amount as printed ("£1,234.035", "0.01") in millionths, exactly.
+fn printed_micros(text: &str) -> i128 {
+    let digits: String = text
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
+        .collect();
+    let (int, frac) = digits.split_once('.').unwrap_or((&digits, ""));
+    assert!(frac.len() <= 6, "{text}");
+    let negative = int.starts_with('-');
+    let int: i128 = int.trim_start_matches('-').parse().unwrap_or(0);
+    let frac: i128 = format!("{frac:0<6}").parse().unwrap();
+    let v = int * 1_000_000 + frac;
+    if negative {
+        -v
+    } else {
+        v
+    }
+}
+
+/// Re-adds the charges printed in a site calls report, page by page, as a
+/// customer would: every group's rows add up to its printed subtotal, a
+/// page's carried-forward figure is its rows plus what it brought forward,
+/// the next page brings that figure forward, and the subtotals add up to the
+/// printed total. Returns (groups, page breaks inside a group, the total).
+fn readd_site_calls(pages: &[String]) -> (usize, usize, i128) {
+    let (mut running, mut carried, mut subtotals) = (0i128, None, 0i128);
+    let (mut groups, mut breaks, mut total) = (0, 0, None);
+    for line in pages.iter().flat_map(|p| p.lines()) {
+        let line = line.trim();
+        let Some(last) = line.split_whitespace().last() else {
+            continue;
+        };
+        if line.starts_with("CL") {
+            running += printed_micros(last);
+        } else if line.contains(" brought forward") {
+            assert_eq!(Some(printed_micros(last)), carried.take(), "{line}");
+        } else if line.contains(" carried forward") {
+            assert_eq!(printed_micros(last), running, "{line}");
+            carried = Some(running);
+            breaks += 1;
+        } else if line.starts_with("Subtotal ") {
+            assert_eq!(printed_micros(last), running, "{line}");
+            subtotals += running;
+            running = 0;
+            groups += 1;
+        } else if line.starts_with("Total") {
+            total = Some(printed_micros(last));
+        }
+    }
+    assert_eq!(
+        total,
+        Some(subtotals),
+        "the printed total is the sum of the printed subtotals"
+    );
+    (groups, breaks, subtotals)
+}
+
+#[test]
+fn printed_rows_add_up_to_printed_subtotals_and_carry_across_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = dir.path().join("gen.csv");
+    generate(&records, 3000, 2, 3, None);
+    let profile = dir.path().join("calls.toml");
+    std::fs::write(
+        &profile,
+        "name = \"Calls\"\ncall_columns = [\"call_id\", \"destination\", \"charge\"]\n[reports]\nsite = [\"calls\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let out_text = out.display().to_string();
+    let records_text = records.display().to_string();
+    let mut args = acme_args(profile.to_str().unwrap(), &records_text, &out_text);
+    args[6] = "CUST00001";
+    args.extend(["--format", "pdf", "--currency", "GBP"]);
+    ok(&args);
+    let pdf = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "pdf"))
+        .unwrap();
+    let generated = pages(&pdf);
+    let (groups, breaks, total) = readd_site_calls(&generated);
+    assert!(
+        groups >= 3 && breaks >= 10,
+        "{groups} groups, {breaks} breaks"
+    );
+    let m = manifest(&out);
+    assert_eq!(
+        total,
+        printed_micros(m["totals"]["call_charge"].as_str().unwrap())
+    );
+    // Rated to a tenth of a penny, shown so: nothing is rounded away.
+    let all = generated.join("\n");
+    assert!(all.contains("£0.045") || all.contains("£0.035"), "{all}");
+
+    // The fixture's London HQ: 0.035 and 0.045 are printed as rated, and
+    // the rows add up to the subtotal (2.19 against 2.21 when rounded).
+    let fixture_out = tempfile::tempdir().unwrap();
+    let path = render_pdf(
+        fixture_out.path(),
+        profile.to_str().unwrap(),
+        &fixture("records.csv"),
+        &[],
+    );
+    let fixture_pages = pages(&path);
+    let (groups, _, _) = readd_site_calls(
+        &fixture_pages
+            .iter()
+            .map(|p| p.replace("C-", "CL"))
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(groups, 2);
 }
 
 #[test]

@@ -52,7 +52,7 @@ fn workbook_has_a_readable_sheet_per_report_in_fixed_order() {
     let dir = tempfile::tempdir().unwrap();
     let path = render_xlsx(dir.path(), &fixture("profiles/everything.toml"), &[]);
     let book: Xlsx<_> = open_workbook(&path).unwrap();
-    let mut expected = Vec::new();
+    let mut expected = vec!["Invoice".to_string()];
     for level in ["Customer", "Site", "Campaign", "Number"] {
         for kind in ["summary", "call types", "calls", "transactions"] {
             expected.push(format!("{level} {kind}"));
@@ -130,7 +130,7 @@ fn title_block_header_and_summary_totals() {
 }
 
 #[test]
-fn itemised_sheets_have_headings_subtotals_and_typed_cells() {
+fn itemised_sheets_filter_data_rows_only_with_subtotals_below_and_typed_cells() {
     let dir = tempfile::tempdir().unwrap();
     let path = render_xlsx(dir.path(), &fixture("profiles/everything.toml"), &[]);
     let mut book: Xlsx<_> = open_workbook(&path).unwrap();
@@ -143,47 +143,166 @@ fn itemised_sheets_have_headings_subtotals_and_typed_cells() {
         col("Number"),
         col("Duration"),
     );
-    let mut group_sum = 0.0;
-    let mut groups = Vec::new();
-    let mut grand = None;
-    for row in &rows[HEADER_ROW + 1..] {
-        let first = match &row[0] {
-            Data::String(s) => s.clone(),
-            _ => String::new(),
-        };
-        if let Some(label) = first.strip_prefix("Number: ") {
-            groups.push(label.to_string());
-            group_sum = 0.0;
-        } else if first.starts_with("Subtotal ") {
-            assert!((number(&row[charge]) - group_sum).abs() < 1e-9, "{first}");
-        } else if first == "Total" {
-            grand = Some(number(&row[charge]));
-        } else {
-            group_sum += number(&row[charge]);
-            assert!(
-                matches!(row[start], Data::DateTime(_)),
-                "start_time is a date-time: {:?}",
-                row[start]
-            );
-            assert!(
-                matches!(row[duration], Data::DateTime(_)),
-                "duration is an Excel duration: {:?}",
-                row[duration]
-            );
-            assert!(
-                matches!(row[number_col], Data::String(_)),
-                "numbers stay text: {:?}",
-                row[number_col]
-            );
+    // The data rows: one block under the header, each naming its group in
+    // the first column; then a blank row; then the subtotals and the total.
+    let body = &rows[HEADER_ROW + 1..];
+    let blank = body
+        .iter()
+        .position(|r| r.iter().all(|c| matches!(c, Data::Empty)))
+        .expect("a blank row between the data and the subtotals");
+    let mut sums: Vec<(String, f64)> = Vec::new();
+    for row in &body[..blank] {
+        let group = text(&row[0]);
+        match sums.last_mut() {
+            Some((g, sum)) if *g == group => *sum += number(&row[charge]),
+            _ => sums.push((group, number(&row[charge]))),
         }
+        assert!(
+            matches!(row[start], Data::DateTime(_)),
+            "start_time is a date-time: {:?}",
+            row[start]
+        );
+        assert!(
+            matches!(row[duration], Data::DateTime(_)),
+            "duration is an Excel duration: {:?}",
+            row[duration]
+        );
+        assert!(
+            matches!(row[number_col], Data::String(_)),
+            "numbers stay text: {:?}",
+            row[number_col]
+        );
     }
+    let groups: Vec<&str> = sums.iter().map(|(g, _)| g.as_str()).collect();
     assert_eq!(
         groups,
         ["+441134960003", "+442079460001", "02079460002"],
         "leading + and 0 kept"
     );
+    let closing = &body[blank + 1..];
+    assert_eq!(
+        closing.len(),
+        sums.len() + 1,
+        "a subtotal per group, then the total"
+    );
+    for ((group, sum), row) in sums.iter().zip(closing) {
+        assert_eq!(text(&row[0]), format!("Subtotal {group}"));
+        assert!((number(&row[charge]) - sum).abs() < 1e-9, "{group}");
+    }
+    let total = closing.last().unwrap();
+    assert_eq!(text(&total[0]), "Total");
     let m = manifest(dir.path());
-    assert!((grand.unwrap() - money(&m["totals"]["call_charge"])).abs() < 1e-9);
+    assert!((number(&total[charge]) - money(&m["totals"]["call_charge"])).abs() < 1e-9);
+    // The autofilter spans the header and the data rows, nothing below.
+    let xml = zip_entry(
+        &path,
+        &format!(
+            "xl/worksheets/sheet{}.xml",
+            sheet_index(&book, "Number calls")
+        ),
+    );
+    let last_col = (b'A' + header.len() as u8 - 1) as char;
+    let want = format!(
+        "<autoFilter ref=\"A{}:{last_col}{}\"",
+        HEADER_ROW + 1,
+        HEADER_ROW + 1 + blank
+    );
+    assert!(
+        xml.contains(&want),
+        "{want} in {}",
+        &xml[xml.find("<autoFilter").unwrap()..][..60]
+    );
+}
+
+/// The number of a sheet's part in the xlsx container (`sheetN.xml`).
+fn sheet_index(book: &Xlsx<std::io::BufReader<std::fs::File>>, name: &str) -> usize {
+    book.sheet_names().iter().position(|n| n == name).unwrap() + 1
+}
+
+#[test]
+fn times_show_their_zone_so_the_repeated_hour_of_a_dst_change_reads_right() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = render_xlsx(dir.path(), &fixture("profiles/everything.toml"), &[]);
+    let styles = zip_entry(&path, "xl/styles.xml");
+    assert!(
+        styles.contains("yyyy-mm-dd hh:mm:ss &quot;BST&quot;")
+            && styles.contains("yyyy-mm-dd hh:mm:ss &quot;GMT&quot;"),
+        "a time format per offset of the zone in the period: {styles}"
+    );
+    // 01:50 BST then 01:30 GMT on 2026-10-25: the two cells take the two
+    // formats, in the order of the instants.
+    let book: Xlsx<_> = open_workbook(&path).unwrap();
+    let xml = zip_entry(
+        &path,
+        &format!(
+            "xl/worksheets/sheet{}.xml",
+            sheet_index(&book, "Customer calls")
+        ),
+    );
+    let style_of = |call: &str| -> String {
+        let at = xml.find(call).unwrap_or_else(|| panic!("{call}"));
+        let row = &xml[at..];
+        let cell = &row[row.find("<c r=\"C").unwrap()..];
+        cell.split("s=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_ne!(style_of("C-1015"), style_of("C-1016"));
+    assert_eq!(style_of("C-1016"), style_of("C-1017"), "both GMT");
+}
+
+#[test]
+fn the_first_sheet_gives_the_invoice_its_totals_and_links_to_every_sheet() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = render_xlsx(
+        dir.path(),
+        &fixture("profiles/everything.toml"),
+        &["--customer-name", "ACME Ltd"],
+    );
+    let mut book: Xlsx<_> = open_workbook(&path).unwrap();
+    let rows = sheet(&mut book, "Invoice");
+    assert_eq!(text(&rows[0][0]), "Usage report");
+    let find = |label: &str| {
+        rows.iter()
+            .find(|r| matches!(&r[0], Data::String(s) if s == label))
+            .unwrap_or_else(|| panic!("{label}"))
+            .clone()
+    };
+    assert_eq!(text(&find("Customer")[1]), "ACME Ltd (ACME)");
+    assert_eq!(text(&find("Invoice")[1]), "INV-2026-10-0042");
+    assert_eq!(text(&find("Period")[1]), "2026-10-01 to 2026-10-31");
+    assert_eq!(text(&find("Company")[1]), "Example Telecom Ltd");
+    let m = manifest(dir.path());
+    assert_eq!(
+        number(&find("Calls")[1]),
+        m["totals"]["calls"].as_f64().unwrap()
+    );
+    for (label, key) in [
+        ("Call charges", "call_charge"),
+        ("Transaction amount", "transaction_amount"),
+        ("Total", "total"),
+    ] {
+        assert!(
+            (number(&find(label)[1]) - money(&m["totals"][key])).abs() < 1e-9,
+            "{label}"
+        );
+    }
+    let listed: Vec<String> = rows
+        .iter()
+        .skip_while(|r| !matches!(&r[0], Data::String(s) if s == "Sheet"))
+        .skip(1)
+        .map(|r| text(&r[0]))
+        .collect();
+    assert_eq!(listed, book.sheet_names()[1..]);
+    let xml = zip_entry(&path, "xl/worksheets/sheet1.xml");
+    assert!(
+        xml.contains("location=\"'Site calls'!A1\""),
+        "each sheet is a link: {xml}"
+    );
 }
 
 #[test]
@@ -332,19 +451,23 @@ fn a_report_longer_than_a_sheet_continues_on_numbered_sheets() {
         out.to_str().unwrap(),
     ]);
     let mut book: Xlsx<_> = open_workbook(out.join("BIG-1_usage.xlsx")).unwrap();
-    assert_eq!(book.sheet_names(), ["Site calls", "Site calls (2)"]);
+    assert_eq!(
+        book.sheet_names(),
+        ["Invoice", "Site calls", "Site calls (2)"]
+    );
     let first = sheet(&mut book, "Site calls");
-    // Full, but for two rows kept for a group's subtotal and the grand total.
-    assert_eq!(first.len(), 1_048_576 - 2);
+    assert_eq!(first.len(), 1_048_576, "full");
     let second = sheet(&mut book, "Site calls (2)");
     assert_eq!(text(&second[0][0]), "Site calls");
     assert_eq!(text(&second[HEADER_ROW][0]), "Site", "header repeated");
-    // The first row after the header carries the running subtotal forward.
-    let carried = &second[HEADER_ROW + 1];
-    assert_eq!(text(&carried[0]), "Site: Main, brought forward");
-    let data_rows_first = first.len() - (HEADER_ROW + 1) - 3; // Annex heading+subtotal, Main heading
-    let main_on_first = data_rows_first - 10;
-    assert!((number(&carried[2]) - main_on_first as f64 * 0.01).abs() < 1e-6);
+    // The data continue; then the subtotals of both groups and the total.
+    let data_on_first = first.len() - (HEADER_ROW + 1);
+    let data_on_second = CALLS - data_on_first;
+    let after = &second[HEADER_ROW + 1 + data_on_second..];
+    assert!(after[0].iter().all(|c| matches!(c, Data::Empty)));
+    assert_eq!(text(&after[1][0]), "Subtotal Annex");
+    assert!((number(&after[1][2]) - 0.10).abs() < 1e-6);
+    assert_eq!(text(&after[2][0]), "Subtotal Main");
     let last = second.last().unwrap();
     assert_eq!(text(&last[0]), "Total");
     assert!((number(&last[2]) - CALLS as f64 * 0.01).abs() < 1e-6);

@@ -19,7 +19,7 @@ use pdf_writer::{Content, Pdf, Ref};
 use sha2::{Digest, Sha256};
 
 use self::font::{DocFont, FontRefs, Weight};
-use super::cells::{display_text, title_block};
+use super::cells::{display_text, title_block, USAGE_TOTALS};
 use super::{Format, Paper, RenderOptions, Renderer};
 use crate::column::Column;
 use crate::error::{Error, Result};
@@ -38,6 +38,8 @@ const PAD: f32 = 3.0;
 const MAX_TEXT_WIDTH: f32 = 190.0;
 /// Narrowest a text column shrinks to when the page is too narrow.
 const MIN_TEXT_WIDTH: f32 = 48.0;
+/// Smallest font a table is set in before free text is cut.
+const MIN_FONT: f32 = 6.0;
 /// Text columns are sized from this many rows; numbers from all of them.
 const TEXT_SAMPLE_ROWS: usize = 5_000;
 
@@ -113,6 +115,8 @@ struct Pen {
 /// How a report's table is laid out.
 struct Table {
     columns: Vec<Column>,
+    /// Each column's header, on one line or two.
+    headers: Vec<Vec<String>>,
     widths: Vec<f32>,
     numeric: Vec<bool>,
     size: (f32, f32),
@@ -139,6 +143,18 @@ struct Document<'r, 'a> {
     glyphs: Vec<u8>,
     hasher: Sha256,
     /// Data rows drawn (records or summary lines).
+    rows: u64,
+    /// The itemised group being drawn and its rows drawn so far, carried
+    /// from page to page.
+    carry: Option<Carry>,
+}
+
+/// An itemised group's running subtotal, carried across a page break.
+#[derive(Clone)]
+struct Carry {
+    /// The group as named in headings, e.g. "London HQ".
+    label: String,
+    running: crate::report::Totals,
     rows: u64,
 }
 
@@ -180,6 +196,7 @@ impl<'r, 'a> Document<'r, 'a> {
             glyphs: Vec::new(),
             hasher: Sha256::new(),
             rows: 0,
+            carry: None,
         }
     }
 
@@ -208,16 +225,7 @@ impl<'r, 'a> Document<'r, 'a> {
         y -= 12.0;
         let t = reports.totals;
         let tz = reports.invoice.time_zone;
-        let lines = [
-            ("Calls", Column::Calls),
-            ("Duration", Column::Duration),
-            ("Billed duration", Column::BilledDuration),
-            ("Call charges", Column::CallCharge),
-            ("Transactions", Column::Transactions),
-            ("Transaction amount", Column::TransactionAmount),
-            ("Total", Column::Total),
-        ];
-        for (label, column) in lines {
+        for (label, column) in USAGE_TOTALS {
             let value = t
                 .cell(column)
                 .map(|c| display_text(c, column.kind(), tz, &self.look).into_owned())

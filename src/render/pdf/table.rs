@@ -26,10 +26,8 @@ impl Document<'_, '_> {
             .iter()
             .map(|c| c.kind() != ColumnKind::Text)
             .collect();
-        let mut widths: Vec<f32> = columns
-            .iter()
-            .map(|c| self.bold.measure(&c.display_label(zone), BODY) + 2.0 * PAD)
-            .collect();
+        // What the content needs, apart from the header.
+        let mut widths: Vec<f32> = vec![2.0 * PAD; columns.len()];
         let mut seen = 0usize;
         for group in &report.groups {
             for row in reports.rows(group) {
@@ -58,39 +56,81 @@ impl Document<'_, '_> {
         }
         // The first column also carries "Subtotal …" and "Total" labels.
         widths[0] = widths[0].max(self.bold.measure("Subtotal", BODY) + 2.0 * PAD);
-        let natural: f32 = widths.iter().sum();
+        // Headers on one line, or on two when the table is too wide for that.
+        let labels: Vec<String> = columns.iter().map(|c| c.display_label(zone)).collect();
+        let one_line: Vec<Vec<String>> = labels.iter().map(|l| vec![l.clone()]).collect();
+        let two_lines: Vec<Vec<String>> = labels.iter().map(|l| self.wrap_header(l)).collect();
+        let header_width = |lines: &[String], font: &mut DocFont| {
+            lines
+                .iter()
+                .map(|l| font.measure(l, BODY))
+                .fold(0.0f32, f32::max)
+                + 2.0 * PAD
+        };
+        let content = widths;
+        let with_header = |headers: &[Vec<String>], font: &mut DocFont| -> Vec<f32> {
+            content
+                .iter()
+                .zip(headers)
+                .map(|(w, h)| w.max(header_width(h, font)))
+                .collect()
+        };
         let (pw, ph) = self.portrait;
+        let mut headers = one_line;
+        let mut widths = with_header(&headers, &mut self.bold);
+        let natural: f32 = widths.iter().sum();
+        // Portrait when the table fits whole; otherwise landscape, which
+        // shows more before anything is made smaller.
         let size = if natural <= pw - 2.0 * MARGIN {
             (pw, ph)
         } else {
             (ph, pw)
         };
         let usable = size.0 - 2.0 * MARGIN;
-        let mut font_size = BODY;
+        let mut scale = 1.0f32;
         let text_columns = fixed.iter().filter(|f| !**f).count();
         if natural > usable {
-            // Shrink free-text columns towards their minimum first.
-            let shrinkable: f32 = widths
-                .iter()
-                .zip(&fixed)
-                .filter(|(_, f)| !**f)
-                .map(|(w, _)| (*w - MIN_TEXT_WIDTH).max(0.0))
-                .sum();
-            if shrinkable > 0.0 {
-                let take = (natural - usable).min(shrinkable) / shrinkable;
-                for (w, f) in widths.iter_mut().zip(&fixed) {
-                    if !*f {
-                        *w -= (*w - MIN_TEXT_WIDTH).max(0.0) * take;
+            // Too wide even in landscape, in this order until it fits:
+            // headers on two lines; a smaller font, down to MIN_FONT; free
+            // text cut, but never narrower than its header; a font smaller
+            // still. Numbers, phone numbers, ids, times and headers are
+            // never cut.
+            headers = two_lines;
+            widths = with_header(&headers, &mut self.bold);
+            let sum = |w: &[f32]| w.iter().sum::<f32>();
+            if sum(&widths) > usable {
+                scale = (usable / sum(&widths)).max(MIN_FONT / BODY);
+                for w in &mut widths {
+                    *w *= scale;
+                }
+            }
+            if sum(&widths) > usable {
+                let mut floor = Vec::with_capacity(headers.len());
+                for (h, f) in headers.iter().zip(&fixed) {
+                    floor.push(match f {
+                        true => f32::MAX,
+                        false => {
+                            (header_width(h, &mut self.bold) * scale).max(MIN_TEXT_WIDTH * scale)
+                        }
+                    });
+                }
+                let shrinkable: f32 = widths
+                    .iter()
+                    .zip(&floor)
+                    .map(|(w, f)| (*w - f).max(0.0))
+                    .sum();
+                if shrinkable > 0.0 {
+                    let take = ((sum(&widths) - usable) / shrinkable).min(1.0);
+                    for (w, f) in widths.iter_mut().zip(&floor) {
+                        *w -= (*w - f).max(0.0) * take;
                     }
                 }
             }
-            // Still too wide: a smaller font for this table, never cut numbers.
-            let now: f32 = widths.iter().sum();
-            if now > usable {
-                let scale = usable / now;
-                font_size = BODY * scale;
+            if sum(&widths) > usable {
+                let more = usable / sum(&widths);
+                scale *= more;
                 for w in &mut widths {
-                    *w *= scale;
+                    *w *= more;
                 }
             }
         } else if text_columns > 0 {
@@ -102,13 +142,33 @@ impl Document<'_, '_> {
                 }
             }
         }
+        let font_size = BODY * scale;
         Table {
             columns,
+            headers,
             widths,
             numeric,
             size,
             font_size,
-            row: ROW * font_size / BODY,
+            row: ROW * scale,
+        }
+    }
+
+    /// A header label split at the space that makes its widest line
+    /// narrowest ("Start time" / "(Europe/London)"), or kept whole.
+    fn wrap_header(&mut self, label: &str) -> Vec<String> {
+        let whole = self.bold.measure(label, BODY);
+        let mut best: Option<(f32, &str, &str)> = None;
+        for (at, _) in label.match_indices(' ') {
+            let (a, b) = (&label[..at], &label[at + 1..]);
+            let widest = self.bold.measure(a, BODY).max(self.bold.measure(b, BODY));
+            if best.is_none_or(|(w, _, _)| widest < w) {
+                best = Some((widest, a, b));
+            }
+        }
+        match best {
+            Some((widest, a, b)) if widest < whole => vec![a.to_string(), b.to_string()],
+            _ => vec![label.to_string()],
         }
     }
 
@@ -129,44 +189,57 @@ impl Document<'_, '_> {
     }
 
     /// Moves to a new page (repeating the table header) when `needed` points
-    /// do not fit on this one.
+    /// do not fit on this one. Within an itemised group the page keeps room
+    /// to carry the group's running subtotal forward at its foot; the next
+    /// page names the group in its heading and brings the subtotal forward.
     pub(super) fn ensure(&mut self, needed: f32, table: &Table, title: &str) {
-        if self.y - needed >= BOTTOM {
+        let reserve = match &self.carry {
+            Some(_) => 2.0 * table.row + 2.0,
+            None => 0.0,
+        };
+        if self.y - needed - reserve >= BOTTOM {
             return;
+        }
+        let carry = self.carry.clone().filter(|c| c.rows > 0);
+        if let Some(carry) = &carry {
+            let label = format!("{} carried forward", carry.label);
+            self.draw_totals(table, &label, &carry.running, false);
         }
         self.new_page(table.size);
         let y = self.y;
-        self.text(
-            Weight::Bold,
-            9.0,
-            MARGIN,
-            y - 9.0,
-            &format!("{title} (continued)"),
-            0.3,
-        );
+        let heading = match &self.carry {
+            Some(c) => format!("{title} \u{2014} {} (continued)", c.label),
+            None => format!("{title} (continued)"),
+        };
+        self.text(Weight::Bold, 9.0, MARGIN, y - 9.0, &heading, 0.3);
         self.y -= 16.0;
         self.header(table);
+        if let Some(carry) = &carry {
+            let label = format!("{} brought forward", carry.label);
+            self.draw_totals(table, &label, &carry.running, false);
+        }
     }
 
     pub(super) fn header(&mut self, table: &Table) {
-        let zone = self.reports.invoice.zone_name();
         let total: f32 = table.widths.iter().sum();
-        let (y, h) = (self.y, table.row + 2.0);
+        let lines = table.headers.iter().map(Vec::len).max().unwrap_or(1);
+        let (y, h) = (self.y, lines as f32 * table.row + 2.0);
         self.fill(MARGIN, y - h, total, h, 0.88);
         let mut x = MARGIN;
-        for (i, column) in table.columns.iter().enumerate() {
-            let label = column.display_label(zone);
-            self.cell_text(
-                Pen {
-                    weight: Weight::Bold,
-                    size: table.font_size,
-                },
-                x,
-                table.widths[i],
-                y - h + 3.5,
-                &label,
-                table.numeric[i],
-            );
+        for (i, label) in table.headers.iter().enumerate() {
+            for (n, line) in label.iter().enumerate() {
+                self.cell_text(
+                    Pen {
+                        weight: Weight::Bold,
+                        size: table.font_size,
+                    },
+                    x,
+                    table.widths[i],
+                    y - (n + 1) as f32 * table.row + 1.5,
+                    line,
+                    table.numeric[i],
+                );
+            }
             x += table.widths[i];
         }
         self.y -= h;
@@ -176,7 +249,7 @@ impl Document<'_, '_> {
     pub(super) fn section(&mut self, report: &Report) {
         let table = self.table(report);
         let title = self.options.title(&report.spec.title());
-        let opening = 22.0 + 3.0 * table.row;
+        let opening = 22.0 + 4.0 * table.row;
         if self.size != table.size || self.y - opening < BOTTOM {
             self.new_page(table.size);
         }
@@ -219,12 +292,14 @@ impl Document<'_, '_> {
         } else {
             for group in &report.groups {
                 if itemised {
-                    let label = format!(
-                        "{}: {}",
-                        level.label(),
-                        reports.group_label(level, group.key)
-                    );
+                    let name = reports.group_label(level, group.key);
+                    let label = format!("{}: {name}", level.label());
                     self.ensure(2.0 * table.row, &table, &title);
+                    self.carry = Some(Carry {
+                        label: name,
+                        running: Totals::default(),
+                        rows: 0,
+                    });
                     let total_width: f32 = table.widths.iter().sum();
                     let (y, h) = (self.y, table.row);
                     self.fill(MARGIN, y - h, total_width, h, 0.95);
@@ -274,6 +349,10 @@ impl Document<'_, '_> {
                     }
                     self.y -= table.row;
                     self.rows += 1;
+                    if let Some(carry) = &mut self.carry {
+                        reports.add_row(&mut carry.running, row);
+                        carry.rows += 1;
+                    }
                 }
                 if itemised {
                     let label = format!("Subtotal {}", reports.group_label(level, group.key));
@@ -285,6 +364,7 @@ impl Document<'_, '_> {
                     }
                     self.totals_row(&table, &title, &label, &group.subtotal, false);
                 }
+                self.carry = None;
             }
         }
         if matches!(
@@ -297,6 +377,7 @@ impl Document<'_, '_> {
         self.y -= 14.0;
     }
 
+    /// A totals row on the current page, or the next when it does not fit.
     pub(super) fn totals_row(
         &mut self,
         table: &Table,
@@ -305,8 +386,15 @@ impl Document<'_, '_> {
         totals: &Totals,
         grand: bool,
     ) {
-        // The label spans the leading columns that hold no total; a label too
-        // long for them gets a line of its own above the figures.
+        let (lines, _) = self.totals_layout(table, label, totals);
+        self.ensure(lines * table.row + 2.0, table, title);
+        self.draw_totals(table, label, totals, grand);
+    }
+
+    /// How many lines a totals row takes (a label too long for the leading
+    /// columns that hold no total gets a line of its own above the
+    /// figures), and how many leading columns its label spans.
+    fn totals_layout(&mut self, table: &Table, label: &str, totals: &Totals) -> (f32, usize) {
         let label_columns = table
             .columns
             .iter()
@@ -316,8 +404,14 @@ impl Document<'_, '_> {
         let label_width: f32 = table.widths[..label_columns].iter().sum();
         let pad = PAD * table.font_size / BODY;
         let own_line = self.bold.measure(label, table.font_size) > label_width - 2.0 * pad;
-        let lines = if own_line { 2.0 } else { 1.0 };
-        self.ensure(lines * table.row + 2.0, table, title);
+        (if own_line { 2.0 } else { 1.0 }, label_columns)
+    }
+
+    /// Draws a totals row where the page is, without moving to a new one.
+    fn draw_totals(&mut self, table: &Table, label: &str, totals: &Totals, grand: bool) {
+        let (lines, label_columns) = self.totals_layout(table, label, totals);
+        let own_line = lines > 1.0;
+        let label_width: f32 = table.widths[..label_columns].iter().sum();
         let total_width: f32 = table.widths.iter().sum();
         let y = self.y;
         if grand {

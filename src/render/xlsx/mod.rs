@@ -5,8 +5,13 @@
 //! Cells are typed: money, durations, timestamps and counts are numbers with
 //! a number format (the exact value stored, not a rounded string); phone
 //! numbers and ids are always text. Totals are numbers computed by the engine,
-//! not formulas. An itemised report longer than a sheet continues on
-//! "… (2)" sheets with the header repeated and the running subtotal carried.
+//! not formulas. Each sheet's data rows form one block under an autofilter,
+//! with subtotals and the total below it, so sorting and filtering never mix
+//! them; a report longer than a sheet continues on "… (2)" sheets with the
+//! header repeated. Times carry their zone's abbreviation in their number
+//! format ("2026-10-25 01:30:00 GMT"), so the repeated hour of a DST change
+//! reads as such. The first sheet, "Invoice", gives the invoice's facts and
+//! totals and links to every other sheet.
 
 use std::sync::Mutex;
 
@@ -18,20 +23,17 @@ mod styles;
 
 use self::limits::{digits, excel_serial, first_excel_day, fits_a_double, grouped_digits, Limits};
 use self::styles::{SheetNames, Styles};
-use super::cells::{needs_guard, title_block};
+use super::cells::{needs_guard, title_block, USAGE_TOTALS};
 use super::{Format as AttachmentFormat, RenderOptions, Renderer};
 use crate::column::ColumnKind;
 use crate::error::{Error, Result};
-use crate::level::ReportKind;
 use crate::output::{AttachmentMeta, OutputDir};
-use crate::report::{Cell, Group, InvoiceReports, Report, Row, Totals};
+use crate::report::{Cell, InvoiceReports, Report, Row, Totals};
 
 /// Rows a worksheet holds (Excel's limit).
 pub const SHEET_ROWS: u32 = 1_048_576;
 /// Widest column set from content, in characters.
 const MAX_WIDTH: usize = 60;
-/// Rows of the title block above each table (title, five facts, a blank line).
-const TITLE_ROWS: u32 = 7;
 /// Zip deflate level of workbooks. Deflate is a third of the time of writing
 /// a workbook; measured with zlib-rs on 100,000 itemised calls (33 MB of
 /// sheet XML): level 1 7.7 MB, level 2 5.5 MB, level 3 4.9 MB (deflate 20%
@@ -63,7 +65,11 @@ impl Renderer for XlsxRenderer {
         workbook.set_tempdir(out.path()).map_err(xlsx_error)?;
         workbook.set_zip_compression_level(ZIP_LEVEL);
         workbook.set_properties(&properties(reports, &self.options).map_err(xlsx_error)?);
-        let styles = Styles::new(&reports.settings.look);
+        let styles = Styles::new(
+            &reports.settings.look,
+            reports.invoice.time_zone,
+            (reports.invoice.from, reports.invoice.to),
+        );
         // Format indices fixed up front, in one order: sheets are written in
         // parallel and must not number formats in the order they meet them.
         // (`register_format` is hidden from rust_xlsxwriter's docs but its
@@ -91,6 +97,8 @@ impl Renderer for XlsxRenderer {
                     sheet: None,
                     row: 0,
                     part: 0,
+                    header_row: 0,
+                    last_data_row: None,
                     widths: Vec::new(),
                     limits: Limits::default(),
                 };
@@ -102,14 +110,26 @@ impl Renderer for XlsxRenderer {
         let mut names = SheetNames::default();
         let mut limits = Limits::default();
         let mut sheets = Vec::new();
-        for writer in written {
+        let overview_name = names.unique(OVERVIEW);
+        for (writer, report) in written.into_iter().zip(&reports.reports) {
             let writer = writer.map_err(xlsx_error)?;
             limits.add(writer.limits);
-            rows += writer.report.row_count();
-            sheets.extend(writer.sheets);
+            rows += report.row_count();
+            for (part, (wanted, sheet)) in writer.sheets.into_iter().enumerate() {
+                sheets.push((names.unique(&wanted), sheet, report, part));
+            }
         }
-        for (wanted, mut sheet) in sheets {
-            sheet.set_name(names.unique(&wanted)).map_err(xlsx_error)?;
+        let contents: Vec<(&str, &Report, usize)> = sheets
+            .iter()
+            .map(|(name, _, report, part)| (name.as_str(), *report, *part))
+            .collect();
+        let mut overview = self
+            .overview(reports, &styles, &contents, &mut limits)
+            .map_err(xlsx_error)?;
+        overview.set_name(overview_name).map_err(xlsx_error)?;
+        workbook.push_worksheet(overview);
+        for (name, mut sheet, _, _) in sheets {
+            sheet.set_name(name).map_err(xlsx_error)?;
             workbook.push_worksheet(sheet);
         }
         for warning in limits.warnings(&name) {
@@ -126,6 +146,125 @@ impl Renderer for XlsxRenderer {
             Ok(rows)
         })
     }
+}
+
+/// The first sheet's name.
+const OVERVIEW: &str = "Invoice";
+
+impl XlsxRenderer {
+    /// The first sheet: the invoice's facts and usage totals, and a link to
+    /// every other sheet with what it holds.
+    fn overview(
+        &self,
+        reports: &InvoiceReports<'_>,
+        styles: &Styles,
+        contents: &[(&str, &Report, usize)],
+        limits: &mut Limits,
+    ) -> Result<Worksheet, XlsxError> {
+        let mut sheet = Worksheet::new();
+        let title = self.options.title("Usage report");
+        sheet.write_string_with_format(0, 0, &title, &styles.title)?;
+        let mut facts = title_block(reports, &self.options);
+        if let Some(company) = &reports.settings.company {
+            facts.push(("Company", company.clone()));
+        }
+        let mut r = 1;
+        for (label, value) in &facts {
+            write_fact(
+                &mut sheet,
+                r,
+                label,
+                value,
+                styles,
+                self.options.sanitize,
+                limits,
+            )?;
+            r += 1;
+        }
+        r += 1;
+        sheet.write_string_with_format(r, 0, "Usage totals", &styles.header)?;
+        sheet.write_string_with_format(r, 1, "", &styles.header_number)?;
+        r += 1;
+        let totals = reports.totals;
+        for (label, column) in USAGE_TOTALS {
+            let total = column == crate::column::Column::Total;
+            let text_style = if total {
+                &styles.total_text
+            } else {
+                &styles.fact
+            };
+            sheet.write_string_with_format(r, 0, label, text_style)?;
+            let (value, style) = match totals.cell(column) {
+                Some(Cell::Money(d)) => {
+                    limits.inexact_numbers += u64::from(!fits_a_double(d));
+                    let style = if total {
+                        &styles.total_money
+                    } else {
+                        &styles.money
+                    };
+                    (d.to_f64_lossy(), style)
+                }
+                Some(Cell::Duration(s)) => (s as f64 / 86_400.0, &styles.duration),
+                Some(Cell::Count(n)) => (n as f64, &styles.count),
+                _ => continue,
+            };
+            sheet.write_number_with_format(r, 1, value, style)?;
+            r += 1;
+        }
+        r += 1;
+        sheet.write_string_with_format(r, 0, "Sheet", &styles.header)?;
+        sheet.write_string_with_format(r, 1, "Report", &styles.header)?;
+        sheet.write_string_with_format(r, 2, "Rows", &styles.header_number)?;
+        r += 1;
+        for (name, report, part) in contents {
+            // A sheet name in a link is quoted, its own quotes doubled.
+            let link = format!("internal:'{}'!A1", name.replace('\'', "''"));
+            sheet.write_url_with_text(r, 0, link.as_str(), *name)?;
+            let what = self.options.title(&report.spec.title());
+            if *part == 0 {
+                sheet.write_string(r, 1, what)?;
+                sheet.write_number_with_format(r, 2, report.row_count() as f64, &styles.count)?;
+            } else {
+                sheet.write_string(r, 1, format!("{what} (continued)"))?;
+            }
+            r += 1;
+        }
+        let widest =
+            |texts: &mut dyn Iterator<Item = usize>| texts.max().unwrap_or(0).min(MAX_WIDTH);
+        let first = widest(
+            &mut facts
+                .iter()
+                .map(|(l, _)| l.chars().count())
+                .chain(contents.iter().map(|(n, _, _)| n.chars().count()))
+                .chain([18]),
+        );
+        let second = widest(&mut facts.iter().map(|(_, v)| v.chars().count()).chain([24]));
+        sheet.set_column_width(0, (first + 2) as f64)?;
+        sheet.set_column_width(1, (second + 2) as f64)?;
+        sheet.set_column_width(2, 12)?;
+        Ok(sheet)
+    }
+}
+
+/// One fact of a title block: its label, and its value as text (guarded
+/// when a spreadsheet would read it as a formula).
+fn write_fact(
+    sheet: &mut Worksheet,
+    r: u32,
+    label: &str,
+    value: &str,
+    styles: &Styles,
+    sanitize: bool,
+    limits: &mut Limits,
+) -> Result<(), XlsxError> {
+    sheet.write_string_with_format(r, 0, label, &styles.fact)?;
+    let value = limits.fit(value);
+    if sanitize && needs_guard(&value, ColumnKind::Text) {
+        sheet.write_string_with_format(r, 1, value, &styles.quoted)?;
+    } else {
+        sheet.write_string(r, 1, value)?;
+    }
+    Ok(())
 }
 
 fn properties(
@@ -166,6 +305,10 @@ struct SheetWriter<'w, 'a> {
     row: u32,
     /// Sheets written so far for this report.
     part: u32,
+    /// The current sheet's header row, and its last data row: the
+    /// filtered range.
+    header_row: u32,
+    last_data_row: Option<u32>,
     /// Widest content per column, in characters.
     widths: Vec<usize>,
     /// What the format could not hold as given, for the manifest's warnings.
@@ -173,52 +316,44 @@ struct SheetWriter<'w, 'a> {
 }
 
 impl SheetWriter<'_, '_> {
+    /// The data rows first, one contiguous block under the header that
+    /// sorting and filtering may reorder (an itemised row names its group in
+    /// the first column), then, below it and outside the filter, the
+    /// subtotals per group and the total.
     fn write(&mut self) -> Result<(), XlsxError> {
-        self.start_sheet(None)?;
+        self.start_sheet()?;
         let report = self.report;
         let level = report.spec.level;
-        match report.spec.kind {
-            ReportKind::Summary | ReportKind::CallTypes => {
-                for group in &report.groups {
-                    for row in self.reports.rows(group) {
-                        self.ensure_room(None)?;
-                        self.data_row(row)?;
-                    }
-                }
-            }
-            ReportKind::Calls | ReportKind::Transactions => {
-                for group in &report.groups {
-                    let label = format!(
-                        "{}: {}",
-                        level.label(),
-                        self.reports.group_label(level, group.key)
-                    );
-                    self.ensure_room(None)?;
-                    self.heading_row(&label)?;
-                    for (written, row) in self.reports.rows(group).enumerate() {
-                        self.ensure_room(Some((&label, group, written as u64)))?;
-                        self.data_row(row)?;
-                    }
-                    self.ensure_room(None)?;
-                    let what = format!("Subtotal {}", self.reports.group_label(level, group.key));
-                    if let Some(split) = &group.by_direction {
-                        for (i, direction) in ["inbound", "outbound"].iter().enumerate() {
-                            self.ensure_room(None)?;
-                            self.totals_row(&format!("{what} ({direction})"), &split[i])?;
-                        }
-                    }
-                    self.totals_row(&what, &group.subtotal)?;
-                }
+        for group in &report.groups {
+            for row in self.reports.rows(group) {
+                self.ensure_room()?;
+                self.data_row(row)?;
             }
         }
-        self.ensure_room(None)?;
+        if report.spec.kind.is_itemised() {
+            // A blank row sets the subtotals apart from the data (and keeps
+            // Excel from taking them into the filtered range).
+            self.ensure_room()?;
+            self.row += 1;
+            for group in &report.groups {
+                let what = format!("Subtotal {}", self.reports.group_label(level, group.key));
+                if let Some(split) = &group.by_direction {
+                    for (i, direction) in ["inbound", "outbound"].iter().enumerate() {
+                        self.ensure_room()?;
+                        self.totals_row(&format!("{what} ({direction})"), &split[i])?;
+                    }
+                }
+                self.ensure_room()?;
+                self.totals_row(&what, &group.subtotal)?;
+            }
+        }
+        self.ensure_room()?;
         self.totals_row("Total", &report.total)?;
         self.finish_sheet()
     }
 
-    /// Opens the next sheet of this report: title block, header, and when
-    /// continuing a group, a row carrying its running subtotal forward.
-    fn start_sheet(&mut self, carried: Option<(&str, &Totals)>) -> Result<(), XlsxError> {
+    /// Opens the next sheet of this report: title block and header.
+    fn start_sheet(&mut self) -> Result<(), XlsxError> {
         self.part += 1;
         let title = self.options.title(&self.report.spec.title());
         let wanted = if self.part == 1 {
@@ -232,17 +367,22 @@ impl SheetWriter<'_, '_> {
             .expect("no panics while holding the lock")
             .new_worksheet_with_constant_memory()?;
         sheet.write_string_with_format(0, 0, &title, &self.styles.title)?;
-        for (i, (label, value)) in title_block(self.reports, self.options).iter().enumerate() {
-            let r = 1 + i as u32;
-            sheet.write_string_with_format(r, 0, *label, &self.styles.fact)?;
-            let value = self.limits.fit(value);
-            if self.sanitize && needs_guard(&value, ColumnKind::Text) {
-                sheet.write_string_with_format(r, 1, value, &self.styles.quoted)?;
-            } else {
-                sheet.write_string(r, 1, value)?;
-            }
+        let facts = title_block(self.reports, self.options);
+        for (i, (label, value)) in facts.iter().enumerate() {
+            let (styles, sanitize) = (self.styles, self.sanitize);
+            write_fact(
+                &mut sheet,
+                1 + i as u32,
+                label,
+                value,
+                styles,
+                sanitize,
+                &mut self.limits,
+            )?;
         }
-        let header_row = TITLE_ROWS - 1 + 1;
+        // Under the title block: a title, the facts, a blank line.
+        let header_row = facts.len() as u32 + 2;
+        self.header_row = header_row;
         let zone = self.reports.invoice.zone_name();
         self.widths = vec![0; self.report.columns.len()];
         for (c, column) in self.report.columns.iter().enumerate() {
@@ -268,38 +408,29 @@ impl SheetWriter<'_, '_> {
         }
         self.sheet = Some((wanted, sheet));
         self.row = header_row + 1;
-        if let Some((label, running)) = carried {
-            self.totals_row(&format!("{label}, brought forward"), running)?;
-        }
+        self.last_data_row = None;
         Ok(())
     }
 
-    /// Moves to a continuation sheet when the current one is full. Each sheet
-    /// keeps room for the rows that close a group (subtotal and total).
-    /// `carried`: within an itemised group, its label, the group and the
-    /// rows of it written so far (their subtotal, the model's, is carried).
-    fn ensure_room(&mut self, carried: Option<(&str, &Group, u64)>) -> Result<(), XlsxError> {
-        if self.row + 2 < SHEET_ROWS {
+    /// Moves to a continuation sheet when the current one is full.
+    fn ensure_room(&mut self) -> Result<(), XlsxError> {
+        if self.row < SHEET_ROWS {
             return Ok(());
         }
         self.finish_sheet()?;
-        let carried =
-            carried.map(|(label, group, n)| (label, self.reports.subtotal_of_first(group, n)));
-        self.start_sheet(carried.as_ref().map(|(label, totals)| (*label, totals)))
+        self.start_sheet()
     }
 
     fn finish_sheet(&mut self) -> Result<(), XlsxError> {
         let Some((wanted, mut sheet)) = self.sheet.take() else {
             return Ok(());
         };
-        let header_row = TITLE_ROWS;
-        let last_col = self.report.columns.len().saturating_sub(1) as u16;
-        sheet.autofilter(
-            header_row,
-            0,
-            self.row.saturating_sub(1).max(header_row),
-            last_col,
-        )?;
+        // The filter covers the header and the data rows only: sorting or
+        // filtering never moves a subtotal or the total among the data.
+        if let Some(last) = self.last_data_row {
+            let last_col = self.report.columns.len().saturating_sub(1) as u16;
+            sheet.autofilter(self.header_row, 0, last, last_col)?;
+        }
         // The title block's first column holds labels like "Time zone".
         if let Some(w) = self.widths.first_mut() {
             *w = (*w).max(12);
@@ -319,19 +450,6 @@ impl SheetWriter<'_, '_> {
             .1
     }
 
-    fn heading_row(&mut self, label: &str) -> Result<(), XlsxError> {
-        let (row, styles) = (self.row, self.styles);
-        let last = self.report.columns.len() as u16;
-        let label = self.limits.fit(label).into_owned();
-        let sheet = self.sheet();
-        sheet.write_string_with_format(row, 0, label, &styles.heading)?;
-        for c in 1..last {
-            sheet.write_blank(row, c, &styles.heading)?;
-        }
-        self.row += 1;
-        Ok(())
-    }
-
     fn data_row(&mut self, row: Row<'_>) -> Result<(), XlsxError> {
         let report = self.report;
         let level = report.spec.level;
@@ -341,6 +459,7 @@ impl SheetWriter<'_, '_> {
             let width = self.cell(r, c as u16, cell, column.kind(), false)?;
             self.widths[c] = self.widths[c].max(width);
         }
+        self.last_data_row = Some(r);
         self.row += 1;
         Ok(())
     }
@@ -437,8 +556,11 @@ impl SheetWriter<'_, '_> {
                 if local.date() < first_excel_day() {
                     return self.early(r, c, cell, kind);
                 }
-                self.number(r, c, excel_serial(local), &styles.timestamp, kind)?;
-                Ok(19)
+                let Some(style) = styles.timestamp(super::cells::utc_offset(tz, t)) else {
+                    return self.as_text(r, c, cell, kind);
+                };
+                self.number(r, c, excel_serial(local), style, kind)?;
+                Ok(24)
             }
             Cell::Date(d) => {
                 if d < first_excel_day() {
@@ -463,6 +585,18 @@ impl SheetWriter<'_, '_> {
         kind: ColumnKind,
     ) -> Result<usize, XlsxError> {
         self.limits.early_dates += 1;
+        self.as_text(r, c, cell, kind)
+    }
+
+    /// Writes a date or time as its exact text, as in the CSV (RFC 3339,
+    /// with its offset).
+    fn as_text(
+        &mut self,
+        r: u32,
+        c: u16,
+        cell: Cell<'_>,
+        kind: ColumnKind,
+    ) -> Result<usize, XlsxError> {
         let mut text = String::new();
         super::cells::write_machine_text(
             &mut text,
