@@ -85,14 +85,13 @@ fn main() -> ExitCode {
 
 fn run_render(args: &RenderArgs, sample: Option<SampleRequest>) -> Result<(), Error> {
     let request = args.validate()?;
-    let profile = Profile::load(&args.profile)?;
     let manifest = render(&RenderJob {
         invoice: InvoiceJob {
-            profile: &profile,
+            profile: &request.profile,
             invoice: &request.invoice,
             formats: &request.formats,
             options: request.options,
-            itemisation: !args.no_itemisation,
+            itemisation: request.itemisation,
             sample,
             out_dir: &args.out,
         },

@@ -7,9 +7,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use usage_report::error::{Error, Result};
 use usage_report::invoice::{check_currency, parse_day, parse_time_zone, Invoice};
-use usage_report::profile::ExpertLevel;
+use usage_report::profile::{ExpertLevel, Profile};
 use usage_report::records::{BadRecordPolicy, Input};
 use usage_report::render::{Format, HeaderStyle, Paper, RenderOptions};
+use usage_report::run::catalog::Catalog;
 use usage_report::run::progress::LogFormat;
 use usage_report::run::{RunOptions, Shard};
 
@@ -217,32 +218,50 @@ impl From<LogFormatArg> for LogFormat {
 
 #[derive(Debug, Args)]
 pub struct RenderArgs {
-    /// The usage-report profile (TOML, or JSON of the same shape).
-    #[arg(long, value_name = "PROFILE")]
-    pub profile: PathBuf,
+    /// The usage-report profile (TOML, or JSON of the same shape); with --catalog, instead of the one the catalogue's rules give the invoice.
+    #[arg(long, value_name = "PROFILE", required_unless_present = "catalog")]
+    pub profile: Option<PathBuf>,
     /// Records file (CSV, gzip-compressed CSV or Parquet, recognised by content); repeat for several; `-` reads standard input.
     #[arg(long, value_name = "FILE", required = true)]
     pub records: Vec<String>,
+    /// Take the invoice named by --invoice from this catalogue: its customer, period, the customer's zone, currency, name and consent, and the profile the rules give it.
+    #[arg(long, value_name = "DIR", requires = "invoice")]
+    pub catalog: Option<PathBuf>,
     /// The invoiced customer's id.
-    #[arg(long, value_name = "ID")]
-    pub customer: String,
+    #[arg(
+        long,
+        value_name = "ID",
+        required_unless_present = "catalog",
+        conflicts_with = "catalog"
+    )]
+    pub customer: Option<String>,
     /// First day of the billing period (YYYY-MM-DD).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub from: String,
+    #[arg(
+        long,
+        value_name = "YYYY-MM-DD",
+        required_unless_present = "catalog",
+        conflicts_with = "catalog"
+    )]
+    pub from: Option<String>,
     /// First day after the billing period (YYYY-MM-DD, exclusive).
-    #[arg(long, value_name = "YYYY-MM-DD")]
-    pub to: String,
-    /// IANA time zone of the period and of the times shown.
-    #[arg(long, value_name = "IANA_ZONE", default_value = "UTC")]
-    pub timezone: String,
-    /// The invoice id, shown in titles and the manifest.
+    #[arg(
+        long,
+        value_name = "YYYY-MM-DD",
+        required_unless_present = "catalog",
+        conflicts_with = "catalog"
+    )]
+    pub to: Option<String>,
+    /// IANA time zone of the period and of the times shown [default: UTC].
+    #[arg(long, value_name = "IANA_ZONE", conflicts_with = "catalog")]
+    pub timezone: Option<String>,
+    /// The invoice id, shown in titles and the manifest; with --catalog, the catalogue's invoice to render.
     #[arg(long, value_name = "ID")]
     pub invoice: Option<String>,
     /// The customer's ISO 4217 currency (e.g. GBP, JPY): money symbols and minor units in PDF and XLSX.
-    #[arg(long, value_name = "CODE")]
+    #[arg(long, value_name = "CODE", conflicts_with = "catalog")]
     pub currency: Option<String>,
     /// The customer's name, shown beside the id on the cover and sheet titles.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "catalog")]
     pub customer_name: Option<String>,
     /// Attachment formats, a comma list.
     #[arg(long, value_name = "LIST", default_value = "csv")]
@@ -335,7 +354,10 @@ pub struct CheckProfileArgs {
 
 /// A render request, validated.
 pub struct RenderRequest {
+    pub profile: Profile,
     pub invoice: Invoice,
+    /// The customer consented to itemised bills.
+    pub itemisation: bool,
     pub inputs: Vec<Input>,
     pub formats: Vec<Format>,
     pub options: RenderOptions,
@@ -400,20 +422,46 @@ impl RunArgs {
 }
 
 impl RenderArgs {
-    /// Checks every value that can be checked without reading a file.
+    /// Checks every value, and loads the profile (and the catalogue with
+    /// --catalog); records are read later.
     pub fn validate(&self) -> Result<RenderRequest> {
-        let tz = parse_time_zone(&self.timezone)
-            .map_err(|reason| Error::Usage(format!("--timezone: {reason}")))?;
-        let from = parse_day("--from", &self.from)?;
-        let to = parse_day("--to", &self.to)?;
-        if let Some(code) = &self.currency {
-            check_currency(code).map_err(|reason| Error::Usage(format!("--currency {reason}")))?;
-        }
-        let invoice = Invoice::new(self.invoice.clone(), self.customer.clone(), from, to, tz)?
-            .with_currency(self.currency.clone())
-            .with_customer_name(self.customer_name.clone());
+        let (invoice, profile, itemisation) = match &self.catalog {
+            Some(dir) => {
+                let catalog = Catalog::load(dir)?;
+                let id = self.invoice.as_deref().unwrap_or_default();
+                let instead = self.profile.as_deref().map(Profile::load).transpose()?;
+                let chosen = catalog.chosen(id, instead.as_ref())?;
+                (chosen.invoice, chosen.profile.clone(), chosen.itemisation)
+            }
+            None => {
+                // clap requires these without --catalog.
+                let given = |value: &Option<String>, flag: &str| {
+                    value.clone().ok_or_else(|| {
+                        Error::Usage(format!("{flag} is required without --catalog"))
+                    })
+                };
+                let tz = parse_time_zone(self.timezone.as_deref().unwrap_or("UTC"))
+                    .map_err(|reason| Error::Usage(format!("--timezone: {reason}")))?;
+                let from = parse_day("--from", &given(&self.from, "--from")?)?;
+                let to = parse_day("--to", &given(&self.to, "--to")?)?;
+                if let Some(code) = &self.currency {
+                    check_currency(code)
+                        .map_err(|reason| Error::Usage(format!("--currency {reason}")))?;
+                }
+                let customer = given(&self.customer, "--customer")?;
+                let invoice = Invoice::new(self.invoice.clone(), customer, from, to, tz)?
+                    .with_currency(self.currency.clone())
+                    .with_customer_name(self.customer_name.clone());
+                let path = self.profile.as_ref().ok_or_else(|| {
+                    Error::Usage("--profile is required without --catalog".into())
+                })?;
+                (invoice, Profile::load(path)?, true)
+            }
+        };
         Ok(RenderRequest {
+            profile,
             invoice,
+            itemisation: itemisation && !self.no_itemisation,
             inputs: self.records.iter().map(|r| Input::from_arg(r)).collect(),
             formats: formats(&self.format)?,
             options: render_options(self.header, self.no_sanitize, self.paper),

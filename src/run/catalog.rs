@@ -76,6 +76,13 @@ enum Scope {
 
 /// Where an invoice's profile came from, and what it is.
 #[derive(Debug, PartialEq)]
+/// One invoice of the catalogue, ready to render (see [`Catalog::chosen`]).
+pub struct Chosen<'c> {
+    pub invoice: Invoice,
+    pub profile: &'c Profile,
+    pub itemisation: bool,
+}
+
 pub enum Resolution<'c> {
     /// The invoice named a profile, or its customer has a usable default.
     Use(&'c Profile),
@@ -207,28 +214,58 @@ impl Catalog {
                 customer.id
             ));
         }
-        if let Some(only) = &profile.customer {
-            if only != &customer.id {
-                return Resolution::Refused(format!(
-                    "profile {name:?} is restricted to customer {only:?}; this invoice is for customer {:?}",
-                    customer.id
-                ));
-            }
-        }
-        if !profile.customer_groups.is_empty()
-            && !profile
-                .customer_groups
-                .iter()
-                .any(|g| customer.groups.contains(g))
-        {
-            return Resolution::Refused(format!(
-                "profile {name:?} is restricted to customer groups [{}]; customer {:?} is in [{}]",
-                profile.customer_groups.join(", "),
-                customer.id,
-                customer.groups.join(", ")
-            ));
+        if let Some(reason) = refusal(name, profile, customer) {
+            return Resolution::Refused(reason);
         }
         Resolution::Use(profile)
+    }
+
+    /// The catalogue's invoice of an id.
+    pub fn entry(&self, id: &str) -> Result<&InvoiceEntry> {
+        self.invoices
+            .iter()
+            .find(|e| e.invoice_id == id)
+            .ok_or_else(|| {
+                let ids = self.invoices.iter().map(|e| e.invoice_id.as_str());
+                let hint = crate::error::did_you_mean(id, ids)
+                    .map(|c| format!("; did you mean {c:?}?"))
+                    .unwrap_or_default();
+                Error::Usage(format!("no invoice {id:?} in the catalogue{hint}"))
+            })
+    }
+
+    /// One invoice of the catalogue as a run renders it: the invoice (its
+    /// customer's zone, currency and name), the profile the rules give it
+    /// (or `instead`, which the rules' restrictions must allow), and whether
+    /// its customer consented to itemisation. `Err(Usage)` when there is no
+    /// such invoice, it gets no profile, or the rules refuse it.
+    pub fn chosen<'p>(&'p self, id: &str, instead: Option<&'p Profile>) -> Result<Chosen<'p>> {
+        let entry = self.entry(id)?;
+        let customer = &self.customers[&entry.customer_id];
+        if let Some(profile) = instead {
+            if let Some(reason) = refusal(&profile.name, profile, customer) {
+                return Err(Error::Usage(reason));
+            }
+            return Ok(Chosen {
+                invoice: self.invoice(entry)?,
+                profile,
+                itemisation: customer.itemisation,
+            });
+        }
+        let profile = match self.resolve(entry) {
+            Resolution::Use(p) => p,
+            Resolution::NoProfile => {
+                return Err(Error::Usage(format!(
+                    "invoice {id} gets no usage attachment: neither it nor its customer names a profile"
+                )))
+            }
+            Resolution::Refused(reason) => return Err(Error::Usage(reason)),
+        };
+        Ok(Chosen {
+            invoice: self.invoice(entry)?,
+            profile,
+            itemisation: customer.itemisation,
+        })
     }
 
     /// The invoice as the engine renders it (customer's time zone).
@@ -244,6 +281,34 @@ impl Catalog {
         .with_currency(customer.currency.clone())
         .with_customer_name(Some(customer.name.clone())))
     }
+}
+
+/// Why a profile may not serve a customer, if it may not: a profile
+/// restricted to a customer serves only that customer, one restricted to
+/// groups only customers in one of them (both apply when both are set).
+fn refusal(name: &str, profile: &Profile, customer: &Customer) -> Option<String> {
+    if let Some(only) = &profile.customer {
+        if only != &customer.id {
+            return Some(format!(
+                "profile {name:?} is restricted to customer {only:?}; this invoice is for customer {:?}",
+                customer.id
+            ));
+        }
+    }
+    if !profile.customer_groups.is_empty()
+        && !profile
+            .customer_groups
+            .iter()
+            .any(|g| customer.groups.contains(g))
+    {
+        return Some(format!(
+            "profile {name:?} is restricted to customer groups [{}]; customer {:?} is in [{}]",
+            profile.customer_groups.join(", "),
+            customer.id,
+            customer.groups.join(", ")
+        ));
+    }
+    None
 }
 
 fn load_profiles(

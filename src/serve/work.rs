@@ -14,7 +14,7 @@ use crate::invoice::parse_day;
 use crate::pipeline::{render, InvoiceJob, RenderJob, SampleRequest};
 use crate::records::{BadRecordPolicy, Input};
 use crate::render::{Format, RenderOptions};
-use crate::run::catalog::{Catalog, Resolution};
+use crate::run::catalog::{Catalog, Chosen};
 use crate::run::progress::{Event, Reporter};
 use crate::run::{invoice_folders, run, RunOptions};
 
@@ -28,56 +28,28 @@ pub fn render_invoice(
     formats: &[Format],
 ) -> Result<(String, Value)> {
     let catalog = Catalog::load(catalog_dir)?;
-    let entry = entry(&catalog, id)?;
-    let profile = match catalog.resolve(entry) {
-        Resolution::Use(p) => p,
-        Resolution::NoProfile => {
-            return Err(Error::Usage(format!(
-            "invoice {id} gets no usage attachment: neither it nor its customer names a profile"
-        )))
-        }
-        Resolution::Refused(reason) => return Err(Error::Usage(reason)),
-    };
+    let chosen = catalog.chosen(id, None)?;
     let folder = invoice_folders(&catalog)[id].clone();
-    let value = render_entry(
-        &catalog,
-        entry,
-        profile,
-        inputs,
-        formats,
-        &out.join(&folder),
-    )?;
+    let value = render_entry(&chosen, chosen.profile, inputs, formats, &out.join(&folder))?;
     Ok((folder, value))
-}
-
-/// The catalogue's invoice of an id.
-fn entry<'c>(catalog: &'c Catalog, id: &str) -> Result<&'c crate::run::catalog::InvoiceEntry> {
-    catalog
-        .invoices
-        .iter()
-        .find(|e| e.invoice_id == id)
-        .ok_or_else(|| Error::Usage(format!("no invoice {id:?}")))
 }
 
 /// Renders an invoice of the catalogue with a profile (its own, or one
 /// being edited) into `out_dir`; returns the manifest.
 fn render_entry(
-    catalog: &Catalog,
-    entry: &crate::run::catalog::InvoiceEntry,
+    chosen: &Chosen<'_>,
     profile: &crate::profile::Profile,
     inputs: &[Input],
     formats: &[Format],
     out_dir: &Path,
 ) -> Result<Value> {
-    let invoice = catalog.invoice(entry)?;
-    let customer = &catalog.customers[&entry.customer_id];
     let manifest = render(&RenderJob {
         invoice: InvoiceJob {
             profile,
-            invoice: &invoice,
+            invoice: &chosen.invoice,
             formats,
             options: RenderOptions::default(),
-            itemisation: customer.itemisation,
+            itemisation: chosen.itemisation,
             sample: None,
             out_dir,
         },
@@ -113,11 +85,18 @@ pub fn preview(
     download: Option<Format>,
 ) -> Result<(Vec<PreviewReport>, Option<Download>)> {
     let catalog = Catalog::load(catalog_dir)?;
-    let entry = entry(&catalog, id)?;
+    let entry = catalog.entry(id)?;
+    // The invoice as the catalogue has it, whatever profile it names: the
+    // preview shows what the given profile would make of it.
+    let chosen = Chosen {
+        invoice: catalog.invoice(entry)?,
+        profile,
+        itemisation: catalog.customers[&entry.customer_id].itemisation,
+    };
     let dir = super::store::scratch_dir("preview")?;
     let result = (|| {
         let formats = download.map_or(vec![Format::Csv], |f| vec![f]);
-        let manifest = render_entry(&catalog, entry, profile, inputs, &formats, &dir)?;
+        let manifest = render_entry(&chosen, profile, inputs, &formats, &dir)?;
         let files = crate::manifest::listed_files(&manifest);
         if let Some(format) = download {
             let file = match files.as_slice() {

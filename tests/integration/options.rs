@@ -594,3 +594,126 @@ fn documents_name_the_customer_and_samples_count_with_separators() {
         "the manifest's totals are the sample's"
     );
 }
+
+#[test]
+fn sample_and_render_take_an_invoice_from_the_catalogue() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sample");
+    let catalog = fixture("catalog");
+    let records = fixture("records.csv");
+    ok(&[
+        "sample",
+        "--catalog",
+        &catalog,
+        "--invoice",
+        "INV-2026-10-0042",
+        "--records",
+        &records,
+        "--rows",
+        "5",
+        "--format",
+        "pdf,csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    // Customer, period, zone, currency, name and profile are the catalogue's.
+    let m = manifest(&out);
+    assert_eq!(m["invoice"], "INV-2026-10-0042");
+    assert_eq!(m["customer"], "ACME");
+    assert_eq!(m["profile"], "Site detail");
+    assert_eq!(m["currency"], "GBP");
+    assert_eq!(m["period"]["from"], "2026-10-01");
+    let pdf = pdf_extract::extract_text_from_mem(
+        &std::fs::read(out.join("sample_INV-2026-10-0042_usage.pdf")).unwrap(),
+    )
+    .unwrap();
+    assert!(pdf.contains("ACME Ltd (ACME)"), "{pdf}");
+    assert!(
+        pdf.contains("Europe/London") && pdf.contains("BST"),
+        "{pdf}"
+    );
+    assert!(pdf.contains("5 of 25 records"), "{pdf}");
+
+    // The rules hold: a profile the catalogue's rules refuse for the
+    // invoice is refused, named in the catalogue or given instead.
+    let refused = fails(
+        &[
+            "render",
+            "--catalog",
+            &catalog,
+            "--invoice",
+            "INV-2026-11-0046",
+            "--records",
+            &records,
+            "--out",
+            dir.path().join("refused").to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(
+        refused.contains("profile \"ACME bespoke\" is restricted to customer \"ACME\""),
+        "{refused}"
+    );
+    let bespoke = format!("{catalog}/profiles/acme-bespoke.toml");
+    let instead = fails(
+        &[
+            "render",
+            "--catalog",
+            &catalog,
+            "--invoice",
+            "INV-2026-10-0045",
+            "--profile",
+            &bespoke,
+            "--records",
+            &records,
+            "--out",
+            dir.path().join("instead").to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(
+        instead.contains("is restricted to customer \"ACME\""),
+        "{instead}"
+    );
+    // A mistyped invoice id is named with the closest one.
+    let typo = fails(
+        &[
+            "sample",
+            "--catalog",
+            &catalog,
+            "--invoice",
+            "INV-2026-10-004",
+            "--records",
+            &records,
+            "--rows",
+            "5",
+            "--out",
+            dir.path().join("typo").to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(
+        typo.contains(
+            "no invoice \"INV-2026-10-004\" in the catalogue; did you mean \"INV-2026-10-0042\"?"
+        ),
+        "{typo}"
+    );
+    // What the catalogue decides cannot also be given.
+    let both = fails(
+        &[
+            "render",
+            "--catalog",
+            &catalog,
+            "--invoice",
+            "INV-2026-10-0042",
+            "--customer",
+            "ACME",
+            "--records",
+            &records,
+            "--out",
+            dir.path().join("both").to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(both.contains("cannot be used with"), "{both}");
+}
