@@ -126,6 +126,19 @@ columns! {
 }
 
 impl Column {
+    /// The measures of a summary line, in order: a summary report's columns
+    /// after its key, and the usage totals a document's cover lists (the
+    /// last, the total, set apart).
+    pub const SUMMARY: [Column; 7] = [
+        Column::Calls,
+        Column::Duration,
+        Column::BilledDuration,
+        Column::CallCharge,
+        Column::Transactions,
+        Column::TransactionAmount,
+        Column::Total,
+    ];
+
     /// The column named by a record file header or a profile entry.
     pub fn from_key(key: &str) -> Option<Column> {
         Column::ALL.iter().copied().find(|c| c.key() == key)

@@ -4,9 +4,16 @@
 /// Appends one field as RFC 4180 needs it, by the csv crate's rule: quoted
 /// only when it holds a comma, a quote or a line break, quotes doubled.
 pub fn push(out: &mut Vec<u8>, field: &[u8]) {
+    push_between(out, field, b',');
+}
+
+/// [`push`] for a file whose fields are separated by `delimiter` (`;` for
+/// Excel in comma-decimal locales): quoted when the field holds the
+/// delimiter, a comma, a quote or a line break.
+pub fn push_between(out: &mut Vec<u8>, field: &[u8], delimiter: u8) {
     if field
         .iter()
-        .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
+        .any(|&b| b == delimiter || matches!(b, b',' | b'"' | b'\r' | b'\n'))
     {
         out.push(b'"');
         for &b in field {

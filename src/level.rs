@@ -34,13 +34,6 @@ impl Level {
         }
     }
 
-    /// The one name of the group of records with no key at this level —
-    /// "(no site)" — in headings, subtotals, summary rows and split titles
-    /// alike (machine CSV leaves the key empty, as the records have it).
-    pub fn no_key_label(self) -> String {
-        format!("(no {})", self.key())
-    }
-
     pub fn from_key(key: &str) -> Option<Level> {
         Level::ALL.into_iter().find(|l| l.key() == key)
     }

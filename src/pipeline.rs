@@ -112,10 +112,15 @@ fn detail_elsewhere(
         .filter(|f| **f != Format::Pdf)
         .map(|f| f.key().to_uppercase())
         .collect();
+    let words = reports.settings.look.words();
+    let and = format!(" {} ", words.get(crate::locale::Msg::And));
     let place = match others.as_slice() {
         [] => None,
-        [one] => Some(format!("the {one} attachment")),
-        many => Some(format!("the {} attachments", many.join(" and "))),
+        [one] => Some(words.fill(crate::locale::Msg::TheAttachment, &[("formats", one)])),
+        many => Some(words.fill(
+            crate::locale::Msg::TheAttachments,
+            &[("formats", &many.join(&and))],
+        )),
     };
     let left_out = reports.settings.pdf_max_detail_rows.map_or(0, |max| {
         reports
@@ -351,10 +356,11 @@ fn write_split(
     group_profile.reports.retain(|r| r.level == level);
     group_profile.split = None;
     let groups = crate::report::group_datasets(data, level);
+    let words = crate::locale::Presentation::new(profile.locale, None).words();
     let labels: Vec<String> = groups
         .iter()
         .map(|(k, _)| match data.str(*k) {
-            "" => level.no_key_label(),
+            "" => words.no_key(level).to_string(),
             text => text.to_string(),
         })
         .collect();
@@ -370,7 +376,7 @@ fn write_split(
         let dir = out.path().join(&base).join(folder);
         let group_out = OutputDir::create(&dir)?;
         let mut group_options = options.clone();
-        group_options.scope = Some(format!("{} {label}", level.label()));
+        group_options.scope = Some(format!("{} {label}", words.level(level)));
         for format in formats {
             format
                 .renderer(&group_options)

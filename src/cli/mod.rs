@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use usage_report::error::{Error, Result};
 use usage_report::invoice::{check_currency, parse_day, parse_time_zone, Invoice};
+use usage_report::locale::Locale;
 use usage_report::profile::{ExpertLevel, Profile};
 use usage_report::records::{BadRecordPolicy, Input};
 use usage_report::render::{Format, HeaderStyle, Paper, RenderOptions};
@@ -263,6 +264,9 @@ pub struct RenderArgs {
     /// The customer's name, shown beside the id on the cover and sheet titles.
     #[arg(long, value_name = "NAME", conflicts_with = "catalog")]
     pub customer_name: Option<String>,
+    /// The documents' language and number, date and money style (en-GB, en-US, de-DE, fr-FR), instead of the profile's `locale`.
+    #[arg(long, value_name = "LOCALE")]
+    pub locale: Option<String>,
     /// Attachment formats, a comma list.
     #[arg(long, value_name = "LIST", default_value = "csv")]
     pub format: String,
@@ -425,7 +429,20 @@ impl RenderArgs {
     /// Checks every value, and loads the profile (and the catalogue with
     /// --catalog); records are read later.
     pub fn validate(&self) -> Result<RenderRequest> {
-        let (invoice, profile, itemisation) = match &self.catalog {
+        let locale = self
+            .locale
+            .as_deref()
+            .map(|key| {
+                Locale::from_key(key).ok_or_else(|| {
+                    let known: Vec<&str> = Locale::ALL.iter().map(|l| l.key()).collect();
+                    Error::Usage(format!(
+                        "--locale {key:?} is not a supported locale; expected one of {}",
+                        known.join(", ")
+                    ))
+                })
+            })
+            .transpose()?;
+        let (invoice, mut profile, itemisation) = match &self.catalog {
             Some(dir) => {
                 let catalog = Catalog::load(dir)?;
                 let id = self.invoice.as_deref().unwrap_or_default();
@@ -458,6 +475,9 @@ impl RenderArgs {
                 (invoice, Profile::load(path)?, true)
             }
         };
+        if locale.is_some() {
+            profile.locale = locale;
+        }
         Ok(RenderRequest {
             profile,
             invoice,

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use chrono_tz::Tz;
 
 use crate::column::ColumnKind;
-use crate::locale::Presentation;
+use crate::locale::{Msg, Presentation};
 use crate::money::push_digits;
 use crate::report::{Cell, InvoiceReports};
 
@@ -17,54 +17,52 @@ pub fn title_block(
     options: &super::RenderOptions,
 ) -> Vec<(&'static str, String)> {
     let invoice = reports.invoice;
+    let look = &reports.settings.look;
+    let words = look.words();
     let last_day = invoice.to.pred_opt().unwrap_or(invoice.to);
-    let day = reports.settings.look.date_pattern();
+    let day = look.date_pattern();
+    let (from, to) = (
+        invoice.from.format(day).to_string(),
+        last_day.format(day).to_string(),
+    );
     let mut facts = vec![
-        ("Customer", invoice.customer_shown()),
-        ("Invoice", invoice.display_id()),
+        (words.get(Msg::Customer), invoice.customer_shown()),
+        (words.get(Msg::Invoice), invoice.display_id()),
         (
-            "Period",
-            format!("{} to {}", invoice.from.format(day), last_day.format(day)),
+            words.get(Msg::Period),
+            words.fill(Msg::PeriodRange, &[("from", &from), ("to", &to)]),
         ),
-        ("Time zone", invoice.zone_name().to_string()),
-        ("Profile", reports.settings.profile_name.clone()),
+        (words.get(Msg::TimeZone), invoice.zone_name().to_string()),
+        (
+            words.get(Msg::Profile),
+            reports.settings.profile_name.clone(),
+        ),
     ];
     if let Some(sample) = options.sample {
         facts.push((
-            "Sample",
-            format!(
-                "{} of {} records (seed {}), not the whole invoice",
-                reports.settings.look.count(sample.rows),
-                reports.settings.look.count(sample.of),
-                sample.seed
+            words.get(Msg::Sample),
+            words.fill(
+                Msg::SampleOf,
+                &[
+                    ("rows", &look.count(sample.rows)),
+                    ("of", &look.count(sample.of)),
+                    ("seed", &sample.seed.to_string()),
+                ],
             ),
         ));
         facts.push((
-            "Whole invoice",
-            format!(
-                "{} calls, total {} (the sample's totals are below)",
-                reports.settings.look.count(sample.whole_calls),
-                reports.settings.look.money(sample.whole_total)
+            words.get(Msg::WholeInvoice),
+            words.fill(
+                Msg::WholeInvoiceTotals,
+                &[
+                    ("calls", &look.count(sample.whole_calls)),
+                    ("total", &look.money(sample.whole_total)),
+                ],
             ),
         ));
     }
     facts
 }
-
-/// The invoice's usage totals as a document's cover lists them, in order
-/// (the last, the total, is set apart).
-pub const USAGE_TOTALS: [(&str, crate::column::Column); 7] = {
-    use crate::column::Column;
-    [
-        ("Calls", Column::Calls),
-        ("Duration", Column::Duration),
-        ("Billed duration", Column::BilledDuration),
-        ("Call charges", Column::CallCharge),
-        ("Transactions", Column::Transactions),
-        ("Transaction amount", Column::TransactionAmount),
-        ("Total", Column::Total),
-    ]
-};
 
 /// Appends the CSV text of a cell to `out`: exact decimals (at least two
 /// places for money), whole seconds, RFC 3339 timestamps in the invoice's
@@ -202,7 +200,7 @@ pub fn display_text<'c>(
             Cow::Owned(t.with_timezone(&tz).format(&pattern).to_string())
         }
         Cell::Date(d) => Cow::Owned(d.format(p.date_pattern()).to_string()),
-        Cell::NoGroup(level) => Cow::Owned(level.no_key_label()),
+        Cell::NoGroup(level) => Cow::Borrowed(p.words().no_key(level)),
         Cell::Empty => Cow::Borrowed(""),
     }
 }

@@ -44,13 +44,17 @@ impl CsvRenderer {
         out: &mut (dyn std::io::Write + Send),
     ) -> Result<u64> {
         let name = self.file_name(report);
-        let mut lines = Lines::new(out, &name);
+        let mut lines = Lines::new(out, &name, style.delimiter);
+        if style.bom {
+            lines.buf.extend_from_slice("\u{feff}".as_bytes());
+            lines.record = lines.buf.len();
+        }
         let zone = reports.invoice.zone_name();
+        let words = style.look.words();
         for column in &report.columns {
-            let label = match (self.options.header, style.human) {
-                (HeaderStyle::Labels, true) => column.display_label(zone),
-                (HeaderStyle::Labels, false) => column.label(zone),
-                (HeaderStyle::Keys, _) => column.key().into(),
+            let label = match self.options.header {
+                HeaderStyle::Labels => words.column(*column, zone, style.human),
+                HeaderStyle::Keys => column.key().into(),
             };
             lines.field(label.as_bytes());
         }
@@ -109,13 +113,23 @@ struct FieldStyle {
     look: Presentation,
     tz: Tz,
     sanitize: bool,
+    /// Between fields: `;` in human CSV for a comma-decimal locale (as
+    /// Excel there expects), else `,`.
+    delimiter: u8,
+    /// A UTF-8 byte order mark first, with the `;` (Excel in those locales
+    /// reads a file without one as its legacy code page).
+    bom: bool,
 }
 
 impl FieldStyle {
     fn new(options: &RenderOptions, reports: &InvoiceReports<'_>) -> FieldStyle {
+        let human = options.header == HeaderStyle::Labels && reports.settings.localised;
+        let excel = human && reports.settings.look.comma_decimal();
         FieldStyle {
             labels: options.header == HeaderStyle::Labels,
-            human: options.header == HeaderStyle::Labels && reports.settings.localised,
+            human,
+            delimiter: if excel { b';' } else { b',' },
+            bom: excel,
             look: reports.settings.look.clone(),
             tz: reports.invoice.time_zone,
             sanitize: options.sanitize,
@@ -130,7 +144,7 @@ impl FieldStyle {
         // machine CSV keeps the key as the records have it (empty).
         if let Cell::NoGroup(level) = cell {
             if self.labels {
-                out.push_str(&level.no_key_label());
+                out.push_str(self.look.words().no_key(level));
             }
             return;
         }
@@ -199,9 +213,13 @@ impl EncodedCalls {
                     for (i, column) in columns.iter().enumerate() {
                         style.write(&mut text, reports.call_cell(id, *column), *column);
                         if i > 0 {
-                            bytes.push(b',');
+                            bytes.push(style.delimiter);
                         }
-                        crate::csv_field::push(&mut bytes, text.as_bytes());
+                        crate::csv_field::push_between(
+                            &mut bytes,
+                            text.as_bytes(),
+                            style.delimiter,
+                        );
                         ends.push(u32::try_from(bytes.len()).map_err(|_| {
                             Error::output(
                                 reports.invoice.display_id(),
@@ -266,25 +284,27 @@ struct Lines<'w> {
     /// Where the current record starts in `buf`.
     record: usize,
     fields: usize,
+    delimiter: u8,
 }
 
 const BLOCK: usize = 1 << 16;
 
 impl<'w> Lines<'w> {
-    fn new(out: &'w mut (dyn std::io::Write + Send), name: &'w str) -> Lines<'w> {
+    fn new(out: &'w mut (dyn std::io::Write + Send), name: &'w str, delimiter: u8) -> Lines<'w> {
         Lines {
             out,
             name,
             buf: Vec::with_capacity(BLOCK + 4096),
             record: 0,
             fields: 0,
+            delimiter,
         }
     }
 
     /// Appends a field from its text.
     fn field(&mut self, text: &[u8]) {
         self.separate();
-        crate::csv_field::push(&mut self.buf, text);
+        crate::csv_field::push_between(&mut self.buf, text, self.delimiter);
     }
 
     /// Appends a field already encoded by [`push_field`].
@@ -295,7 +315,7 @@ impl<'w> Lines<'w> {
 
     fn separate(&mut self) {
         if self.fields > 0 {
-            self.buf.push(b',');
+            self.buf.push(self.delimiter);
         }
         self.fields += 1;
     }

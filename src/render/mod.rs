@@ -8,6 +8,7 @@ mod pdf;
 mod xlsx;
 
 use crate::error::Result;
+use crate::locale::{Msg, Words};
 use crate::output::OutputDir;
 use crate::report::InvoiceReports;
 
@@ -155,15 +156,15 @@ impl RenderOptions {
     }
 
     /// A title as shown: the group of a per-group file after it, and
-    /// " (sample)" for samples.
-    pub fn title(&self, title: &str) -> String {
+    /// "(sample)" for samples, in the document's words.
+    pub fn title(&self, title: &str, words: Words) -> String {
         let mut t = title.to_string();
         if let Some(scope) = &self.scope {
             t.push_str(" — ");
             t.push_str(scope);
         }
         if self.sample.is_some() {
-            t.push_str(" (sample)");
+            t = words.fill(Msg::SampleTitle, &[("title", &t)]);
         }
         t
     }

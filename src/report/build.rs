@@ -2,6 +2,7 @@
 //! order with exact subtotals, and the profile's options that reshape rows
 //! (noise control, direction subtotals, top destinations).
 
+use crate::locale::Msg;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
@@ -40,15 +41,7 @@ pub fn report_columns(spec: ReportSpec, profile: &Profile) -> Vec<Column> {
     let mut columns = vec![key];
     match spec.kind {
         ReportKind::Summary => {
-            columns.extend([
-                Column::Calls,
-                Column::Duration,
-                Column::BilledDuration,
-                Column::CallCharge,
-                Column::Transactions,
-                Column::TransactionAmount,
-                Column::Total,
-            ]);
+            columns.extend(Column::SUMMARY);
             // Options append columns; they never move existing ones.
             if profile.split_direction {
                 columns.extend([
@@ -301,7 +294,9 @@ fn apply_noise_control(
                 *rows = kept;
                 if other.calls > 0 {
                     g.other = Some(OtherCalls {
-                        label: format!("Other calls ({})", other.calls),
+                        label: crate::locale::Presentation::new(profile.locale, None)
+                            .words()
+                            .fill(Msg::OtherCalls, &[("n", &other.calls.to_string())]),
                         label_column: label_column(columns),
                         totals: other,
                     });

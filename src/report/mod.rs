@@ -141,10 +141,32 @@ impl<'a> InvoiceReports<'a> {
         }
     }
 
+    /// The words of this invoice's documents (the profile's locale).
+    pub fn words(&self) -> crate::locale::Words {
+        self.settings.look.words()
+    }
+
+    /// A report's title in the document's words: "Site calls".
+    pub fn title_of(&self, report: &Report) -> String {
+        self.words()
+            .report_title(report.spec.level, report.spec.kind)
+    }
+
+    /// A group's subtotal label, "Subtotal London HQ", and those of its
+    /// parts by direction, "Subtotal London HQ (inbound)" and "(outbound)".
+    pub fn subtotal_labels(&self, level: Level, key: Sym) -> (String, [String; 2]) {
+        use crate::locale::Msg;
+        let words = self.words();
+        let label = words.fill(Msg::Subtotal, &[("group", &self.group_label(level, key))]);
+        let part = |msg| format!("{label} ({})", words.get(msg));
+        let parts = [part(Msg::Inbound), part(Msg::Outbound)];
+        (label, parts)
+    }
+
     /// A group key for people: the key, or "(no site)" for the empty key.
     pub fn group_label(&self, level: Level, key: Sym) -> String {
         match self.key_text(level, key) {
-            "" => level.no_key_label(),
+            "" => self.settings.look.words().no_key(level).to_string(),
             text => text.to_string(),
         }
     }

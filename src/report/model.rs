@@ -142,7 +142,7 @@ pub enum Cell<'r> {
     Count(u64),
     Number(Decimal),
     /// The key of the group of records with no key at a level: shown to
-    /// people as [`Level::no_key_label`](crate::level::Level::no_key_label),
+    /// people as [`Words::no_key`](crate::locale::Words::no_key),
     /// left empty in machine CSV.
     NoGroup(crate::level::Level),
     Empty,

@@ -13,7 +13,8 @@ use crate::util::root;
 /// Layers from the bottom up; a module may import only lower layers.
 const LAYERS: &[&[&str]] = &[
     &["error", "money", "column", "hash", "fault", "csv_field"],
-    &["level", "locale"],
+    &["level"],
+    &["locale"],
     &["profile"],
     &["records"],
     &["invoice", "gen", "output"],

@@ -26,6 +26,20 @@ fn render_with(dir: &Path, options: &str, extra: &[&str]) -> std::path::PathBuf 
     out
 }
 
+/// Rows of a human CSV written for Excel in a comma-decimal locale: a
+/// byte order mark, then `;`-separated fields.
+fn excel_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    let text = std::str::from_utf8(bytes).unwrap();
+    let body = text.strip_prefix('\u{feff}').expect("a byte order mark");
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(b';')
+        .from_reader(body.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
 fn column(rows: &[Vec<String>], name: &str) -> Vec<String> {
     let i = rows[0].iter().position(|h| h == name).unwrap();
     rows[1..].iter().map(|r| r[i].clone()).collect()
@@ -253,8 +267,15 @@ fn locale_and_currency_shape_pdf_and_xlsx_but_not_csv() {
     );
     args.extend(["--currency", "EUR"]);
     ok(&args);
-    let rows = csv_rows(&human.join("customer_summary.csv"));
-    assert_eq!(rows[0][2], "Duration");
+    // For Excel in a comma-decimal locale: a byte order mark and `;`.
+    let bytes = std::fs::read(human.join("customer_summary.csv")).unwrap();
+    assert!(
+        bytes.starts_with("\u{feff}Kunde;Anrufe;Dauer;".as_bytes()),
+        "{:?}",
+        String::from_utf8_lossy(&bytes[..40])
+    );
+    let rows = excel_rows(&bytes);
+    assert_eq!(rows[0][2], "Dauer");
     assert_eq!(rows[1][2], "2:19:56");
     assert_eq!(rows[1][7], "50,107576\u{a0}€", "exact, as rated");
     let calls = std::fs::read_to_string(human.join("site_calls.csv")).unwrap();
@@ -716,4 +737,119 @@ fn sample_and_render_take_an_invoice_from_the_catalogue() {
         2,
     );
     assert!(both.contains("cannot be used with"), "{both}");
+}
+
+#[test]
+fn every_visible_word_follows_the_locale_and_machine_csv_never_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = fixture("records.csv");
+    let profile = fixture("profiles/everything.toml");
+    let render = |locale: &str, header: &str| {
+        let out = dir.path().join(format!("{locale}-{header}"));
+        let out_text = out.display().to_string();
+        let mut args = acme_args(&profile, &records, &out_text);
+        args.extend(["--locale", locale, "--currency", "EUR", "--header", header]);
+        args.extend(["--format", "csv,xlsx,pdf"]);
+        ok(&args);
+        out
+    };
+    for (locale, words, sheet, absent) in [
+        (
+            "de-DE",
+            &[
+                "Verbrauchsbericht",
+                "Zeitraum",
+                "01.10.2026 bis 31.10.2026",
+                "Verbrauchssummen",
+                "Anrufe je Standort",
+                "Zwischensumme London HQ",
+                "Summe",
+                "Seite 1 von",
+                "(ohne Standort)",
+                "Rechnung INV-2026-10-0042",
+                "Beginn",
+            ][..],
+            "Anrufe je Standort",
+            &[
+                "Usage report",
+                "Subtotal",
+                "Page 1 of",
+                "(no site)",
+                "Period",
+            ][..],
+        ),
+        (
+            "fr-FR",
+            &[
+                "Relevé de consommation",
+                "du 01/10/2026 au 31/10/2026",
+                "Totaux de consommation",
+                "Appels par site",
+                "Sous-total London HQ",
+                "Page 1 sur",
+                "(sans site)",
+                "Facture INV-2026-10-0042",
+            ][..],
+            "Appels par site",
+            &["Usage report", "Subtotal", "Page 1 of", "(no site)"][..],
+        ),
+    ] {
+        let out = render(locale, "labels");
+        let pdf = pdf_extract::extract_text_from_mem(
+            &std::fs::read(out.join("INV-2026-10-0042_usage.pdf")).unwrap(),
+        )
+        .unwrap();
+        for word in words {
+            assert!(pdf.contains(word), "{locale}: {word:?} in\n{pdf}");
+        }
+        for word in absent {
+            assert!(
+                !pdf.contains(word),
+                "{locale}: English {word:?} left in\n{pdf}"
+            );
+        }
+        let xlsx =
+            crate::xlsx::zip_entry(&out.join("INV-2026-10-0042_usage.xlsx"), "xl/workbook.xml");
+        assert!(xlsx.contains(&format!("name=\"{sheet}\"")), "{xlsx}");
+        // Human CSV for Excel there: a byte order mark, `;`, words and
+        // numbers of the locale.
+        let bytes = std::fs::read(out.join("site_summary.csv")).unwrap();
+        let rows = excel_rows(&bytes);
+        let no_site = words.iter().find(|w| w.starts_with('(')).unwrap();
+        assert_eq!(&rows[1][0], no_site, "{locale}: {rows:?}");
+        // Machine CSV keeps its keys, commas and exact values, whatever
+        // the locale; file names never change.
+        let machine = render(locale, "keys");
+        let text = std::fs::read_to_string(machine.join("site_summary.csv")).unwrap();
+        assert!(
+            text.starts_with("site,calls,duration,billed_duration,call_charge,"),
+            "{text}"
+        );
+        assert!(text.contains(",6.102576,"), "{text}");
+    }
+    // en-US keeps English words with US dates.
+    let us = render("en-US", "labels");
+    let pdf = pdf_extract::extract_text_from_mem(
+        &std::fs::read(us.join("INV-2026-10-0042_usage.pdf")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        pdf.contains("Usage report") && pdf.contains("10/01/2026 to 10/31/2026"),
+        "{pdf}"
+    );
+    let bytes = std::fs::read(us.join("site_summary.csv")).unwrap();
+    assert!(
+        bytes.starts_with(b"Site,Calls,"),
+        "no BOM, commas: {:?}",
+        String::from_utf8_lossy(&bytes[..20])
+    );
+    // An unknown locale is refused before anything is read.
+    let bad = fails(
+        &acme_args(&profile, &records, dir.path().join("bad").to_str().unwrap())
+            .into_iter()
+            .chain(["--locale", "de-AT"])
+            .collect::<Vec<_>>(),
+        2,
+    );
+    assert!(bad.contains("--locale \"de-AT\" is not a supported locale; expected one of en-GB, en-US, de-DE, fr-FR"), "{bad}");
 }

@@ -19,11 +19,11 @@ use pdf_writer::{Content, Pdf, Ref};
 use sha2::{Digest, Sha256};
 
 use self::font::{DocFont, FontRefs, Weight};
-use super::cells::{display_text, title_block, USAGE_TOTALS};
+use super::cells::{display_text, title_block};
 use super::{Format, Paper, RenderOptions, Renderer};
 use crate::column::Column;
 use crate::error::{Error, Result};
-use crate::locale::Presentation;
+use crate::locale::{Msg, Presentation};
 use crate::output::{AttachmentMeta, OutputDir};
 use crate::report::InvoiceReports;
 
@@ -205,7 +205,8 @@ impl<'r, 'a> Document<'r, 'a> {
         self.new_page(self.portrait);
         let reports = self.reports;
         let top = self.y;
-        let title = self.options.title("Usage report");
+        let words = reports.words();
+        let title = self.options.title(words.get(Msg::UsageReport), words);
         self.text(Weight::Bold, 18.0, MARGIN, top - 16.0, &title, 0.0);
         if let Some(company) = &reports.settings.company {
             let w = self.bold.measure(company, 10.0);
@@ -219,13 +220,22 @@ impl<'r, 'a> Document<'r, 'a> {
             y -= 13.0;
         }
         y -= 10.0;
-        self.text(Weight::Bold, 11.0, MARGIN, y, "Usage totals", 0.0);
+        self.text(
+            Weight::Bold,
+            11.0,
+            MARGIN,
+            y,
+            words.get(Msg::UsageTotals),
+            0.0,
+        );
         y -= 6.0;
         self.rule(MARGIN, y, 260.0, 0.6);
         y -= 12.0;
         let t = reports.totals;
         let tz = reports.invoice.time_zone;
-        for (label, column) in USAGE_TOTALS {
+        let zone = reports.invoice.zone_name();
+        for column in Column::SUMMARY {
+            let label = &words.column(column, zone, true);
             let value = t
                 .cell(column)
                 .map(|c| display_text(c, column.kind(), tz, &self.look).into_owned())

@@ -5,6 +5,8 @@ use chrono::Datelike;
 use pdf_writer::{Content, Date, Filter, Finish, Name, Rect, Ref, Str, TextStr};
 use sha2::Digest;
 
+use crate::locale::Msg;
+
 use super::font::{miniz_compress, DocFont, Weight};
 use super::*;
 
@@ -127,7 +129,14 @@ impl Document<'_, '_> {
         self.close_page();
         let count = self.pages.len();
         let invoice = self.reports.invoice;
-        let left = format!("{} · Invoice {}", invoice.customer_id, invoice.display_id());
+        let words = self.reports.words();
+        let left = words.fill(
+            Msg::Footer,
+            &[
+                ("customer", &invoice.customer_id),
+                ("invoice", &invoice.display_id()),
+            ],
+        );
         let catalog = Ref::new(1);
         let tree = Ref::new(2);
         let info = Ref::new(3);
@@ -135,7 +144,10 @@ impl Document<'_, '_> {
         for (i, page) in pages.iter().enumerate() {
             self.content = Some(Content::new());
             self.size = page.size;
-            let right = format!("Page {} of {count}", i + 1);
+            let right = words.fill(
+                Msg::PageOf,
+                &[("n", &(i + 1).to_string()), ("count", &count.to_string())],
+            );
             self.rule(MARGIN, FOOTER_Y + 10.0, page.size.0 - 2.0 * MARGIN, 0.3);
             self.text(Weight::Regular, 7.0, MARGIN, FOOTER_Y, &left, 0.35);
             let w = self.regular.measure(&right, 7.0);
@@ -186,9 +198,10 @@ impl Document<'_, '_> {
             .embed(&mut self.pdf, self.regular_refs, &tag(0))?;
         self.bold.embed(&mut self.pdf, self.bold_refs, &tag(6))?;
         let to = invoice.to;
-        let title = self
-            .options
-            .title(&format!("Usage report {}", invoice.display_id()));
+        let title = self.options.title(
+            &format!("{} {}", words.get(Msg::UsageReport), invoice.display_id()),
+            words,
+        );
         let mut doc_info = self.pdf.document_info(info);
         doc_info
             .title(TextStr(&title))

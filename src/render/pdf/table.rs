@@ -6,6 +6,7 @@ use super::font::Weight;
 use super::*;
 use crate::column::{Column, ColumnKind};
 use crate::level::ReportKind;
+use crate::locale::Msg;
 use crate::report::{Report, Totals};
 
 impl Document<'_, '_> {
@@ -55,9 +56,14 @@ impl Document<'_, '_> {
             }
         }
         // The first column also carries "Subtotal …" and "Total" labels.
-        widths[0] = widths[0].max(self.bold.measure("Subtotal", BODY) + 2.0 * PAD);
+        let subtotal = reports.words().fill(Msg::Subtotal, &[("group", "")]);
+        widths[0] = widths[0].max(self.bold.measure(subtotal.trim(), BODY) + 2.0 * PAD);
         // Headers on one line, or on two when the table is too wide for that.
-        let labels: Vec<String> = columns.iter().map(|c| c.display_label(zone)).collect();
+        let words = reports.words();
+        let labels: Vec<String> = columns
+            .iter()
+            .map(|c| words.column(*c, zone, true))
+            .collect();
         let one_line: Vec<Vec<String>> = labels.iter().map(|l| vec![l.clone()]).collect();
         let two_lines: Vec<Vec<String>> = labels.iter().map(|l| self.wrap_header(l)).collect();
         let header_width = |lines: &[String], font: &mut DocFont| {
@@ -201,21 +207,23 @@ impl Document<'_, '_> {
             return;
         }
         let carry = self.carry.clone().filter(|c| c.rows > 0);
+        let words = self.reports.words();
         if let Some(carry) = &carry {
-            let label = format!("{} carried forward", carry.label);
+            let label = words.fill(Msg::CarriedForward, &[("group", &carry.label)]);
             self.draw_totals(table, &label, &carry.running, false);
         }
         self.new_page(table.size);
         let y = self.y;
         let heading = match &self.carry {
-            Some(c) => format!("{title} \u{2014} {} (continued)", c.label),
-            None => format!("{title} (continued)"),
+            Some(c) => format!("{title} \u{2014} {}", c.label),
+            None => title.to_string(),
         };
+        let heading = words.fill(Msg::Continued, &[("title", &heading)]);
         self.text(Weight::Bold, 9.0, MARGIN, y - 9.0, &heading, 0.3);
         self.y -= 16.0;
         self.header(table);
         if let Some(carry) = &carry {
-            let label = format!("{} brought forward", carry.label);
+            let label = words.fill(Msg::BroughtForward, &[("group", &carry.label)]);
             self.draw_totals(table, &label, &carry.running, false);
         }
     }
@@ -248,7 +256,9 @@ impl Document<'_, '_> {
     /// One report as a section: heading, header, rows, subtotals, total.
     pub(super) fn section(&mut self, report: &Report) {
         let table = self.table(report);
-        let title = self.options.title(&report.spec.title());
+        let title = self
+            .options
+            .title(&self.reports.title_of(report), self.reports.words());
         let opening = 22.0 + 4.0 * table.row;
         if self.size != table.size || self.y - opening < BOTTOM {
             self.new_page(table.size);
@@ -262,17 +272,15 @@ impl Document<'_, '_> {
         let limit = reports.settings.pdf_max_detail_rows;
         let itemised = report.spec.kind.is_itemised();
         if itemised && limit.is_some_and(|max| report.row_count() > max) {
+            let words = reports.words();
+            let rows = self.look.count(report.row_count());
+            let per = words.level(level).to_lowercase();
             let note = match &self.options.detail_elsewhere {
-                Some(place) => format!(
-                    "{} rows: the itemised detail is in {place}; subtotals per {} follow.",
-                    report.row_count(),
-                    level.key()
+                Some(place) => words.fill(
+                    Msg::DetailElsewhere,
+                    &[("rows", &rows), ("place", place), ("level", &per)],
                 ),
-                None => format!(
-                    "{} rows: the itemised detail is left out of this document; subtotals per {} follow.",
-                    report.row_count(),
-                    level.key()
-                ),
+                None => words.fill(Msg::DetailLeftOut, &[("rows", &rows), ("level", &per)]),
             };
             self.ensure(table.row, &table, &title);
             let y = self.y;
@@ -286,14 +294,14 @@ impl Document<'_, '_> {
             );
             self.y -= table.row;
             for group in &report.groups {
-                let label = format!("Subtotal {}", reports.group_label(level, group.key));
+                let (label, _) = reports.subtotal_labels(level, group.key);
                 self.totals_row(&table, &title, &label, &group.subtotal, false);
             }
         } else {
             for group in &report.groups {
                 if itemised {
                     let name = reports.group_label(level, group.key);
-                    let label = format!("{}: {name}", level.label());
+                    let label = format!("{}: {name}", reports.words().level(level));
                     self.ensure(2.0 * table.row, &table, &title);
                     self.carry = Some(Carry {
                         label: name,
@@ -355,11 +363,10 @@ impl Document<'_, '_> {
                     }
                 }
                 if itemised {
-                    let label = format!("Subtotal {}", reports.group_label(level, group.key));
+                    let (label, parts) = reports.subtotal_labels(level, group.key);
                     if let Some(split) = &group.by_direction {
-                        for (i, direction) in ["inbound", "outbound"].iter().enumerate() {
-                            let part = format!("{label} ({direction})");
-                            self.totals_row(&table, &title, &part, &split[i], false);
+                        for (part, totals) in parts.iter().zip(split) {
+                            self.totals_row(&table, &title, part, totals, false);
                         }
                     }
                     self.totals_row(&table, &title, &label, &group.subtotal, false);
@@ -372,7 +379,8 @@ impl Document<'_, '_> {
             ReportKind::Summary | ReportKind::CallTypes
         ) || itemised
         {
-            self.totals_row(&table, &title, "Total", &report.total, true);
+            let total = reports.words().get(Msg::Total);
+            self.totals_row(&table, &title, total, &report.total, true);
         }
         self.y -= 14.0;
     }

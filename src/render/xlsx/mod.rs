@@ -23,10 +23,11 @@ mod styles;
 
 use self::limits::{digits, excel_serial, first_excel_day, fits_a_double, grouped_digits, Limits};
 use self::styles::{SheetNames, Styles};
-use super::cells::{needs_guard, title_block, USAGE_TOTALS};
+use super::cells::{needs_guard, title_block};
 use super::{Format as AttachmentFormat, RenderOptions, Renderer};
-use crate::column::ColumnKind;
+use crate::column::{Column, ColumnKind};
 use crate::error::{Error, Result};
+use crate::locale::Msg;
 use crate::output::{AttachmentMeta, OutputDir};
 use crate::report::{Cell, InvoiceReports, Report, Row, Totals};
 
@@ -162,11 +163,12 @@ impl XlsxRenderer {
         limits: &mut Limits,
     ) -> Result<Worksheet, XlsxError> {
         let mut sheet = Worksheet::new();
-        let title = self.options.title("Usage report");
+        let words = reports.words();
+        let title = self.options.title(words.get(Msg::UsageReport), words);
         sheet.write_string_with_format(0, 0, &title, &styles.title)?;
         let mut facts = title_block(reports, &self.options);
         if let Some(company) = &reports.settings.company {
-            facts.push(("Company", company.clone()));
+            facts.push((words.get(Msg::Company), company.clone()));
         }
         let mut r = 1;
         for (label, value) in &facts {
@@ -182,12 +184,14 @@ impl XlsxRenderer {
             r += 1;
         }
         r += 1;
-        sheet.write_string_with_format(r, 0, "Usage totals", &styles.header)?;
+        sheet.write_string_with_format(r, 0, words.get(Msg::UsageTotals), &styles.header)?;
         sheet.write_string_with_format(r, 1, "", &styles.header_number)?;
         r += 1;
         let totals = reports.totals;
-        for (label, column) in USAGE_TOTALS {
-            let total = column == crate::column::Column::Total;
+        let zone = reports.invoice.zone_name();
+        for column in Column::SUMMARY {
+            let label = words.column(column, zone, true);
+            let total = column == Column::Total;
             let text_style = if total {
                 &styles.total_text
             } else {
@@ -212,20 +216,20 @@ impl XlsxRenderer {
             r += 1;
         }
         r += 1;
-        sheet.write_string_with_format(r, 0, "Sheet", &styles.header)?;
-        sheet.write_string_with_format(r, 1, "Report", &styles.header)?;
-        sheet.write_string_with_format(r, 2, "Rows", &styles.header_number)?;
+        sheet.write_string_with_format(r, 0, words.get(Msg::Sheet), &styles.header)?;
+        sheet.write_string_with_format(r, 1, words.get(Msg::Report), &styles.header)?;
+        sheet.write_string_with_format(r, 2, words.get(Msg::Rows), &styles.header_number)?;
         r += 1;
         for (name, report, part) in contents {
             // A sheet name in a link is quoted, its own quotes doubled.
             let link = format!("internal:'{}'!A1", name.replace('\'', "''"));
             sheet.write_url_with_text(r, 0, link.as_str(), *name)?;
-            let what = self.options.title(&report.spec.title());
+            let what = self.options.title(&reports.title_of(report), words);
             if *part == 0 {
                 sheet.write_string(r, 1, what)?;
                 sheet.write_number_with_format(r, 2, report.row_count() as f64, &styles.count)?;
             } else {
-                sheet.write_string(r, 1, format!("{what} (continued)"))?;
+                sheet.write_string(r, 1, words.fill(Msg::Continued, &[("title", &what)]))?;
             }
             r += 1;
         }
@@ -275,7 +279,14 @@ fn properties(
     use chrono::Datelike;
     let created = ExcelDateTime::from_ymd(to.year() as u16, to.month() as u8, to.day() as u8)?;
     let mut p = DocProperties::new()
-        .set_title(options.title(&format!("Usage report {}", reports.invoice.display_id())))
+        .set_title(options.title(
+            &format!(
+                "{} {}",
+                reports.words().get(Msg::UsageReport),
+                reports.invoice.display_id()
+            ),
+            reports.words(),
+        ))
         .set_subject(format!(
             "Usage of customer {}",
             reports.invoice.customer_shown()
@@ -336,11 +347,11 @@ impl SheetWriter<'_, '_> {
             self.ensure_room()?;
             self.row += 1;
             for group in &report.groups {
-                let what = format!("Subtotal {}", self.reports.group_label(level, group.key));
+                let (what, parts) = self.reports.subtotal_labels(level, group.key);
                 if let Some(split) = &group.by_direction {
-                    for (i, direction) in ["inbound", "outbound"].iter().enumerate() {
+                    for (part, totals) in parts.iter().zip(split) {
                         self.ensure_room()?;
-                        self.totals_row(&format!("{what} ({direction})"), &split[i])?;
+                        self.totals_row(part, totals)?;
                     }
                 }
                 self.ensure_room()?;
@@ -348,14 +359,16 @@ impl SheetWriter<'_, '_> {
             }
         }
         self.ensure_room()?;
-        self.totals_row("Total", &report.total)?;
+        self.totals_row(self.reports.words().get(Msg::Total), &report.total)?;
         self.finish_sheet()
     }
 
     /// Opens the next sheet of this report: title block and header.
     fn start_sheet(&mut self) -> Result<(), XlsxError> {
         self.part += 1;
-        let title = self.options.title(&self.report.spec.title());
+        let title = self
+            .options
+            .title(&self.reports.title_of(self.report), self.reports.words());
         let wanted = if self.part == 1 {
             title.clone()
         } else {
@@ -386,7 +399,7 @@ impl SheetWriter<'_, '_> {
         let zone = self.reports.invoice.zone_name();
         self.widths = vec![0; self.report.columns.len()];
         for (c, column) in self.report.columns.iter().enumerate() {
-            let label = column.display_label(zone);
+            let label = self.reports.words().column(*column, zone, true);
             // Spreadsheets right-align numbers and date-times: so do their headers.
             let right = column.kind().is_numeric()
                 || matches!(column.kind(), ColumnKind::Timestamp | ColumnKind::Date);
@@ -499,7 +512,7 @@ impl SheetWriter<'_, '_> {
         match cell {
             Cell::Empty => Ok(0),
             Cell::NoGroup(level) => {
-                let text = level.no_key_label();
+                let text = self.reports.words().no_key(level);
                 let width = text.chars().count();
                 self.sheet().write_string(r, c, text)?;
                 Ok(width)

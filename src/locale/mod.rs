@@ -5,7 +5,11 @@
 //! human CSV (`--header labels` with a locale); machine CSV (`--header
 //! keys`) stays exact and locale-free.
 
+pub mod words;
+
 use crate::money::Decimal;
+
+pub use self::words::{Lang, Msg, Words};
 
 /// A supported locale.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -110,6 +114,22 @@ impl Presentation {
             localised: locale.is_some(),
             currency: currency.map(Currency::from_code),
         }
+    }
+
+    /// The words of the documents: the locale's language, or English.
+    pub fn words(&self) -> Words {
+        Words::new(match (self.localised, self.locale) {
+            (false, _) | (true, Locale::EnGb | Locale::EnUs) => Lang::English,
+            (true, Locale::DeDe) => Lang::German,
+            (true, Locale::FrFr) => Lang::French,
+        })
+    }
+
+    /// Whether human CSV for this locale is read by an Excel that expects
+    /// `;` between fields and a UTF-8 byte order mark: where the decimal
+    /// mark is a comma.
+    pub fn comma_decimal(&self) -> bool {
+        self.localised && self.locale.separators().0 == ','
     }
 
     /// strftime pattern of a date: the locale's, or ISO 8601.
