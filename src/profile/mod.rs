@@ -110,6 +110,12 @@ pub struct Profile {
     pub split: Option<Level>,
     /// Bundle the per-group files into one .zip per invoice.
     pub split_zip: bool,
+    /// Between the fields of human CSV (`--header labels`): `,`, `;` or a
+    /// tab. `None`: `;` where the locale's decimal mark is a comma, else `,`.
+    pub csv_delimiter: Option<u8>,
+    /// A UTF-8 byte order mark at the start of human CSV. `None`: with the
+    /// `;` of a comma-decimal locale.
+    pub csv_bom: Option<bool>,
 }
 
 impl Profile {
@@ -369,6 +375,24 @@ building = ["summary"]
                 "hide_zero_rows: expected true or false, found \"yes\"",
             ]
         );
+    }
+
+    #[test]
+    fn human_csv_delimiter_and_byte_order_mark_are_validated() {
+        assert_eq!(
+            problems("name = \"x\"\ncsv_delimiter = \"|\"\ncsv_bom = \"yes\"\n[reports]\nsite = [\"summary\"]\n"),
+            vec![
+                "csv_delimiter: \"|\" is not a delimiter; expected \",\", \";\" or \"tab\"",
+                "csv_bom: expected true or false, found \"yes\"",
+            ]
+        );
+        let p = Profile::parse(
+            "name = \"x\"\ncsv_delimiter = \"tab\"\ncsv_bom = false\n[reports]\nsite = [\"summary\"]\n",
+            false,
+            "p.toml",
+        )
+        .unwrap();
+        assert_eq!((p.csv_delimiter, p.csv_bom), (Some(b'\t'), Some(false)));
     }
 
     #[test]

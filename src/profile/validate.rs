@@ -30,6 +30,8 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "top_destinations",
     "split",
     "split_zip",
+    "csv_delimiter",
+    "csv_bom",
 ];
 
 pub(super) struct Validator {
@@ -213,7 +215,26 @@ impl Validator {
                 "bundles the files of split, but split is not set",
             );
         }
+        let csv_delimiter = self
+            .string(table.get("csv_delimiter"), "csv_delimiter")
+            .and_then(|text| match text.as_str() {
+                "," => Some(b','),
+                ";" => Some(b';'),
+                "tab" | "\t" => Some(b'\t'),
+                _ => {
+                    self.problem(
+                        "csv_delimiter",
+                        format!("{text:?} is not a delimiter; expected \",\", \";\" or \"tab\""),
+                    );
+                    None
+                }
+            });
+        let csv_bom = table
+            .get("csv_bom")
+            .map(|value| self.flag(Some(value), "csv_bom"));
         Some(Profile {
+            csv_delimiter,
+            csv_bom,
             split,
             split_zip,
             split_direction,

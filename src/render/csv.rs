@@ -114,22 +114,28 @@ struct FieldStyle {
     tz: Tz,
     sanitize: bool,
     /// Between fields: `;` in human CSV for a comma-decimal locale (as
-    /// Excel there expects), else `,`.
+    /// Excel there expects), else `,`; the profile's `csv_delimiter` for
+    /// human CSV.
     delimiter: u8,
     /// A UTF-8 byte order mark first, with the `;` (Excel in those locales
-    /// reads a file without one as its legacy code page).
+    /// reads a file without one as its legacy code page); the profile's
+    /// `csv_bom` for human CSV.
     bom: bool,
 }
 
 impl FieldStyle {
     fn new(options: &RenderOptions, reports: &InvoiceReports<'_>) -> FieldStyle {
-        let human = options.header == HeaderStyle::Labels && reports.settings.localised;
-        let excel = human && reports.settings.look.comma_decimal();
+        let labels = options.header == HeaderStyle::Labels;
+        let human = labels && reports.settings.localised;
+        // Machine CSV (keys) is always comma-separated without a BOM.
+        let settings = &reports.settings;
+        let excel = human && settings.look.comma_decimal();
+        let default = if excel { b';' } else { b',' };
         FieldStyle {
-            labels: options.header == HeaderStyle::Labels,
+            labels,
             human,
-            delimiter: if excel { b';' } else { b',' },
-            bom: excel,
+            delimiter: settings.csv_delimiter.filter(|_| labels).unwrap_or(default),
+            bom: settings.csv_bom.filter(|_| labels).unwrap_or(excel),
             look: reports.settings.look.clone(),
             tz: reports.invoice.time_zone,
             sanitize: options.sanitize,

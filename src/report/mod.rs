@@ -57,6 +57,10 @@ pub struct Settings {
     pub look: Presentation,
     /// Itemised reports longer than this show only subtotals in the PDF.
     pub pdf_max_detail_rows: Option<u64>,
+    /// Human CSV's delimiter and byte order mark, as the profile sets them
+    /// (`None`: decided by the locale).
+    pub csv_delimiter: Option<u8>,
+    pub csv_bom: Option<bool>,
 }
 
 impl<'a> InvoiceReports<'a> {
@@ -93,6 +97,8 @@ impl<'a> InvoiceReports<'a> {
                 localised: profile.locale.is_some(),
                 look: Presentation::new(profile.locale, invoice.currency.as_deref()),
                 pdf_max_detail_rows: profile.pdf_max_detail_rows,
+                csv_delimiter: profile.csv_delimiter,
+                csv_bom: profile.csv_bom,
             },
             data,
             totals,

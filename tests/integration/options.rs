@@ -853,3 +853,50 @@ fn every_visible_word_follows_the_locale_and_machine_csv_never_changes() {
     );
     assert!(bad.contains("--locale \"de-AT\" is not a supported locale; expected one of en-GB, en-US, de-DE, fr-FR"), "{bad}");
 }
+
+#[test]
+fn the_profile_can_choose_human_csv_delimiter_and_byte_order_mark() {
+    // A German profile that wants plain commas and no BOM after all.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("de");
+    let base = std::fs::read_to_string(root().join("fixtures/profiles/everything.toml")).unwrap();
+    let profile = dir.path().join("p.toml");
+    std::fs::write(
+        &profile,
+        format!("locale = \"de-DE\"\ncsv_delimiter = \",\"\ncsv_bom = false\n{base}"),
+    )
+    .unwrap();
+    ok(&acme_args(
+        profile.to_str().unwrap(),
+        "fixtures/records.csv",
+        out.to_str().unwrap(),
+    ));
+    let text = std::fs::read_to_string(out.join("site_summary.csv")).unwrap();
+    assert!(text.starts_with("Standort,Anrufe,"), "{text}");
+    // An English profile that wants tabs and a BOM; machine CSV keeps commas.
+    let profile = dir.path().join("q.toml");
+    std::fs::write(
+        &profile,
+        format!("csv_delimiter = \"tab\"\ncsv_bom = true\n{base}"),
+    )
+    .unwrap();
+    let out = dir.path().join("en");
+    ok(&acme_args(
+        profile.to_str().unwrap(),
+        "fixtures/records.csv",
+        out.to_str().unwrap(),
+    ));
+    let text = std::fs::read_to_string(out.join("site_summary.csv")).unwrap();
+    assert!(text.starts_with("\u{feff}Site\tCalls\t"), "{text:?}");
+    assert!(text.contains("\"Leeds, Depot 2\"\t6\t"), "{text:?}");
+    let keys = dir.path().join("keys");
+    let mut args = acme_args(
+        profile.to_str().unwrap(),
+        "fixtures/records.csv",
+        keys.to_str().unwrap(),
+    );
+    args.extend(["--header", "keys"]);
+    ok(&args);
+    let text = std::fs::read_to_string(keys.join("site_summary.csv")).unwrap();
+    assert!(text.starts_with("site,calls,"), "{text:?}");
+}

@@ -53,6 +53,10 @@ const TEXT_OPTIONS: [(&str, &str, &str, bool); 5] = [
     ),
 ];
 
+/// The options chosen from a list (a select each): `locale`, `split`, and
+/// human CSV's delimiter and byte order mark (default: by the locale).
+const CHOICES: [&str; 4] = ["locale", "split", "csv_delimiter", "csv_bom"];
+
 const FLAGS: [(&str, &str); 3] = [
     ("hide_zero_rows", "Hide rows with nothing charged"),
     (
@@ -78,7 +82,7 @@ pub struct ProfileForm {
     pub reports: BTreeMap<String, Vec<String>>,
     pub transaction_columns: Vec<String>,
     pub call_columns: Vec<String>,
-    /// The text options by key ([`TEXT_OPTIONS`], `locale`, `split`).
+    /// The text options by key ([`TEXT_OPTIONS`] and [`CHOICES`]).
     pub options: BTreeMap<String, String>,
     pub flags: BTreeMap<String, bool>,
     /// The invoice the preview renders.
@@ -122,7 +126,7 @@ impl ProfileForm {
                 form.reports.insert(level.key().to_string(), kinds);
             }
         }
-        for key in TEXT_OPTIONS.iter().map(|o| o.0).chain(["locale", "split"]) {
+        for key in TEXT_OPTIONS.iter().map(|o| o.0).chain(CHOICES) {
             form.options.insert(key.to_string(), text(&doc[key]));
         }
         for (key, _) in FLAGS {
@@ -205,7 +209,7 @@ impl ProfileForm {
             }
             form.reports.insert(level.key().to_string(), ordered);
         }
-        for key in TEXT_OPTIONS.iter().map(|o| o.0).chain(["locale", "split"]) {
+        for key in TEXT_OPTIONS.iter().map(|o| o.0).chain(CHOICES) {
             form.options.insert(
                 key.to_string(),
                 fields.get(key).unwrap_or_default().to_string(),
@@ -290,8 +294,12 @@ impl ProfileForm {
                 continue;
             }
             let numeric = TEXT_OPTIONS.iter().any(|o| o.0 == key && o.3);
-            let v = match value.trim().parse::<u64>() {
-                Ok(n) if numeric => json!(n),
+            let v = match (value.trim().parse::<u64>(), key.as_str(), value.as_str()) {
+                (Ok(n), _, _) if numeric => json!(n),
+                // A choice between yes, no and the default (left out).
+                (_, "csv_bom", "true" | "false") => {
+                    json!(value == "true")
+                }
                 _ => json!(value),
             };
             doc.insert(key.clone(), v);
@@ -566,6 +574,32 @@ pub fn form(
                         }
                         (errors(p, "split", "split"))
                     }
+                    div.field {
+                        label for="csv_delimiter" { "Human CSV delimiter" }
+                        @let delimiter = form.options.get("csv_delimiter").map_or("", String::as_str);
+                        select #csv_delimiter name="csv_delimiter" aria-invalid=[invalid(p, "csv_delimiter")] aria-describedby=[described(p, "csv_delimiter", "csv_delimiter")] {
+                            option value="" selected[delimiter.is_empty()] { "— by the locale —" }
+                            @for (value, shown) in [(",", "Comma (,)"), (";", "Semicolon (;)"), ("tab", "Tab")] {
+                                option value=(value) selected[value == delimiter] { (shown) }
+                            }
+                            @if !["", ",", ";", "tab"].contains(&delimiter) {
+                                option value=(delimiter) selected { (delimiter) }
+                            }
+                        }
+                        p.help id="csv_delimiter-help" { "Default: ; where the locale's decimal mark is a comma (as Excel there expects), else a comma. Machine CSV always uses commas." }
+                        (errors(p, "csv_delimiter", "csv_delimiter"))
+                    }
+                    div.field {
+                        label for="csv_bom" { "Human CSV byte order mark" }
+                        @let bom = form.options.get("csv_bom").map_or("", String::as_str);
+                        select #csv_bom name="csv_bom" aria-invalid=[invalid(p, "csv_bom")] aria-describedby=[described(p, "csv_bom", "csv_bom")] {
+                            option value="" selected[bom.is_empty()] { "— by the locale —" }
+                            option value="true" selected[bom == "true"] { "Yes" }
+                            option value="false" selected[bom == "false"] { "No" }
+                        }
+                        p.help id="csv_bom-help" { "Default: with the ; of a comma-decimal locale, so Excel reads the file as UTF-8." }
+                        (errors(p, "csv_bom", "csv_bom"))
+                    }
                     @for (key, label) in FLAGS {
                         div.field.flag {
                             label for=(key) {
@@ -633,5 +667,35 @@ pub fn form(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod csv_choice_tests {
+    use super::*;
+
+    #[test]
+    fn human_csv_choices_survive_the_editor_and_default_when_left_empty() {
+        let doc = json!({
+            "name": "x",
+            "reports": {"site": ["summary"]},
+            "csv_delimiter": ";",
+            "csv_bom": false,
+        });
+        let form = ProfileForm::from_document("x", "v1", &doc);
+        let back = form.document(Some(&doc));
+        assert_eq!(back["csv_delimiter"], json!(";"));
+        assert_eq!(
+            back["csv_bom"],
+            json!(false),
+            "a bool, not the text \"false\""
+        );
+        let mut cleared = form.clone();
+        cleared.options.insert("csv_bom".into(), String::new());
+        cleared
+            .options
+            .insert("csv_delimiter".into(), String::new());
+        let back = cleared.document(Some(&doc));
+        assert!(back.get("csv_bom").is_none() && back.get("csv_delimiter").is_none());
     }
 }
