@@ -65,6 +65,7 @@ pub mod profile;
 pub mod records;
 pub mod render;
 pub mod report;
+pub mod rerender;
 pub mod run;
 pub mod sample;
 #[cfg(feature = "serve")]

@@ -17,14 +17,15 @@ macro_rules! say {
 }
 
 use cli::{
-    CheckProfileArgs, Cli, Command, GenArgs, ProfilesCommand, RenderArgs, RunArgs, RunsCommand,
-    ServeArgs, UsersCommand,
+    CheckProfileArgs, Cli, Command, GenArgs, ProfilesCommand, RenderArgs, RerenderArgs, RunArgs,
+    RunsCommand, ServeArgs, UsersCommand,
 };
 use usage_report::error::Error;
 use usage_report::gen::{generate, GenSpec};
 use usage_report::invoice::parse_day;
 use usage_report::pipeline::{render, InvoiceJob, RenderJob, SampleRequest};
 use usage_report::profile::Profile;
+use usage_report::records::Input;
 use usage_report::run::catalog::Catalog;
 use usage_report::run::{progress, run};
 
@@ -57,6 +58,7 @@ fn main() -> ExitCode {
     }
     let result = match &cli.command {
         Command::Render(args) => run_render(args, None),
+        Command::Rerender(args) => rerender(args),
         Command::Sample(args) => run_render(
             &args.render,
             Some(SampleRequest {
@@ -112,6 +114,32 @@ fn run_render(args: &RenderArgs, sample: Option<SampleRequest>) -> Result<(), Er
         i.rejected
     );
     for w in &manifest.warnings {
+        eprintln!("usage-report: warning: {w}");
+    }
+    Ok(())
+}
+
+fn rerender(args: &RerenderArgs) -> Result<(), Error> {
+    let inputs: Vec<Input> = args.records.iter().map(|r| Input::from_arg(r)).collect();
+    let done = usage_report::rerender::rerender(&args.manifest, &inputs, &args.out)?;
+    let m = &done.manifest;
+    eprintln!(
+        "usage-report: rendered {} again from {} into {}: {} attachment{}",
+        m.invoice.as_deref().unwrap_or(&m.customer),
+        args.manifest.display(),
+        args.out.display(),
+        m.attachments.len(),
+        if m.attachments.len() == 1 { "" } else { "s" },
+    );
+    if done.changed.is_empty() {
+        eprintln!("usage-report: the totals are those of the manifest");
+    } else {
+        eprintln!(
+            "usage-report: the records differ from those rendered then; totals changed: {}",
+            done.changed.join("; ")
+        );
+    }
+    for w in &m.warnings {
         eprintln!("usage-report: warning: {w}");
     }
     Ok(())
@@ -360,11 +388,7 @@ fn say(args: std::fmt::Arguments<'_>) {
 fn serve(args: &ServeArgs) -> Result<(), Error> {
     usage_report::serve::serve(usage_report::serve::ServeOptions {
         catalog: args.catalog.clone(),
-        records: args
-            .records
-            .iter()
-            .map(|r| usage_report::records::Input::from_arg(r))
-            .collect(),
+        records: args.records.iter().map(|r| Input::from_arg(r)).collect(),
         listen: args.listen,
         out: args.out.clone().unwrap_or_else(|| args.catalog.join("out")),
     })

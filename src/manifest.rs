@@ -59,11 +59,45 @@ pub struct Manifest {
     /// records it (see `pipeline::input_hash`); absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub input_hash: Option<String>,
+    /// The profile as resolved for this invoice, in the shape of profile
+    /// files with every key spelled out: the invoice can be rendered again
+    /// from it (`usage-report rerender`) after the catalogue's profile was
+    /// edited or retired.
+    pub profile_document: serde_json::Value,
+    /// The SHA-256 of `profile_document` as compact JSON: equal profiles,
+    /// equal hashes.
+    pub profile_sha256: String,
+    /// How the attachments were rendered, besides the profile and the
+    /// records: what `rerender` repeats.
+    pub rendered: RenderedSection,
+}
+
+/// The choices an invoice's attachments were rendered with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RenderedSection {
+    /// `csv`, `xlsx`, `pdf`.
+    pub formats: Vec<String>,
+    /// `labels` or `keys`.
+    pub header: String,
+    pub sanitize: bool,
+    /// `a4` or `letter`.
+    pub paper: String,
+    /// Whether the customer consented to itemised bills.
+    pub itemisation: bool,
+    /// The customer's name shown beside the id, when known.
+    pub customer_name: Option<String>,
+    /// `fail` or `skip`.
+    pub on_bad_record: String,
+    /// Repeated call ids dropped (`--dedupe`).
+    pub dedupe: bool,
 }
 
 /// A sample's size: `rows` of the invoice's `of` records, drawn with `seed`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SampleSection {
+    /// The records asked for (`--rows`); `rows` may be more, so that every
+    /// group appears.
+    pub asked: u64,
     pub rows: u64,
     pub of: u64,
     pub seed: u64,

@@ -262,7 +262,7 @@ impl OutputDir {
             })?;
             out.inner.flush().map_err(at)?;
             let file = out.inner.into_inner().map_err(|e| at(e.into_error()))?;
-            Ok((value, hex(&out.hasher.finalize()), file))
+            Ok((value, crate::hash::hex(&out.hasher.finalize()), file))
         })();
         let (value, sha256, file) = match written {
             Ok(written) => written,
@@ -409,11 +409,6 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io(dir, e))
-}
-
-/// Lower-case hex of a digest.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Safe, unique names for a list of raw names (ids, group keys): each made

@@ -43,6 +43,8 @@ pub struct InvoiceInput<'a> {
     /// The [`input_hash`] to record in the manifest, when it was computed.
     pub input_hash: Option<String>,
     pub warnings: Vec<String>,
+    /// Repeated call ids were dropped (`--dedupe`), for the manifest.
+    pub dedupe: bool,
 }
 
 /// Where the records rejected under `--on-bad-record skip` are listed.
@@ -96,6 +98,7 @@ pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
         },
         warnings: outcome.warnings,
         input_hash: None,
+        dedupe: job.dedupe,
     };
     write_invoice(&job.invoice, data, input)
 }
@@ -172,10 +175,9 @@ fn absent_customer(invoice: &Invoice, outcome: &crate::records::ReadOutcome) -> 
 fn engine_build() -> &'static str {
     static BUILD: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     BUILD.get_or_init(|| {
-        use sha2::{Digest, Sha256};
         std::env::current_exe()
             .and_then(std::fs::read)
-            .map(|bytes| crate::output::hex(&Sha256::digest(&bytes)))
+            .map(|bytes| crate::hash::sha256_hex(&bytes))
             .unwrap_or_default()
     })
 }
@@ -213,7 +215,7 @@ pub fn input_hash(job: &InvoiceJob<'_>, data: &Dataset, input: &InvoiceInput<'_>
     );
     hash.update(settings.as_bytes());
     hash.update(data.content_digest(job.profile.projection()));
-    crate::output::hex(&hash.finalize())
+    crate::hash::hex(&hash.finalize())
 }
 
 /// The one path from an invoice's records to its files, for every face
@@ -318,6 +320,7 @@ pub fn write_invoice(
         attachments: out.attachments(),
         warnings,
         sample: options.sample.map(|s| crate::manifest::SampleSection {
+            asked: job.sample.map_or(s.rows, |r| r.rows),
             rows: s.rows,
             of: s.of,
             seed: s.seed,
@@ -325,6 +328,22 @@ pub fn write_invoice(
             whole_total: s.whole_total.to_exact_string(2),
         }),
         input_hash: input.input_hash,
+        profile_document: job.profile.to_document(),
+        profile_sha256: job.profile.sha256(),
+        rendered: crate::manifest::RenderedSection {
+            formats: formats.iter().map(|f| f.key().to_string()).collect(),
+            header: options.header.key().to_string(),
+            sanitize: options.sanitize,
+            paper: options.paper.key().to_string(),
+            itemisation: job.itemisation,
+            customer_name: invoice.customer_name.clone(),
+            on_bad_record: match input.rejects {
+                Rejects::None => "fail",
+                Rejects::Here(_) | Rejects::Elsewhere(_) => "skip",
+            }
+            .to_string(),
+            dedupe: input.dedupe,
+        },
     };
     let json = manifest.to_json();
     out.file(MANIFEST_FILE, |w| {

@@ -30,6 +30,8 @@ pub struct Cli {
 pub enum Command {
     /// Render one invoice's usage attachments and manifest.json.
     Render(RenderArgs),
+    /// Render an invoice again from its manifest: the profile, invoice, period, zone, formats and options it recorded.
+    Rerender(RerenderArgs),
     /// Render an invoice's attachments from a seeded, stratified sample of its records.
     Sample(SampleArgs),
     /// Generate seeded synthetic records for tests and benchmarks.
@@ -288,6 +290,19 @@ pub struct RenderArgs {
     /// PDF page size.
     #[arg(long, value_enum, default_value_t = PaperArg::A4)]
     pub paper: PaperArg,
+    /// Output folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RerenderArgs {
+    /// The manifest.json of the invoice to render again.
+    #[arg(long, value_name = "PATH")]
+    pub manifest: PathBuf,
+    /// Records file (CSV, gzip-compressed CSV or Parquet, recognised by content); repeat for several; `-` reads standard input.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub records: Vec<String>,
     /// Output folder (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,

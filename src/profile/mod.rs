@@ -165,6 +165,86 @@ impl Profile {
         }
     }
 
+    /// The profile as a document of the shape of profile files (JSON), every
+    /// key that holds a value spelled out, in one order: what a manifest
+    /// keeps so the invoice can be rendered again from it
+    /// ([`Profile::parse`] reads it back to an equal profile).
+    pub fn to_document(&self) -> serde_json::Value {
+        use serde_json::{json, Map, Value};
+        let mut doc = Map::new();
+        doc.insert("name".into(), json!(self.name));
+        doc.insert("description".into(), json!(self.description));
+        doc.insert("availability".into(), json!(self.availability.key()));
+        if let Some(customer) = &self.customer {
+            doc.insert("customer".into(), json!(customer));
+        }
+        doc.insert("customer_groups".into(), json!(self.customer_groups));
+        if let Some(company) = &self.company {
+            doc.insert("company".into(), json!(company));
+        }
+        let mut reports = Map::new();
+        for level in Level::ALL {
+            let kinds: Vec<&str> = self
+                .reports
+                .iter()
+                .filter(|r| r.level == level)
+                .map(|r| r.kind.key())
+                .collect();
+            if !kinds.is_empty() {
+                reports.insert(level.key().into(), json!(kinds));
+            }
+        }
+        doc.insert("reports".into(), Value::Object(reports));
+        let keys = |columns: &[Column]| json!(columns.iter().map(|c| c.key()).collect::<Vec<_>>());
+        doc.insert("call_columns".into(), keys(&self.call_columns));
+        doc.insert(
+            "transaction_columns".into(),
+            keys(&self.transaction_columns),
+        );
+        if let Some(n) = self.pdf_max_detail_rows {
+            doc.insert("pdf_max_detail_rows".into(), json!(n));
+        }
+        if let Some(n) = self.mask_dialled_digits {
+            doc.insert("mask_dialled_digits".into(), json!(n));
+        }
+        if let Some(d) = self.minimum_itemised_charge {
+            doc.insert(
+                "minimum_itemised_charge".into(),
+                json!(d.to_exact_string(2)),
+            );
+        }
+        doc.insert("hide_zero_rows".into(), json!(self.hide_zero_rows));
+        if let Some(locale) = self.locale {
+            doc.insert("locale".into(), json!(locale.key()));
+        }
+        doc.insert("split_direction".into(), json!(self.split_direction));
+        if let Some(n) = self.top_destinations {
+            doc.insert("top_destinations".into(), json!(n));
+        }
+        if let Some(level) = self.split {
+            doc.insert("split".into(), json!(level.key()));
+        }
+        doc.insert("split_zip".into(), json!(self.split_zip));
+        if let Some(d) = self.csv_delimiter {
+            let text = match d {
+                b'\t' => "tab".to_string(),
+                other => (other as char).to_string(),
+            };
+            doc.insert("csv_delimiter".into(), json!(text));
+        }
+        if let Some(bom) = self.csv_bom {
+            doc.insert("csv_bom".into(), json!(bom));
+        }
+        Value::Object(doc)
+    }
+
+    /// The SHA-256 of [`Profile::to_document`] as compact JSON, hex: the
+    /// same for equal profiles, whatever file or catalogue they came from.
+    pub fn sha256(&self) -> String {
+        let bytes = serde_json::to_vec(&self.to_document()).expect("a document serialises");
+        crate::hash::sha256_hex(&bytes)
+    }
+
     /// The profile for a customer who has not consented to itemised bills:
     /// its `calls` reports are withheld. Returns the titles withheld.
     pub fn without_itemisation(&self) -> (Profile, Vec<String>) {
@@ -375,6 +455,33 @@ building = ["summary"]
                 "hide_zero_rows: expected true or false, found \"yes\"",
             ]
         );
+    }
+
+    #[test]
+    fn a_profile_reads_back_from_its_document() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut files: Vec<_> = ["profiles", "catalog/profiles"]
+            .iter()
+            .flat_map(|d| std::fs::read_dir(dir.join(d)).unwrap())
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        assert!(files.len() >= 8);
+        for path in files {
+            let profile = Profile::load(&path).unwrap();
+            let text = serde_json::to_string(&profile.to_document()).unwrap();
+            let back = Profile::parse(&text, true, "document").unwrap();
+            assert_eq!(back, profile, "{}", path.display());
+            assert_eq!(back.sha256(), profile.sha256());
+        }
+        let every = Profile::parse(
+            "name = \"x\"\ndescription = \"d\"\navailability = \"historic\"\ncustomer = \"ACME\"\ncustomer_groups = [\"g\"]\ncompany = \"C\"\npdf_max_detail_rows = 3\nmask_dialled_digits = 2\nminimum_itemised_charge = \"0.015\"\nhide_zero_rows = true\nlocale = \"fr-FR\"\nsplit_direction = true\ntop_destinations = 4\nsplit = \"site\"\nsplit_zip = true\ncsv_delimiter = \"tab\"\ncsv_bom = false\ncall_columns = [\"charge\", \"caller\"]\n[reports]\nsite = [\"calls\", \"summary\"]\n",
+            false,
+            "p.toml",
+        )
+        .unwrap();
+        let text = serde_json::to_string(&every.to_document()).unwrap();
+        assert_eq!(Profile::parse(&text, true, "document").unwrap(), every);
     }
 
     #[test]

@@ -96,6 +96,30 @@ pub enum Paper {
     Letter,
 }
 
+impl HeaderStyle {
+    pub const ALL: [HeaderStyle; 2] = [HeaderStyle::Labels, HeaderStyle::Keys];
+
+    /// The name `--header` takes.
+    pub fn key(self) -> &'static str {
+        match self {
+            HeaderStyle::Labels => "labels",
+            HeaderStyle::Keys => "keys",
+        }
+    }
+}
+
+impl Paper {
+    pub const ALL: [Paper; 2] = [Paper::A4, Paper::Letter];
+
+    /// The name `--paper` takes.
+    pub fn key(self) -> &'static str {
+        match self {
+            Paper::A4 => "a4",
+            Paper::Letter => "letter",
+        }
+    }
+}
+
 /// Options shared by every renderer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RenderOptions {

@@ -194,7 +194,6 @@ pub fn forget_previous(out_dir: &Path) -> Result<()> {
 /// `hash` and every attachment it lists is there with the size and SHA-256
 /// the manifest gives: nothing to render again.
 fn unchanged(dir: &Path, hash: &str) -> Option<crate::manifest::TotalsSection> {
-    use sha2::{Digest, Sha256};
     let manifest = crate::manifest::read_back(dir)?;
     if manifest["input_hash"].as_str() != Some(hash) {
         return None;
@@ -203,8 +202,7 @@ fn unchanged(dir: &Path, hash: &str) -> Option<crate::manifest::TotalsSection> {
         let (Some(path), Some(sha256)) = (a["path"].as_str(), a["sha256"].as_str()) else {
             return false;
         };
-        std::fs::read(dir.join(path))
-            .is_ok_and(|bytes| crate::output::hex(&Sha256::digest(&bytes)) == sha256)
+        std::fs::read(dir.join(path)).is_ok_and(|bytes| crate::hash::sha256_hex(&bytes) == sha256)
     };
     let complete = manifest["attachments"].as_array()?.iter().all(intact);
     complete
@@ -308,7 +306,7 @@ fn catalogue_digest(catalog: &Catalog) -> String {
         hash.update((bytes.len() as u64).to_le_bytes());
         hash.update(&bytes);
     }
-    crate::output::hex(&hash.finalize())
+    crate::hash::hex(&hash.finalize())
 }
 
 /// Folders of the output holding the manifest of an invoice the catalogue
@@ -495,6 +493,7 @@ pub fn run(
                 status: Status::Failed,
                 reason,
                 profile: None,
+                profile_sha256: None,
                 in_scope: 0,
                 folder: None,
                 manifest: None,
@@ -698,6 +697,7 @@ fn render_one(
         status: Status::Rendered,
         reason: None,
         profile: None,
+        profile_sha256: None,
         in_scope,
         folder: None,
         manifest: None,
@@ -722,6 +722,7 @@ fn render_one(
         Resolution::Use(p) => p,
     };
     result.profile = Some(profile.name.clone());
+    result.profile_sha256 = Some(profile.sha256());
     if options.policy == BadRecordPolicy::Fail {
         let reason = match (
             tally.first_reject.get(&entry.customer_id),
@@ -776,6 +777,7 @@ fn render_one(
         },
         warnings: tally.warnings.iter().chain(&duplicates).cloned().collect(),
         input_hash: None,
+        dedupe: options.dedupe,
     };
     let folder = &plan.folders[i];
     let job = InvoiceJob {

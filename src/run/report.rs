@@ -27,6 +27,10 @@ pub struct InvoiceOutcome {
     pub status: Status,
     pub reason: Option<String>,
     pub profile: Option<String>,
+    /// The SHA-256 of the profile as resolved for the invoice (the
+    /// manifest's `profile_sha256`): which invoices a profile change touches.
+    #[serde(default)]
+    pub profile_sha256: Option<String>,
     /// Records of this invoice's customer and period.
     pub in_scope: u64,
     /// The invoice's folder and manifest, relative to the run's folder.

@@ -63,7 +63,7 @@ const SESSIONS_PER_USER: usize = 16;
 fn random_token() -> Result<String, String> {
     let mut bytes = [0u8; 16];
     getrandom::getrandom(&mut bytes).map_err(|e| format!("no random numbers: {e}"))?;
-    Ok(crate::output::hex(&bytes))
+    Ok(crate::hash::hex(&bytes))
 }
 
 /// How long a session lasts, for the console's cookie.

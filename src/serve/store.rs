@@ -13,7 +13,7 @@ use crate::run::catalog::Catalog;
 
 /// The version of a file's bytes: what `ETag` and `If-Match` carry.
 pub fn version(bytes: &[u8]) -> String {
-    crate::output::hex(&Sha256::digest(bytes)[..8])
+    crate::hash::hex(&Sha256::digest(bytes)[..8])
 }
 
 /// A profile file's document and version.
@@ -264,10 +264,8 @@ pub fn check_with(dir: &Path, table: &str, bytes: &[u8]) -> Result<()> {
 pub fn scratch_dir(kind: &str) -> Result<PathBuf> {
     let mut bytes = [0u8; 8];
     let _ = getrandom::getrandom(&mut bytes);
-    let dir = std::env::temp_dir().join(format!(
-        "usage-report-{kind}-{}",
-        crate::output::hex(&bytes)
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("usage-report-{kind}-{}", crate::hash::hex(&bytes)));
     std::fs::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
     Ok(dir)
 }

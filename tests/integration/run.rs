@@ -1271,3 +1271,164 @@ fn fixture_catalogue(dir: &Path) -> std::path::PathBuf {
     }
     cat
 }
+
+#[test]
+fn an_invoice_renders_again_from_its_manifest_after_its_profile_was_edited_and_retired() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = fixture_catalogue(dir.path());
+    let out = dir.path().join("out");
+    let (records, catalogue_records) = (fixture("records.csv"), fixture("catalog/records.csv"));
+    // Exit 3: the fixture catalogue has invoices the rules refuse.
+    let run_args = |out: &Path| {
+        let done = run(&[
+            "run",
+            "--catalog",
+            cat.to_str().unwrap(),
+            "--records",
+            &records,
+            "--records",
+            &catalogue_records,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            done.status.code(),
+            Some(3),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+    };
+    run_args(&out);
+    let folder = out.join("INV-2026-10-0042");
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(folder.join("manifest.json")).unwrap()).unwrap();
+    // The manifest keeps the profile as resolved, and its hash; run.json
+    // lists the hash per invoice.
+    assert_eq!(manifest["profile"], "Site detail");
+    assert_eq!(manifest["profile_document"]["name"], "Site detail");
+    assert_eq!(
+        manifest["profile_document"]["reports"]["site"],
+        serde_json::json!(["summary", "calls"])
+    );
+    let sha = manifest["profile_sha256"].as_str().unwrap();
+    assert_eq!(sha.len(), 64);
+    let report = run_json(&out);
+    let listed = report["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["invoice"] == "INV-2026-10-0042")
+        .unwrap();
+    assert_eq!(listed["profile_sha256"].as_str(), Some(sha));
+    assert_eq!(
+        manifest["rendered"]["formats"],
+        serde_json::json!(["csv", "xlsx", "pdf"])
+    );
+    assert_eq!(manifest["rendered"]["customer_name"], "ACME Ltd");
+
+    // The catalogue's profile is edited and retired.
+    let profile = cat.join("profiles/site-detail.toml");
+    let text = std::fs::read_to_string(&profile).unwrap();
+    std::fs::write(
+        &profile,
+        text.replace("availability = \"active\"", "availability = \"historic\"")
+            .replace("site = [\"summary\", \"calls\"]", "site = [\"summary\"]"),
+    )
+    .unwrap();
+    // The same records give the same bytes, from the manifest alone.
+    let again = dir.path().join("again");
+    let said = ok(&[
+        "rerender",
+        "--manifest",
+        folder.join("manifest.json").to_str().unwrap(),
+        "--records",
+        &records,
+        "--records",
+        &catalogue_records,
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(
+        said.contains("the totals are those of the manifest"),
+        "{said}"
+    );
+    // Every attachment byte for byte (the manifest's input counts are a
+    // run's or a render's own: a run counts the records of the customers
+    // it bills).
+    let again_manifest: Value =
+        serde_json::from_slice(&std::fs::read(again.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(again_manifest["attachments"], manifest["attachments"]);
+    assert_eq!(again_manifest["profile_sha256"], manifest["profile_sha256"]);
+    let listed = manifest["attachments"].as_array().unwrap();
+    assert_eq!(listed.len(), 5);
+    for attachment in listed {
+        let file = attachment["path"].as_str().unwrap();
+        let same =
+            std::fs::read(folder.join(file)).unwrap() == std::fs::read(again.join(file)).unwrap();
+        assert!(same, "{file} differs");
+    }
+    // A run now refuses the invoice (its customer's default is historic):
+    // the manifest is what still renders it.
+    let now = dir.path().join("now");
+    run_args(&now);
+    let refused = run_json(&now)["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["invoice"] == "INV-2026-10-0042")
+        .unwrap()
+        .clone();
+    assert_eq!(refused["status"], "refused");
+    assert!(refused["reason"].as_str().unwrap().contains("historic"));
+
+    // Other records: the changed totals are named.
+    let fewer = dir.path().join("fewer.csv");
+    let kept: String = std::fs::read_to_string(&records)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("C-1020"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&fewer, kept).unwrap();
+    let said = ok(&[
+        "rerender",
+        "--manifest",
+        folder.join("manifest.json").to_str().unwrap(),
+        "--records",
+        fewer.to_str().unwrap(),
+        "--records",
+        &catalogue_records,
+        "--out",
+        dir.path().join("fewer").to_str().unwrap(),
+    ]);
+    assert!(
+        said.contains("totals changed: calls: 20 \u{2192} 19;"),
+        "{said}"
+    );
+    assert!(
+        said.contains("call_charge: 8.287576 \u{2192} 8.272576"),
+        "{said}"
+    );
+
+    // A manifest whose profile was edited by hand is refused.
+    let mut forged = manifest.clone();
+    forged["profile_document"]["call_columns"] = serde_json::json!(["charge"]);
+    let forged_path = dir.path().join("forged.json");
+    std::fs::write(&forged_path, serde_json::to_vec(&forged).unwrap()).unwrap();
+    let refused = fails(
+        &[
+            "rerender",
+            "--manifest",
+            forged_path.to_str().unwrap(),
+            "--records",
+            &records,
+            "--out",
+            dir.path().join("forged").to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(
+        refused.contains("does not hash to the manifest's profile_sha256"),
+        "{refused}"
+    );
+}
