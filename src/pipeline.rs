@@ -375,15 +375,21 @@ fn write_split(
     group_profile.reports.retain(|r| r.level == level);
     group_profile.split = None;
     let groups = crate::report::group_datasets(data, level);
+    // Titles name a group in the document's words; folder names are the
+    // same in every locale (a pipeline finds them by name).
+    let named = |words: crate::locale::Words| -> Vec<String> {
+        groups
+            .iter()
+            .map(|(k, _)| match data.str(*k) {
+                "" => words.no_key(level).to_string(),
+                text => text.to_string(),
+            })
+            .collect()
+    };
     let words = crate::locale::Presentation::new(profile.locale, None).words();
-    let labels: Vec<String> = groups
-        .iter()
-        .map(|(k, _)| match data.str(*k) {
-            "" => words.no_key(level).to_string(),
-            text => text.to_string(),
-        })
-        .collect();
-    let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+    let labels = named(words);
+    let english = named(crate::locale::Words::default());
+    let label_refs: Vec<&str> = english.iter().map(String::as_str).collect();
     let folders = crate::output::unique_names(&label_refs, &[]);
     let base = format!("split-{}", level.key());
     let mut sum = crate::report::Totals::default();

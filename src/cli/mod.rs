@@ -269,9 +269,9 @@ pub struct RenderArgs {
     /// The documents' language and number, date and money style (en-GB, en-US, de-DE, fr-FR), instead of the profile's `locale`.
     #[arg(long, value_name = "LOCALE")]
     pub locale: Option<String>,
-    /// Attachment formats, a comma list.
-    #[arg(long, value_name = "LIST", default_value = "csv")]
-    pub format: String,
+    /// Attachment formats, a comma list [default: csv; with --catalog, the invoice's formats, else csv].
+    #[arg(long, value_name = "LIST")]
+    pub format: Option<String>,
     /// CSV header row: human labels or the schema's keys.
     #[arg(long, value_enum, default_value_t = HeaderArg::Labels)]
     pub header: HeaderArg,
@@ -457,13 +457,22 @@ impl RenderArgs {
                 })
             })
             .transpose()?;
-        let (invoice, mut profile, itemisation) = match &self.catalog {
+        let formats = self.format.as_deref().map(formats).transpose()?;
+        let (invoice, mut profile, itemisation, formats) = match &self.catalog {
             Some(dir) => {
-                let catalog = Catalog::load(dir)?;
+                // As a run reads it: a problem in another customer's or
+                // invoice's row does not stop this invoice.
+                let catalog = Catalog::load_for_run(dir, false)?;
                 let id = self.invoice.as_deref().unwrap_or_default();
                 let instead = self.profile.as_deref().map(Profile::load).transpose()?;
                 let chosen = catalog.chosen(id, instead.as_ref())?;
-                (chosen.invoice, chosen.profile.clone(), chosen.itemisation)
+                let formats = formats.or(chosen.formats);
+                (
+                    chosen.invoice,
+                    chosen.profile.clone(),
+                    chosen.itemisation,
+                    formats,
+                )
             }
             None => {
                 // clap requires these without --catalog.
@@ -487,7 +496,7 @@ impl RenderArgs {
                 let path = self.profile.as_ref().ok_or_else(|| {
                     Error::Usage("--profile is required without --catalog".into())
                 })?;
-                (invoice, Profile::load(path)?, true)
+                (invoice, Profile::load(path)?, true, formats)
             }
         };
         if locale.is_some() {
@@ -498,7 +507,7 @@ impl RenderArgs {
             invoice,
             itemisation: itemisation && !self.no_itemisation,
             inputs: self.records.iter().map(|r| Input::from_arg(r)).collect(),
-            formats: formats(&self.format)?,
+            formats: formats.unwrap_or_else(|| vec![Format::Csv]),
             options: render_options(self.header, self.no_sanitize, self.paper),
             policy: self.on_bad_record.policy(),
         })

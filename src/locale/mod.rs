@@ -125,13 +125,6 @@ impl Presentation {
         })
     }
 
-    /// Whether human CSV for this locale is read by an Excel that expects
-    /// `;` between fields and a UTF-8 byte order mark: where the decimal
-    /// mark is a comma.
-    pub fn comma_decimal(&self) -> bool {
-        self.localised && self.locale.separators().0 == ','
-    }
-
     /// strftime pattern of a date: the locale's, or ISO 8601.
     pub fn date_pattern(&self) -> &'static str {
         if self.localised {
@@ -169,13 +162,12 @@ impl Presentation {
         }
     }
 
-    /// An exact decimal (a rate, a quantity) with the locale's decimal mark.
+    /// An exact decimal (a rate, a quantity) with the locale's decimal
+    /// mark and thousands separator: every digit it has, at least
+    /// `min_places` decimals.
     pub fn exact(&self, d: Decimal, min_places: u32) -> String {
-        let text = d.to_exact_string(min_places);
-        match self.locale.separators().0 {
-            '.' => text,
-            mark => text.replace('.', &mark.to_string()),
-        }
+        let (mark, thousands) = self.locale.separators();
+        d.to_display(d.places().max(min_places), Some(thousands), mark)
     }
 
     /// A count with the locale's thousands separator.
@@ -193,12 +185,13 @@ impl Presentation {
     /// `"£"#,##0.00####` or `#,##0.00#### "€"` (Excel shows its own
     /// separators): the minor units always, further decimals as rated, so a
     /// cell shows its exact value as [`Presentation::money`] does. A currency
-    /// without minor units takes `General` (`#,##0.######` would end whole
-    /// amounts with a bare decimal mark).
+    /// without minor units takes `#,##0` (with `#,##0.######` a whole amount
+    /// would end in a bare decimal mark); an amount with a fraction of it
+    /// takes [`Presentation::excel_fraction_format`].
     pub fn excel_money_format(&self) -> String {
         let places = self.minor_units();
         let number = if places == 0 {
-            "General".to_string()
+            "#,##0".to_string()
         } else {
             let optional = crate::money::SCALE.saturating_sub(places) as usize;
             format!(
@@ -207,6 +200,19 @@ impl Presentation {
                 "#".repeat(optional)
             )
         };
+        self.with_symbol(number)
+    }
+
+    /// The Excel format of an amount with decimals its currency has no
+    /// minor units for (¥0.5): up to six places.
+    pub fn excel_fraction_format(&self) -> String {
+        match self.minor_units() {
+            0 => self.with_symbol("#,##0.######".to_string()),
+            _ => self.excel_money_format(),
+        }
+    }
+
+    fn with_symbol(&self, number: String) -> String {
         match &self.currency {
             None => number,
             Some(c) if self.locale.symbol_after() => format!("{number} \"{}\"", c.symbol),
@@ -255,7 +261,11 @@ mod tests {
             p(Locale::DeDe, "EUR").excel_money_format(),
             "#,##0.00#### \"€\""
         );
-        assert_eq!(p(Locale::EnUs, "JPY").excel_money_format(), "\"¥\"General");
+        assert_eq!(p(Locale::EnUs, "JPY").excel_money_format(), "\"¥\"#,##0");
+        assert_eq!(
+            p(Locale::EnUs, "JPY").excel_fraction_format(),
+            "\"¥\"#,##0.######"
+        );
         assert_eq!(
             p(Locale::EnGb, "BHD").excel_money_format(),
             "\"BHD\"#,##0.000###"
@@ -266,6 +276,8 @@ mod tests {
     fn exact_values_and_counts_use_the_locale_marks() {
         let de = Presentation::new(Some(Locale::DeDe), None);
         assert_eq!(de.exact(d("0.123456"), 2), "0,123456");
+        assert_eq!(de.exact(d("123456789.5"), 0), "123.456.789,5");
+        assert_eq!(de.exact(d("12"), 2), "12,00");
         assert_eq!(de.count(1234567), "1.234.567");
     }
 }

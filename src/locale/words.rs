@@ -33,6 +33,10 @@ pub struct Words {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Msg {
     UsageReport,
+    /// `{customer}`: a document's subject.
+    UsageOf,
+    /// `{level}`, `{group}`: an itemised group's heading, "Site: London HQ".
+    GroupHeading,
     Customer,
     Invoice,
     Period,
@@ -65,6 +69,8 @@ pub enum Msg {
     Footer,
     /// `{n}`: the calls rolled into the row.
     OtherCalls,
+    /// A call type's destinations beyond `top_destinations`.
+    OtherDestinations,
     Inbound,
     Outbound,
     Sheet,
@@ -86,6 +92,12 @@ impl Msg {
         use Msg::*;
         match self {
             UsageReport => ["Usage report", "Verbrauchsbericht", "Relevé de consommation"],
+            UsageOf => [
+                "Usage of customer {customer}",
+                "Verbrauch des Kunden {customer}",
+                "Consommation du client {customer}",
+            ],
+            GroupHeading => ["{level}: {group}", "{level}: {group}", "{level} : {group}"],
             Customer => ["Customer", "Kunde", "Client"],
             Invoice => ["Invoice", "Rechnung", "Facture"],
             Period => ["Period", "Zeitraum", "Période"],
@@ -127,6 +139,7 @@ impl Msg {
                 "{customer} · Facture {invoice}",
             ],
             OtherCalls => ["Other calls ({n})", "Weitere Anrufe ({n})", "Autres appels ({n})"],
+            OtherDestinations => ["Other", "Sonstige", "Autres"],
             Inbound => ["inbound", "eingehend", "entrants"],
             Outbound => ["outbound", "ausgehend", "sortants"],
             Sheet => ["Sheet", "Blatt", "Feuille"],
@@ -199,6 +212,15 @@ impl Words {
         out
     }
 
+    /// A level's name inside a sentence: "subtotals per site", "je
+    /// Standort" (German nouns keep their capital).
+    pub fn level_in_sentence(self, level: Level) -> String {
+        match self.lang {
+            Lang::German => self.level(level).to_string(),
+            Lang::English | Lang::French => self.level(level).to_lowercase(),
+        }
+    }
+
     /// A level's name, as in "Site: London HQ".
     pub fn level(self, level: Level) -> &'static str {
         self.pick(match level {
@@ -230,7 +252,7 @@ impl Words {
         match self.lang {
             Lang::English => format!("{} {what}", self.level(level)),
             Lang::German => format!("{what} je {}", self.level(level)),
-            Lang::French => format!("{what} par {}", self.level(level).to_lowercase()),
+            Lang::French => format!("{what} par {}", self.level_in_sentence(level)),
         }
     }
 

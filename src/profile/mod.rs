@@ -245,6 +245,18 @@ impl Profile {
         crate::hash::sha256_hex(&bytes)
     }
 
+    /// Human CSV's delimiter and whether it starts with a byte order mark:
+    /// the profile's `csv_delimiter` and `csv_bom`, else `;` and a BOM
+    /// where the locale's decimal mark is a comma (as Excel there expects),
+    /// else `,` and none.
+    pub fn human_csv(&self) -> (u8, bool) {
+        let excel = self.locale.is_some_and(|l| l.separators().0 == ',');
+        let delimiter = self
+            .csv_delimiter
+            .unwrap_or(if excel { b';' } else { b',' });
+        (delimiter, self.csv_bom.unwrap_or(excel))
+    }
+
     /// The profile for a customer who has not consented to itemised bills:
     /// its `calls` reports are withheld. Returns the titles withheld.
     pub fn without_itemisation(&self) -> (Profile, Vec<String>) {

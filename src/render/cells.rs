@@ -86,7 +86,8 @@ pub fn write_machine_text(
         Cell::Duration(s) | Cell::Count(s) => push_digits(out, s, 1),
         Cell::Timestamp(t) => write_rfc3339(out, t, tz),
         Cell::Date(d) => write_date(out, d),
-        Cell::NoGroup(_) | Cell::Empty => {}
+        Cell::Label(label) => out.push_str(&label.machine()),
+        Cell::Empty => {}
     }
 }
 
@@ -200,7 +201,7 @@ pub fn display_text<'c>(
             Cow::Owned(t.with_timezone(&tz).format(&pattern).to_string())
         }
         Cell::Date(d) => Cow::Owned(d.format(p.date_pattern()).to_string()),
-        Cell::NoGroup(level) => Cow::Borrowed(p.words().no_key(level)),
+        Cell::Label(label) => label.shown(p.words()),
         Cell::Empty => Cow::Borrowed(""),
     }
 }
@@ -237,8 +238,13 @@ fn is_plain_number(text: &str) -> bool {
 }
 
 /// `+44 20 7946 0000`, `020-7946-0000`, `(020) 7946 0000`: digits with an
-/// optional leading `+` and the usual separators.
+/// optional leading `+` and the usual separators. A number that starts with
+/// `-`, or with `+` and holds a `-`, `(`, `)` or `.`, is not taken as one: a
+/// spreadsheet would compute it (`+44-20-7946` is -7922).
 pub fn is_phone_number(text: &str) -> bool {
+    if text.starts_with('-') || (text.starts_with('+') && text.contains(['-', '(', ')', '.'])) {
+        return false;
+    }
     let body = text.strip_prefix('+').unwrap_or(text);
     let separator = |c: char| matches!(c, ' ' | '-' | '(' | ')' | '.');
     // A masked number (`mask_dialled_digits`) ends in `*` for its hidden
@@ -268,6 +274,11 @@ mod tests {
         assert!(needs_guard("+1*2", ColumnKind::Phone));
         assert!(needs_guard("+44****1", ColumnKind::Phone));
         assert!(!needs_guard("+44 20 7946 0000", ColumnKind::Phone));
+        // Arithmetic a spreadsheet would compute is guarded.
+        assert!(needs_guard("+44-20-7946", ColumnKind::Phone));
+        assert!(needs_guard("-1-1", ColumnKind::Phone));
+        assert!(needs_guard("+44(20)7946", ColumnKind::Phone));
+        assert!(!needs_guard("020-7946-0000", ColumnKind::Phone));
         assert!(!needs_guard("Plain text", ColumnKind::Text));
         assert!(!needs_guard("", ColumnKind::Text));
     }

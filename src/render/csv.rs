@@ -59,16 +59,27 @@ impl CsvRenderer {
             lines.field(label.as_bytes());
         }
         lines.end_record()?;
-        // A calls report's row as runs of neighbouring encoded fields.
-        let runs: Option<Vec<Run>> = calls
-            .filter(|_| report.spec.kind == ReportKind::Calls)
-            .map(|calls| calls.runs(&report.columns));
+        // A calls report's row as runs of neighbouring encoded fields; in
+        // the group without a key its key is written per row ("(no site)"
+        // for people, empty in machine CSV).
+        let calls = calls.filter(|_| report.spec.kind == ReportKind::Calls);
+        let keyed: Option<Vec<Run>> = calls.map(|calls| calls.runs(&report.columns));
+        let unkeyed: Option<Vec<Run>> = calls.map(|calls| {
+            let (key, rest) = report.columns.split_first().expect("a report has its key");
+            std::iter::once(Run::Column(*key))
+                .chain(calls.runs(rest))
+                .collect()
+        });
         let level = report.spec.level;
         let mut text = String::with_capacity(64);
         let mut rows = 0u64;
         for group in &report.groups {
+            let runs = match reports.key_text(level, group.key) {
+                "" => &unkeyed,
+                _ => &keyed,
+            };
             for row in reports.rows(group) {
-                match (&row, &runs, calls) {
+                match (&row, runs, calls) {
                     (Row::Call(index), Some(runs), Some(calls)) => {
                         for run in runs {
                             match *run {
@@ -113,29 +124,26 @@ struct FieldStyle {
     look: Presentation,
     tz: Tz,
     sanitize: bool,
-    /// Between fields: `;` in human CSV for a comma-decimal locale (as
-    /// Excel there expects), else `,`; the profile's `csv_delimiter` for
-    /// human CSV.
+    /// Between fields, and whether a UTF-8 byte order mark comes first:
+    /// human CSV's (the profile's `human_csv`), machine CSV always `,` and
+    /// none.
     delimiter: u8,
-    /// A UTF-8 byte order mark first, with the `;` (Excel in those locales
-    /// reads a file without one as its legacy code page); the profile's
-    /// `csv_bom` for human CSV.
     bom: bool,
 }
 
 impl FieldStyle {
     fn new(options: &RenderOptions, reports: &InvoiceReports<'_>) -> FieldStyle {
         let labels = options.header == HeaderStyle::Labels;
-        let human = labels && reports.settings.localised;
         // Machine CSV (keys) is always comma-separated without a BOM.
-        let settings = &reports.settings;
-        let excel = human && settings.look.comma_decimal();
-        let default = if excel { b';' } else { b',' };
+        let (delimiter, bom) = match labels {
+            true => reports.settings.human_csv,
+            false => (b',', false),
+        };
         FieldStyle {
             labels,
-            human,
-            delimiter: settings.csv_delimiter.filter(|_| labels).unwrap_or(default),
-            bom: settings.csv_bom.filter(|_| labels).unwrap_or(excel),
+            human: labels && reports.settings.localised,
+            delimiter,
+            bom,
             look: reports.settings.look.clone(),
             tz: reports.invoice.time_zone,
             sanitize: options.sanitize,
@@ -146,11 +154,13 @@ impl FieldStyle {
     /// in both styles (sanitised when asked); values follow the style.
     fn write(&self, out: &mut String, cell: Cell<'_>, column: Column) {
         out.clear();
-        // A group's name for people whenever the header is for people;
-        // machine CSV keeps the key as the records have it (empty).
-        if let Cell::NoGroup(level) = cell {
-            if self.labels {
-                out.push_str(self.look.words().no_key(level));
+        // The engine's names in the document's words whenever the header
+        // is for people; machine CSV has one fixed form (an empty key stays
+        // empty, as the records have it).
+        if let Cell::Label(label) = cell {
+            match self.labels {
+                true => out.push_str(&label.shown(self.look.words())),
+                false => out.push_str(&label.machine()),
             }
             return;
         }

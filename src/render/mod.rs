@@ -179,6 +179,17 @@ impl RenderOptions {
         self.file_name(format!("{id}_usage.{extension}"))
     }
 
+    /// A document's title and subject, as its properties give them (the
+    /// window title of a PDF): "Usage report INV-1", "Usage of customer
+    /// ACME Ltd (ACME)", in the document's words.
+    pub fn document_title(&self, reports: &InvoiceReports<'_>) -> (String, String) {
+        let words = reports.words();
+        let invoice = reports.invoice;
+        let title = format!("{} {}", words.get(Msg::UsageReport), invoice.display_id());
+        let subject = words.fill(Msg::UsageOf, &[("customer", &invoice.customer_shown())]);
+        (self.title(&title, words), subject)
+    }
+
     /// A title as shown: the group of a per-group file after it, and
     /// "(sample)" for samples, in the document's words.
     pub fn title(&self, title: &str, words: Words) -> String {

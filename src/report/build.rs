@@ -2,7 +2,6 @@
 //! order with exact subtotals, and the profile's options that reshape rows
 //! (noise control, direction subtotals, top destinations).
 
-use crate::locale::Msg;
 use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 
@@ -294,9 +293,6 @@ fn apply_noise_control(
                 *rows = kept;
                 if other.calls > 0 {
                     g.other = Some(OtherCalls {
-                        label: crate::locale::Presentation::new(profile.locale, None)
-                            .words()
-                            .fill(Msg::OtherCalls, &[("n", &other.calls.to_string())]),
                         label_column: label_column(columns),
                         totals: other,
                     });

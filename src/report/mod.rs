@@ -14,7 +14,7 @@ use rayon::prelude::*;
 
 use build::build_report;
 pub use build::{direction_warning, group_datasets, report_columns};
-pub use model::{CallTypeRow, Cell, Group, OtherCalls, Report, Row, Rows};
+pub use model::{CallTypeRow, Cell, Group, Label, OtherCalls, Report, Row, Rows};
 pub use totals::Totals;
 
 use crate::column::Column;
@@ -57,10 +57,8 @@ pub struct Settings {
     pub look: Presentation,
     /// Itemised reports longer than this show only subtotals in the PDF.
     pub pdf_max_detail_rows: Option<u64>,
-    /// Human CSV's delimiter and byte order mark, as the profile sets them
-    /// (`None`: decided by the locale).
-    pub csv_delimiter: Option<u8>,
-    pub csv_bom: Option<bool>,
+    /// Human CSV's delimiter and byte order mark ([`Profile::human_csv`]).
+    pub human_csv: (u8, bool),
 }
 
 impl<'a> InvoiceReports<'a> {
@@ -97,8 +95,7 @@ impl<'a> InvoiceReports<'a> {
                 localised: profile.locale.is_some(),
                 look: Presentation::new(profile.locale, invoice.currency.as_deref()),
                 pdf_max_detail_rows: profile.pdf_max_detail_rows,
-                csv_delimiter: profile.csv_delimiter,
-                csv_bom: profile.csv_bom,
+                human_csv: profile.human_csv(),
             },
             data,
             totals,
@@ -178,10 +175,10 @@ impl<'a> InvoiceReports<'a> {
     }
 
     /// The key cell of a group's own row (a summary line, "Other calls"):
-    /// the key, or [`Cell::NoGroup`] for the empty key.
+    /// the key, or [`Label::NoGroup`] for the empty key.
     fn key_cell(&self, level: Level, key: Sym) -> Cell<'_> {
         match self.key_text(level, key) {
-            "" => Cell::NoGroup(level),
+            "" => Cell::Label(Label::NoGroup(level)),
             text => Cell::Text(text),
         }
     }
@@ -194,7 +191,6 @@ impl<'a> InvoiceReports<'a> {
         let other = group.other.as_ref().map(|o| Row::Other {
             key: group.key,
             totals: &o.totals,
-            label: &o.label,
             label_column: o.label_column,
         });
         let rows: Box<dyn Iterator<Item = Row<'r>> + 'r> = match &group.rows {
@@ -242,10 +238,9 @@ impl<'a> InvoiceReports<'a> {
             Row::Other {
                 key,
                 totals,
-                label,
                 label_column,
             } => match column {
-                c if c == label_column => Cell::Text(label),
+                c if c == label_column => Cell::Label(Label::OtherCalls(totals.calls)),
                 c if c == level.key_column() => self.key_cell(level, key),
                 Column::OtherCalls => Cell::Count(totals.calls),
                 Column::Duration | Column::BilledDuration | Column::Charge => measure(totals),
@@ -257,32 +252,48 @@ impl<'a> InvoiceReports<'a> {
                 destination,
                 totals,
             } => match column {
-                c if c == level.key_column() => Cell::Text(self.key_text(level, key)),
+                c if c == level.key_column() => self.key_cell(level, key),
                 Column::CallType => text(call_type),
                 Column::Destination => match destination {
                     Some(Some(d)) => text(d),
-                    Some(None) => Cell::Text("Other"),
+                    Some(None) => Cell::Label(Label::OtherDestinations),
                     None => Cell::Empty,
                 },
                 _ => measure(totals),
             },
-            Row::Call(id) => self.call_cell(id, column),
-            Row::Transaction(id) => {
-                let t = &self.data.transactions[id as usize];
-                match column {
-                    Column::Site => text(t.site),
-                    Column::Campaign => text(t.campaign),
-                    Column::Number => text(t.number),
-                    Column::TransactionId => text(t.transaction_id),
-                    Column::Date => Cell::Date(t.date),
-                    Column::TransactionType => text(t.transaction_type),
-                    Column::Description => text(t.description),
-                    Column::Quantity => t.quantity.map_or(Cell::Empty, Cell::Number),
-                    Column::UnitPrice => t.unit_price.map_or(Cell::Empty, Cell::Money),
-                    Column::Amount => Cell::Money(t.amount),
-                    _ => Cell::Empty,
+            // A record's group key names the empty group for people: a
+            // spreadsheet filtered on "(no site)" finds its records too.
+            Row::Call(id) => match self.call_cell(id, column) {
+                Cell::Text("") if column == level.key_column() => {
+                    Cell::Label(Label::NoGroup(level))
                 }
-            }
+                cell => cell,
+            },
+            Row::Transaction(id) => match self.transaction_cell(id, column) {
+                Cell::Text("") if column == level.key_column() => {
+                    Cell::Label(Label::NoGroup(level))
+                }
+                cell => cell,
+            },
+        }
+    }
+
+    /// The value of one column of an itemised transaction by its id.
+    fn transaction_cell(&self, id: u32, column: Column) -> Cell<'_> {
+        let text = |sym: Sym| Cell::Text(self.data.str(sym));
+        let t = &self.data.transactions[id as usize];
+        match column {
+            Column::Site => text(t.site),
+            Column::Campaign => text(t.campaign),
+            Column::Number => text(t.number),
+            Column::TransactionId => text(t.transaction_id),
+            Column::Date => Cell::Date(t.date),
+            Column::TransactionType => text(t.transaction_type),
+            Column::Description => text(t.description),
+            Column::Quantity => t.quantity.map_or(Cell::Empty, Cell::Number),
+            Column::UnitPrice => t.unit_price.map_or(Cell::Empty, Cell::Money),
+            Column::Amount => Cell::Money(t.amount),
+            _ => Cell::Empty,
         }
     }
 

@@ -35,11 +35,9 @@ pub struct Group {
     pub by_direction: Option<[Totals; 2]>,
 }
 
-/// The calls of a group shown as one row.
+/// The calls of a group shown as one row, "Other calls (17)".
 pub struct OtherCalls {
     pub totals: Totals,
-    /// "Other calls (17)".
-    pub label: String,
     /// The column that shows the label, whatever the profile's call
     /// columns (see [`label_column`]).
     pub label_column: Column,
@@ -126,7 +124,6 @@ pub enum Row<'r> {
     Other {
         key: Sym,
         totals: &'r Totals,
-        label: &'r str,
         label_column: Column,
     },
 }
@@ -141,11 +138,48 @@ pub enum Cell<'r> {
     Date(NaiveDate),
     Count(u64),
     Number(Decimal),
-    /// The key of the group of records with no key at a level: shown to
-    /// people as [`Words::no_key`](crate::locale::Words::no_key),
-    /// left empty in machine CSV.
-    NoGroup(crate::level::Level),
+    /// A name the engine gives, not the records: in the document's words
+    /// for people, in one fixed form in machine CSV.
+    Label(Label),
     Empty,
+}
+
+/// A name the engine puts in a cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Label {
+    /// The key of the group of records with no key at a level: "(no site)"
+    /// for people, empty in machine CSV (as the records have it).
+    NoGroup(crate::level::Level),
+    /// The calls noise control rolled into one row: "Other calls (17)".
+    OtherCalls(u64),
+    /// With `top_destinations`, a call type's other destinations: "Other".
+    OtherDestinations,
+}
+
+impl Label {
+    /// The label for people, in `words`.
+    pub fn shown(self, words: crate::locale::Words) -> std::borrow::Cow<'static, str> {
+        use crate::locale::Msg;
+        use std::borrow::Cow;
+        match self {
+            Label::NoGroup(level) => Cow::Borrowed(words.no_key(level)),
+            Label::OtherCalls(n) => {
+                Cow::Owned(words.fill(Msg::OtherCalls, &[("n", &n.to_string())]))
+            }
+            Label::OtherDestinations => Cow::Borrowed(words.get(Msg::OtherDestinations)),
+        }
+    }
+
+    /// The label in machine CSV (`--header keys`), the same in every
+    /// locale: a program can look for it.
+    pub fn machine(self) -> std::borrow::Cow<'static, str> {
+        use std::borrow::Cow;
+        match self {
+            Label::NoGroup(_) => Cow::Borrowed(""),
+            Label::OtherCalls(n) => Cow::Owned(format!("Other calls ({n})")),
+            Label::OtherDestinations => Cow::Borrowed("Other"),
+        }
+    }
 }
 
 impl Report {

@@ -74,15 +74,17 @@ enum Scope {
     Invoice(String),
 }
 
-/// Where an invoice's profile came from, and what it is.
-#[derive(Debug, PartialEq)]
 /// One invoice of the catalogue, ready to render (see [`Catalog::chosen`]).
 pub struct Chosen<'c> {
     pub invoice: Invoice,
     pub profile: &'c Profile,
     pub itemisation: bool,
+    /// The invoice's own formats (invoices.csv), if it names any.
+    pub formats: Option<Vec<Format>>,
 }
 
+/// Where an invoice's profile came from, and what it is.
+#[derive(Debug, PartialEq)]
 pub enum Resolution<'c> {
     /// The invoice named a profile, or its customer has a usable default.
     Use(&'c Profile),
@@ -230,7 +232,10 @@ impl Catalog {
                 let hint = crate::error::did_you_mean(id, ids)
                     .map(|c| format!("; did you mean {c:?}?"))
                     .unwrap_or_default();
-                Error::Usage(format!("no invoice {id:?} in the catalogue{hint}"))
+                Error::Usage(format!(
+                    "no invoice {id:?} in the catalogue {}{hint}",
+                    self.dir.display()
+                ))
             })
     }
 
@@ -241,6 +246,9 @@ impl Catalog {
     /// such invoice, it gets no profile, or the rules refuse it.
     pub fn chosen<'p>(&'p self, id: &str, instead: Option<&'p Profile>) -> Result<Chosen<'p>> {
         let entry = self.entry(id)?;
+        if let Some(problem) = self.broken.get(id) {
+            return Err(Error::Usage(format!("invoice {id}: {problem}")));
+        }
         let customer = &self.customers[&entry.customer_id];
         if let Some(profile) = instead {
             if let Some(reason) = refusal(&profile.name, profile, customer) {
@@ -250,6 +258,7 @@ impl Catalog {
                 invoice: self.invoice(entry)?,
                 profile,
                 itemisation: customer.itemisation,
+                formats: entry.formats.clone(),
             });
         }
         let profile = match self.resolve(entry) {
@@ -265,21 +274,14 @@ impl Catalog {
             invoice: self.invoice(entry)?,
             profile,
             itemisation: customer.itemisation,
+            formats: entry.formats.clone(),
         })
     }
 
     /// The invoice as the engine renders it (customer's time zone).
     pub fn invoice(&self, entry: &InvoiceEntry) -> Result<Invoice> {
         let customer = &self.customers[&entry.customer_id];
-        Ok(Invoice::new(
-            Some(entry.invoice_id.clone()),
-            entry.customer_id.clone(),
-            entry.from,
-            entry.to,
-            customer.time_zone,
-        )?
-        .with_currency(customer.currency.clone())
-        .with_customer_name(Some(customer.name.clone())))
+        customer.invoice(Some(entry.invoice_id.clone()), entry.from, entry.to)
     }
 }
 
@@ -309,6 +311,16 @@ fn refusal(name: &str, profile: &Profile, customer: &Customer) -> Option<String>
         ));
     }
     None
+}
+
+impl Customer {
+    /// An invoice of this customer for a period: in the customer's zone and
+    /// currency, with its name.
+    pub fn invoice(&self, id: Option<String>, from: NaiveDate, to: NaiveDate) -> Result<Invoice> {
+        Ok(Invoice::new(id, self.id.clone(), from, to, self.time_zone)?
+            .with_currency(self.currency.clone())
+            .with_customer_name(Some(self.name.clone())))
+    }
 }
 
 fn load_profiles(
@@ -373,6 +385,7 @@ fn load_profiles(
 fn read_table(
     path: &Path,
     required: &[&str],
+    optional: &[&str],
     problems: &mut Vec<Problem>,
 ) -> Result<Vec<(u64, HashMap<String, String>)>> {
     // Rows end at \n (the \r of a \r\n is trimmed): with \r\n as the
@@ -405,6 +418,31 @@ fn read_table(
         .copied()
         .filter(|r| !headers.iter().any(|h| h == r))
         .collect();
+    // A column named like one of ours but not quite is a mistake that
+    // would silently fall back to a default (a misspelt `itemisation`
+    // would itemise a customer who refused it); other columns are the
+    // exporting system's own and are left alone.
+    let known: Vec<&str> = required.iter().chain(optional).copied().collect();
+    for header in &headers {
+        if known.contains(&header.as_str()) {
+            continue;
+        }
+        let near = crate::error::did_you_mean(header, known.iter().copied()).or_else(|| {
+            known
+                .iter()
+                .copied()
+                .find(|k| k.eq_ignore_ascii_case(header))
+        });
+        if let Some(near) = near {
+            problems.push(Problem {
+                path: format!("{}:1", path.display()),
+                message: format!(
+                    "unknown column {header:?} (did you mean {near:?}?); the columns are {}",
+                    known.join(", ")
+                ),
+            });
+        }
+    }
     if !missing.is_empty() {
         problems.push(Problem {
             path: format!("{}:1", path.display()),
@@ -492,6 +530,7 @@ fn load_customers(
             "timezone",
             "currency",
         ],
+        &["itemisation"],
         problems,
     )?;
     let mut customers = HashMap::new();
@@ -600,6 +639,7 @@ fn load_invoices(
     let rows = read_table(
         &path,
         &["invoice_id", "customer_id", "from", "to"],
+        &["profile", "formats"],
         problems,
     )?;
     let mut seen = HashSet::new();

@@ -92,6 +92,7 @@ pub fn preview(
         invoice: catalog.invoice(entry)?,
         profile,
         itemisation: catalog.customers[&entry.customer_id].itemisation,
+        formats: None,
     };
     let dir = super::store::scratch_dir("preview")?;
     let result = (|| {
@@ -130,7 +131,9 @@ pub fn preview(
                 seen.rows += rows;
                 continue;
             }
-            let columns = csv::Reader::from_path(dir.join(path))
+            let columns = csv::ReaderBuilder::new()
+                .delimiter(profile.human_csv().0)
+                .from_path(dir.join(path))
                 .and_then(|mut r| r.headers().cloned())
                 .map(|h| {
                     h.iter()
@@ -187,9 +190,7 @@ pub fn sample_zip(catalog_dir: &Path, inputs: &[Input], ask: &SampleAsk) -> Resu
         .ok_or_else(|| Error::Usage(format!("no customer {:?}", ask.customer)))?;
     let from = parse_day("from", &ask.from)?;
     let to = parse_day("to", &ask.to)?;
-    let invoice =
-        crate::invoice::Invoice::new(None, customer.id.clone(), from, to, customer.time_zone)?
-            .with_currency(customer.currency.clone());
+    let invoice = customer.invoice(None, from, to)?;
     let dir = super::store::scratch_dir("sample")?;
     let result = (|| {
         render(&RenderJob {

@@ -987,3 +987,73 @@ mod edges {
         assert!(warnings(&out).contains("1 call(s) have a direction that is neither inbound nor outbound (first: \\\"sideways\\\""), "{}", warnings(&out));
     }
 }
+
+/// Sheet names made from data: an apostrophe left at the end by Excel's
+/// 31-character cut, a control character, a non-character — each still a
+/// valid workbook, its names and links well-formed XML.
+#[test]
+fn sheet_names_from_data_stay_valid_whatever_the_site_is_called() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = dir.path().join("r.csv");
+    let mut text = HEADER.to_string();
+    for (i, site) in [
+        "St Christoph's Campus",
+        "VT\u{b}x",
+        "'Hara",
+        "Bad\u{FFFE}Site",
+    ]
+    .iter()
+    .enumerate()
+    {
+        text.push_str(&format!(
+            "call,ACME,\"{site}\",,+4420,C{i},2026-10-0{}T10:00:00Z,+4420,+4421,UK,local,outbound,60,60,0.01,0.01,,,,,,,\n",
+            i + 1
+        ));
+    }
+    std::fs::write(&records, text).unwrap();
+    let profile = dir.path().join("p.toml");
+    std::fs::write(
+        &profile,
+        "name = \"Split\"\nsplit = \"site\"\ncall_columns = [\"call_id\", \"charge\"]\n[reports]\nsite = [\"summary\", \"calls\"]\n",
+    )
+    .unwrap();
+    for locale in ["en-GB", "de-DE"] {
+        let out = dir.path().join(locale);
+        let mut args = acme_args(
+            profile.to_str().unwrap(),
+            records.to_str().unwrap(),
+            out.to_str().unwrap(),
+        );
+        args.extend(["--format", "xlsx", "--locale", locale]);
+        ok(&args);
+        let mut books = 0;
+        for (name, _) in files(&out).iter().filter(|(n, _)| n.ends_with(".xlsx")) {
+            books += 1;
+            let path = out.join(name);
+            let workbook = crate::xlsx::zip_entry(&path, "xl/workbook.xml");
+            for sheet in workbook.split("<sheet name=\"").skip(1) {
+                let sheet_name = &sheet[..sheet.find('"').unwrap()];
+                assert!(
+                    !sheet_name.starts_with('\'') && !sheet_name.ends_with('\''),
+                    "{name}: {sheet_name}"
+                );
+                assert!(sheet_name.chars().count() <= 31, "{sheet_name}");
+                assert!(
+                    !sheet_name
+                        .chars()
+                        .any(|c| c.is_control() || c == '\u{FFFE}'),
+                    "{name}: {sheet_name:?}"
+                );
+            }
+            let overview = crate::xlsx::zip_entry(&path, "xl/worksheets/sheet1.xml");
+            assert!(
+                !overview.chars().any(|c| c == '\u{b}' || c == '\u{FFFE}'),
+                "{name}: the links are well-formed"
+            );
+            use calamine::Reader;
+            let book: calamine::Xlsx<_> = calamine::open_workbook(&path).unwrap();
+            assert!(book.sheet_names().len() >= 3, "{name}");
+        }
+        assert_eq!(books, 5, "the invoice's workbook and one per site");
+    }
+}

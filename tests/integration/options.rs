@@ -714,9 +714,9 @@ fn sample_and_render_take_an_invoice_from_the_catalogue() {
         2,
     );
     assert!(
-        typo.contains(
-            "no invoice \"INV-2026-10-004\" in the catalogue; did you mean \"INV-2026-10-0042\"?"
-        ),
+        typo.contains(&format!(
+            "no invoice \"INV-2026-10-004\" in the catalogue {catalog}; did you mean \"INV-2026-10-0042\"?"
+        )),
         "{typo}"
     );
     // What the catalogue decides cannot also be given.
@@ -899,4 +899,56 @@ fn the_profile_can_choose_human_csv_delimiter_and_byte_order_mark() {
     ok(&args);
     let text = std::fs::read_to_string(keys.join("site_summary.csv")).unwrap();
     assert!(text.starts_with("site,calls,"), "{text:?}");
+}
+
+#[test]
+fn machine_csv_and_file_names_never_change_with_the_locale() {
+    // Every option that makes the engine write words of its own: "Other
+    // calls (N)", "Other" destinations, the empty site, split folders.
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(root().join("fixtures/profiles/everything.toml")).unwrap();
+    let profile = dir.path().join("p.toml");
+    std::fs::write(
+        &profile,
+        format!("minimum_itemised_charge = \"0.05\"\ntop_destinations = 1\nsplit = \"site\"\nsplit_direction = true\n{base}"),
+    )
+    .unwrap();
+    let render = |locale: Option<&str>| {
+        let out = dir.path().join(locale.unwrap_or("none"));
+        let mut args = acme_args(
+            profile.to_str().unwrap(),
+            "fixtures/records.csv",
+            out.to_str().unwrap(),
+        );
+        args.extend(["--header", "keys", "--format", "csv"]);
+        if let Some(locale) = locale {
+            args.extend(["--locale", locale]);
+        }
+        ok(&args);
+        let mut files = files(&out);
+        files.remove("manifest.json");
+        files.retain(|name, _| !name.ends_with("manifest.json"));
+        files
+    };
+    let plain = render(None);
+    let text = String::from_utf8(plain["customer_calls.csv"].clone()).unwrap();
+    assert!(text.contains(",Other calls ("), "{text}");
+    let types = String::from_utf8(plain["site_call_types.csv"].clone()).unwrap();
+    assert!(types.contains(",Other\r\n"), "{types}");
+    assert!(
+        plain.keys().any(|k| k.starts_with("split-site/(no site)/")),
+        "{:?}",
+        plain.keys()
+    );
+    for locale in ["de-DE", "fr-FR", "en-US"] {
+        let other = render(Some(locale));
+        assert_eq!(
+            other.keys().collect::<Vec<_>>(),
+            plain.keys().collect::<Vec<_>>(),
+            "{locale}: file names"
+        );
+        for (name, bytes) in &plain {
+            assert!(other[name] == *bytes, "{locale}: {name} differs");
+        }
+    }
 }

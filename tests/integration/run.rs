@@ -1432,3 +1432,90 @@ fn an_invoice_renders_again_from_its_manifest_after_its_profile_was_edited_and_r
         "{refused}"
     );
 }
+
+#[test]
+fn a_catalogue_column_named_almost_right_is_a_problem_not_a_silent_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = fixture_catalogue(dir.path());
+    let customers = std::fs::read_to_string(cat.join("customers.csv")).unwrap();
+    std::fs::write(
+        cat.join("customers.csv"),
+        customers.replacen("itemisation", "itemization", 1),
+    )
+    .unwrap();
+    let said = fails(
+        &["profiles", "check", "--catalog", cat.to_str().unwrap()],
+        2,
+    );
+    assert!(
+        said.contains(
+            "customers.csv:1: unknown column \"itemization\" (did you mean \"itemisation\"?)"
+        ),
+        "{said}"
+    );
+    // A column of the exporting system's own is left alone.
+    let extra: String = customers
+        .lines()
+        .enumerate()
+        .map(|(i, l)| match i {
+            0 => format!("{l},account_manager\n"),
+            _ => format!("{l},Jo\n"),
+        })
+        .collect();
+    std::fs::write(cat.join("customers.csv"), extra).unwrap();
+    ok(&["profiles", "check", "--catalog", cat.to_str().unwrap()]);
+}
+
+#[test]
+fn render_from_the_catalogue_takes_the_invoice_formats_and_ignores_other_rows_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = fixture_catalogue(dir.path());
+    // Another customer's row is broken (a time zone that does not exist).
+    let customers = std::fs::read_to_string(cat.join("customers.csv")).unwrap();
+    std::fs::write(
+        cat.join("customers.csv"),
+        customers.replace(
+            "GLOBEX,Globex Corporation,enterprise,Enterprise detail,America/Chicago",
+            "GLOBEX,Globex Corporation,enterprise,Enterprise detail,America/Chicagoo",
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    ok(&[
+        "render",
+        "--catalog",
+        cat.to_str().unwrap(),
+        "--invoice",
+        "INV-2026-10-0042",
+        "--records",
+        &fixture("records.csv"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    // invoices.csv says csv;xlsx;pdf for this invoice.
+    let m = manifest(&out);
+    assert_eq!(
+        m["rendered"]["formats"],
+        serde_json::json!(["csv", "xlsx", "pdf"])
+    );
+    // The broken customer's invoice is refused with its problem.
+    let said = fails(
+        &[
+            "render",
+            "--catalog",
+            cat.to_str().unwrap(),
+            "--invoice",
+            "INV-2026-10-0043",
+            "--records",
+            &fixture("records.csv"),
+            "--out",
+            dir.path().join("globex").to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(
+        said.contains("invoice INV-2026-10-0043: the catalogue:")
+            && said.contains("America/Chicagoo"),
+        "{said}"
+    );
+}

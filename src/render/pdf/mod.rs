@@ -207,16 +207,37 @@ impl<'r, 'a> Document<'r, 'a> {
         let top = self.y;
         let words = reports.words();
         let title = self.options.title(words.get(Msg::UsageReport), words);
-        self.text(Weight::Bold, 18.0, MARGIN, top - 16.0, &title, 0.0);
+        let line = self.size.0 - 2.0 * MARGIN;
+        let pen = |weight, size| Pen { weight, size };
+        // The company at the right, the title left of it; both cut rather
+        // than run off the page or over each other.
+        let mut company_width = 0.0;
         if let Some(company) = &reports.settings.company {
-            let w = self.bold.measure(company, 10.0);
-            let x = self.size.0 - MARGIN - w;
-            self.text(Weight::Bold, 10.0, x, top - 12.0, company, 0.3);
+            let shown = self.bold.fit(company, 10.0, line / 2.0).into_owned();
+            company_width = self.bold.measure(&shown, 10.0);
+            let x = self.size.0 - MARGIN - company_width;
+            self.text(Weight::Bold, 10.0, x, top - 12.0, &shown, 0.3);
         }
+        let room = line - company_width - if company_width > 0.0 { 12.0 } else { 0.0 };
+        self.text_within(
+            pen(Weight::Bold, 18.0),
+            MARGIN,
+            top - 16.0,
+            room,
+            &title,
+            0.0,
+        );
         let mut y = top - 40.0;
         for (label, value) in title_block(reports, self.options) {
-            self.text(Weight::Bold, 9.0, MARGIN, y, label, 0.3);
-            self.text(Weight::Regular, 9.0, MARGIN + 80.0, y, &value, 0.0);
+            self.text_within(pen(Weight::Bold, 9.0), MARGIN, y, 76.0, label, 0.3);
+            self.text_within(
+                pen(Weight::Regular, 9.0),
+                MARGIN + 80.0,
+                y,
+                line - 80.0,
+                &value,
+                0.0,
+            );
             y -= 13.0;
         }
         y -= 10.0;

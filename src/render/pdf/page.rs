@@ -84,6 +84,24 @@ impl Document<'_, '_> {
         self.glyphs = glyphs;
     }
 
+    /// Draws text from `x`, cut with an ellipsis at `width` (titles and
+    /// facts made from data, which may be of any length).
+    pub(super) fn text_within(
+        &mut self,
+        pen: Pen,
+        x: f32,
+        y: f32,
+        width: f32,
+        text: &str,
+        gray: f32,
+    ) {
+        let fitted = self
+            .font(pen.weight)
+            .fit(text, pen.size, width)
+            .into_owned();
+        self.text(pen.weight, pen.size, x, y, &fitted, gray);
+    }
+
     /// Draws text fitted into `[x, x + width]`, left or right aligned.
     pub(super) fn cell_text(
         &mut self,
@@ -198,17 +216,11 @@ impl Document<'_, '_> {
             .embed(&mut self.pdf, self.regular_refs, &tag(0))?;
         self.bold.embed(&mut self.pdf, self.bold_refs, &tag(6))?;
         let to = invoice.to;
-        let title = self.options.title(
-            &format!("{} {}", words.get(Msg::UsageReport), invoice.display_id()),
-            words,
-        );
+        let (title, subject) = self.options.document_title(self.reports);
         let mut doc_info = self.pdf.document_info(info);
         doc_info
             .title(TextStr(&title))
-            .subject(TextStr(&format!(
-                "Usage of customer {}",
-                invoice.customer_shown()
-            )))
+            .subject(TextStr(&subject))
             .producer(TextStr(concat!("usage-report ", env!("CARGO_PKG_VERSION"))))
             .creation_date(
                 Date::new(to.year() as u16)

@@ -43,7 +43,14 @@ impl Document<'_, '_> {
                         tz,
                         &self.look,
                     );
-                    let w = self.regular.measure(prefix(&text, 512), BODY) + 2.0 * PAD;
+                    // Free text is capped long before 512 characters; what
+                    // is never cut is measured whole.
+                    let shown = if fixed[i] {
+                        &text[..]
+                    } else {
+                        prefix(&text, 512)
+                    };
+                    let w = self.regular.measure(shown, BODY) + 2.0 * PAD;
                     widths[i] = widths[i].max(w);
                 }
             }
@@ -120,17 +127,32 @@ impl Document<'_, '_> {
                         }
                     });
                 }
-                let shrinkable: f32 = widths
-                    .iter()
-                    .zip(&floor)
-                    .map(|(w, f)| (*w - f).max(0.0))
-                    .sum();
-                if shrinkable > 0.0 {
-                    let take = ((sum(&widths) - usable) / shrinkable).min(1.0);
-                    for (w, f) in widths.iter_mut().zip(&floor) {
-                        *w -= (*w - f).max(0.0) * take;
+                // The widest free text gives way first: every text column
+                // is capped at one width (never below its floor), the
+                // largest cap that fits, so short values stay whole.
+                let capped = |cap: f32| -> Vec<f32> {
+                    widths
+                        .iter()
+                        .zip(&floor)
+                        .map(|(w, f)| {
+                            if *f == f32::MAX {
+                                *w
+                            } else {
+                                w.min(cap.max(*f))
+                            }
+                        })
+                        .collect()
+                };
+                let (mut low, mut high) = (0.0f32, widths.iter().copied().fold(0.0, f32::max));
+                for _ in 0..32 {
+                    let cap = (low + high) / 2.0;
+                    if sum(&capped(cap)) > usable {
+                        high = cap;
+                    } else {
+                        low = cap;
                     }
                 }
+                widths = capped(low);
             }
             if sum(&widths) > usable {
                 let more = usable / sum(&widths);
@@ -219,7 +241,14 @@ impl Document<'_, '_> {
             None => title.to_string(),
         };
         let heading = words.fill(Msg::Continued, &[("title", &heading)]);
-        self.text(Weight::Bold, 9.0, MARGIN, y - 9.0, &heading, 0.3);
+        let (pen, width) = (
+            Pen {
+                weight: Weight::Bold,
+                size: 9.0,
+            },
+            self.size.0 - 2.0 * MARGIN,
+        );
+        self.text_within(pen, MARGIN, y - 9.0, width, &heading, 0.3);
         self.y -= 16.0;
         self.header(table);
         if let Some(carry) = &carry {
@@ -264,7 +293,14 @@ impl Document<'_, '_> {
             self.new_page(table.size);
         }
         let y = self.y;
-        self.text(Weight::Bold, 12.0, MARGIN, y - 12.0, &title, 0.0);
+        let (pen, width) = (
+            Pen {
+                weight: Weight::Bold,
+                size: 12.0,
+            },
+            self.size.0 - 2.0 * MARGIN,
+        );
+        self.text_within(pen, MARGIN, y - 12.0, width, &title, 0.0);
         self.y -= 20.0;
         self.header(&table);
         let reports = self.reports;
@@ -274,7 +310,7 @@ impl Document<'_, '_> {
         if itemised && limit.is_some_and(|max| report.row_count() > max) {
             let words = reports.words();
             let rows = self.look.count(report.row_count());
-            let per = words.level(level).to_lowercase();
+            let per = words.level_in_sentence(level);
             let note = match &self.options.detail_elsewhere {
                 Some(place) => words.fill(
                     Msg::DetailElsewhere,
@@ -301,8 +337,13 @@ impl Document<'_, '_> {
             for group in &report.groups {
                 if itemised {
                     let name = reports.group_label(level, group.key);
-                    let label = format!("{}: {name}", reports.words().level(level));
-                    self.ensure(2.0 * table.row, &table, &title);
+                    let words = reports.words();
+                    let label = words.fill(
+                        Msg::GroupHeading,
+                        &[("level", words.level(level)), ("group", &name)],
+                    );
+                    // The heading, a row, and room to carry the group on.
+                    self.ensure(4.0 * table.row + 2.0, &table, &title);
                     self.carry = Some(Carry {
                         label: name,
                         running: Totals::default(),

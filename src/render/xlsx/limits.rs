@@ -18,6 +18,9 @@ pub(super) struct Limits {
     /// Money or quantities with more significant digits than a cell's
     /// binary floating-point number keeps.
     pub(super) inexact_numbers: u64,
+    /// Times at an offset of the zone not found in the period's (written
+    /// as RFC 3339 text, with the offset).
+    pub(super) times_as_text: u64,
 }
 
 impl Limits {
@@ -25,6 +28,7 @@ impl Limits {
         self.cut_cells += other.cut_cells;
         self.early_dates += other.early_dates;
         self.inexact_numbers += other.inexact_numbers;
+        self.times_as_text += other.times_as_text;
     }
 
     pub(super) fn warnings(&self, name: &str) -> Vec<String> {
@@ -39,6 +43,12 @@ impl Limits {
             list.push(format!(
                 "{name}: {} date(s) before 1900-03-01 written as text: Excel's date numbers cannot show them",
                 self.early_dates
+            ));
+        }
+        if self.times_as_text > 0 {
+            list.push(format!(
+                "{name}: {} time(s) at an offset of the zone not seen in the billing period are written as text with their offset",
+                self.times_as_text
             ));
         }
         if self.inexact_numbers > 0 {

@@ -111,7 +111,7 @@ impl Renderer for XlsxRenderer {
         let mut names = SheetNames::default();
         let mut limits = Limits::default();
         let mut sheets = Vec::new();
-        let overview_name = names.unique(OVERVIEW);
+        let overview_name = names.unique(reports.words().get(Msg::Invoice));
         for (writer, report) in written.into_iter().zip(&reports.reports) {
             let writer = writer.map_err(xlsx_error)?;
             limits.add(writer.limits);
@@ -148,9 +148,6 @@ impl Renderer for XlsxRenderer {
         })
     }
 }
-
-/// The first sheet's name.
-const OVERVIEW: &str = "Invoice";
 
 impl XlsxRenderer {
     /// The first sheet: the invoice's facts and usage totals, and a link to
@@ -201,12 +198,10 @@ impl XlsxRenderer {
             let (value, style) = match totals.cell(column) {
                 Some(Cell::Money(d)) => {
                     limits.inexact_numbers += u64::from(!fits_a_double(d));
-                    let style = if total {
-                        &styles.total_money
-                    } else {
-                        &styles.money
-                    };
-                    (d.to_f64_lossy(), style)
+                    (
+                        d.to_f64_lossy(),
+                        styles.money_style(d, total, &reports.settings.look),
+                    )
                 }
                 Some(Cell::Duration(s)) => (s as f64 / 86_400.0, &styles.duration),
                 Some(Cell::Count(n)) => (n as f64, &styles.count),
@@ -224,9 +219,13 @@ impl XlsxRenderer {
             // A sheet name in a link is quoted, its own quotes doubled.
             let link = format!("internal:'{}'!A1", name.replace('\'', "''"));
             sheet.write_url_with_text(r, 0, link.as_str(), *name)?;
+            // The report, where the sheet's name does not say it whole
+            // (cut to Excel's 31 characters, numbered, or continued).
             let what = self.options.title(&reports.title_of(report), words);
             if *part == 0 {
-                sheet.write_string(r, 1, what)?;
+                if what != *name {
+                    sheet.write_string(r, 1, what)?;
+                }
                 sheet.write_number_with_format(r, 2, report.row_count() as f64, &styles.count)?;
             } else {
                 sheet.write_string(r, 1, words.fill(Msg::Continued, &[("title", &what)]))?;
@@ -278,19 +277,10 @@ fn properties(
     let to = reports.invoice.to;
     use chrono::Datelike;
     let created = ExcelDateTime::from_ymd(to.year() as u16, to.month() as u8, to.day() as u8)?;
+    let (title, subject) = options.document_title(reports);
     let mut p = DocProperties::new()
-        .set_title(options.title(
-            &format!(
-                "{} {}",
-                reports.words().get(Msg::UsageReport),
-                reports.invoice.display_id()
-            ),
-            reports.words(),
-        ))
-        .set_subject(format!(
-            "Usage of customer {}",
-            reports.invoice.customer_shown()
-        ))
+        .set_title(title)
+        .set_subject(subject)
         .set_author("usage-report")
         .set_creation_datetime(&created);
     if let Some(company) = &reports.settings.company {
@@ -341,11 +331,11 @@ impl SheetWriter<'_, '_> {
                 self.data_row(row)?;
             }
         }
+        // A blank row sets the subtotals and the total apart from the data
+        // (and keeps Excel from taking them into the filtered range).
+        self.ensure_room()?;
+        self.row += 1;
         if report.spec.kind.is_itemised() {
-            // A blank row sets the subtotals apart from the data (and keeps
-            // Excel from taking them into the filtered range).
-            self.ensure_room()?;
-            self.row += 1;
             for group in &report.groups {
                 let (what, parts) = self.reports.subtotal_labels(level, group.key);
                 if let Some(split) = &group.by_direction {
@@ -511,8 +501,8 @@ impl SheetWriter<'_, '_> {
         let sanitize = self.sanitize;
         match cell {
             Cell::Empty => Ok(0),
-            Cell::NoGroup(level) => {
-                let text = self.reports.words().no_key(level);
+            Cell::Label(label) => {
+                let text = label.shown(self.reports.words());
                 let width = text.chars().count();
                 self.sheet().write_string(r, c, text)?;
                 Ok(width)
@@ -531,9 +521,8 @@ impl SheetWriter<'_, '_> {
             }
             Cell::Money(d) => {
                 let style = match (total, kind) {
-                    (true, _) => &styles.total_money,
                     (false, ColumnKind::Rate) => &styles.rate,
-                    _ => &styles.money,
+                    _ => styles.money_style(d, total, &self.reports.settings.look),
                 };
                 self.limits.inexact_numbers += u64::from(!fits_a_double(d));
                 self.number(r, c, d.to_f64_lossy(), style, kind)?;
@@ -569,7 +558,8 @@ impl SheetWriter<'_, '_> {
                 if local.date() < first_excel_day() {
                     return self.early(r, c, cell, kind);
                 }
-                let Some(style) = styles.timestamp(super::cells::utc_offset(tz, t)) else {
+                let Some(style) = styles.timestamp(tz, t, super::cells::utc_offset(tz, t)) else {
+                    self.limits.times_as_text += 1;
                     return self.as_text(r, c, cell, kind);
                 };
                 self.number(r, c, excel_serial(local), style, kind)?;

@@ -16,15 +16,18 @@ pub(super) struct Styles {
     pub(super) money: Format,
     pub(super) rate: Format,
     pub(super) duration: Format,
-    /// Times in the invoice's zone, one format per UTC offset the zone has
-    /// in the period, each ending in its abbreviation ("BST", "GMT"); the
-    /// first is the column's own format.
-    pub(super) timestamps: Vec<(i32, Format)>,
+    /// Times in the invoice's zone, one format per UTC offset and
+    /// abbreviation the zone has in the period, each ending in its
+    /// abbreviation ("BST", "GMT"); the first is the column's own format.
+    pub(super) timestamps: Vec<(i32, String, Format)>,
     pub(super) date: Format,
     pub(super) count: Format,
     pub(super) quantity: Format,
     pub(super) total_text: Format,
     pub(super) total_money: Format,
+    /// Money with decimals its currency has no minor units for (¥0.5).
+    pub(super) fraction: Format,
+    pub(super) total_fraction: Format,
     pub(super) total_duration: Format,
     pub(super) total_count: Format,
 }
@@ -44,7 +47,7 @@ impl Styles {
             .map(|(offset, abbreviation)| {
                 let shown: String = abbreviation.chars().filter(|c| *c != '"').collect();
                 let format = format!("{date_format} hh:mm:ss \"{shown}\"");
-                (offset, Format::new().set_num_format(format))
+                (offset, abbreviation, Format::new().set_num_format(format))
             })
             .collect();
         let header = Format::new()
@@ -70,6 +73,8 @@ impl Styles {
             quantity: Format::new().set_num_format("General"),
             total_text: total.clone(),
             total_money: total.clone().set_num_format(&money_format),
+            fraction: Format::new().set_num_format(look.excel_fraction_format()),
+            total_fraction: total.clone().set_num_format(look.excel_fraction_format()),
             total_duration: total.clone().set_num_format("[h]:mm:ss"),
             total_count: total.set_num_format("#,##0"),
         }
@@ -96,6 +101,8 @@ impl Styles {
             quantity,
             total_text,
             total_money,
+            fraction,
+            total_fraction,
             total_duration,
             total_count,
         } = self;
@@ -114,20 +121,53 @@ impl Styles {
             quantity,
             total_text,
             total_money,
+            fraction,
+            total_fraction,
             total_duration,
             total_count,
         ];
-        all.extend(timestamps.iter().map(|(_, format)| format));
+        all.extend(timestamps.iter().map(|(_, _, format)| format));
         all
     }
 
-    /// The format of a time at a UTC offset, `None` for an offset the zone
-    /// does not have in the period (the time is then written as text).
-    pub(super) fn timestamp(&self, offset: i32) -> Option<&Format> {
+    /// The format of an amount (of a total row, or not): the currency's,
+    /// or with more places for a fraction the currency has no minor units
+    /// for.
+    pub(super) fn money_style(
+        &self,
+        amount: crate::money::Decimal,
+        total: bool,
+        look: &crate::locale::Presentation,
+    ) -> &Format {
+        match (total, amount.places() > look.minor_units()) {
+            (false, false) => &self.money,
+            (false, true) => &self.fraction,
+            (true, false) => &self.total_money,
+            (true, true) => &self.total_fraction,
+        }
+    }
+
+    /// The format of a time, by its UTC offset in `tz` (and, where the zone
+    /// had two names for one offset in the period — America/Whitehorse's
+    /// PDT and MST — by its name); `None` for a time the period's formats
+    /// do not cover (it is then written as text).
+    pub(super) fn timestamp(
+        &self,
+        tz: chrono_tz::Tz,
+        t: chrono::DateTime<chrono::Utc>,
+        offset: i32,
+    ) -> Option<&Format> {
+        let mut same = self.timestamps.iter().filter(|(o, _, _)| *o == offset);
+        let first = same.next()?;
+        if same.next().is_none() {
+            return Some(&first.2);
+        }
+        use chrono::TimeZone;
+        let name = tz.offset_from_utc_datetime(&t.naive_utc()).to_string();
         self.timestamps
             .iter()
-            .find(|(o, _)| *o == offset)
-            .map(|(_, format)| format)
+            .find(|(o, a, _)| *o == offset && *a == name)
+            .map(|(_, _, format)| format)
     }
 
     /// The style of a column's data cells, set once as the column's format:
@@ -139,7 +179,7 @@ impl Styles {
             ColumnKind::Money => Some(&self.money),
             ColumnKind::Rate => Some(&self.rate),
             ColumnKind::Duration => Some(&self.duration),
-            ColumnKind::Timestamp => self.timestamps.first().map(|(_, format)| format),
+            ColumnKind::Timestamp => self.timestamps.first().map(|(_, _, format)| format),
             ColumnKind::Date => Some(&self.date),
             ColumnKind::Count => Some(&self.count),
             ColumnKind::Quantity => Some(&self.quantity),
@@ -148,8 +188,8 @@ impl Styles {
 }
 
 /// The UTC offsets a zone has from a day before `from` to a day after `to`
-/// (records fall in between), with their abbreviations, in order of first
-/// appearance: looked up every quarter hour, the granularity of every
+/// (records fall in between), each with its abbreviation (one offset may
+/// have two), in order of first appearance: looked up every quarter hour, the granularity of every
 /// transition in the zone database since 1970.
 fn zone_offsets(
     tz: chrono_tz::Tz,
@@ -177,8 +217,9 @@ fn zone_offsets(
         if let Some(instant) = chrono::DateTime::from_timestamp(at, 0) {
             let offset = tz.offset_from_utc_datetime(&instant.naive_utc());
             let seconds = offset.fix().local_minus_utc();
-            if !found.iter().any(|(o, _)| *o == seconds) {
-                found.push((seconds, offset.to_string()));
+            let name = offset.to_string();
+            if !found.iter().any(|(o, n)| *o == seconds && *n == name) {
+                found.push((seconds, name));
             }
         }
         at += step;
@@ -186,8 +227,11 @@ fn zone_offsets(
     found
 }
 
-/// Sheet names: readable, at most 31 characters, none of `[]:*?/\`, unique
-/// (case-insensitively, as Excel compares them).
+/// Sheet names: readable, at most 31 characters, none of `[]:*?/\`, no
+/// control character or XML non-character, not starting or ending with an
+/// apostrophe, unique (case-insensitively, as Excel compares them). A name
+/// too long keeps its closing "(…)" — "(sample)", "(2)" — and is cut
+/// before it.
 #[derive(Default)]
 pub(super) struct SheetNames {
     used: Vec<String>,
@@ -197,9 +241,22 @@ impl SheetNames {
     pub(super) fn unique(&mut self, wanted: &str) -> String {
         let clean: String = wanted
             .chars()
-            .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+            .map(|c| {
+                let unusable = "[]:*?/\\".contains(c)
+                    || c.is_control()
+                    || matches!(c, '\u{FFFE}' | '\u{FFFF}' | '\u{FDD0}'..='\u{FDEF}');
+                if unusable {
+                    '_'
+                } else {
+                    c
+                }
+            })
             .collect();
-        let clean = clean.trim_matches('\'').to_string();
+        // The closing "(…)" of a title is kept whole when the name is cut.
+        let (title, tail) = match clean.rfind(" (") {
+            Some(at) if clean.ends_with(')') && clean.len() - at <= 20 => clean.split_at(at),
+            _ => (clean.as_str(), ""),
+        };
         let mut n = 1;
         loop {
             let suffix = if n == 1 {
@@ -207,8 +264,19 @@ impl SheetNames {
             } else {
                 format!(" ({n})")
             };
-            let room = 31 - suffix.chars().count();
-            let base: String = clean.chars().take(room).collect();
+            let room = 31usize.saturating_sub(suffix.chars().count());
+            let whole = title.chars().count() + tail.chars().count();
+            let base: String = if whole <= room {
+                format!("{title}{tail}")
+            } else {
+                let keep = room.saturating_sub(tail.chars().count());
+                let cut: String = title.chars().take(keep).collect();
+                format!("{cut}{tail}").chars().take(room).collect()
+            };
+            // Excel refuses a name that starts or ends with an apostrophe,
+            // or is empty.
+            let base = base.trim_matches('\'').trim();
+            let base = if base.is_empty() { "Sheet" } else { base };
             let candidate = format!("{base}{suffix}");
             if !self.used.iter().any(|u| u.eq_ignore_ascii_case(&candidate)) {
                 self.used.push(candidate.clone());
@@ -245,5 +313,17 @@ mod tests {
         assert_eq!(long.chars().count(), 31);
         let again = names.unique(&"x".repeat(40));
         assert!(again.ends_with(" (2)") && again.chars().count() == 31);
+        // Cut before a closing "(…)"; never an apostrophe at either end.
+        assert_eq!(
+            names.unique("Synthèse par client (échantillon)"),
+            "Synthèse par clie (échantillon)"
+        );
+        assert_eq!(
+            names.unique("Site calls — Site St Christoph's Campus"),
+            "Site calls — Site St Christoph"
+        );
+        assert_eq!(names.unique("'Hara'"), "Hara");
+        assert_eq!(names.unique("VT\u{b}x\u{FFFE}"), "VT_x_");
+        assert_eq!(names.unique("''"), "Sheet");
     }
 }
