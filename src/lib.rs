@@ -49,6 +49,7 @@
 //! ```
 
 pub mod column;
+pub mod compare;
 pub mod csv_field;
 pub mod error;
 pub mod fault;

@@ -17,8 +17,8 @@ macro_rules! say {
 }
 
 use cli::{
-    CheckProfileArgs, Cli, Command, GenArgs, ProfilesCommand, RenderArgs, RerenderArgs, RunArgs,
-    RunsCommand, ServeArgs, UsersCommand,
+    CheckProfileArgs, Cli, Command, DiffArgs, DiffFormat, GenArgs, ProfilesCommand, RenderArgs,
+    RerenderArgs, RunArgs, RunsCommand, ServeArgs, UsersCommand,
 };
 use usage_report::error::Error;
 use usage_report::gen::{generate, GenSpec};
@@ -115,6 +115,66 @@ fn run_render(args: &RenderArgs, sample: Option<SampleRequest>) -> Result<(), Er
     );
     for w in &manifest.warnings {
         eprintln!("usage-report: warning: {w}");
+    }
+    Ok(())
+}
+
+/// `profiles diff`: the changes in words, and with records what they do to
+/// the invoice's attachments.
+fn profiles_diff(args: &DiffArgs) -> Result<(), Error> {
+    let request = args.validate()?;
+    let changes = usage_report::profile::diff::diff(&request.old, &request.new);
+    let verdicts = match &request.case {
+        Some(case) => Some(usage_report::compare::compare(
+            &request.old,
+            &request.new,
+            &usage_report::compare::Case {
+                invoice: &case.invoice,
+                inputs: &case.inputs,
+                formats: &case.formats,
+                itemisation: case.itemisation,
+            },
+        )?),
+        None => None,
+    };
+    if args.format == DiffFormat::Json {
+        let mut value = serde_json::json!({
+            "old": request.old.name,
+            "new": request.new.name,
+            "changes": changes,
+        });
+        if let (Some(verdicts), Some(case)) = (&verdicts, &request.case) {
+            value["invoice"] = serde_json::json!(case.invoice.display_id());
+            value["attachments"] = serde_json::json!(verdicts);
+        }
+        say!(
+            "{}",
+            serde_json::to_string_pretty(&value).expect("JSON serialises")
+        );
+        return Ok(());
+    }
+    say!(
+        "profile {:?} \u{2192} {:?}: {} change{}",
+        request.old.name,
+        request.new.name,
+        changes.len(),
+        if changes.len() == 1 { "" } else { "s" }
+    );
+    for change in &changes {
+        say!("  {change}");
+    }
+    if let (Some(verdicts), Some(case)) = (&verdicts, &request.case) {
+        say!("attachments of {}:", case.invoice.display_id());
+        for v in verdicts {
+            let rows = |n: Option<u64>| n.map_or("-".to_string(), |n| n.to_string());
+            say!(
+                "  {:<9} {}  rows {} \u{2192} {}",
+                v.verdict,
+                v.path,
+                rows(v.rows_before),
+                rows(v.rows_after)
+            );
+        }
     }
     Ok(())
 }
@@ -322,6 +382,7 @@ fn profiles(command: &ProfilesCommand) -> Result<(), Error> {
             say!("transaction columns: {}", keys(&p.transaction_columns));
             Ok(())
         }
+        ProfilesCommand::Diff(args) => profiles_diff(args),
         ProfilesCommand::Check { catalog, strict } => {
             let loaded = Catalog::load(catalog)?;
             let warnings = loaded.rule_warnings();

@@ -520,6 +520,51 @@ pub fn safe_file_name(raw: &str) -> String {
     name
 }
 
+/// A fresh folder under the system's temporary folder,
+/// `usage-report-KIND-…`, created here alone (`create_dir` fails on one
+/// that exists, so two processes or threads never share one), removed with
+/// everything in it when dropped.
+pub struct Scratch {
+    path: std::path::PathBuf,
+}
+
+impl Scratch {
+    pub fn new(kind: &str) -> Result<Scratch> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        loop {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let name = format!("usage-report-{kind}-{}-{nanos:x}-{n}", std::process::id());
+            let path = std::env::temp_dir().join(name);
+            match std::fs::create_dir(&path) {
+                Ok(()) => return Ok(Scratch { path }),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(Error::io(&path, e)),
+            }
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The folder, no longer removed on drop: the caller removes it.
+    pub fn keep(mut self) -> std::path::PathBuf {
+        std::mem::take(&mut self.path)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -144,6 +144,128 @@ pub enum ProfilesCommand {
         #[arg(long)]
         strict: bool,
     },
+    /// What changes from one profile to another, in words; with records, what it does to an invoice's attachments.
+    Diff(Box<DiffArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old profile: a file, or with --catalog the name of one of its profiles.
+    pub old: String,
+    /// The new profile: a file.
+    pub new: PathBuf,
+    /// The catalogue OLD names a profile of (and --invoice an invoice of).
+    #[arg(long, value_name = "DIR")]
+    pub catalog: Option<PathBuf>,
+    /// Records to render the invoice from with both profiles (nothing is written); repeat for several.
+    #[arg(long, value_name = "FILE")]
+    pub records: Vec<String>,
+    /// The catalogue's invoice to render (with --catalog and --records).
+    #[arg(long, value_name = "ID", requires = "catalog", requires = "records", conflicts_with_all = ["customer", "from", "to", "timezone", "currency"])]
+    pub invoice: Option<String>,
+    /// The customer to render (with --records, --from and --to).
+    #[arg(long, value_name = "ID", requires_all = ["records", "from", "to"])]
+    pub customer: Option<String>,
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "customer")]
+    pub from: Option<String>,
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "customer")]
+    pub to: Option<String>,
+    /// IANA time zone of the period [default: UTC].
+    #[arg(long, value_name = "IANA_ZONE", requires = "customer")]
+    pub timezone: Option<String>,
+    #[arg(long, value_name = "CODE", requires = "customer")]
+    pub currency: Option<String>,
+    /// Attachment formats to compare, a comma list [default: the invoice's formats with --invoice, else csv].
+    #[arg(long, value_name = "LIST")]
+    pub attachments: Option<String>,
+    /// text for people, json for programs (the console).
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Text,
+    Json,
+}
+
+/// A `profiles diff` request, checked.
+pub struct DiffRequest {
+    pub old: Profile,
+    pub new: Profile,
+    /// The invoice to render with both, when records were given.
+    pub case: Option<DiffCase>,
+}
+
+pub struct DiffCase {
+    pub invoice: Invoice,
+    pub inputs: Vec<Input>,
+    pub formats: Vec<Format>,
+    pub itemisation: bool,
+}
+
+impl DiffArgs {
+    /// Loads both profiles (and the catalogue), and checks the invoice.
+    pub fn validate(&self) -> Result<DiffRequest> {
+        let catalog = self
+            .catalog
+            .as_deref()
+            .map(|dir| Catalog::load_for_run(dir, false))
+            .transpose()?;
+        let old = match &catalog {
+            Some(catalog) => catalog.profiles.get(&self.old).cloned().ok_or_else(|| {
+                let names = catalog.profiles.keys().map(String::as_str);
+                let hint = usage_report::error::did_you_mean(&self.old, names)
+                    .map(|n| format!("; did you mean {n:?}?"))
+                    .unwrap_or_default();
+                Error::Usage(format!(
+                    "no profile is named {:?} in the catalogue {}{hint}",
+                    self.old,
+                    catalog.dir.display()
+                ))
+            })?,
+            None => Profile::load(std::path::Path::new(&self.old))?,
+        };
+        let new = Profile::load(&self.new)?;
+        let attachments = self.attachments.as_deref().map(formats).transpose()?;
+        let inputs: Vec<Input> = self.records.iter().map(|r| Input::from_arg(r)).collect();
+        let case = match (&self.invoice, &self.customer, &catalog) {
+            (Some(id), _, Some(catalog)) => {
+                let entry = catalog.entry(id)?;
+                Some(DiffCase {
+                    invoice: catalog.invoice(entry)?,
+                    inputs,
+                    formats: attachments
+                        .or_else(|| entry.formats.clone())
+                        .unwrap_or_else(|| vec![Format::Csv]),
+                    itemisation: catalog.customers[&entry.customer_id].itemisation,
+                })
+            }
+            (None, Some(customer), _) => {
+                let tz = parse_time_zone(self.timezone.as_deref().unwrap_or("UTC"))
+                    .map_err(|reason| Error::Usage(format!("--timezone: {reason}")))?;
+                let day = |flag: &str, v: &Option<String>| parse_day(flag, v.as_deref().unwrap_or_default());
+                if let Some(code) = &self.currency {
+                    check_currency(code)
+                        .map_err(|reason| Error::Usage(format!("--currency {reason}")))?;
+                }
+                Some(DiffCase {
+                    invoice: Invoice::new(None, customer.clone(), day("--from", &self.from)?, day("--to", &self.to)?, tz)?
+                        .with_currency(self.currency.clone()),
+                    inputs,
+                    formats: attachments.unwrap_or_else(|| vec![Format::Csv]),
+                    itemisation: true,
+                })
+            }
+            _ if !inputs.is_empty() => {
+                return Err(Error::Usage(
+                    "--records needs the invoice to render: --invoice ID (with --catalog) or --customer, --from and --to".into(),
+                ))
+            }
+            _ => None,
+        };
+        Ok(DiffRequest { old, new, case })
+    }
 }
 
 /// How much of the configuration a user sees, as in the billing platform.

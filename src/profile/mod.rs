@@ -5,6 +5,7 @@
 //! and reported at once with its key path (`reports.site[1]: unknown report
 //! type "sumary" (did you mean "summary"?)`).
 
+pub mod diff;
 mod document;
 mod validate;
 

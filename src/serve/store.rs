@@ -259,13 +259,8 @@ pub fn check_with(dir: &Path, table: &str, bytes: &[u8]) -> Result<()> {
     result
 }
 
-/// A fresh folder of the service's own under the system's temporary
-/// folder (`usage-report-KIND-RANDOM`).
+/// A fresh scratch folder (see [`crate::output::Scratch`]), kept by the
+/// caller, which removes it.
 pub fn scratch_dir(kind: &str) -> Result<PathBuf> {
-    let mut bytes = [0u8; 8];
-    let _ = getrandom::getrandom(&mut bytes);
-    let dir =
-        std::env::temp_dir().join(format!("usage-report-{kind}-{}", crate::hash::hex(&bytes)));
-    std::fs::create_dir(&dir).map_err(|e| Error::io(&dir, e))?;
-    Ok(dir)
+    crate::output::Scratch::new(kind).map(crate::output::Scratch::keep)
 }

@@ -22,7 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["render"],
     &["manifest"],
     &["pipeline"],
-    &["run", "rerender"],
+    &["run", "rerender", "compare"],
     &["serve"],
 ];
 

@@ -1519,3 +1519,119 @@ fn render_from_the_catalogue_takes_the_invoice_formats_and_ignores_other_rows_pr
         "{said}"
     );
 }
+
+#[test]
+fn profiles_diff_names_each_change_and_what_it_does_to_an_invoice() {
+    let dir = tempfile::tempdir().unwrap();
+    let cat = fixture_catalogue(dir.path());
+    // "Site detail" with the calls report dropped, a column moved and added,
+    // and German words.
+    let edited = dir.path().join("site-detail-new.toml");
+    std::fs::write(
+        &edited,
+        "name = \"Site detail\"\ndescription = \"Site summaries and itemised calls per site\"\ncustomer_groups = [\"business\", \"enterprise\"]\nlocale = \"de-DE\"\ncall_columns = [\"charge\", \"start_time\", \"caller\", \"dialled\", \"destination\", \"duration\", \"call_type\"]\ntransaction_columns = [\"date\", \"description\", \"amount\"]\n[reports]\ncustomer = [\"summary\", \"calls\"]\nsite = [\"summary\"]\n",
+    )
+    .unwrap();
+    let said = stdout_of(&[
+        "profiles",
+        "diff",
+        "Site detail",
+        edited.to_str().unwrap(),
+        "--catalog",
+        cat.to_str().unwrap(),
+    ]);
+    for line in [
+        "profile \"Site detail\" \u{2192} \"Site detail\": 5 changes",
+        "reports.customer: calls report added",
+        "reports.site: calls report removed",
+        "call_columns: call_type added at position 7",
+        "call_columns: charge moved from 6 to 1",
+        "locale: (none) \u{2192} \"de-DE\"",
+    ] {
+        assert!(said.contains(line), "{line:?} in\n{said}");
+    }
+    // With the invoice, per attachment, as a real render of both shows it.
+    let json = stdout_of(&[
+        "profiles",
+        "diff",
+        "Site detail",
+        edited.to_str().unwrap(),
+        "--catalog",
+        cat.to_str().unwrap(),
+        "--invoice",
+        "INV-2026-10-0042",
+        "--records",
+        &fixture("records.csv"),
+        "--attachments",
+        "csv",
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_str(&json).unwrap();
+    let verdicts: Vec<(String, String, Value, Value)> = report["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["path"].as_str().unwrap().to_string(),
+                a["verdict"].as_str().unwrap().to_string(),
+                a["rows_before"].clone(),
+                a["rows_after"].clone(),
+            )
+        })
+        .collect();
+    let verdict = |path: &str| verdicts.iter().find(|v| v.0 == path).unwrap().clone();
+    assert_eq!(verdict("customer_calls.csv").1, "added");
+    assert_eq!(verdict("customer_calls.csv").3, serde_json::json!(20));
+    assert_eq!(verdict("site_calls.csv").1, "removed");
+    // German words change the human CSV of the summaries.
+    assert_eq!(verdict("site_summary.csv").1, "changed");
+    assert_eq!(verdict("site_summary.csv").2, verdict("site_summary.csv").3);
+    // Matches real renders of both profiles.
+    let render_with = |profile: &str, out: &Path| {
+        ok(&[
+            "render",
+            "--catalog",
+            cat.to_str().unwrap(),
+            "--invoice",
+            "INV-2026-10-0042",
+            "--profile",
+            profile,
+            "--records",
+            &fixture("records.csv"),
+            "--format",
+            "csv",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        crate::util::files(out)
+    };
+    let old_files = render_with(
+        &fixture("catalog/profiles/site-detail.toml"),
+        &dir.path().join("old"),
+    );
+    let new_files = render_with(edited.to_str().unwrap(), &dir.path().join("new"));
+    for (path, verdict, _, _) in &verdicts {
+        let expected = match (old_files.get(path), new_files.get(path)) {
+            (None, Some(_)) => "added",
+            (Some(_), None) => "removed",
+            (Some(a), Some(b)) if a == b => "unchanged",
+            _ => "changed",
+        };
+        assert_eq!(verdict, expected, "{path}");
+    }
+    // Nothing was written beside the catalogue.
+    assert!(!cat.join("out").exists());
+}
+
+/// Runs, asserts success, and returns standard output.
+fn stdout_of(args: &[&str]) -> String {
+    let out = run(args);
+    assert!(
+        out.status.success(),
+        "usage-report {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
