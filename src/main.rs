@@ -180,7 +180,7 @@ fn profiles_diff(args: &DiffArgs) -> Result<(), Error> {
 }
 
 fn rerender(args: &RerenderArgs) -> Result<(), Error> {
-    let inputs: Vec<Input> = args.records.iter().map(|r| Input::from_arg(r)).collect();
+    let inputs: Vec<Input> = Input::from_args(&args.records)?;
     let done = usage_report::rerender::rerender(&args.manifest, &inputs, &args.out)?;
     let m = &done.manifest;
     eprintln!(
@@ -449,7 +449,7 @@ fn say(args: std::fmt::Arguments<'_>) {
 fn serve(args: &ServeArgs) -> Result<(), Error> {
     usage_report::serve::serve(usage_report::serve::ServeOptions {
         catalog: args.catalog.clone(),
-        records: args.records.iter().map(|r| Input::from_arg(r)).collect(),
+        records: Input::from_args(&args.records)?,
         listen: args.listen,
         out: args.out.clone().unwrap_or_else(|| args.catalog.join("out")),
     })

@@ -228,7 +228,7 @@ impl DiffArgs {
         };
         let new = Profile::load(&self.new)?;
         let attachments = self.attachments.as_deref().map(formats).transpose()?;
-        let inputs: Vec<Input> = self.records.iter().map(|r| Input::from_arg(r)).collect();
+        let inputs: Vec<Input> = Input::from_args(&self.records)?;
         let case = match (&self.invoice, &self.customer, &catalog) {
             (Some(id), _, Some(catalog)) => {
                 let entry = catalog.entry(id)?;
@@ -275,7 +275,7 @@ pub struct RunArgs {
     /// The catalogue folder: profiles/, customers.csv, invoices.csv.
     #[arg(long, value_name = "DIR")]
     pub catalog: PathBuf,
-    /// Records file (CSV, gzip-compressed CSV or Parquet, recognised by content); repeat for several; `-` reads standard input.
+    /// Records file (CSV, gzip-compressed CSV or Parquet, recognised by content); repeat for several; a folder reads every records file under it, sorted by path; `-` reads standard input.
     #[arg(long, value_name = "FILE", required = true)]
     pub records: Vec<String>,
     /// Output folder: one folder per invoice plus run.json.
@@ -346,7 +346,7 @@ pub struct RenderArgs {
     /// The usage-report profile (TOML, or JSON of the same shape); with --catalog, instead of the one the catalogue's rules give the invoice.
     #[arg(long, value_name = "PROFILE", required_unless_present = "catalog")]
     pub profile: Option<PathBuf>,
-    /// Records file (CSV, gzip-compressed CSV or Parquet, recognised by content); repeat for several; `-` reads standard input.
+    /// Records file (CSV, gzip-compressed CSV or Parquet, recognised by content); repeat for several; a folder reads every records file under it, sorted by path; `-` reads standard input.
     #[arg(long, value_name = "FILE", required = true)]
     pub records: Vec<String>,
     /// Take the invoice named by --invoice from this catalogue: its customer, period, the customer's zone, currency, name and consent, and the profile the rules give it.
@@ -422,7 +422,7 @@ pub struct RerenderArgs {
     /// The manifest.json of the invoice to render again.
     #[arg(long, value_name = "PATH")]
     pub manifest: PathBuf,
-    /// Records file (CSV, gzip-compressed CSV or Parquet, recognised by content); repeat for several; `-` reads standard input.
+    /// Records file (CSV, gzip-compressed CSV or Parquet, recognised by content); repeat for several; a folder reads every records file under it, sorted by path; `-` reads standard input.
     #[arg(long, value_name = "FILE", required = true)]
     pub records: Vec<String>,
     /// Output folder (created if missing).
@@ -554,11 +554,7 @@ impl RunArgs {
             skip_unchanged: self.skip_unchanged,
         };
         let log = self.log_format.into();
-        Ok((
-            options,
-            self.records.iter().map(|r| Input::from_arg(r)).collect(),
-            log,
-        ))
+        Ok((options, Input::from_args(&self.records)?, log))
     }
 }
 
@@ -628,7 +624,7 @@ impl RenderArgs {
             profile,
             invoice,
             itemisation: itemisation && !self.no_itemisation,
-            inputs: self.records.iter().map(|r| Input::from_arg(r)).collect(),
+            inputs: Input::from_args(&self.records)?,
             formats: formats.unwrap_or_else(|| vec![Format::Csv]),
             options: render_options(self.header, self.no_sanitize, self.paper),
             policy: self.on_bad_record.policy(),

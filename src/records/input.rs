@@ -31,6 +31,34 @@ impl Input {
         }
     }
 
+    /// The inputs a command line names: `-` is standard input; a folder is
+    /// every records file under it, sorted by path (a partitioned dataset,
+    /// `DIR/shard=3/part-00000.csv`, …), leaving out hidden files, JSON
+    /// files and `rejects.csv` (a partition's own files); anything else a
+    /// path. Each file stays its own input, so messages name it and its
+    /// line. A folder with no records file is an error.
+    pub fn from_args<S: AsRef<str>>(args: &[S]) -> Result<Vec<Input>> {
+        let mut inputs = Vec::new();
+        for arg in args {
+            let arg = arg.as_ref();
+            let path = Path::new(arg);
+            if arg != "-" && path.is_dir() {
+                let mut files = Vec::new();
+                records_under(path, &mut files)?;
+                if files.is_empty() {
+                    return Err(Error::Usage(format!(
+                        "--records {arg}: the folder holds no records file"
+                    )));
+                }
+                files.sort();
+                inputs.extend(files.into_iter().map(Input::Path));
+            } else {
+                inputs.push(Input::from_arg(arg));
+            }
+        }
+        Ok(inputs)
+    }
+
     /// The name used in messages and the manifest.
     pub fn name(&self) -> String {
         match self {
@@ -47,6 +75,26 @@ impl Input {
             Input::Memory { name, .. } => PathBuf::from(name),
         }
     }
+}
+
+/// The records files under a folder, at any depth (see
+/// [`Input::from_args`]).
+fn records_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            records_under(&path, out)?;
+        } else if !(name.ends_with(".json") || name == "rejects.csv") {
+            out.push(path);
+        }
+    }
+    Ok(())
 }
 
 /// An opened input, by content (not by file name).

@@ -237,3 +237,88 @@ fn floating_point_money_in_parquet_is_refused() {
         )
     );
 }
+
+/// A folder of records files reads as the files it holds, sorted by path:
+/// the same attachments as the one file they were cut from, and a bad
+/// record named by its real file and line.
+#[test]
+fn a_folder_of_records_files_reads_as_its_files_in_path_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(fixture("records.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let body: Vec<&str> = lines.collect();
+    let parts = dir.path().join("data");
+    std::fs::create_dir_all(parts.join("shard=1")).unwrap();
+    std::fs::create_dir_all(parts.join("shard=0")).unwrap();
+    let (first, second) = body.split_at(body.len() / 2);
+    std::fs::write(
+        parts.join("shard=0/part-00000.csv"),
+        format!("{header}\n{}\n", first.join("\n")),
+    )
+    .unwrap();
+    std::fs::write(
+        parts.join("shard=1/part-00000.csv"),
+        format!("{header}\n{}\n", second.join("\n")),
+    )
+    .unwrap();
+    std::fs::write(parts.join("partition.json"), "{}").unwrap();
+    std::fs::write(parts.join(".hidden"), "not records").unwrap();
+    let profile = fixture("profiles/everything.toml");
+    let render = |records: &str, out: &Path| {
+        let out_text = out.display().to_string();
+        let mut args = acme_args(&profile, records, &out_text);
+        args.extend(["--format", "csv,pdf"]);
+        ok(&args);
+        let mut files = files(out);
+        files.remove("manifest.json");
+        files
+    };
+    let whole = render(&fixture("records.csv"), &dir.path().join("whole"));
+    let from_folder = render(parts.to_str().unwrap(), &dir.path().join("folder"));
+    assert_eq!(whole, from_folder);
+    let m = manifest(&dir.path().join("folder"));
+    let listed: Vec<&str> = m["input"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(listed.len(), 2);
+    assert!(
+        listed[0].ends_with("shard=0/part-00000.csv")
+            && listed[1].ends_with("shard=1/part-00000.csv"),
+        "{listed:?}"
+    );
+    // A bad record is named by its own file and line.
+    std::fs::write(
+        parts.join("shard=1/part-00001.csv"),
+        format!(
+            "{header}\n{}\n",
+            second[0].replace(",outbound,", ",outbound,x")
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("bad");
+    let said = fails(
+        &acme_args(
+            &fixture("profiles/everything.toml"),
+            parts.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ),
+        1,
+    );
+    assert!(said.contains("shard=1/part-00001.csv:2:"), "{said}");
+    // A folder without records is refused.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let said = fails(
+        &acme_args(
+            &fixture("profiles/everything.toml"),
+            empty.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ),
+        2,
+    );
+    assert!(said.contains("the folder holds no records file"), "{said}");
+}
