@@ -123,6 +123,9 @@ columns! {
     OutboundDuration => "outbound_duration", "Outbound duration (s)", Duration, Measure;
     OutboundCallCharge => "outbound_call_charge", "Outbound call charges", Money, Measure;
     OtherCalls => "other_calls", "Other calls", Count, Measure;
+    Leg => "leg", "Leg", Text, Call;
+    CallGroup => "call_group", "Call group", Id, Call;
+    Legs => "legs", "Legs", Count, Measure;
 }
 
 impl Column {

@@ -90,6 +90,9 @@ pub struct RenderedSection {
     pub on_bad_record: String,
     /// Repeated call ids dropped (`--dedupe`).
     pub dedupe: bool,
+    /// Forwarded calls: `separate` (each leg a row) or `combined` (one row
+    /// per call group).
+    pub legs: String,
 }
 
 /// A sample's size: `rows` of the invoice's `of` records, drawn with `seed`.

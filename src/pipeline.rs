@@ -229,6 +229,16 @@ pub fn write_invoice(
 ) -> Result<Manifest> {
     let (consented, withheld) = consent(job.profile, job.itemisation);
     let profile = consented.as_ref();
+    if profile.legs == crate::profile::Legs::Combined {
+        // Under the skip policy a group that cannot be merged is shown leg
+        // by leg (each leg is a charged call); under fail it stops here.
+        let broken = match input.rejects {
+            Rejects::None => crate::records::Broken::Fail,
+            Rejects::Here(_) | Rejects::Elsewhere(_) => crate::records::Broken::Separate,
+        };
+        let combined = crate::records::combine_legs(&mut data, broken).map_err(Error::Record)?;
+        input.warnings.extend(combined.warnings);
+    }
     let mut options = job.options.clone();
     if let Some(request) = job.sample {
         let whole = crate::report::Totals::of(&data.calls, &data.transactions)?;
@@ -343,6 +353,7 @@ pub fn write_invoice(
             }
             .to_string(),
             dedupe: input.dedupe,
+            legs: job.profile.legs.key().to_string(),
         },
     };
     let json = manifest.to_json();

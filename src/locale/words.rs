@@ -320,6 +320,9 @@ fn column_texts(column: Column) -> [&'static str; LANGS] {
         OutboundDuration => ["Ausgehende Dauer", "Durée sortante"],
         OutboundCallCharge => ["Ausgehende Entgelte", "Coût sortant"],
         OtherCalls => ["Weitere Anrufe", "Autres appels"],
+        Leg => ["Teilstrecke", "Tronçon"],
+        CallGroup => ["Anrufgruppe", "Groupe d'appel"],
+        Legs => ["Teilstrecken", "Tronçons"],
     };
     [english, de, fr]
 }

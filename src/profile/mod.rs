@@ -36,6 +36,29 @@ impl Availability {
     }
 }
 
+/// How forwarded calls are itemised (profile key `legs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Legs {
+    /// Each leg its own row, as the records have them.
+    #[default]
+    Separate,
+    /// One row per `call_group`: the A-leg's start and caller, the B-leg's
+    /// dialled number and destination, billed duration and charge summed
+    /// over the legs; summaries count the call once.
+    Combined,
+}
+
+impl Legs {
+    pub const ALL: [Legs; 2] = [Legs::Separate, Legs::Combined];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Legs::Separate => "separate",
+            Legs::Combined => "combined",
+        }
+    }
+}
+
 /// How much of the catalogue a user sees. Historic profiles are visible
 /// only from `Standard` up (they stay linked to the invoices that used them,
 /// but are no choice for new work).
@@ -117,6 +140,8 @@ pub struct Profile {
     /// A UTF-8 byte order mark at the start of human CSV. `None`: with the
     /// `;` of a comma-decimal locale.
     pub csv_bom: Option<bool>,
+    /// Forwarded calls: each leg its own row, or one row per call group.
+    pub legs: Legs,
 }
 
 impl Profile {
@@ -236,6 +261,7 @@ impl Profile {
         if let Some(bom) = self.csv_bom {
             doc.insert("csv_bom".into(), json!(bom));
         }
+        doc.insert("legs".into(), json!(self.legs.key()));
         Value::Object(doc)
     }
 
@@ -304,6 +330,10 @@ impl Profile {
         }
         for c in self.call_columns.iter().chain(&self.transaction_columns) {
             p.add(*c);
+        }
+        if self.legs == Legs::Combined {
+            p.add(Column::Leg);
+            p.add(Column::CallGroup);
         }
         p
     }
@@ -488,7 +518,7 @@ building = ["summary"]
             assert_eq!(back.sha256(), profile.sha256());
         }
         let every = Profile::parse(
-            "name = \"x\"\ndescription = \"d\"\navailability = \"historic\"\ncustomer = \"ACME\"\ncustomer_groups = [\"g\"]\ncompany = \"C\"\npdf_max_detail_rows = 3\nmask_dialled_digits = 2\nminimum_itemised_charge = \"0.015\"\nhide_zero_rows = true\nlocale = \"fr-FR\"\nsplit_direction = true\ntop_destinations = 4\nsplit = \"site\"\nsplit_zip = true\ncsv_delimiter = \"tab\"\ncsv_bom = false\ncall_columns = [\"charge\", \"caller\"]\n[reports]\nsite = [\"calls\", \"summary\"]\n",
+            "name = \"x\"\ndescription = \"d\"\navailability = \"historic\"\ncustomer = \"ACME\"\ncustomer_groups = [\"g\"]\ncompany = \"C\"\npdf_max_detail_rows = 3\nmask_dialled_digits = 2\nminimum_itemised_charge = \"0.015\"\nhide_zero_rows = true\nlocale = \"fr-FR\"\nsplit_direction = true\ntop_destinations = 4\nsplit = \"site\"\nsplit_zip = true\ncsv_delimiter = \"tab\"\ncsv_bom = false\nlegs = \"combined\"\ncall_columns = [\"charge\", \"caller\"]\n[reports]\nsite = [\"calls\", \"summary\"]\n",
             false,
             "p.toml",
         )
@@ -505,6 +535,10 @@ building = ["summary"]
                 "csv_delimiter: \"|\" is not a delimiter; expected \",\", \";\" or \"tab\"",
                 "csv_bom: expected true or false, found \"yes\"",
             ]
+        );
+        assert_eq!(
+            problems("name = \"x\"\nlegs = \"merged\"\n[reports]\nsite = [\"summary\"]\n"),
+            vec!["legs: \"merged\" is not a view of forwarded calls; expected \"separate\" or \"combined\""]
         );
         let p = Profile::parse(
             "name = \"x\"\ncsv_delimiter = \"tab\"\ncsv_bom = false\n[reports]\nsite = [\"summary\"]\n",

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::{Availability, Profile};
+use super::{Availability, Legs, Profile};
 use crate::column::Column;
 use crate::error::{did_you_mean, Problem};
 use crate::level::{Level, ReportKind, ReportSpec};
@@ -32,6 +32,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "split_zip",
     "csv_delimiter",
     "csv_bom",
+    "legs",
 ];
 
 pub(super) struct Validator {
@@ -232,7 +233,19 @@ impl Validator {
         let csv_bom = table
             .get("csv_bom")
             .map(|value| self.flag(Some(value), "csv_bom"));
+        let legs = match self.string(table.get("legs"), "legs").as_deref() {
+            None | Some("separate") => Legs::Separate,
+            Some("combined") => Legs::Combined,
+            Some(other) => {
+                self.problem(
+                    "legs",
+                    format!("{other:?} is not a view of forwarded calls; expected \"separate\" or \"combined\""),
+                );
+                Legs::Separate
+            }
+        };
         Some(Profile {
+            legs,
             csv_delimiter,
             csv_bom,
             split,

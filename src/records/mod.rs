@@ -12,10 +12,13 @@ mod guard;
 mod header;
 mod input;
 mod intern;
+mod legs;
 mod parquet;
 mod reader;
 mod record;
 mod value;
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
@@ -23,11 +26,13 @@ pub use guard::Guarded;
 pub use header::{SOURCE_FILE, SOURCE_LINE};
 pub use input::Input;
 pub use intern::{Interner, Sym};
+pub use legs::{combine_legs, Broken, Combined};
 pub use parquet::decoding_parquet;
 pub use reader::{
     read_input, read_records, CustomerCounts, Datasets, Destination, ReadOptions, ReadOutcome,
 };
 pub use record::{Identified, Record, RecordFault};
+
 pub use value::{parse_date, parse_duration, parse_timestamp};
 
 use crate::error::RecordProblem;
@@ -52,6 +57,43 @@ pub struct Call {
     pub billed_duration: u32,
     pub rate: Option<Decimal>,
     pub charge: Decimal,
+    /// Which leg of a forwarded call this is, if any.
+    pub leg: Leg,
+    /// The reference the legs of one call share (`call_group`).
+    pub call_group: Sym,
+    /// The records this call stands for: 1, or the legs a combined view
+    /// merged into it. (The three leg fields fit in the padding a call
+    /// had, so a call is no larger for them.)
+    pub legs: u16,
+}
+
+/// The leg of a forwarded call a record is: the A-leg (outside caller to
+/// the customer's number) or the B-leg (the customer's number on to the
+/// final destination); `None` for an ordinary call.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Leg {
+    #[default]
+    None,
+    A,
+    B,
+}
+
+impl Leg {
+    /// The letter as records write it (empty for an ordinary call).
+    pub fn key(self) -> &'static str {
+        match self {
+            Leg::None => "",
+            Leg::A => "A",
+            Leg::B => "B",
+        }
+    }
+}
+
+/// Where a leg record stood, for messages about its call group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LegOrigin {
+    pub file: String,
+    pub line: u64,
 }
 
 /// One transaction (a one-off charge or a credit), projected like [`Call`].
@@ -102,6 +144,10 @@ pub struct Dataset {
     pub strings: std::sync::Arc<Interner>,
     pub calls: Vec<Call>,
     pub transactions: Vec<Transaction>,
+    /// Where each leg record stood, by its call id and leg, for messages
+    /// about its call group (kept beside the calls, so an ordinary call
+    /// carries nothing for it).
+    pub leg_origins: HashMap<(Sym, Leg), LegOrigin>,
 }
 
 impl Dataset {
@@ -154,13 +200,15 @@ impl Dataset {
             let rate = c.rate.filter(|_| projection.contains(Column::Rate));
             let _ = write!(
                 buffer,
-                "{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{}",
+                "{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{}\u{1f}{}\u{1f}",
                 c.start.timestamp_nanos_opt().unwrap_or(i64::MIN),
                 c.duration,
                 c.billed_duration,
                 rate.map(|r| r.to_string()),
-                c.charge
+                c.charge,
+                c.leg.key()
             );
+            text(&mut buffer, Column::CallGroup, c.call_group);
             add(&buffer);
         }
         for t in &self.transactions {
@@ -228,11 +276,18 @@ impl Dataset {
                 &mut c.destination,
                 &mut c.call_type,
                 &mut c.direction,
+                &mut c.call_group,
             ] {
                 *s = m(*s);
             }
             c
         }));
+        self.leg_origins.extend(
+            other
+                .leg_origins
+                .into_iter()
+                .map(|((id, leg), origin)| ((m(id), leg), origin)),
+        );
         self.transactions
             .extend(other.transactions.into_iter().map(|mut t| {
                 for s in [

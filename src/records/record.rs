@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::header::{plural, Header, CALL_REQUIRED, TRANSACTION_REQUIRED};
 use super::value::{parse_date, parse_duration, parse_timestamp};
-use super::{Call, Dataset, Router, Sym, Transaction};
+use super::{Call, Dataset, Leg, LegOrigin, Router, Sym, Transaction};
 use crate::column::{Column, Projection};
 use crate::error::{Error, RecordProblem};
 use crate::money::Decimal;
@@ -224,6 +224,31 @@ impl Record<'_> {
             None
         };
         self.required(Column::CallId)?;
+        // Only a profile that shows or combines legs reads them.
+        let leg_text = match self.projection.contains(Column::Leg) {
+            true => self.text(Column::Leg)?.trim(),
+            false => "",
+        };
+        let leg = match leg_text {
+            "" => Leg::None,
+            "A" | "a" => Leg::A,
+            "B" | "b" => Leg::B,
+            other => {
+                return Err(self.problem(
+                    Some(Column::Leg),
+                    format!("{other:?} is not a leg; expected A, B or empty (an ordinary call)"),
+                ))
+            }
+        };
+        if leg != Leg::None && self.text(Column::CallGroup)?.trim().is_empty() {
+            return Err(self.problem(
+                Some(Column::CallGroup),
+                format!(
+                    "is empty, but the record is the {}-leg of a forwarded call; a leg needs the call_group its legs share",
+                    leg.key()
+                ),
+            ));
+        }
         for c in [
             Column::Site,
             Column::Campaign,
@@ -255,7 +280,20 @@ impl Record<'_> {
             billed_duration,
             rate,
             charge,
+            leg,
+            call_group: match leg {
+                Leg::None => self.sym(Column::CallGroup, strings)?,
+                _ => strings.intern(self.text(Column::CallGroup)?.trim()),
+            },
+            legs: 1,
         };
+        if leg != Leg::None {
+            let origin = LegOrigin {
+                file: self.file.to_string(),
+                line: self.line,
+            };
+            data.leg_origins.insert((call.call_id, leg), origin);
+        }
         data.calls.push(call);
         Ok(())
     }

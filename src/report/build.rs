@@ -10,7 +10,7 @@ use crate::column::Column;
 use crate::error::{Error, Result};
 use crate::level::{Level, ReportKind, ReportSpec};
 use crate::money::Decimal;
-use crate::profile::Profile;
+use crate::profile::{Legs, Profile};
 use crate::records::{Call, Dataset, Sym, Transaction};
 
 /// A call types row's place: group key, call type, and with
@@ -71,6 +71,10 @@ pub fn report_columns(spec: ReportSpec, profile: &Profile) -> Vec<Column> {
             // column says which rows those are, and N, for programs.
             if profile.minimum_itemised_charge.is_some() || profile.hide_zero_rows {
                 columns.push(Column::OtherCalls);
+            }
+            // One row per forwarded call: how many legs it stands for.
+            if profile.legs == Legs::Combined {
+                columns.push(Column::Legs);
             }
         }
         ReportKind::Transactions => {
@@ -345,7 +349,7 @@ impl Itemised for Call {
     fn content(&self, data: &Dataset) -> String {
         let text = |s: Sym| data.str(s);
         format!(
-            "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{}",
+            "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
             text(self.site),
             text(self.campaign),
             text(self.number),
@@ -357,7 +361,10 @@ impl Itemised for Call {
             self.duration,
             self.billed_duration,
             self.rate.map(|r| r.to_string()),
-            self.charge
+            self.charge,
+            self.leg.key(),
+            text(self.call_group),
+            self.legs
         )
     }
     fn add_to(&self, totals: &mut Totals) -> std::result::Result<(), crate::money::Overflow> {
@@ -464,8 +471,7 @@ pub fn group_datasets(data: &Dataset, level: Level) -> Vec<(Sym, Dataset)> {
     let mut by_key: HashMap<Sym, Dataset> = HashMap::default();
     let mut empty = || Dataset {
         strings: data.strings.clone(),
-        calls: Vec::new(),
-        transactions: Vec::new(),
+        ..Dataset::default()
     };
     for c in &data.calls {
         by_key

@@ -339,6 +339,9 @@ impl<'a> InvoiceReports<'a> {
             Column::BilledDuration => Cell::Duration(c.billed_duration as u64),
             Column::Rate => c.rate.map_or(Cell::Empty, Cell::Money),
             Column::Charge => Cell::Money(c.charge),
+            Column::Leg => Cell::Text(c.leg.key()),
+            Column::CallGroup => text(c.call_group),
+            Column::Legs => Cell::Count(c.legs as u64),
             _ => Cell::Empty,
         }
     }

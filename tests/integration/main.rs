@@ -7,6 +7,7 @@ mod browser;
 mod console;
 mod contract;
 mod hostile;
+mod legs;
 mod options;
 mod parquet_input;
 mod pdf;

@@ -53,9 +53,10 @@ const TEXT_OPTIONS: [(&str, &str, &str, bool); 5] = [
     ),
 ];
 
-/// The options chosen from a list (a select each): `locale`, `split`, and
-/// human CSV's delimiter and byte order mark (default: by the locale).
-const CHOICES: [&str; 4] = ["locale", "split", "csv_delimiter", "csv_bom"];
+/// The options chosen from a list (a select each): `locale`, `split`,
+/// human CSV's delimiter and byte order mark (default: by the locale), and
+/// how forwarded calls are itemised.
+const CHOICES: [&str; 5] = ["locale", "split", "csv_delimiter", "csv_bom", "legs"];
 
 const FLAGS: [(&str, &str); 3] = [
     ("hide_zero_rows", "Hide rows with nothing charged"),
@@ -573,6 +574,19 @@ pub fn form(
                             }
                         }
                         (errors(p, "split", "split"))
+                    }
+                    div.field {
+                        label for="legs" { "Forwarded calls" }
+                        @let legs = form.options.get("legs").map_or("", String::as_str);
+                        select #legs name="legs" aria-invalid=[invalid(p, "legs")] aria-describedby=[described(p, "legs", "legs")] {
+                            option value="" selected[legs.is_empty()] { "— each leg its own row (default) —" }
+                            option value="separate" selected[legs == "separate"] { "Each leg its own row" }
+                            option value="combined" selected[legs == "combined"] { "One row per call (legs combined)" }
+                            @if !["", "separate", "combined"].contains(&legs) {
+                                option value=(legs) selected { (legs) }
+                            }
+                        }
+                        (errors(p, "legs", "legs"))
                     }
                     div.field {
                         label for="csv_delimiter" { "Human CSV delimiter" }

@@ -1,0 +1,249 @@
+//! Forwarded calls: the legs of one call (`leg` A or B, sharing a
+//! `call_group`) shown separately or combined into one row per call, with
+//! money totals the same either way; the combined rows checked against a
+//! combination computed here, the slow obvious way.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::reference::micros;
+use crate::util::*;
+
+const HEADER: &str = "record_type,customer_id,site,number,call_id,start_time,caller,dialled,destination,call_type,direction,duration,billed_duration,rate,charge,leg,call_group\n";
+
+/// Ordinary calls, two complete forwarded calls (one written B before A),
+/// and a B-leg whose A-leg started before the period.
+fn records(dir: &Path) -> std::path::PathBuf {
+    let rows = [
+        "call,ACME,HQ,+442000,O1,2026-10-02T09:00:00Z,+442000,+441610,UK,national,outbound,60,60,0.01,0.01,,",
+        "call,ACME,HQ,+442000,A1,2026-10-03T10:00:00Z,+33100,+442000,France,international,inbound,300,300,0.00,0.02,A,G1",
+        "call,ACME,HQ,+442000,B1,2026-10-03T10:00:05Z,+442000,+447700,UK Mobile,mobile,outbound,295,300,0.035,0.175,B,G1",
+        "call,ACME,Depot,+442001,B2,2026-10-04T11:00:04Z,+442001,+12025550,United States,international,outbound,120,120,0.05,0.10,B,G2",
+        "call,ACME,Depot,+442001,A2,2026-10-04T11:00:00Z,+4930100,+442001,Germany,international,inbound,124,180,0.00,0.03,A,G2",
+        "call,ACME,HQ,+442000,A3,2026-09-30T23:59:50Z,+33199,+442000,France,international,inbound,30,60,0.00,0.01,A,G3",
+        "call,ACME,HQ,+442000,B3,2026-10-01T00:00:01Z,+442000,+441619,UK,national,outbound,19,60,0.015,0.015,B,G3",
+        "call,ACME,HQ,+442000,O2,2026-10-05T09:00:00Z,+442000,+441611,UK,national,outbound,61,120,0.01,0.02,,",
+    ];
+    let path = dir.join("forwarded.csv");
+    std::fs::write(&path, format!("{HEADER}{}\n", rows.join("\n"))).unwrap();
+    path
+}
+
+fn profile(dir: &Path, legs: &str) -> std::path::PathBuf {
+    let path = dir.join(format!("{legs}.toml"));
+    std::fs::write(
+        &path,
+        format!("name = \"Calls\"\nlegs = \"{legs}\"\ncall_columns = [\"call_id\", \"start_time\", \"caller\", \"dialled\", \"destination\", \"duration\", \"billed_duration\", \"charge\"]\n[reports]\ncustomer = [\"summary\", \"calls\"]\nsite = [\"summary\"]\n"),
+    )
+    .unwrap();
+    path
+}
+
+fn render(dir: &Path, legs: &str, records: &Path, extra: &[&str]) -> (std::path::PathBuf, String) {
+    let out = dir.join(format!("out-{legs}-{}", extra.join("")));
+    let profile = profile(dir, legs);
+    let mut args = vec![
+        "render",
+        "--profile",
+        profile.to_str().unwrap(),
+        "--records",
+        records.to_str().unwrap(),
+        "--customer",
+        "ACME",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-11-01",
+        "--header",
+        "keys",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let said = ok(&args);
+    (out, said)
+}
+
+/// The combined view computed here from the file's rows: one row per call
+/// group with both legs in the period, keyed by the A-leg's call id.
+fn expected_combined(records: &Path) -> BTreeMap<String, Vec<String>> {
+    let rows = csv_rows(records);
+    let header = &rows[0];
+    let at =
+        |row: &Vec<String>, key: &str| row[header.iter().position(|h| h == key).unwrap()].clone();
+    let in_period: Vec<&Vec<String>> = rows[1..]
+        .iter()
+        .filter(|r| at(r, "start_time").as_str() >= "2026-10-01")
+        .collect();
+    let mut by_group: BTreeMap<String, Vec<&Vec<String>>> = BTreeMap::new();
+    for r in &in_period {
+        if !at(r, "leg").is_empty() {
+            by_group.entry(at(r, "call_group")).or_default().push(r);
+        }
+    }
+    let mut out = BTreeMap::new();
+    for legs in by_group.values() {
+        let a = legs.iter().find(|r| at(r, "leg") == "A");
+        let b = legs.iter().find(|r| at(r, "leg") == "B");
+        let (Some(a), Some(b)) = (a, b) else { continue };
+        let billed: u64 = legs
+            .iter()
+            .map(|r| at(r, "billed_duration").parse::<u64>().unwrap())
+            .sum();
+        let charge: i128 = legs.iter().map(|r| micros(&at(r, "charge"))).sum();
+        out.insert(
+            at(a, "call_id"),
+            vec![
+                at(a, "caller"),
+                at(b, "dialled"),
+                at(b, "destination"),
+                at(a, "duration"),
+                billed.to_string(),
+                charge.to_string(),
+                legs.len().to_string(),
+            ],
+        );
+    }
+    out
+}
+
+#[test]
+fn forwarded_calls_combine_into_one_row_per_call_with_the_same_money() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = records(dir.path());
+    let (separate, _) = render(dir.path(), "separate", &records, &[]);
+    let (combined, said) = render(dir.path(), "combined", &records, &[]);
+    let (ms, mc) = (manifest(&separate), manifest(&combined));
+    assert_eq!(ms["rendered"]["legs"], "separate");
+    assert_eq!(mc["rendered"]["legs"], "combined");
+    // Money is the same; the two complete pairs count once each.
+    for key in ["call_charge", "total", "billed_duration"] {
+        assert_eq!(ms["totals"][key], mc["totals"][key], "{key}");
+    }
+    assert_eq!(ms["totals"]["calls"], 7);
+    assert_eq!(mc["totals"]["calls"], 5);
+    // The orphan B-leg is shown on its own, named with its file and line.
+    let warnings = mc["warnings"].to_string();
+    assert!(
+        warnings.contains("forwarded.csv:8: B-leg of call group \\\"G3\\\" without its A-leg"),
+        "{warnings}"
+    );
+    assert!(said.contains("without its A-leg"), "{said}");
+    // The combined rows are those computed here.
+    let rows = csv_rows(&combined.join("customer_calls.csv"));
+    let header = &rows[0];
+    assert_eq!(header.last().unwrap(), "legs");
+    let at =
+        |row: &Vec<String>, key: &str| row[header.iter().position(|h| h == key).unwrap()].clone();
+    let expected = expected_combined(&records);
+    assert_eq!(expected.len(), 2);
+    for (id, want) in &expected {
+        let row = rows
+            .iter()
+            .find(|r| &at(r, "call_id") == id)
+            .unwrap_or_else(|| panic!("{id}"));
+        let got = vec![
+            at(row, "caller"),
+            at(row, "dialled"),
+            at(row, "destination"),
+            at(row, "duration"),
+            at(row, "billed_duration"),
+            micros(&at(row, "charge")).to_string(),
+            at(row, "legs"),
+        ];
+        assert_eq!(&got, want, "{id}");
+    }
+    assert!(!rows
+        .iter()
+        .any(|r| at(r, "call_id") == "B1" || at(r, "call_id") == "B2"));
+    assert!(rows
+        .iter()
+        .any(|r| at(r, "call_id") == "B3" && at(r, "legs") == "1"));
+    // Rows in time order, whatever the input order (A2 was written after B2).
+    let ids: Vec<String> = rows[1..].iter().map(|r| at(r, "call_id")).collect();
+    assert_eq!(ids, ["B3", "O1", "A1", "A2", "O2"]);
+    // Every format renders the combined view, the same bytes every time.
+    let (a, _) = render(
+        dir.path(),
+        "combined",
+        &records,
+        &["--format", "csv,xlsx,pdf", "--jobs", "1"],
+    );
+    let (b, _) = render(
+        dir.path(),
+        "combined",
+        &records,
+        &["--format", "csv,xlsx,pdf", "--jobs", "3"],
+    );
+    let (fa, fb) = (files(&a), files(&b));
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
+    for (name, bytes) in &fa {
+        if name != "manifest.json" {
+            assert!(fb[name] == *bytes, "{name} differs");
+        }
+    }
+}
+
+#[test]
+fn a_bad_call_group_is_named_by_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!(
+            "{HEADER}call,ACME,HQ,+442000,A1,2026-10-03T10:00:00Z,+33100,+442000,France,international,inbound,300,300,0,0.02,A,G1\ncall,ACME,HQ,+442000,A9,2026-10-03T10:00:01Z,+33101,+442000,France,international,inbound,300,300,0,0.02,A,G1\ncall,ACME,HQ,+442000,B1,2026-10-03T10:00:05Z,+442000,+447700,UK Mobile,mobile,outbound,295,300,0.035,0.175,B,G1\n"
+        ),
+    )
+    .unwrap();
+    let profile = profile(dir.path(), "combined");
+    let args = |out: &str| {
+        vec![
+            "render".to_string(),
+            "--profile".into(),
+            profile.display().to_string(),
+            "--records".into(),
+            bad.display().to_string(),
+            "--customer".into(),
+            "ACME".into(),
+            "--from".into(),
+            "2026-10-01".into(),
+            "--to".into(),
+            "2026-11-01".into(),
+            "--out".into(),
+            dir.path().join(out).display().to_string(),
+        ]
+    };
+    let fail: Vec<String> = args("fail");
+    let fail: Vec<&str> = fail.iter().map(String::as_str).collect();
+    let said = fails(&fail, 1);
+    assert!(
+        said.contains(
+            "bad.csv:3: column leg: a second A-leg of call group \"G1\" (the first is at "
+        ) && said.contains("bad.csv:2)"),
+        "{said}"
+    );
+    // Under skip the group is shown leg by leg (each leg is a charged
+    // call), and the manifest says why.
+    let mut skip: Vec<String> = args("skip");
+    skip.extend(["--on-bad-record".into(), "skip".into()]);
+    let skip: Vec<&str> = skip.iter().map(String::as_str).collect();
+    ok(&skip);
+    let m = manifest(&dir.path().join("skip"));
+    assert_eq!(m["totals"]["calls"], 3);
+    assert!(
+        m["warnings"]
+            .to_string()
+            .contains("the group's 3 legs are shown on their own"),
+        "{}",
+        m["warnings"]
+    );
+    // A leg without its group, and a leg that is neither A nor B.
+    for (row, column, reason) in [
+        ("call,ACME,HQ,+442000,A1,2026-10-03T10:00:00Z,+33100,+442000,France,international,inbound,300,300,0,0.02,A,", "call_group", "a leg needs the call_group its legs share"),
+        ("call,ACME,HQ,+442000,A1,2026-10-03T10:00:00Z,+33100,+442000,France,international,inbound,300,300,0,0.02,C,G1", "leg", "\"C\" is not a leg; expected A, B or empty"),
+    ] {
+        std::fs::write(&bad, format!("{HEADER}{row}\n")).unwrap();
+        let said = fails(&fail, 1);
+        assert!(said.contains(&format!("bad.csv:2: column {column}: ")) && said.contains(reason), "{said}");
+    }
+}
