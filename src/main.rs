@@ -164,7 +164,10 @@ fn profiles_diff(args: &DiffArgs) -> Result<(), Error> {
         say!("  {change}");
     }
     if let (Some(verdicts), Some(case)) = (&verdicts, &request.case) {
-        say!("attachments of {}:", case.invoice.display_id());
+        say!(
+            "attachments of {}:",
+            usage_report::error::printable(&case.invoice.display_id())
+        );
         for v in verdicts {
             let rows = |n: Option<u64>| n.map_or("-".to_string(), |n| n.to_string());
             say!(
@@ -185,19 +188,25 @@ fn rerender(args: &RerenderArgs) -> Result<(), Error> {
     let m = &done.manifest;
     eprintln!(
         "usage-report: rendered {} again from {} into {}: {} attachment{}",
-        m.invoice.as_deref().unwrap_or(&m.customer),
+        usage_report::error::printable(m.invoice.as_deref().unwrap_or(&m.customer)),
         args.manifest.display(),
         args.out.display(),
         m.attachments.len(),
         if m.attachments.len() == 1 { "" } else { "s" },
     );
-    if done.changed.is_empty() {
-        eprintln!("usage-report: the totals are those of the manifest");
-    } else {
-        eprintln!(
-            "usage-report: the records differ from those rendered then; totals changed: {}",
-            done.changed.join("; ")
-        );
+    match (done.changed.is_empty(), done.attachments_changed.is_empty()) {
+        (true, true) => {
+            eprintln!("usage-report: the same attachments, byte for byte, as the manifest lists")
+        }
+        (true, false) => eprintln!(
+            "usage-report: the totals are those of the manifest, but the records differ from those rendered then: {}",
+            done.attachments_changed.join("; ")
+        ),
+        (false, _) => eprintln!(
+            "usage-report: the records differ from those rendered then; totals changed: {}; {}",
+            done.changed.join("; "),
+            done.attachments_changed.join("; ")
+        ),
     }
     for w in &m.warnings {
         eprintln!("usage-report: warning: {w}");

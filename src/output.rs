@@ -521,9 +521,9 @@ pub fn safe_file_name(raw: &str) -> String {
 }
 
 /// A fresh folder under the system's temporary folder,
-/// `usage-report-KIND-…`, created here alone (`create_dir` fails on one
-/// that exists, so two processes or threads never share one), removed with
-/// everything in it when dropped.
+/// `usage-report-KIND-…`, created here alone (creating fails on one that
+/// exists, so two processes or threads never share one) and private to this
+/// user, removed with everything in it when dropped.
 pub struct Scratch {
     path: std::path::PathBuf,
 }
@@ -539,7 +539,11 @@ impl Scratch {
             let n = NEXT.fetch_add(1, Ordering::Relaxed);
             let name = format!("usage-report-{kind}-{}-{nanos:x}-{n}", std::process::id());
             let path = std::env::temp_dir().join(name);
-            match std::fs::create_dir(&path) {
+            // Readable by this user alone: it may hold a customer's calls.
+            let mut builder = std::fs::DirBuilder::new();
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            match builder.create(&path) {
                 Ok(()) => return Ok(Scratch { path }),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(Error::io(&path, e)),

@@ -242,10 +242,17 @@ pub fn write_invoice(
     let mut options = job.options.clone();
     if let Some(request) = job.sample {
         let whole = crate::report::Totals::of(&data.calls, &data.transactions)?;
+        // Records, not rows: a combined call stands for its legs.
+        let records = |d: &Dataset| {
+            d.calls.iter().map(|c| u64::from(c.legs)).sum::<u64>() + d.transactions.len() as u64
+        };
+        let before = records(&data);
         let size = crate::sample::sample(&mut data, profile, request.rows, request.seed);
         // Records not drawn into the sample are out of its scope.
-        input.counts.in_scope -= size.of - size.rows;
-        input.counts.out_of_scope += size.of - size.rows;
+        let kept = records(&data);
+        let left_out = before - kept;
+        input.counts.in_scope -= left_out;
+        input.counts.out_of_scope += left_out;
         if size.rows > request.rows {
             input.warnings.push(format!(
                 "the sample has {} records, more than the {} asked for, so that every group of every level appears",
@@ -253,8 +260,8 @@ pub fn write_invoice(
             ));
         }
         options.sample = Some(crate::render::SampleLabel {
-            rows: size.rows,
-            of: size.of,
+            rows: kept,
+            of: before,
             seed: request.seed,
             whole_total: whole.total(),
             whole_calls: whole.calls,
@@ -565,14 +572,17 @@ pub fn mask_digits(text: &str, digits: u32) -> String {
 /// first occurrence in input order is removed. Returns the warnings and the
 /// number of calls dropped.
 pub fn check_duplicates(data: &mut Dataset, drop: bool) -> (Vec<String>, u64) {
-    let mut seen: rustc_hash::FxHashMap<Sym, u32> = rustc_hash::FxHashMap::default();
+    // The legs of a forwarded call may share its call id: a repeat is the
+    // same id on the same leg.
+    let mut seen: rustc_hash::FxHashMap<(Sym, crate::records::Leg), u32> =
+        rustc_hash::FxHashMap::default();
     for c in &data.calls {
-        *seen.entry(c.call_id).or_default() += 1;
+        *seen.entry((c.call_id, c.leg)).or_default() += 1;
     }
     let mut repeated: Vec<(&str, u32)> = seen
         .iter()
         .filter(|(_, n)| **n > 1)
-        .map(|(s, n)| (data.str(*s), *n))
+        .map(|((s, _), n)| (data.str(*s), *n))
         .collect();
     repeated.sort();
     let verb = if drop { "; repeats dropped" } else { "" };
@@ -589,9 +599,10 @@ pub fn check_duplicates(data: &mut Dataset, drop: bool) -> (Vec<String>, u64) {
     }
     let mut dropped = 0;
     if drop && !repeated.is_empty() {
-        let mut kept: rustc_hash::FxHashSet<Sym> = rustc_hash::FxHashSet::default();
+        let mut kept: rustc_hash::FxHashSet<(Sym, crate::records::Leg)> =
+            rustc_hash::FxHashSet::default();
         let before = data.calls.len();
-        data.calls.retain(|c| kept.insert(c.call_id));
+        data.calls.retain(|c| kept.insert((c.call_id, c.leg)));
         dropped = (before - data.calls.len()) as u64;
     }
     (warnings, dropped)

@@ -11,23 +11,39 @@ use std::path::Path;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::invoice::{parse_day, parse_time_zone, Invoice};
+use crate::invoice::{check_currency, parse_day, parse_time_zone, Invoice};
 use crate::manifest::{Manifest, TotalsSection};
 use crate::pipeline::{render, InvoiceJob, RenderJob, SampleRequest};
 use crate::profile::Profile;
 use crate::records::{BadRecordPolicy, Input};
 use crate::render::{Format, HeaderStyle, Paper, RenderOptions};
 
-/// What a rerender made: the new manifest, and the totals that differ
-/// from the old one's, in words ("calls: 20 → 21"); empty when none do.
+/// What a rerender made: the new manifest, the totals that differ from the
+/// old one's, in words ("calls: 20 → 21"), and the attachments whose bytes
+/// differ from those the old manifest lists (new, changed or no longer
+/// written); both empty when the render is the same.
 pub struct Rerendered {
     pub manifest: Manifest,
     pub changed: Vec<String>,
+    pub attachments_changed: Vec<String>,
 }
 
 /// Renders the invoice of the manifest at `manifest_path` again from
-/// `inputs` into `out_dir`.
+/// `inputs` into `out_dir` (never the manifest's own folder: its archived
+/// attachments are what the render is compared with).
 pub fn rerender(manifest_path: &Path, inputs: &[Input], out_dir: &Path) -> Result<Rerendered> {
+    let folder = match manifest_path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if let (Ok(a), Ok(b)) = (folder.canonicalize(), out_dir.canonicalize()) {
+        if a == b {
+            return Err(Error::Usage(format!(
+                "--out {}: the manifest's own folder; render again into another folder",
+                out_dir.display()
+            )));
+        }
+    }
     let bytes = std::fs::read(manifest_path).map_err(|e| Error::io(manifest_path, e))?;
     let old: Value = serde_json::from_slice(&bytes).map_err(|e| {
         Error::Usage(format!(
@@ -35,10 +51,12 @@ pub fn rerender(manifest_path: &Path, inputs: &[Input], out_dir: &Path) -> Resul
             manifest_path.display()
         ))
     })?;
+    // Keys are looked up as `a/b` and named as `a.b`.
     let at = |key: &str, reason: &str| {
         Error::Usage(format!(
-            "{}: {key}: {reason}; a manifest written by usage-report 0.1 with the profile kept has it",
-            manifest_path.display()
+            "{}: {}: {reason}",
+            manifest_path.display(),
+            key.replace('/', ".")
         ))
     };
     let text = |key: &str| -> Result<String> {
@@ -59,8 +77,12 @@ pub fn rerender(manifest_path: &Path, inputs: &[Input], out_dir: &Path) -> Resul
     };
 
     // The profile as it was, unless the manifest was edited since.
-    let document =
-        pointer(&old, "profile_document").ok_or_else(|| at("profile_document", "missing"))?;
+    let document = pointer(&old, "profile_document").ok_or_else(|| {
+        at(
+            "profile_document",
+            "missing: the manifest was written before usage-report kept the profile with each invoice",
+        )
+    })?;
     let compact = serde_json::to_vec(document).expect("JSON serialises");
     let recorded = text("profile_sha256")?;
     if crate::hash::sha256_hex(&compact) != recorded {
@@ -78,6 +100,13 @@ pub fn rerender(manifest_path: &Path, inputs: &[Input], out_dir: &Path) -> Resul
 
     let zone = text("time_zone")?;
     let tz = parse_time_zone(&zone).map_err(|reason| at("time_zone", &reason))?;
+    let currency = match optional("currency") {
+        Some(code) => {
+            check_currency(&code).map_err(|reason| at("currency", &reason))?;
+            Some(code)
+        }
+        None => None,
+    };
     let invoice = Invoice::new(
         optional("invoice"),
         text("customer")?,
@@ -85,48 +114,50 @@ pub fn rerender(manifest_path: &Path, inputs: &[Input], out_dir: &Path) -> Resul
         parse_day("period.to", &text("period/to")?)?,
         tz,
     )?
-    .with_currency(optional("currency"))
+    .with_currency(currency)
     .with_customer_name(optional("rendered/customer_name"));
-    let formats: Vec<Format> = pointer(&old, "rendered/formats")
+    let mut formats: Vec<Format> = pointer(&old, "rendered/formats")
         .and_then(Value::as_array)
-        .ok_or_else(|| at("rendered.formats", "missing"))?
+        .ok_or_else(|| at("rendered/formats", "missing"))?
         .iter()
         .map(|f| {
             let key = f.as_str().unwrap_or_default();
             Format::ALL
                 .into_iter()
                 .find(|format| format.key() == key)
-                .ok_or_else(|| at("rendered.formats", &format!("unknown format {key:?}")))
+                .ok_or_else(|| at("rendered/formats", &format!("unknown format {key:?}")))
         })
         .collect::<Result<_>>()?;
+    formats.sort();
+    formats.dedup();
     let header = text("rendered/header")?;
     let paper = text("rendered/paper")?;
     let options = RenderOptions {
         header: HeaderStyle::ALL
             .into_iter()
             .find(|h| h.key() == header)
-            .ok_or_else(|| at("rendered.header", "expected labels or keys"))?,
+            .ok_or_else(|| at("rendered/header", "expected labels or keys"))?,
         paper: Paper::ALL
             .into_iter()
             .find(|p| p.key() == paper)
-            .ok_or_else(|| at("rendered.paper", "expected a4 or letter"))?,
+            .ok_or_else(|| at("rendered/paper", "expected a4 or letter"))?,
         sanitize: flag("rendered/sanitize")?,
         ..RenderOptions::default()
     };
     let policy = match text("rendered/on_bad_record")?.as_str() {
         "fail" => BadRecordPolicy::Fail,
         "skip" => BadRecordPolicy::Skip,
-        _ => return Err(at("rendered.on_bad_record", "expected fail or skip")),
+        _ => return Err(at("rendered/on_bad_record", "expected fail or skip")),
     };
     let sample = match pointer(&old, "sample") {
         None | Some(Value::Null) => None,
         Some(s) => Some(SampleRequest {
             rows: s["asked"]
                 .as_u64()
-                .ok_or_else(|| at("sample.asked", "missing"))?,
+                .ok_or_else(|| at("sample/asked", "missing"))?,
             seed: s["seed"]
                 .as_u64()
-                .ok_or_else(|| at("sample.seed", "missing"))?,
+                .ok_or_else(|| at("sample/seed", "missing"))?,
         }),
     };
     let manifest = render(&RenderJob {
@@ -150,7 +181,38 @@ pub fn rerender(manifest_path: &Path, inputs: &[Input], out_dir: &Path) -> Resul
         Some(before) => totals_changed(&before, &manifest.totals),
         None => vec!["the old manifest has no totals to compare".to_string()],
     };
-    Ok(Rerendered { manifest, changed })
+    let was = hashes(pointer(&old, "attachments").cloned().unwrap_or_default());
+    let now = hashes(serde_json::to_value(&manifest.attachments).expect("attachments serialise"));
+    let mut attachments_changed = Vec::new();
+    let paths: std::collections::BTreeSet<&String> = was.keys().chain(now.keys()).collect();
+    for path in paths {
+        match (was.get(path), now.get(path)) {
+            (Some(a), Some(b)) if a == b => {}
+            (Some(_), Some(_)) => attachments_changed.push(format!("{path} differs")),
+            (Some(_), None) => attachments_changed.push(format!("{path} is no longer written")),
+            (None, _) => attachments_changed.push(format!("{path} is new")),
+        }
+    }
+    Ok(Rerendered {
+        manifest,
+        changed,
+        attachments_changed,
+    })
+}
+
+/// A manifest's attachments by path, with their SHA-256.
+fn hashes(attachments: Value) -> std::collections::BTreeMap<String, String> {
+    attachments
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| {
+            Some((
+                a["path"].as_str()?.to_string(),
+                a["sha256"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
 }
 
 /// A value at a `/`-separated path of a JSON object.

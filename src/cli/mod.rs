@@ -150,7 +150,7 @@ pub enum ProfilesCommand {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The old profile: a file, or with --catalog the name of one of its profiles.
+    /// The old profile: a file, or with --catalog (when no such file exists) the name of one of its profiles.
     pub old: String,
     /// The new profile: a file.
     pub new: PathBuf,
@@ -212,7 +212,10 @@ impl DiffArgs {
             .as_deref()
             .map(|dir| Catalog::load_for_run(dir, false))
             .transpose()?;
+        // OLD is a file when one is there, else (with --catalog) a name.
+        let old_file = std::path::Path::new(&self.old);
         let old = match &catalog {
+            Some(_) if old_file.is_file() => Profile::load(old_file)?,
             Some(catalog) => catalog.profiles.get(&self.old).cloned().ok_or_else(|| {
                 let names = catalog.profiles.keys().map(String::as_str);
                 let hint = usage_report::error::did_you_mean(&self.old, names)
@@ -228,6 +231,11 @@ impl DiffArgs {
         };
         let new = Profile::load(&self.new)?;
         let attachments = self.attachments.as_deref().map(formats).transpose()?;
+        if self.records.iter().any(|r| r == "-") {
+            return Err(Error::Usage(
+                "--records -: the invoice is rendered twice, once per profile, and standard input can be read once; give files".into(),
+            ));
+        }
         let inputs: Vec<Input> = Input::from_args(&self.records)?;
         let case = match (&self.invoice, &self.customer, &catalog) {
             (Some(id), _, Some(catalog)) => {

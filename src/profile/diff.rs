@@ -120,25 +120,21 @@ fn list_changes(key: &str, old: &Value, new: &Value) -> Vec<Change> {
         });
     }
     // Among the columns both keep, those outside a longest run already in
-    // order moved (one column moved is one change, not every one it passed).
-    let kept_before: Vec<&String> = before.iter().filter(|c| after.contains(c)).collect();
+    // order moved (one column moved is one change, not every one it
+    // passed); positions are those of the whole lists, as in the files.
     let kept_after: Vec<&String> = after.iter().filter(|c| before.contains(c)).collect();
     let from: Vec<usize> = kept_after
         .iter()
-        .map(|c| {
-            kept_before
-                .iter()
-                .position(|b| b == c)
-                .expect("kept in both")
-        })
+        .map(|c| before.iter().position(|b| b == *c).expect("kept in both"))
         .collect();
     let in_order = longest_increasing(&from);
-    for (to, c) in kept_after.iter().enumerate() {
-        if !in_order.contains(&to) {
+    for (k, c) in kept_after.iter().enumerate() {
+        if !in_order.contains(&k) {
+            let to = after.iter().position(|a| a == *c).expect("kept in both");
             changes.push(Change {
                 key: key.to_string(),
                 kind: "moved",
-                text: format!("{c} moved from {} to {}", from[to] + 1, to + 1),
+                text: format!("{c} moved from {} to {}", from[k] + 1, to + 1),
             });
         }
     }
@@ -195,7 +191,7 @@ mod tests {
                 "reports.site: calls report removed",
                 "call_columns: duration added at position 4",
                 "call_columns: caller removed",
-                "call_columns: charge moved from 3 to 1",
+                "call_columns: charge moved from 4 to 1",
                 "hide_zero_rows: false \u{2192} true",
                 "locale: (none) \u{2192} \"de-DE\"",
             ]

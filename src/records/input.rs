@@ -33,8 +33,9 @@ impl Input {
 
     /// The inputs a command line names: `-` is standard input; a folder is
     /// every records file under it, sorted by path (a partitioned dataset,
-    /// `DIR/shard=3/part-00000.csv`, …), leaving out hidden files, JSON
-    /// files and `rejects.csv` (a partition's own files); anything else a
+    /// `DIR/shard=3/part-00000.csv`, …), leaving out hidden files, files
+    /// starting with `_` (`_SUCCESS`), JSON files and `rejects.csv` (a
+    /// partition's own files), and not following links to folders; anything else a
     /// path. Each file stays its own input, so messages name it and its
     /// line. A folder with no records file is an error.
     pub fn from_args<S: AsRef<str>>(args: &[S]) -> Result<Vec<Input>> {
@@ -85,12 +86,18 @@ fn records_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().to_string();
-        if name.starts_with('.') {
+        // Hidden files, and the markers Spark and Hadoop write beside their
+        // parts (`_SUCCESS`, `_committed_…`).
+        if name.starts_with('.') || name.starts_with('_') {
             continue;
         }
-        if path.is_dir() {
+        let kind = entry.file_type().map_err(|e| Error::io(&path, e))?;
+        // Folders are followed, links to folders are not (no loops).
+        if kind.is_dir() {
             records_under(&path, out)?;
-        } else if !(name.ends_with(".json") || name == "rejects.csv") {
+        } else if (kind.is_file() || path.is_file())
+            && !(name.ends_with(".json") || name == "rejects.csv")
+        {
             out.push(path);
         }
     }

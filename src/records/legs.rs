@@ -8,6 +8,9 @@ use std::collections::HashMap;
 use super::{Call, Dataset, Leg, LegOrigin, Sym};
 use crate::error::RecordProblem;
 
+/// Leg warnings named one by one in a manifest; the rest are counted.
+const NAMED_WARNINGS: usize = 20;
+
 /// What combining made of an invoice's legs.
 #[derive(Debug, Default)]
 pub struct Combined {
@@ -22,24 +25,38 @@ pub struct Combined {
 pub enum Broken {
     /// Stop: the group is named with its records' files and lines.
     Fail,
-    /// Show the group leg by leg and say so in the manifest's warnings
-    /// (every leg is a charged call: dropping one would lose money).
+    /// Show the group leg by leg and say so in the manifest's warnings:
+    /// every leg is a valid, charged call (only their grouping is wrong),
+    /// and leaving one out would drop its charge from the invoice.
     Separate,
 }
 
 /// Merges the legs of each call group into one call: the A-leg's start,
-/// caller, site, campaign, number, call type and direction; the (first)
-/// B-leg's dialled number and destination; the A-leg's duration; billed
-/// duration and charge summed over the legs; `legs` the number merged. A
-/// B-leg without its A-leg (outside the period) is shown on its own, with
-/// a warning. A group with two A-legs cannot be merged: see [`Broken`].
+/// caller, duration, site, campaign, number and direction; the (first)
+/// B-leg's dialled number, destination and call type; billed duration and
+/// charge summed over the legs; `legs` the number merged. A B-leg without
+/// its A-leg (outside the period) is shown on its own, with a warning. A
+/// group with two A-legs, or whose sums overflow, cannot be merged: see
+/// [`Broken`].
 pub fn combine_legs(data: &mut Dataset, broken: Broken) -> Result<Combined, RecordProblem> {
+    // Where each leg stood: records sharing an id and leg by their order.
+    let mut seen: HashMap<(Sym, Leg), usize> = HashMap::new();
     let mut groups: HashMap<Sym, Vec<usize>> = HashMap::new();
     let mut order: Vec<Sym> = Vec::new();
+    let mut origins: HashMap<usize, LegOrigin> = HashMap::new();
     for (i, c) in data.calls.iter().enumerate() {
         if c.leg == Leg::None {
             continue;
         }
+        let k = seen.entry((c.call_id, c.leg)).or_default();
+        if let Some(origin) = data
+            .leg_origins
+            .get(&(c.call_id, c.leg))
+            .and_then(|list| list.get(*k))
+        {
+            origins.insert(i, *origin);
+        }
+        *k += 1;
         groups
             .entry(c.call_group)
             .or_insert_with(|| {
@@ -48,25 +65,31 @@ pub fn combine_legs(data: &mut Dataset, broken: Broken) -> Result<Combined, Reco
             })
             .push(i);
     }
+    let place = |i: usize| -> (String, u64) {
+        origins.get(&i).map_or((String::new(), 0), |o| {
+            (data.str(o.file).to_string(), o.line)
+        })
+    };
+    let at = |i: usize| {
+        let (file, line) = place(i);
+        format!("{file}:{line}")
+    };
+    let problem = |i: usize, column: &str, reason: String| {
+        let (file, line) = place(i);
+        RecordProblem {
+            file,
+            line,
+            column: Some(column.to_string()),
+            reason,
+        }
+    };
     let mut done = Combined::default();
+    let mut warnings = Vec::new();
     let mut gone = vec![false; data.calls.len()];
-    let origin = |c: &Call| {
-        data.leg_origins
-            .get(&(c.call_id, c.leg))
-            .cloned()
-            .unwrap_or(LegOrigin {
-                file: String::new(),
-                line: 0,
-            })
-    };
-    let at = |c: &Call| {
-        let o = origin(c);
-        format!("{}:{}", o.file, o.line)
-    };
     let mut merges: Vec<(usize, Call)> = Vec::new();
     for group in order {
         let members = &groups[&group];
-        let name = data.str(group).to_string();
+        let name = data.str(group);
         let of = |leg: Leg| -> Vec<usize> {
             members
                 .iter()
@@ -75,74 +98,47 @@ pub fn combine_legs(data: &mut Dataset, broken: Broken) -> Result<Combined, Reco
                 .collect()
         };
         let (a_legs, mut b_legs) = (of(Leg::A), of(Leg::B));
-        if a_legs.len() > 1 {
-            let (first, second) = (&data.calls[a_legs[0]], &data.calls[a_legs[1]]);
-            let place = origin(second);
-            let problem = RecordProblem {
-                file: place.file,
-                line: place.line,
-                column: Some("leg".into()),
-                reason: format!(
-                    "a second A-leg of call group {name:?} (the first is at {}); a forwarded call has one A-leg",
-                    at(first)
-                ),
-            };
-            match broken {
-                Broken::Fail => return Err(problem),
-                Broken::Separate => {
-                    done.warnings.push(format!(
-                        "{problem}: the group's {} legs are shown on their own",
-                        members.len()
-                    ));
-                    continue;
-                }
-            }
-        }
         let Some(&a) = a_legs.first() else {
             for &b in &b_legs {
-                done.warnings.push(format!(
+                warnings.push(format!(
                     "{}: B-leg of call group {name:?} without its A-leg in this invoice (outside the period?): shown on its own",
-                    at(&data.calls[b])
+                    at(b)
                 ));
             }
             continue;
         };
-        if b_legs.is_empty() {
-            continue;
-        }
         b_legs.sort_by(|&x, &y| {
             let (x, y) = (&data.calls[x], &data.calls[y]);
             (x.start, data.str(x.call_id)).cmp(&(y.start, data.str(y.call_id)))
         });
-        let mut merged = data.calls[a].clone();
-        let first_b = &data.calls[b_legs[0]];
-        merged.dialled = first_b.dialled;
-        merged.destination = first_b.destination;
-        for &b in &b_legs {
-            let leg = &data.calls[b];
-            let place = origin(leg);
-            let overflow = |column: &str| RecordProblem {
-                file: place.file.clone(),
-                line: place.line,
-                column: Some(column.into()),
-                reason: format!("the legs of call group {name:?} overflow their sum"),
-            };
-            merged.billed_duration = merged
-                .billed_duration
-                .checked_add(leg.billed_duration)
-                .ok_or_else(|| overflow("billed_duration"))?;
-            merged.charge = merged
-                .charge
-                .checked_add(leg.charge)
-                .map_err(|_| overflow("charge"))?;
-            gone[b] = true;
+        let merged = if a_legs.len() > 1 {
+            Err(problem(
+                a_legs[1],
+                "leg",
+                format!(
+                    "a second A-leg of call group {name:?} (the first is at {}); a forwarded call has one A-leg",
+                    at(a)
+                ),
+            ))
+        } else if b_legs.is_empty() {
+            continue;
+        } else {
+            merge(data, a, &b_legs, name, &problem)
+        };
+        match (merged, broken) {
+            (Ok(call), _) => {
+                for &b in &b_legs {
+                    gone[b] = true;
+                }
+                merges.push((a, call));
+                done.groups += 1;
+            }
+            (Err(problem), Broken::Fail) => return Err(problem),
+            (Err(problem), Broken::Separate) => warnings.push(format!(
+                "{problem}: the group's {} legs are shown on their own",
+                members.len()
+            )),
         }
-        merged.legs = u16::try_from(1 + b_legs.len()).unwrap_or(u16::MAX);
-        merged.leg = Leg::None;
-        // A rate per minute belongs to one leg, not to the call.
-        merged.rate = None;
-        merges.push((a, merged));
-        done.groups += 1;
     }
     for (a, merged) in merges {
         data.calls[a] = merged;
@@ -152,7 +148,62 @@ pub fn combine_legs(data: &mut Dataset, broken: Broken) -> Result<Combined, Reco
         i += 1;
         !gone[i - 1]
     });
+    if warnings.len() > NAMED_WARNINGS {
+        let more = warnings.len() - NAMED_WARNINGS;
+        warnings.truncate(NAMED_WARNINGS);
+        warnings.push(format!(
+            "{more} more legs are shown on their own (as above)"
+        ));
+    }
+    done.warnings = warnings;
     Ok(done)
+}
+
+/// One call from an A-leg and its B-legs (in time order).
+fn merge(
+    data: &Dataset,
+    a: usize,
+    b_legs: &[usize],
+    name: &str,
+    problem: &dyn Fn(usize, &str, String) -> RecordProblem,
+) -> Result<Call, RecordProblem> {
+    let mut merged = data.calls[a].clone();
+    let first_b = &data.calls[b_legs[0]];
+    merged.dialled = first_b.dialled;
+    merged.destination = first_b.destination;
+    merged.call_type = first_b.call_type;
+    merged.legs = u16::try_from(1 + b_legs.len()).map_err(|_| {
+        problem(
+            b_legs[0],
+            "call_group",
+            format!(
+                "call group {name:?} has {} legs, more than one row can say",
+                1 + b_legs.len()
+            ),
+        )
+    })?;
+    for &b in b_legs {
+        let leg = &data.calls[b];
+        let overflow = |column: &str| {
+            problem(
+                b,
+                column,
+                format!("the legs of call group {name:?} overflow their sum"),
+            )
+        };
+        merged.billed_duration = merged
+            .billed_duration
+            .checked_add(leg.billed_duration)
+            .ok_or_else(|| overflow("billed_duration"))?;
+        merged.charge = merged
+            .charge
+            .checked_add(leg.charge)
+            .map_err(|_| overflow("charge"))?;
+    }
+    merged.leg = Leg::None;
+    // A rate per minute belongs to one leg, not to the call.
+    merged.rate = None;
+    Ok(merged)
 }
 
 #[cfg(test)]

@@ -89,10 +89,11 @@ impl Leg {
     }
 }
 
-/// Where a leg record stood, for messages about its call group.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Where a leg record stood, for messages about its call group: its file
+/// (interned with the dataset's strings) and line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LegOrigin {
-    pub file: String,
+    pub file: Sym,
     pub line: u64,
 }
 
@@ -144,10 +145,11 @@ pub struct Dataset {
     pub strings: std::sync::Arc<Interner>,
     pub calls: Vec<Call>,
     pub transactions: Vec<Transaction>,
-    /// Where each leg record stood, by its call id and leg, for messages
-    /// about its call group (kept beside the calls, so an ordinary call
-    /// carries nothing for it).
-    pub leg_origins: HashMap<(Sym, Leg), LegOrigin>,
+    /// Where each leg record stood, by its call id and leg, in input order
+    /// (records sharing an id and leg are told apart by their order), for
+    /// messages about its call group: kept beside the calls, so an ordinary
+    /// call carries nothing for it.
+    pub leg_origins: HashMap<(Sym, Leg), Vec<LegOrigin>>,
 }
 
 impl Dataset {
@@ -282,12 +284,17 @@ impl Dataset {
             }
             c
         }));
-        self.leg_origins.extend(
-            other
-                .leg_origins
-                .into_iter()
-                .map(|((id, leg), origin)| ((m(id), leg), origin)),
-        );
+        let mut origins: Vec<_> = other.leg_origins.into_iter().collect();
+        origins.sort_by_key(|((id, leg), _)| (id.index(), *leg));
+        for ((id, leg), list) in origins {
+            self.leg_origins
+                .entry((m(id), leg))
+                .or_default()
+                .extend(list.into_iter().map(|o| LegOrigin {
+                    file: m(o.file),
+                    line: o.line,
+                }));
+        }
         self.transactions
             .extend(other.transactions.into_iter().map(|mut t| {
                 for s in [

@@ -224,12 +224,9 @@ impl Record<'_> {
             None
         };
         self.required(Column::CallId)?;
-        // Only a profile that shows or combines legs reads them.
-        let leg_text = match self.projection.contains(Column::Leg) {
-            true => self.text(Column::Leg)?.trim(),
-            false => "",
-        };
-        let leg = match leg_text {
+        // Read whenever the file has the column, whatever the profile: a
+        // record is valid or not the same way in every render of it.
+        let leg = match self.text(Column::Leg)?.trim() {
             "" => Leg::None,
             "A" | "a" => Leg::A,
             "B" | "b" => Leg::B,
@@ -289,10 +286,13 @@ impl Record<'_> {
         };
         if leg != Leg::None {
             let origin = LegOrigin {
-                file: self.file.to_string(),
+                file: data.strings_mut().intern(self.file),
                 line: self.line,
             };
-            data.leg_origins.insert((call.call_id, leg), origin);
+            data.leg_origins
+                .entry((call.call_id, leg))
+                .or_default()
+                .push(origin);
         }
         data.calls.push(call);
         Ok(())

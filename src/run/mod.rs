@@ -810,7 +810,13 @@ fn render_one(
         Err(e) => {
             result.status = Status::Failed;
             result.reason = Some(e.to_string());
-            result.folder = Some(folder.clone());
+            // A record at fault (a call group that cannot be merged) is
+            // named in run.json and the log, as a bad record read is.
+            if let Error::Record(problem) = &e {
+                result.bad_record = Some(problem.clone());
+            }
+            // The folder, only when the render left one.
+            result.folder = out_dir.join(folder).is_dir().then(|| folder.clone());
         }
     }
     result

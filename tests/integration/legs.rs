@@ -222,6 +222,15 @@ fn a_bad_call_group_is_named_by_file_line_and_column() {
         ) && said.contains("bad.csv:2)"),
         "{said}"
     );
+    // Two A-legs sharing one call id are still told apart by their lines.
+    let text = std::fs::read_to_string(&bad).unwrap();
+    std::fs::write(&bad, text.replace(",A9,", ",A1,")).unwrap();
+    let said = fails(&fail, 1);
+    assert!(
+        said.contains("bad.csv:3: column leg:") && said.contains("bad.csv:2)"),
+        "{said}"
+    );
+    std::fs::write(&bad, text).unwrap();
     // Under skip the group is shown leg by leg (each leg is a charged
     // call), and the manifest says why.
     let mut skip: Vec<String> = args("skip");
@@ -246,4 +255,95 @@ fn a_bad_call_group_is_named_by_file_line_and_column() {
         let said = fails(&fail, 1);
         assert!(said.contains(&format!("bad.csv:2: column {column}: ")) && said.contains(reason), "{said}");
     }
+}
+
+#[test]
+fn legs_sharing_a_call_id_are_not_repeats_and_a_sample_counts_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = dir.path().join("shared.csv");
+    let mut rows = String::from(HEADER);
+    for i in 0..6 {
+        rows.push_str(&format!("call,ACME,HQ,+442000,X{i},2026-10-0{}T10:00:00Z,+33100,+442000,France,international,inbound,60,60,0,0.01,A,G{i}\n", i + 1));
+        rows.push_str(&format!("call,ACME,HQ,+442000,X{i},2026-10-0{}T10:00:05Z,+442000,+447700,UK Mobile,mobile,outbound,60,60,0.035,0.035,B,G{i}\n", i + 1));
+    }
+    std::fs::write(&records, rows).unwrap();
+    // --dedupe: an A-leg and its B-leg may share the call's id.
+    let (out, _) = render(dir.path(), "combined", &records, &["--dedupe"]);
+    let m = manifest(&out);
+    assert_eq!(m["input"]["duplicates_dropped"], 0);
+    assert_eq!(m["totals"]["calls"], 6);
+    assert_eq!(m["totals"]["call_charge"], "0.27");
+    // A sample of combined calls counts the records they stand for.
+    let profile = profile(dir.path(), "combined");
+    let sample = dir.path().join("sample");
+    ok(&[
+        "sample",
+        "--profile",
+        profile.to_str().unwrap(),
+        "--records",
+        records.to_str().unwrap(),
+        "--customer",
+        "ACME",
+        "--from",
+        "2026-10-01",
+        "--to",
+        "2026-11-01",
+        "--rows",
+        "2",
+        "--out",
+        sample.to_str().unwrap(),
+    ]);
+    let m = manifest(&sample);
+    let calls = m["totals"]["calls"].as_u64().unwrap();
+    let in_scope = m["input"]["in_scope"].as_u64().unwrap();
+    assert_eq!(
+        in_scope,
+        2 * calls,
+        "each sampled call stands for its two legs: {m}"
+    );
+    assert_eq!(in_scope + m["input"]["out_of_scope"].as_u64().unwrap(), 12);
+    assert_eq!(m["sample"]["of"], 12);
+}
+
+#[test]
+fn a_run_names_the_record_of_a_group_it_cannot_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = std::fs::read_to_string(profile(dir.path(), "combined")).unwrap();
+    let cat = catalog(
+        &dir.path().join("cat"),
+        &[("calls.toml", &profile)],
+        "customer_id,name,groups,default_profile,timezone,currency\nACME,ACME Ltd,,Calls,UTC,GBP\n",
+        "invoice_id,customer_id,from,to\nINV-1,ACME,2026-10-01,2026-11-01\n",
+    );
+    let records = dir.path().join("bad.csv");
+    std::fs::write(
+        &records,
+        format!("{HEADER}call,ACME,HQ,+442000,A1,2026-10-03T10:00:00Z,+33100,+442000,France,international,inbound,300,300,0,0.02,A,G1\ncall,ACME,HQ,+442000,A9,2026-10-03T10:00:01Z,+33101,+442000,France,international,inbound,300,300,0,0.02,A,G1\n"),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let done = run(&[
+        "run",
+        "--catalog",
+        cat.to_str().unwrap(),
+        "--records",
+        records.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        done.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    let report = run_report(&out);
+    let invoice = &report["invoices"][0];
+    assert_eq!(invoice["status"], "failed");
+    assert_eq!(invoice["bad_record"]["line"], 3);
+    assert_eq!(invoice["bad_record"]["column"], "leg");
+    assert!(invoice["bad_record"]["file"]
+        .as_str()
+        .unwrap()
+        .ends_with("bad.csv"));
 }

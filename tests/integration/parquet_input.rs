@@ -264,6 +264,7 @@ fn a_folder_of_records_files_reads_as_its_files_in_path_order() {
     .unwrap();
     std::fs::write(parts.join("partition.json"), "{}").unwrap();
     std::fs::write(parts.join(".hidden"), "not records").unwrap();
+    std::fs::write(parts.join("shard=0/_SUCCESS"), "").unwrap();
     let profile = fixture("profiles/everything.toml");
     let render = |records: &str, out: &Path| {
         let out_text = out.display().to_string();

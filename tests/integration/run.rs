@@ -1349,7 +1349,7 @@ fn an_invoice_renders_again_from_its_manifest_after_its_profile_was_edited_and_r
         again.to_str().unwrap(),
     ]);
     assert!(
-        said.contains("the totals are those of the manifest"),
+        said.contains("the same attachments, byte for byte"),
         "{said}"
     );
     // Every attachment byte for byte (the manifest's input counts are a
@@ -1431,6 +1431,59 @@ fn an_invoice_renders_again_from_its_manifest_after_its_profile_was_edited_and_r
         refused.contains("does not hash to the manifest's profile_sha256"),
         "{refused}"
     );
+    // The manifest's own folder is never written over.
+    let own = fails(
+        &[
+            "rerender",
+            "--manifest",
+            folder.join("manifest.json").to_str().unwrap(),
+            "--records",
+            &records,
+            "--out",
+            folder.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(own.contains("the manifest's own folder"), "{own}");
+    // Other records with the same totals: the attachments that differ are named.
+    let renamed = dir.path().join("renamed.csv");
+    let text = std::fs::read_to_string(&records).unwrap();
+    std::fs::write(&renamed, text.replace("London HQ", "London Head Office")).unwrap();
+    let said = ok(&[
+        "rerender",
+        "--manifest",
+        folder.join("manifest.json").to_str().unwrap(),
+        "--records",
+        renamed.to_str().unwrap(),
+        "--records",
+        &catalogue_records,
+        "--out",
+        dir.path().join("renamed").to_str().unwrap(),
+    ]);
+    assert!(
+        said.contains("the totals are those of the manifest, but the records differ")
+            && said.contains("site_summary.csv differs"),
+        "{said}"
+    );
+    // A currency render would refuse is refused here too.
+    let mut odd = manifest.clone();
+    odd["currency"] = serde_json::json!("../x");
+    let odd_path = dir.path().join("odd.json");
+    std::fs::write(&odd_path, serde_json::to_vec(&odd).unwrap()).unwrap();
+    let odd_out = dir.path().join("odd");
+    let said = fails(
+        &[
+            "rerender",
+            "--manifest",
+            odd_path.to_str().unwrap(),
+            "--records",
+            &records,
+            "--out",
+            odd_out.to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(said.contains("odd.json: currency:"), "{said}");
 }
 
 #[test]
@@ -1623,6 +1676,17 @@ fn profiles_diff_names_each_change_and_what_it_does_to_an_invoice() {
     }
     // Nothing was written beside the catalogue.
     assert!(!cat.join("out").exists());
+    // Two files with --catalog: OLD is read as the file it is.
+    let old_file = fixture("catalog/profiles/site-detail.toml");
+    let said = stdout_of(&[
+        "profiles",
+        "diff",
+        &old_file,
+        edited.to_str().unwrap(),
+        "--catalog",
+        cat.to_str().unwrap(),
+    ]);
+    assert!(said.contains("5 changes"), "{said}");
 }
 
 /// Runs, asserts success, and returns standard output.
