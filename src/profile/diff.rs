@@ -1,6 +1,6 @@
 //! What changes between two profiles, in words: reports added or removed
 //! per level, columns added, removed or moved, and every other key changed
-//! — `usage-report profiles diff`, and the console's "what would change".
+//! — `usage-report profiles diff`.
 
 use serde::Serialize;
 use serde_json::Value;

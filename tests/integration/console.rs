@@ -576,6 +576,11 @@ fn a_preview_shows_what_the_unsaved_profile_would_render_and_downloads_it() {
         "changed"
     );
     assert!(!b.exists("#preview-table tbody tr:nth-child(1) .badge"));
+    // And in words, as `profiles diff` says it.
+    assert_eq!(
+        b.text("#preview-changes"),
+        "call_columns: rate added at position 7"
+    );
     b.screenshot("profile-preview");
     // Nothing was saved by previewing.
     assert!(!profile_file(&server, "site-detail").contains("rate"));

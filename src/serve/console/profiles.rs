@@ -324,6 +324,10 @@ async fn preview(
     let current = saved
         .then(|| catalog.profiles.get(&profile.name).cloned())
         .flatten();
+    // What the form changes, in words (as `profiles diff` says it).
+    let changes = current
+        .as_ref()
+        .map(|saved| crate::profile::diff::diff(saved, &profile));
     let (now, _) = actions::preview(app, profile, &invoice, None)
         .await
         .map_err(|e| v.refused(e))?;
@@ -337,7 +341,13 @@ async fn preview(
         None => None,
     };
     let notes = Notes {
-        preview: Some(preview_table(&invoice, &now, before.as_deref(), verdict)),
+        preview: Some(preview_table(
+            &invoice,
+            &now,
+            before.as_deref(),
+            verdict,
+            changes.as_deref(),
+        )),
         ..Notes::default()
     };
     editor_page(app, v, StatusCode::OK, form, notes)
@@ -348,6 +358,7 @@ fn preview_table(
     now: &[PreviewReport],
     before: Option<&[PreviewReport]>,
     verdict: Option<actions::Verdict>,
+    changes: Option<&[crate::profile::diff::Change]>,
 ) -> Markup {
     let mut keys: Vec<(String, String)> = now
         .iter()
@@ -377,6 +388,16 @@ fn preview_table(
     html! {
         section #preview-result aria-live="polite" {
             h2 { "Preview for " (invoice) }
+            @if let Some(changes) = changes {
+                h3 { "What this form changes" }
+                @if changes.is_empty() {
+                    p #preview-changes { "Nothing: the form is the saved profile." }
+                } @else {
+                    ul #preview-changes {
+                        @for change in changes { li { (change.to_string()) } }
+                    }
+                }
+            }
             @if let Some(v) = verdict {
                 @if v.status == Status::Refused {
                     p.notice.bad { "The profile rules would refuse this profile for this invoice: " (v.reason.unwrap_or_default()) }
