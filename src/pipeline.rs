@@ -85,6 +85,12 @@ pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
     if let Some(warning) = absent_customer(job.invoice.invoice, &outcome) {
         outcome.warnings.push(warning);
     }
+    if job.invoice.profile.legs == crate::profile::Legs::Combined {
+        let customer = &job.invoice.invoice.customer_id;
+        let warnings =
+            check_call_groups(&outcome.leg_groups, customer, job.policy).map_err(Error::Record)?;
+        outcome.warnings.extend(warnings);
+    }
     let mut data = outcome.datasets.pop().expect("one invoice, one dataset");
     let (duplicates, dropped) = check_duplicates(&mut data, job.dedupe);
     outcome.counts.drop_duplicates(dropped);
@@ -101,6 +107,29 @@ pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
         dedupe: job.dedupe,
     };
     write_invoice(&job.invoice, data, input)
+}
+
+/// A combined view's check that each call group of the customer's legs
+/// belongs to that customer alone (`groups`: what the read saw of every
+/// customer). Under the fail policy the first group billed to two customers
+/// is an error naming both records; under skip each such group is a
+/// warning, its legs shown on their own.
+pub fn check_call_groups(
+    groups: &crate::records::LegGroups,
+    customer: &str,
+    policy: BadRecordPolicy,
+) -> std::result::Result<Vec<String>, crate::error::RecordProblem> {
+    let mut warnings = Vec::new();
+    for split in groups.of(customer) {
+        match policy {
+            BadRecordPolicy::Fail => return Err(split.at.clone()),
+            BadRecordPolicy::Skip => warnings.push(format!(
+                "{}: customer {customer:?}'s legs of the group are shown without the other customer's",
+                split.at
+            )),
+        }
+    }
+    Ok(warnings)
 }
 
 /// Where the itemised detail a PDF leaves out (`pdf_max_detail_rows`) is,

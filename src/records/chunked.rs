@@ -217,6 +217,7 @@ fn merge(into: &mut ReadOutcome, mut from: ReadOutcome) {
         t.rejected += n.rejected;
     }
     into.served += from.served;
+    into.leg_groups.merge(std::mem::take(&mut from.leg_groups));
     for c in from.other_customers {
         into.other_customer(&c);
     }

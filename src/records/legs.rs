@@ -219,3 +219,93 @@ mod tests {
         );
     }
 }
+
+/// Which customer the legs of each call group belong to, as one read sees
+/// them: a group whose legs are billed to two customers cannot be one call.
+/// Each group costs its name and a few bytes (customers and files are
+/// numbered), kept only for files that have a `leg` column.
+#[derive(Debug, Default)]
+pub struct LegGroups {
+    first: HashMap<String, (u32, u32, u64)>,
+    customers: Vec<String>,
+    files: Vec<String>,
+    /// Groups whose legs have two customers, in the order met.
+    pub split: Vec<SplitGroup>,
+}
+
+/// A call group whose legs are billed to different customers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SplitGroup {
+    pub group: String,
+    /// The two customers, the first met first.
+    pub customers: [String; 2],
+    /// The later record, the one that split the group.
+    pub at: RecordProblem,
+}
+
+impl LegGroups {
+    fn index(list: &mut Vec<String>, text: &str) -> u32 {
+        match list.iter().position(|c| c == text) {
+            Some(i) => i as u32,
+            None => {
+                list.push(text.to_string());
+                (list.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Notes a leg of `group` billed to `customer`, read at `file:line`.
+    pub fn note(&mut self, group: &str, customer: &str, file: &str, line: u64) {
+        match self.first.get(group) {
+            None => {
+                let who = Self::index(&mut self.customers, customer);
+                let file = Self::index(&mut self.files, file);
+                self.first.insert(group.to_string(), (who, file, line));
+            }
+            Some(&(first, file0, line0)) if self.customers[first as usize] != customer => {
+                if self.split.iter().any(|s| s.group == group) {
+                    return;
+                }
+                let a = self.customers[first as usize].clone();
+                let reason = format!(
+                    "call group {group:?} has legs billed to customer {a:?} (at {}:{line0}) and to customer {customer:?}; a forwarded call belongs to one customer",
+                    self.files[file0 as usize]
+                );
+                self.split.push(SplitGroup {
+                    group: group.to_string(),
+                    customers: [a, customer.to_string()],
+                    at: RecordProblem {
+                        file: file.to_string(),
+                        line,
+                        column: Some("call_group".into()),
+                        reason,
+                    },
+                });
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// Adds what a later part of the same read saw, as one read would have
+    /// met it.
+    pub fn merge(&mut self, later: LegGroups) {
+        let mut entries: Vec<(String, (u32, u32, u64))> = later.first.into_iter().collect();
+        entries.sort_by_key(|(_, (_, file, line))| (*file, *line));
+        for (group, (who, file, line)) in entries {
+            let (customer, file) = (&later.customers[who as usize], &later.files[file as usize]);
+            self.note(&group, customer, file, line);
+        }
+        for s in later.split {
+            if !self.split.iter().any(|x| x.group == s.group) {
+                self.split.push(s);
+            }
+        }
+    }
+
+    /// The split groups a customer's legs are in.
+    pub fn of<'s>(&'s self, customer: &'s str) -> impl Iterator<Item = &'s SplitGroup> {
+        self.split
+            .iter()
+            .filter(move |s| s.customers.iter().any(|c| c == customer))
+    }
+}

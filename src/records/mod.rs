@@ -26,7 +26,7 @@ pub use guard::Guarded;
 pub use header::{SOURCE_FILE, SOURCE_LINE};
 pub use input::Input;
 pub use intern::{Interner, Sym};
-pub use legs::{combine_legs, Broken, Combined};
+pub use legs::{combine_legs, Broken, Combined, LegGroups, SplitGroup};
 pub use parquet::decoding_parquet;
 pub use reader::{
     read_input, read_records, CustomerCounts, Datasets, Destination, ReadOptions, ReadOutcome,

@@ -50,6 +50,9 @@ pub struct ReadOutcome {
     pub other_customers: std::collections::BTreeSet<String>,
     /// Records whose customer an invoice is for, in its period or not.
     pub served: u64,
+    /// The customers of each call group's legs, of every customer and
+    /// period (noted in a read's first pass only).
+    pub leg_groups: super::legs::LegGroups,
 }
 
 /// Most distinct other customer ids a read keeps.
@@ -492,6 +495,17 @@ impl<'a, D: Destination> Sink<'a, D> {
                 .is_ok_and(|c| !c.trim().is_empty());
         if served {
             self.outcome.served += 1;
+        }
+        // Every leg, of any customer or period, for the check that a call
+        // group belongs to one customer (the first pass of a read only: a
+        // partition's records were noted when it was written).
+        if bad.is_none() && self.header.has(Column::Leg) && !self.options.partition_files {
+            let leg = row.text(Column::Leg).unwrap_or_default().trim();
+            let group = row.text(Column::CallGroup).unwrap_or_default().trim();
+            let customer = row.text(Column::CustomerId).unwrap_or_default().trim();
+            if !leg.is_empty() && !group.is_empty() && !customer.is_empty() {
+                self.outcome.leg_groups.note(group, customer, &file, line);
+            }
         }
         let result = match bad {
             Some(reason) => Err(row.problem(None, reason)),

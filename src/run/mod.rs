@@ -108,6 +108,8 @@ struct Tally {
     /// The first bad record whose customer cannot be told: it may belong
     /// to any invoice.
     orphan_reject: Option<crate::error::RecordProblem>,
+    /// The customers of each call group's legs, from the first pass.
+    leg_groups: crate::records::LegGroups,
 }
 
 impl Tally {
@@ -117,6 +119,8 @@ impl Tally {
         if count_records {
             self.counts.lines += outcome.counts.lines;
             self.counts.records += outcome.counts.records;
+            self.leg_groups
+                .merge(std::mem::take(&mut outcome.leg_groups));
         }
         self.counts.out_of_scope += outcome.counts.out_of_scope;
         self.counts.rejected += outcome.counts.rejected;
@@ -748,6 +752,23 @@ fn render_one(
             return result;
         }
     }
+    // A combined view needs each call group billed to this customer alone.
+    let mut split_groups = Vec::new();
+    if profile.legs == crate::profile::Legs::Combined {
+        match crate::pipeline::check_call_groups(
+            &tally.leg_groups,
+            &entry.customer_id,
+            options.policy,
+        ) {
+            Ok(warnings) => split_groups = warnings,
+            Err(problem) => {
+                result.status = Status::Failed;
+                result.reason = Some(problem.to_string());
+                result.bad_record = Some(problem);
+                return result;
+            }
+        }
+    }
     let formats: Vec<Format> = options
         .formats
         .clone()
@@ -775,7 +796,13 @@ fn render_one(
         } else {
             Rejects::None
         },
-        warnings: tally.warnings.iter().chain(&duplicates).cloned().collect(),
+        warnings: tally
+            .warnings
+            .iter()
+            .chain(&duplicates)
+            .chain(&split_groups)
+            .cloned()
+            .collect(),
         input_hash: None,
         dedupe: options.dedupe,
     };

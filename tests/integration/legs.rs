@@ -347,3 +347,85 @@ fn a_run_names_the_record_of_a_group_it_cannot_merge() {
         .unwrap()
         .ends_with("bad.csv"));
 }
+
+#[test]
+fn a_call_group_billed_to_two_customers_is_named_in_render_and_in_every_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = dir.path().join("split.csv");
+    std::fs::write(
+        &records,
+        format!("{HEADER}call,ACME,HQ,+442000,A1,2026-10-03T10:00:00Z,+33100,+442000,France,international,inbound,300,300,0,0.02,A,G1\ncall,ACME,HQ,+442000,O1,2026-10-03T11:00:00Z,+442000,+441610,UK,national,outbound,60,60,0.01,0.01,,\ncall,GLOBEX,HQ,+442001,B1,2026-10-03T10:00:05Z,+442001,+447700,UK Mobile,mobile,outbound,295,300,0.035,0.175,B,G1\n"),
+    )
+    .unwrap();
+    let profile = profile(dir.path(), "combined");
+    let render = |out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "render".to_string(),
+            "--profile".into(),
+            profile.display().to_string(),
+            "--records".into(),
+            records.display().to_string(),
+            "--customer".into(),
+            "ACME".into(),
+            "--from".into(),
+            "2026-10-01".into(),
+            "--to".into(),
+            "2026-11-01".into(),
+            "--out".into(),
+            dir.path().join(out).display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        run(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let failed = render("fail", &[]);
+    assert_eq!(failed.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        said.contains("split.csv:4: column call_group: call group \"G1\" has legs billed to customer \"ACME\" (at ")
+            && said.contains("split.csv:2) and to customer \"GLOBEX\""),
+        "{said}"
+    );
+    let skipped = render("skip", &["--on-bad-record", "skip"]);
+    assert!(skipped.status.success());
+    let m = manifest(&dir.path().join("skip"));
+    assert!(
+        m["warnings"]
+            .to_string()
+            .contains("shown without the other customer's"),
+        "{}",
+        m["warnings"]
+    );
+    // The same verdict in a run, read in memory or partitioned to disk.
+    let text = std::fs::read_to_string(profile).unwrap();
+    let cat = catalog(
+        &dir.path().join("cat"),
+        &[("calls.toml", &text)],
+        "customer_id,name,groups,default_profile,timezone,currency\nACME,ACME Ltd,,Calls,UTC,GBP\nGLOBEX,Globex,,Calls,UTC,GBP\n",
+        "invoice_id,customer_id,from,to\nINV-A,ACME,2026-10-01,2026-11-01\nINV-G,GLOBEX,2026-10-01,2026-11-01\n",
+    );
+    for partitions in ["1", "3"] {
+        let out = dir.path().join(format!("run-{partitions}"));
+        let done = run(&[
+            "run",
+            "--catalog",
+            cat.to_str().unwrap(),
+            "--records",
+            records.to_str().unwrap(),
+            "--partitions",
+            partitions,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            done.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        let report = run_report(&out);
+        for invoice in report["invoices"].as_array().unwrap() {
+            assert_eq!(invoice["status"], "failed", "{partitions}: {invoice}");
+            assert_eq!(invoice["bad_record"]["column"], "call_group", "{invoice}");
+        }
+    }
+}
