@@ -39,28 +39,39 @@ fn profile(dir: &Path, legs: &str) -> std::path::PathBuf {
     path
 }
 
-fn render(dir: &Path, legs: &str, records: &Path, extra: &[&str]) -> (std::path::PathBuf, String) {
-    let out = dir.join(format!("out-{legs}-{}", extra.join("")));
-    let profile = profile(dir, legs);
-    let mut args = vec![
+/// `render` of ACME's October invoice with a profile, into `out`.
+fn render_args(profile: &Path, records: &Path, out: &Path) -> Vec<String> {
+    [
         "render",
         "--profile",
-        profile.to_str().unwrap(),
+        &profile.display().to_string(),
         "--records",
-        records.to_str().unwrap(),
+        &records.display().to_string(),
         "--customer",
         "ACME",
         "--from",
         "2026-10-01",
         "--to",
         "2026-11-01",
-        "--header",
-        "keys",
         "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    let said = ok(&args);
+        &out.display().to_string(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+fn render(dir: &Path, legs: &str, records: &Path, extra: &[&str]) -> (std::path::PathBuf, String) {
+    let out = dir.join(format!("out-{legs}-{}", extra.join("")));
+    let profile = profile(dir, legs);
+    let mut args = render_args(&profile, records, &out);
+    args.extend(
+        ["--header", "keys"]
+            .into_iter()
+            .chain(extra.iter().copied())
+            .map(String::from),
+    );
+    let said = ok(&args.iter().map(String::as_str).collect::<Vec<_>>());
     (out, said)
 }
 
@@ -196,23 +207,7 @@ fn a_bad_call_group_is_named_by_file_line_and_column() {
     )
     .unwrap();
     let profile = profile(dir.path(), "combined");
-    let args = |out: &str| {
-        vec![
-            "render".to_string(),
-            "--profile".into(),
-            profile.display().to_string(),
-            "--records".into(),
-            bad.display().to_string(),
-            "--customer".into(),
-            "ACME".into(),
-            "--from".into(),
-            "2026-10-01".into(),
-            "--to".into(),
-            "2026-11-01".into(),
-            "--out".into(),
-            dir.path().join(out).display().to_string(),
-        ]
-    };
+    let args = |out: &str| render_args(&profile, &bad, &dir.path().join(out));
     let fail: Vec<String> = args("fail");
     let fail: Vec<&str> = fail.iter().map(String::as_str).collect();
     let said = fails(&fail, 1);
@@ -359,21 +354,7 @@ fn a_call_group_billed_to_two_customers_is_named_in_render_and_in_every_run() {
     .unwrap();
     let profile = profile(dir.path(), "combined");
     let render = |out: &str, extra: &[&str]| {
-        let mut args = vec![
-            "render".to_string(),
-            "--profile".into(),
-            profile.display().to_string(),
-            "--records".into(),
-            records.display().to_string(),
-            "--customer".into(),
-            "ACME".into(),
-            "--from".into(),
-            "2026-10-01".into(),
-            "--to".into(),
-            "2026-11-01".into(),
-            "--out".into(),
-            dir.path().join(out).display().to_string(),
-        ];
+        let mut args = render_args(&profile, &records, &dir.path().join(out));
         args.extend(extra.iter().map(|s| s.to_string()));
         run(&args.iter().map(String::as_str).collect::<Vec<_>>())
     };
