@@ -1337,17 +1337,14 @@ fn an_invoice_renders_again_from_its_manifest_after_its_profile_was_edited_and_r
     .unwrap();
     // The same records give the same bytes, from the manifest alone.
     let again = dir.path().join("again");
-    let said = ok(&[
-        "rerender",
-        "--manifest",
+    let said = ok(&rerender_args(
         folder.join("manifest.json").to_str().unwrap(),
-        "--records",
-        &records,
-        "--records",
-        &catalogue_records,
-        "--out",
+        &[&records, &catalogue_records],
         again.to_str().unwrap(),
-    ]);
+    )
+    .iter()
+    .map(String::as_str)
+    .collect::<Vec<_>>());
     assert!(
         said.contains("the same attachments, byte for byte"),
         "{said}"
@@ -1390,17 +1387,14 @@ fn an_invoice_renders_again_from_its_manifest_after_its_profile_was_edited_and_r
         .map(|l| format!("{l}\n"))
         .collect();
     std::fs::write(&fewer, kept).unwrap();
-    let said = ok(&[
-        "rerender",
-        "--manifest",
+    let said = ok(&rerender_args(
         folder.join("manifest.json").to_str().unwrap(),
-        "--records",
-        fewer.to_str().unwrap(),
-        "--records",
-        &catalogue_records,
-        "--out",
+        &[fewer.to_str().unwrap(), &catalogue_records],
         dir.path().join("fewer").to_str().unwrap(),
-    ]);
+    )
+    .iter()
+    .map(String::as_str)
+    .collect::<Vec<_>>());
     assert!(
         said.contains("totals changed: calls: 20 \u{2192} 19;"),
         "{said}"
@@ -1416,15 +1410,14 @@ fn an_invoice_renders_again_from_its_manifest_after_its_profile_was_edited_and_r
     let forged_path = dir.path().join("forged.json");
     std::fs::write(&forged_path, serde_json::to_vec(&forged).unwrap()).unwrap();
     let refused = fails(
-        &[
-            "rerender",
-            "--manifest",
+        &rerender_args(
             forged_path.to_str().unwrap(),
-            "--records",
-            &records,
-            "--out",
+            &[&records],
             dir.path().join("forged").to_str().unwrap(),
-        ],
+        )
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>(),
         2,
     );
     assert!(
@@ -1433,15 +1426,14 @@ fn an_invoice_renders_again_from_its_manifest_after_its_profile_was_edited_and_r
     );
     // The manifest's own folder is never written over.
     let own = fails(
-        &[
-            "rerender",
-            "--manifest",
+        &rerender_args(
             folder.join("manifest.json").to_str().unwrap(),
-            "--records",
-            &records,
-            "--out",
+            &[&records],
             folder.to_str().unwrap(),
-        ],
+        )
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>(),
         2,
     );
     assert!(own.contains("the manifest's own folder"), "{own}");
@@ -1449,17 +1441,14 @@ fn an_invoice_renders_again_from_its_manifest_after_its_profile_was_edited_and_r
     let renamed = dir.path().join("renamed.csv");
     let text = std::fs::read_to_string(&records).unwrap();
     std::fs::write(&renamed, text.replace("London HQ", "London Head Office")).unwrap();
-    let said = ok(&[
-        "rerender",
-        "--manifest",
+    let said = ok(&rerender_args(
         folder.join("manifest.json").to_str().unwrap(),
-        "--records",
-        renamed.to_str().unwrap(),
-        "--records",
-        &catalogue_records,
-        "--out",
+        &[renamed.to_str().unwrap(), &catalogue_records],
         dir.path().join("renamed").to_str().unwrap(),
-    ]);
+    )
+    .iter()
+    .map(String::as_str)
+    .collect::<Vec<_>>());
     assert!(
         said.contains("the totals are those of the manifest, but the records differ")
             && said.contains("site_summary.csv differs"),
@@ -1472,15 +1461,14 @@ fn an_invoice_renders_again_from_its_manifest_after_its_profile_was_edited_and_r
     std::fs::write(&odd_path, serde_json::to_vec(&odd).unwrap()).unwrap();
     let odd_out = dir.path().join("odd");
     let said = fails(
-        &[
-            "rerender",
-            "--manifest",
+        &rerender_args(
             odd_path.to_str().unwrap(),
-            "--records",
-            &records,
-            "--out",
+            &[&records],
             odd_out.to_str().unwrap(),
-        ],
+        )
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>(),
         2,
     );
     assert!(said.contains("odd.json: currency:"), "{said}");
@@ -1698,4 +1686,14 @@ fn stdout_of(args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// `rerender` of a manifest from records into a folder.
+fn rerender_args(manifest: &str, records: &[&str], out: &str) -> Vec<String> {
+    let mut args = vec!["rerender".to_string(), "--manifest".into(), manifest.into()];
+    for r in records {
+        args.extend(["--records".to_string(), r.to_string()]);
+    }
+    args.extend(["--out".to_string(), out.to_string()]);
+    args
 }
