@@ -554,18 +554,11 @@ impl Scratch {
     pub fn path(&self) -> &Path {
         &self.path
     }
-
-    /// The folder, no longer removed on drop: the caller removes it.
-    pub fn keep(mut self) -> std::path::PathBuf {
-        std::mem::take(&mut self.path)
-    }
 }
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        if !self.path.as_os_str().is_empty() {
-            let _ = std::fs::remove_dir_all(&self.path);
-        }
+        let _ = std::fs::remove_dir_all(&self.path);
     }
 }
 

@@ -223,44 +223,35 @@ pub fn audit(
 /// Validates the catalogue as it would be with `table` replaced by `bytes`,
 /// on a copy in a temporary folder (the same code as `profiles check`).
 pub fn check_with(dir: &Path, table: &str, bytes: &[u8]) -> Result<()> {
-    let copy = scratch_dir("check")?;
-    let result = (|| {
-        let profiles = copy.join("profiles");
-        std::fs::create_dir_all(&profiles).map_err(|e| Error::io(&profiles, e))?;
-        let entries = std::fs::read_dir(dir.join("profiles")).map_err(|e| Error::io(dir, e))?;
-        for entry in entries.flatten() {
-            if entry.path().is_file() {
-                std::fs::copy(entry.path(), profiles.join(entry.file_name()))
-                    .map_err(|e| Error::io(entry.path(), e))?;
-            }
+    let scratch = crate::output::Scratch::new("check")?;
+    let copy = scratch.path();
+    let profiles = copy.join("profiles");
+    std::fs::create_dir_all(&profiles).map_err(|e| Error::io(&profiles, e))?;
+    let entries = std::fs::read_dir(dir.join("profiles")).map_err(|e| Error::io(dir, e))?;
+    for entry in entries.flatten() {
+        if entry.path().is_file() {
+            std::fs::copy(entry.path(), profiles.join(entry.file_name()))
+                .map_err(|e| Error::io(entry.path(), e))?;
         }
-        for name in ["customers.csv", "invoices.csv"] {
-            let target = copy.join(name);
-            if name == table {
-                std::fs::write(&target, bytes).map_err(|e| Error::io(&target, e))?;
-            } else {
-                std::fs::copy(dir.join(name), &target).map_err(|e| Error::io(&target, e))?;
-            }
+    }
+    for name in ["customers.csv", "invoices.csv"] {
+        let target = copy.join(name);
+        if name == table {
+            std::fs::write(&target, bytes).map_err(|e| Error::io(&target, e))?;
+        } else {
+            std::fs::copy(dir.join(name), &target).map_err(|e| Error::io(&target, e))?;
         }
-        Catalog::load(&copy).map(|_| ()).map_err(|e| match e {
-            Error::Invalid(mut p) => {
-                // Problems name the real catalogue's files, not the copy's.
-                let (from, to) = (copy.display().to_string(), dir.display().to_string());
-                p.source = p.source.replace(&from, &to);
-                for problem in &mut p.problems {
-                    problem.path = problem.path.replace(&from, &to);
-                }
-                Error::Invalid(p)
+    }
+    Catalog::load(copy).map(|_| ()).map_err(|e| match e {
+        Error::Invalid(mut p) => {
+            // Problems name the real catalogue's files, not the copy's.
+            let (from, to) = (copy.display().to_string(), dir.display().to_string());
+            p.source = p.source.replace(&from, &to);
+            for problem in &mut p.problems {
+                problem.path = problem.path.replace(&from, &to);
             }
-            other => other,
-        })
-    })();
-    let _ = std::fs::remove_dir_all(&copy);
-    result
-}
-
-/// A fresh scratch folder (see [`crate::output::Scratch`]), kept by the
-/// caller, which removes it.
-pub fn scratch_dir(kind: &str) -> Result<PathBuf> {
-    crate::output::Scratch::new(kind).map(crate::output::Scratch::keep)
+            Error::Invalid(p)
+        }
+        other => other,
+    })
 }

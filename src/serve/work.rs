@@ -94,75 +94,72 @@ pub fn preview(
         itemisation: catalog.customers[&entry.customer_id].itemisation,
         formats: None,
     };
-    let dir = super::store::scratch_dir("preview")?;
-    let result = (|| {
-        let formats = download.map_or(vec![Format::Csv], |f| vec![f]);
-        let manifest = render_entry(&chosen, profile, inputs, &formats, &dir)?;
-        let files = crate::manifest::listed_files(&manifest);
-        if let Some(format) = download {
-            let file = match files.as_slice() {
-                [one] if !one.ends_with(".csv") => {
-                    let bytes =
-                        std::fs::read(dir.join(one)).map_err(|e| Error::io(dir.join(one), e))?;
-                    (bytes, one.clone())
-                }
-                _ => {
-                    let names: Vec<&str> = files.iter().map(String::as_str).collect();
-                    let zip = crate::output::deterministic_zip(&dir, &names, "preview.zip")?;
-                    (zip, format!("{}.zip", format.key()))
-                }
-            };
-            return Ok((Vec::new(), Some(file)));
-        }
-        let mut reports: Vec<PreviewReport> = Vec::new();
-        for a in manifest["attachments"].as_array().into_iter().flatten() {
-            let (Some(level), Some(report), Some(path)) = (
-                a["level"].as_str(),
-                a["report"].as_str(),
-                a["path"].as_str(),
-            ) else {
-                continue;
-            };
-            let rows = a["rows"].as_u64().unwrap_or(0);
-            if let Some(seen) = reports
-                .iter_mut()
-                .find(|r| r.level == level && r.report == report)
-            {
-                seen.rows += rows;
-                continue;
+    let scratch = crate::output::Scratch::new("preview")?;
+    let dir = scratch.path();
+    let formats = download.map_or(vec![Format::Csv], |f| vec![f]);
+    let manifest = render_entry(&chosen, profile, inputs, &formats, dir)?;
+    let files = crate::manifest::listed_files(&manifest);
+    if let Some(format) = download {
+        let file = match files.as_slice() {
+            [one] if !one.ends_with(".csv") => {
+                let bytes =
+                    std::fs::read(dir.join(one)).map_err(|e| Error::io(dir.join(one), e))?;
+                (bytes, one.clone())
             }
-            let columns = csv::ReaderBuilder::new()
-                .delimiter(profile.human_csv().0)
-                .from_path(dir.join(path))
-                .and_then(|mut r| r.headers().cloned())
-                .map(|h| {
-                    h.iter()
-                        .map(|c| c.trim_start_matches('\u{feff}').to_string())
-                        .collect()
-                })
-                .unwrap_or_default();
-            reports.push(PreviewReport {
-                level: level.to_string(),
-                report: report.to_string(),
-                columns,
-                rows,
-            });
-        }
-        let order = |r: &PreviewReport| {
-            (
-                crate::level::Level::ALL
-                    .iter()
-                    .position(|l| l.key() == r.level),
-                crate::level::ReportKind::ALL
-                    .iter()
-                    .position(|k| k.key() == r.report),
-            )
+            _ => {
+                let names: Vec<&str> = files.iter().map(String::as_str).collect();
+                let zip = crate::output::deterministic_zip(dir, &names, "preview.zip")?;
+                (zip, format!("{}.zip", format.key()))
+            }
         };
-        reports.sort_by_key(order);
-        Ok((reports, None))
-    })();
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+        return Ok((Vec::new(), Some(file)));
+    }
+    let mut reports: Vec<PreviewReport> = Vec::new();
+    for a in manifest["attachments"].as_array().into_iter().flatten() {
+        let (Some(level), Some(report), Some(path)) = (
+            a["level"].as_str(),
+            a["report"].as_str(),
+            a["path"].as_str(),
+        ) else {
+            continue;
+        };
+        let rows = a["rows"].as_u64().unwrap_or(0);
+        if let Some(seen) = reports
+            .iter_mut()
+            .find(|r| r.level == level && r.report == report)
+        {
+            seen.rows += rows;
+            continue;
+        }
+        let columns = csv::ReaderBuilder::new()
+            .delimiter(profile.human_csv().0)
+            .from_path(dir.join(path))
+            .and_then(|mut r| r.headers().cloned())
+            .map(|h| {
+                h.iter()
+                    .map(|c| c.trim_start_matches('\u{feff}').to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        reports.push(PreviewReport {
+            level: level.to_string(),
+            report: report.to_string(),
+            columns,
+            rows,
+        });
+    }
+    let order = |r: &PreviewReport| {
+        (
+            crate::level::Level::ALL
+                .iter()
+                .position(|l| l.key() == r.level),
+            crate::level::ReportKind::ALL
+                .iter()
+                .position(|k| k.key() == r.report),
+        )
+    };
+    reports.sort_by_key(order);
+    Ok((reports, None))
 }
 
 /// A sample request as `POST /api/samples` sends it.
@@ -191,29 +188,26 @@ pub fn sample_zip(catalog_dir: &Path, inputs: &[Input], ask: &SampleAsk) -> Resu
     let from = parse_day("from", &ask.from)?;
     let to = parse_day("to", &ask.to)?;
     let invoice = customer.invoice(None, from, to)?;
-    let dir = super::store::scratch_dir("sample")?;
-    let result = (|| {
-        render(&RenderJob {
-            invoice: InvoiceJob {
-                profile,
-                invoice: &invoice,
-                formats: &ask.formats,
-                options: RenderOptions::default(),
-                itemisation: customer.itemisation,
-                sample: Some(SampleRequest {
-                    rows: ask.rows,
-                    seed: ask.seed,
-                }),
-                out_dir: &dir,
-            },
-            inputs,
-            policy: BadRecordPolicy::Fail,
-            dedupe: false,
-        })?;
-        zip_folder(&dir)
-    })();
-    let _ = std::fs::remove_dir_all(&dir);
-    result
+    let scratch = crate::output::Scratch::new("sample")?;
+    let dir = scratch.path();
+    render(&RenderJob {
+        invoice: InvoiceJob {
+            profile,
+            invoice: &invoice,
+            formats: &ask.formats,
+            options: RenderOptions::default(),
+            itemisation: customer.itemisation,
+            sample: Some(SampleRequest {
+                rows: ask.rows,
+                seed: ask.seed,
+            }),
+            out_dir: dir,
+        },
+        inputs,
+        policy: BadRecordPolicy::Fail,
+        dedupe: false,
+    })?;
+    zip_folder(dir)
 }
 
 /// Every file of a folder in one zip (see [`crate::output::deterministic_zip`]).
