@@ -250,16 +250,16 @@ impl DiffArgs {
                 })
             }
             (None, Some(customer), _) => {
-                let tz = parse_time_zone(self.timezone.as_deref().unwrap_or("UTC"))
-                    .map_err(|reason| Error::Usage(format!("--timezone: {reason}")))?;
-                let day = |flag: &str, v: &Option<String>| parse_day(flag, v.as_deref().unwrap_or_default());
-                if let Some(code) = &self.currency {
-                    check_currency(code)
-                        .map_err(|reason| Error::Usage(format!("--currency {reason}")))?;
-                }
+                let day = |v: &Option<String>| v.clone().unwrap_or_default();
+                let invoice = invoice_of(
+                    None,
+                    customer.clone(),
+                    (&day(&self.from), &day(&self.to)),
+                    self.timezone.as_deref(),
+                    self.currency.as_ref(),
+                )?;
                 Some(DiffCase {
-                    invoice: Invoice::new(None, customer.clone(), day("--from", &self.from)?, day("--to", &self.to)?, tz)?
-                        .with_currency(self.currency.clone()),
+                    invoice,
                     inputs,
                     formats: attachments.unwrap_or_else(|| vec![Format::Csv]),
                     itemisation: true,
@@ -574,13 +574,7 @@ impl RenderArgs {
             .locale
             .as_deref()
             .map(|key| {
-                Locale::from_key(key).ok_or_else(|| {
-                    let known: Vec<&str> = Locale::ALL.iter().map(|l| l.key()).collect();
-                    Error::Usage(format!(
-                        "--locale {key:?} is not a supported locale; expected one of {}",
-                        known.join(", ")
-                    ))
-                })
+                Locale::parse(key).map_err(|reason| Error::Usage(format!("--locale {reason}")))
             })
             .transpose()?;
         let formats = self.format.as_deref().map(formats).transpose()?;
@@ -607,18 +601,14 @@ impl RenderArgs {
                         Error::Usage(format!("{flag} is required without --catalog"))
                     })
                 };
-                let tz = parse_time_zone(self.timezone.as_deref().unwrap_or("UTC"))
-                    .map_err(|reason| Error::Usage(format!("--timezone: {reason}")))?;
-                let from = parse_day("--from", &given(&self.from, "--from")?)?;
-                let to = parse_day("--to", &given(&self.to, "--to")?)?;
-                if let Some(code) = &self.currency {
-                    check_currency(code)
-                        .map_err(|reason| Error::Usage(format!("--currency {reason}")))?;
-                }
-                let customer = given(&self.customer, "--customer")?;
-                let invoice = Invoice::new(self.invoice.clone(), customer, from, to, tz)?
-                    .with_currency(self.currency.clone())
-                    .with_customer_name(self.customer_name.clone());
+                let invoice = invoice_of(
+                    self.invoice.clone(),
+                    given(&self.customer, "--customer")?,
+                    (&given(&self.from, "--from")?, &given(&self.to, "--to")?),
+                    self.timezone.as_deref(),
+                    self.currency.as_ref(),
+                )?
+                .with_customer_name(self.customer_name.clone());
                 let path = self.profile.as_ref().ok_or_else(|| {
                     Error::Usage("--profile is required without --catalog".into())
                 })?;
@@ -638,6 +628,24 @@ impl RenderArgs {
             policy: self.on_bad_record.policy(),
         })
     }
+}
+
+/// The invoice `--customer`, `--from`, `--to`, `--timezone` (default UTC)
+/// and `--currency` describe, each checked and named when wrong.
+fn invoice_of(
+    id: Option<String>,
+    customer: String,
+    (from, to): (&str, &str),
+    timezone: Option<&str>,
+    currency: Option<&String>,
+) -> Result<Invoice> {
+    let tz = parse_time_zone(timezone.unwrap_or("UTC"))
+        .map_err(|reason| Error::Usage(format!("--timezone: {reason}")))?;
+    let (from, to) = (parse_day("--from", from)?, parse_day("--to", to)?);
+    if let Some(code) = currency {
+        check_currency(code).map_err(|reason| Error::Usage(format!("--currency {reason}")))?;
+    }
+    Ok(Invoice::new(id, customer, from, to, tz)?.with_currency(currency.cloned()))
 }
 
 /// `--expert-level`: one of the library's expert levels by key.

@@ -37,6 +37,18 @@ impl Locale {
         Locale::ALL.into_iter().find(|l| l.key() == key)
     }
 
+    /// The locale of a key, or why there is none: the words a profile's
+    /// `locale` and `render --locale` both give.
+    pub fn parse(key: &str) -> Result<Locale, String> {
+        Locale::from_key(key).ok_or_else(|| {
+            let known: Vec<&str> = Locale::ALL.iter().map(|l| l.key()).collect();
+            format!(
+                "{key:?} is not a supported locale; expected one of {}",
+                known.join(", ")
+            )
+        })
+    }
+
     /// Decimal mark and thousands separator.
     pub fn separators(self) -> (char, char) {
         match self {

@@ -167,22 +167,15 @@ impl Validator {
                 }
             });
         let hide_zero_rows = self.flag(table.get("hide_zero_rows"), "hide_zero_rows");
-        let locale = self.string(table.get("locale"), "locale").and_then(|key| {
-            match Locale::from_key(&key) {
-                Some(l) => Some(l),
-                None => {
-                    let known: Vec<&str> = Locale::ALL.iter().map(|l| l.key()).collect();
-                    self.problem(
-                        "locale",
-                        format!(
-                            "{key:?} is not a supported locale; expected one of {}",
-                            known.join(", ")
-                        ),
-                    );
-                    None
-                }
-            }
-        });
+        let locale =
+            self.string(table.get("locale"), "locale")
+                .and_then(|key| match Locale::parse(&key) {
+                    Ok(locale) => Some(locale),
+                    Err(reason) => {
+                        self.problem("locale", reason);
+                        None
+                    }
+                });
         let split_direction = self.flag(table.get("split_direction"), "split_direction");
         let top_destinations = self
             .count(table.get("top_destinations"), "top_destinations")
