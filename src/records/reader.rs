@@ -474,13 +474,15 @@ impl<'a, D: Destination> Sink<'a, D> {
         // A record of a customer no invoice is for is out of scope whatever
         // its other fields hold: it is not validated further.
         let shape_fault = bad.is_some();
-        let other_customer = match bad {
+        // The customer id, read (and checked as UTF-8) once per record.
+        let customer_id = match bad {
             Some(_) => None,
             None => row
                 .text(Column::CustomerId)
                 .ok()
-                .filter(|c| !c.trim().is_empty() && !self.router.serves(c)),
+                .filter(|c| !c.trim().is_empty()),
         };
+        let other_customer = customer_id.filter(|c| !self.router.serves(c));
         if let Some(c) = other_customer {
             // Records come grouped by customer, mostly: one look per run of them.
             if self.last_other.as_deref() != Some(c) {
@@ -488,23 +490,21 @@ impl<'a, D: Destination> Sink<'a, D> {
                 self.last_other = Some(c.to_string());
             }
         }
-        let served = bad.is_none()
-            && other_customer.is_none()
-            && row
-                .text(Column::CustomerId)
-                .is_ok_and(|c| !c.trim().is_empty());
-        if served {
+        if customer_id.is_some() && other_customer.is_none() {
             self.outcome.served += 1;
         }
         // Every leg, of any customer or period, for the check that a call
         // group belongs to one customer (the first pass of a read only: a
         // partition's records were noted when it was written).
-        if bad.is_none() && self.header.has(Column::Leg) && !self.options.partition_files {
+        if let Some(customer) =
+            customer_id.filter(|_| self.header.has(Column::Leg) && !self.options.partition_files)
+        {
             let leg = row.text(Column::Leg).unwrap_or_default().trim();
             let group = row.text(Column::CallGroup).unwrap_or_default().trim();
-            let customer = row.text(Column::CustomerId).unwrap_or_default().trim();
-            if !leg.is_empty() && !group.is_empty() && !customer.is_empty() {
-                self.outcome.leg_groups.note(group, customer, &file, line);
+            if !leg.is_empty() && !group.is_empty() {
+                self.outcome
+                    .leg_groups
+                    .note(group, customer.trim(), &file, line);
             }
         }
         let result = match bad {
