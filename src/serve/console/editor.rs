@@ -378,6 +378,40 @@ fn invalid(problems: &FieldProblems, field: &str) -> Option<&'static str> {
     problems.contains_key(field).then_some("true")
 }
 
+/// A select of one of [`CHOICES`]: the default (empty) first, then
+/// `options` (value, shown), and a value the form holds that is none of
+/// them kept selected, so the problem the validator finds in it shows.
+fn choice(
+    p: &FieldProblems,
+    form: &ProfileForm,
+    key: &str,
+    label: &str,
+    default: &str,
+    options: &[(&str, &str)],
+    help: Option<&str>,
+) -> Markup {
+    let current = form.options.get(key).map_or("", String::as_str);
+    let known = current.is_empty() || options.iter().any(|(value, _)| *value == current);
+    html! {
+        div.field {
+            label for=(key) { (label) }
+            select id=(key) name=(key) aria-invalid=[invalid(p, key)] aria-describedby=[described(p, key, key)] {
+                option value="" selected[current.is_empty()] { (default) }
+                @for (value, shown) in options {
+                    option value=(value) selected[*value == current] { (shown) }
+                }
+                @if !known {
+                    option value=(current) selected { (current) }
+                }
+            }
+            @if let Some(help) = help {
+                p.help id=(format!("{key}-help")) { (help) }
+            }
+            (errors(p, key, key))
+        }
+    }
+}
+
 fn described(problems: &FieldProblems, field: &str, id: &str) -> Option<String> {
     problems.contains_key(field).then(|| format!("{id}-error"))
 }
@@ -575,45 +609,9 @@ pub fn form(
                         }
                         (errors(p, "split", "split"))
                     }
-                    div.field {
-                        label for="legs" { "Forwarded calls" }
-                        @let legs = form.options.get("legs").map_or("", String::as_str);
-                        select #legs name="legs" aria-invalid=[invalid(p, "legs")] aria-describedby=[described(p, "legs", "legs")] {
-                            option value="" selected[legs.is_empty()] { "— each leg its own row (default) —" }
-                            option value="separate" selected[legs == "separate"] { "Each leg its own row" }
-                            option value="combined" selected[legs == "combined"] { "One row per call (legs combined)" }
-                            @if !["", "separate", "combined"].contains(&legs) {
-                                option value=(legs) selected { (legs) }
-                            }
-                        }
-                        (errors(p, "legs", "legs"))
-                    }
-                    div.field {
-                        label for="csv_delimiter" { "Human CSV delimiter" }
-                        @let delimiter = form.options.get("csv_delimiter").map_or("", String::as_str);
-                        select #csv_delimiter name="csv_delimiter" aria-invalid=[invalid(p, "csv_delimiter")] aria-describedby=[described(p, "csv_delimiter", "csv_delimiter")] {
-                            option value="" selected[delimiter.is_empty()] { "— by the locale —" }
-                            @for (value, shown) in [(",", "Comma (,)"), (";", "Semicolon (;)"), ("tab", "Tab")] {
-                                option value=(value) selected[value == delimiter] { (shown) }
-                            }
-                            @if !["", ",", ";", "tab"].contains(&delimiter) {
-                                option value=(delimiter) selected { (delimiter) }
-                            }
-                        }
-                        p.help id="csv_delimiter-help" { "Default: ; where the locale's decimal mark is a comma (as Excel there expects), else a comma. Machine CSV always uses commas." }
-                        (errors(p, "csv_delimiter", "csv_delimiter"))
-                    }
-                    div.field {
-                        label for="csv_bom" { "Human CSV byte order mark" }
-                        @let bom = form.options.get("csv_bom").map_or("", String::as_str);
-                        select #csv_bom name="csv_bom" aria-invalid=[invalid(p, "csv_bom")] aria-describedby=[described(p, "csv_bom", "csv_bom")] {
-                            option value="" selected[bom.is_empty()] { "— by the locale —" }
-                            option value="true" selected[bom == "true"] { "Yes" }
-                            option value="false" selected[bom == "false"] { "No" }
-                        }
-                        p.help id="csv_bom-help" { "Default: with the ; of a comma-decimal locale, so Excel reads the file as UTF-8." }
-                        (errors(p, "csv_bom", "csv_bom"))
-                    }
+                    (choice(p, form, "legs", "Forwarded calls", "— each leg its own row (default) —", &[("separate", "Each leg its own row"), ("combined", "One row per call (legs combined)")], None))
+                    (choice(p, form, "csv_delimiter", "Human CSV delimiter", "— by the locale —", &[(",", "Comma (,)"), (";", "Semicolon (;)"), ("tab", "Tab")], Some("Default: ; where the locale's decimal mark is a comma (as Excel there expects), else a comma. Machine CSV always uses commas.")))
+                    (choice(p, form, "csv_bom", "Human CSV byte order mark", "— by the locale —", &[("true", "Yes"), ("false", "No")], Some("Default: with the ; of a comma-decimal locale, so Excel reads the file as UTF-8.")))
                     @for (key, label) in FLAGS {
                         div.field.flag {
                             label for=(key) {
