@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 pub struct RecordProblem {
     /// The records file as the user named it (`-` for standard input).
     pub file: String,
-    /// 1-based line of the record's first line in a CSV file; for Parquet,
-    /// the record's 1-based row.
+    /// 1-based line of the record's first line in a CSV file; for Parquet
+    /// and databases, the record's 1-based row.
     pub line: u64,
     /// Column key, when one column is at fault.
     pub column: Option<String>,
@@ -20,7 +20,12 @@ pub struct RecordProblem {
 
 impl std::fmt::Display for RecordProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}: ", printable(&self.file), self.line)?;
+        // A database source ("postgresql table NAME") has rows, not lines.
+        if self.file.starts_with("postgresql ") {
+            write!(f, "{}, row {}: ", printable(&self.file), self.line)?;
+        } else {
+            write!(f, "{}:{}: ", printable(&self.file), self.line)?;
+        }
         if let Some(column) = &self.column {
             write!(f, "column {column}: ")?;
         }

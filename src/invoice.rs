@@ -148,6 +148,10 @@ impl Router for Invoice {
     fn route_transaction(&self, customer_id: &str, date: NaiveDate) -> Option<usize> {
         (customer_id == self.customer_id && self.covers_date(date)).then_some(0)
     }
+
+    fn customers(&self) -> Option<Vec<&str>> {
+        Some(vec![&self.customer_id])
+    }
 }
 
 #[cfg(test)]

@@ -17,8 +17,8 @@ macro_rules! say {
 }
 
 use cli::{
-    CheckProfileArgs, Cli, Command, DiffArgs, DiffFormat, GenArgs, ProfilesCommand, RenderArgs,
-    RerenderArgs, RunArgs, RunsCommand, ServeArgs, UsersCommand,
+    CheckProfileArgs, Cli, Command, DiffArgs, DiffFormat, GenArgs, PartitionArgs, ProfilesCommand,
+    RenderArgs, RerenderArgs, RunArgs, RunsCommand, ServeArgs, UsersCommand,
 };
 use usage_report::error::Error;
 use usage_report::gen::{generate, GenSpec};
@@ -69,6 +69,7 @@ fn main() -> ExitCode {
         Command::Gen(args) => run_gen(args),
         Command::CheckProfile(args) => run_check_profile(args),
         Command::Run(args) => return billing_run(args),
+        Command::Partition(args) => run_partition(args),
         Command::Runs {
             command: RunsCommand::Merge { out, dirs },
         } => return merge_runs(out, dirs),
@@ -258,6 +259,27 @@ const REFUSED: u8 = 3;
 /// failed (or reading the records failed: run.json says why), 3 when none
 /// failed but the profile rules refused some, 2 when the run could not
 /// start (bad flags, an invalid catalogue).
+fn run_partition(args: &PartitionArgs) -> Result<(), Error> {
+    let (inputs, options) = args.validate()?;
+    let report = usage_report::run::partition::partition(&inputs, &args.out, &options)?;
+    eprintln!(
+        "usage-report: {} records from {} file{} into {} shards in {}: {} written, {} rejected{}",
+        report.records,
+        report.files.len(),
+        if report.files.len() == 1 { "" } else { "s" },
+        report.shard_count,
+        args.out.display(),
+        report.records - report.rejected,
+        report.rejected,
+        report
+            .rejects_file
+            .as_deref()
+            .map(|f| format!(" (see {f})"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
 fn billing_run(args: &RunArgs) -> ExitCode {
     let started = (|| {
         // An earlier run's report must not outlive this run, even one that

@@ -96,7 +96,7 @@ pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
     outcome.counts.drop_duplicates(dropped);
     outcome.warnings.extend(duplicates);
     let input = InvoiceInput {
-        files: job.inputs.iter().map(Input::name).collect(),
+        files: Input::names(job.inputs),
         counts: outcome.counts,
         rejects: match job.policy {
             BadRecordPolicy::Fail => Rejects::None,
@@ -509,6 +509,17 @@ fn write_split(
 /// formula gets a leading `'` like every other CSV written (unless
 /// `sanitize` is off); the raw record is recovered by removing it.
 pub fn write_rejects(out: &OutputDir, rejects: &[Reject], sanitize: bool) -> Result<()> {
+    write_rejects_as(out, REJECTS_FILE, rejects, sanitize)
+}
+
+/// [`write_rejects`] under another name (a partition's part writes
+/// `rejects-P.csv`).
+pub fn write_rejects_as(
+    out: &OutputDir,
+    name: &str,
+    rejects: &[Reject],
+    sanitize: bool,
+) -> Result<()> {
     // A field that starts with ' is guarded too, so removing one leading '
     // from a field that has one always gives the text back.
     let guard = |text: &str| -> String {
@@ -519,11 +530,11 @@ pub fn write_rejects(out: &OutputDir, rejects: &[Reject], sanitize: bool) -> Res
             text.to_string()
         }
     };
-    out.file(REJECTS_FILE, |w| {
+    out.file(name, |w| {
         let mut csv = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
             .from_writer(w);
-        let io = |e: csv::Error| Error::csv(REJECTS_FILE, e);
+        let io = |e: csv::Error| Error::csv(name, e);
         csv.write_record(["file", "line", "column", "reason", "record"])
             .map_err(io)?;
         for r in rejects {
@@ -538,7 +549,7 @@ pub fn write_rejects(out: &OutputDir, rejects: &[Reject], sanitize: bool) -> Res
             ])
             .map_err(io)?;
         }
-        csv.flush().map_err(|e| Error::io(REJECTS_FILE, e))?;
+        csv.flush().map_err(|e| Error::io(name, e))?;
         Ok(())
     })?;
     Ok(())

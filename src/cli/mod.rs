@@ -12,6 +12,7 @@ use usage_report::profile::{ExpertLevel, Profile};
 use usage_report::records::{BadRecordPolicy, Input};
 use usage_report::render::{Format, HeaderStyle, Paper, RenderOptions};
 use usage_report::run::catalog::Catalog;
+use usage_report::run::partition::{PartFormat, PartitionOptions};
 use usage_report::run::progress::LogFormat;
 use usage_report::run::{RunOptions, Shard};
 
@@ -38,6 +39,9 @@ pub enum Command {
     Gen(GenArgs),
     /// Render every invoice of a catalogue in one pass over the records.
     Run(RunArgs),
+    /// Split records into one folder per shard in one pass, for runs that
+    /// each read only their shard (`run --shard K/N --records DIR/shard=K`).
+    Partition(PartitionArgs),
     /// Work with the run.json of finished runs.
     Runs {
         #[command(subcommand)]
@@ -466,6 +470,60 @@ pub enum HeaderArg {
 pub enum BadRecordArg {
     Fail,
     Skip,
+}
+
+#[derive(Debug, Args)]
+pub struct PartitionArgs {
+    /// Records file (CSV, gzip-compressed CSV or Parquet, recognised by content); repeat for several; a folder reads every records file under it, sorted by path; `-` reads standard input.
+    #[arg(long, required = true, value_name = "FILE")]
+    pub records: Vec<String>,
+    /// Number of shards: a customer's records go to shard fnv1a64(customer_id) % N, as `run --shard K/N` chooses.
+    #[arg(long, value_name = "N")]
+    pub shards: u32,
+    /// The folder to write: DIR/shard=K/part-NNNNN.csv, DIR/partition.json, DIR/rejects.csv.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Format of the part files.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: PartFormatArg,
+    /// Partition only part P of M of the input files (consecutive, in order), so that M machines each read their share; parts may write into one shared folder.
+    #[arg(long, value_name = "P/M")]
+    pub part: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PartFormatArg {
+    Csv,
+    Parquet,
+}
+
+impl PartitionArgs {
+    /// The inputs and options, checked.
+    pub fn validate(&self) -> Result<(Vec<Input>, PartitionOptions)> {
+        if self.shards == 0 {
+            return Err(Error::Usage("--shards 0: at least 1".into()));
+        }
+        let part = self
+            .part
+            .as_deref()
+            .map(|p| Shard::parse(p).map_err(|e| Error::Usage(format!("--part {e}"))))
+            .transpose()?;
+        if part.is_some() && self.records.iter().any(|r| r == "-") {
+            return Err(Error::Usage(
+                "--records - with --part: standard input cannot be split by file; give files"
+                    .into(),
+            ));
+        }
+        let options = PartitionOptions {
+            shards: self.shards,
+            format: match self.format {
+                PartFormatArg::Csv => PartFormat::Csv,
+                PartFormatArg::Parquet => PartFormat::Parquet,
+            },
+            part,
+        };
+        Ok((Input::from_args(&self.records)?, options))
+    }
 }
 
 #[derive(Debug, Args)]

@@ -42,7 +42,7 @@ pub(super) fn read_chunked<D: Destination>(
     outcome: &mut ReadOutcome,
     destination: &mut D,
 ) -> Result<bool> {
-    let Input::Path(path) = input else {
+    let Some(path) = input.file() else {
         return Ok(false);
     };
     let threads = rayon::current_num_threads();

@@ -15,7 +15,10 @@ pub(super) const CALL_REQUIRED: [Column; 4] = [
 ];
 pub(super) const TRANSACTION_REQUIRED: [Column; 3] =
     [Column::TransactionId, Column::Date, Column::Amount];
-/// Leading columns of partition files: where each record came from.
+/// Leading columns of partition files: where each record came from (read
+/// as such only in a run's own spill files and in the listed parts of a
+/// partitioned dataset; elsewhere they are unknown columns, so input cannot
+/// choose where its errors are said to be).
 pub const SOURCE_FILE: &str = "_source_file";
 pub const SOURCE_LINE: &str = "_source_line";
 
@@ -37,12 +40,16 @@ impl Header {
         options: &ReadOptions,
     ) -> Result<Header> {
         let path = input.path();
+        let leads = raw.get(0) == Some(SOURCE_FILE.as_bytes())
+            && raw.get(1) == Some(SOURCE_LINE.as_bytes());
+        // A run's own spill files always lead with them; the parts of a
+        // partitioned dataset may.
         let source = if options.partition_files {
-            if raw.get(0) != Some(SOURCE_FILE.as_bytes())
-                || raw.get(1) != Some(SOURCE_LINE.as_bytes())
-            {
+            if !leads {
                 return Err(Error::input(&path, "not a partition file of this run"));
             }
+            Some((0, 1))
+        } else if leads && matches!(input, Input::Part { .. }) {
             Some((0, 1))
         } else {
             None

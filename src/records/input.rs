@@ -19,89 +19,291 @@ pub enum Input {
         name: String,
         bytes: std::sync::Arc<[u8]>,
     },
+    /// A part file of a partitioned dataset (`usage-report partition`, the
+    /// Spark job), listed in its folder's `_partition.json`. It is read as a
+    /// file; its records stand for the partition's input `files` (what a
+    /// manifest names), `from` is the one input the part was cut from, if
+    /// one, and leading `_source_file` and `_source_line` columns, when it
+    /// has them, name each record's original place.
+    Part {
+        path: PathBuf,
+        from: Option<String>,
+        files: std::sync::Arc<[String]>,
+        /// The physical lines of `files` (counted once, with a list's
+        /// first part), which a read counts instead of the part's own.
+        lines: u64,
+    },
+    /// Rows of a PostgreSQL table or query (`postgresql://…?table=NAME`).
+    Postgres(super::postgres::PgSource),
 }
 
 impl Input {
-    /// `-` is standard input; anything else a path.
-    pub fn from_arg(arg: &str) -> Input {
+    /// `-` is standard input, `postgresql://…` a database source; anything
+    /// else a path.
+    pub fn from_arg(arg: &str) -> Result<Input> {
         if arg == "-" {
-            Input::Stdin
+            Ok(Input::Stdin)
+        } else if super::postgres::PgSource::is_url(arg) {
+            super::postgres::PgSource::parse(arg).map(Input::Postgres)
         } else {
-            Input::Path(PathBuf::from(arg))
+            Ok(Input::Path(PathBuf::from(arg)))
         }
     }
 
     /// The inputs a command line names: `-` is standard input; a folder is
-    /// every records file under it, sorted by path (a partitioned dataset,
-    /// `DIR/shard=3/part-00000.csv`, …), leaving out hidden files, files
-    /// starting with `_` (`_SUCCESS`), JSON files and `rejects.csv` (a
-    /// partition's own files), and not following links to folders; anything else a
-    /// path. Each file stays its own input, so messages name it and its
-    /// line. A folder with no records file is an error.
+    /// every records file under it, sorted by path, leaving out hidden
+    /// files, files starting with `_` (`_SUCCESS`), JSON files and
+    /// `rejects*.csv` (a partition's own files), and not following links to
+    /// folders; anything else a path. A folder holding `_partition*.json`
+    /// (a shard of a partitioned dataset) is exactly the parts those list,
+    /// in their order, as [`Input::Part`]s. Each file stays its own input,
+    /// so messages name it and its line. A folder with no records file is
+    /// an error, unless a `_partition.json` says its shard is empty.
     pub fn from_args<S: AsRef<str>>(args: &[S]) -> Result<Vec<Input>> {
         let mut inputs = Vec::new();
         for arg in args {
             let arg = arg.as_ref();
             let path = Path::new(arg);
-            if arg != "-" && path.is_dir() {
-                let mut files = Vec::new();
-                records_under(path, &mut files)?;
-                if files.is_empty() {
+            if arg != "-" && !super::postgres::PgSource::is_url(arg) && path.is_dir() {
+                let mut found = Vec::new();
+                let partitioned = records_under(path, &mut found)?;
+                if found.is_empty() && !partitioned {
                     return Err(Error::Usage(format!(
                         "--records {arg}: the folder holds no records file"
                     )));
                 }
-                files.sort();
-                inputs.extend(files.into_iter().map(Input::Path));
+                inputs.extend(found);
             } else {
-                inputs.push(Input::from_arg(arg));
+                inputs.push(Input::from_arg(arg)?);
             }
         }
         Ok(inputs)
     }
 
-    /// The name used in messages and the manifest.
+    /// The name used in messages about the input itself.
     pub fn name(&self) -> String {
         match self {
-            Input::Path(p) => p.display().to_string(),
+            Input::Path(p) | Input::Part { path: p, .. } => p.display().to_string(),
             Input::Stdin => "-".to_string(),
             Input::Memory { name, .. } => name.clone(),
+            Input::Postgres(source) => source.name(),
+        }
+    }
+
+    /// The input a record's own problems are said to be in when it names no
+    /// other place: a part cut from one input names that input.
+    pub(super) fn origin_name(&self) -> String {
+        match self {
+            Input::Part {
+                from: Some(from), ..
+            } => from.clone(),
+            _ => self.name(),
+        }
+    }
+
+    /// The files a manifest says its records were read from: each input's
+    /// name, or for the parts of a partition the files the partition read;
+    /// each once, in order.
+    pub fn names(inputs: &[Input]) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for input in inputs {
+            let own;
+            let these: &[String] = match input {
+                Input::Part { files, .. } => files,
+                _ => {
+                    own = [input.name()];
+                    &own
+                }
+            };
+            for name in these {
+                if !names.contains(name) {
+                    names.push(name.clone());
+                }
+            }
+        }
+        names
+    }
+
+    /// The file on disk, for inputs that are one.
+    pub(crate) fn file(&self) -> Option<&Path> {
+        match self {
+            Input::Path(p) | Input::Part { path: p, .. } => Some(p),
+            Input::Stdin | Input::Memory { .. } | Input::Postgres(_) => None,
         }
     }
 
     pub(super) fn path(&self) -> PathBuf {
         match self {
-            Input::Path(p) => p.clone(),
+            Input::Path(p) | Input::Part { path: p, .. } => p.clone(),
             Input::Stdin => PathBuf::from("-"),
             Input::Memory { name, .. } => PathBuf::from(name),
+            Input::Postgres(source) => PathBuf::from(source.name()),
         }
     }
 }
 
-/// The records files under a folder, at any depth (see
-/// [`Input::from_args`]).
-fn records_under(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    for entry in entries {
+/// The records files under a folder, at any depth, sorted by path (see
+/// [`Input::from_args`]); `true` when the folder is a partition's shard.
+fn records_under(dir: &Path, out: &mut Vec<Input>) -> Result<bool> {
+    let mut entries: Vec<(String, PathBuf, std::fs::FileType)> = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
         let entry = entry.map_err(|e| Error::io(dir, e))?;
         let path = entry.path();
-        let name = entry.file_name().to_string_lossy().to_string();
+        let kind = entry.file_type().map_err(|e| Error::io(&path, e))?;
+        entries.push((entry.file_name().to_string_lossy().to_string(), path, kind));
+    }
+    entries.sort_by(|a, b| a.1.cmp(&b.1));
+    let lists: Vec<&PathBuf> = entries
+        .iter()
+        .filter(|(name, ..)| is_part_list(name))
+        .map(|(_, path, _)| path)
+        .collect();
+    if !lists.is_empty() {
+        let listed = shard_parts(dir, &lists)?;
+        // A records file no list names is a leftover, or a part of another
+        // run: reading it, or leaving it out unseen, would both be wrong.
+        for (name, path, kind) in &entries {
+            let part = !name.starts_with(['.', '_'])
+                && !kind.is_dir()
+                && !name.ends_with(".json")
+                && !listed
+                    .iter()
+                    .any(|input| input.file() == Some(path.as_path()));
+            if part {
+                return Err(Error::input(
+                    path,
+                    "a file in a partition's shard folder that no _partition.json lists; remove it, or partition again",
+                ));
+            }
+        }
+        out.extend(listed);
+        return Ok(true);
+    }
+    for (name, path, kind) in entries {
         // Hidden files, and the markers Spark and Hadoop write beside their
         // parts (`_SUCCESS`, `_committed_…`).
         if name.starts_with('.') || name.starts_with('_') {
             continue;
         }
-        let kind = entry.file_type().map_err(|e| Error::io(&path, e))?;
         // Folders are followed, links to folders are not (no loops).
         if kind.is_dir() {
             records_under(&path, out)?;
         } else if (kind.is_file() || path.is_file())
-            && !(name.ends_with(".json") || name == "rejects.csv")
+            && !(name.ends_with(".json") || (name.starts_with("rejects") && name.ends_with(".csv")))
         {
-            out.push(path);
+            out.push(Input::Path(path));
         }
     }
-    Ok(())
+    Ok(false)
+}
+
+/// A shard folder's list of its parts: `_partition.json`, or
+/// `_partition-K.json` for part K of a partition split across machines.
+pub fn is_part_list(name: &str) -> bool {
+    name == PART_LIST
+        || name
+            .strip_prefix("_partition-")
+            .and_then(|rest| rest.strip_suffix(".json"))
+            .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The name of a shard folder's list of its parts.
+pub const PART_LIST: &str = "_partition.json";
+
+/// A shard folder's `_partition.json`, as the partition and the Spark job
+/// write it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PartList {
+    pub partition_version: u32,
+    /// `K/N`.
+    pub shard: String,
+    /// The inputs the partition read (what manifests name).
+    pub files: Vec<String>,
+    /// Their physical lines (what manifests count as `lines`); 0 for
+    /// Parquet inputs and tables.
+    #[serde(default)]
+    pub lines: u64,
+    pub parts: Vec<ListedPart>,
+}
+
+/// One part file of a shard.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ListedPart {
+    /// The file's name in the shard folder.
+    pub file: String,
+    /// The one input it was cut from, if one.
+    pub from: Option<String>,
+    pub records: u64,
+}
+
+/// The parts the lists of a shard folder name, in order.
+fn shard_parts(dir: &Path, lists: &[&PathBuf]) -> Result<Vec<Input>> {
+    let mut inputs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut shard: Option<String> = None;
+    for list in lists {
+        let text = std::fs::read_to_string(list).map_err(|e| Error::io(list, e))?;
+        let list_of: PartList = serde_json::from_str(&text)
+            .map_err(|e| Error::input(list, format!("not a partition's list of parts: {e}")))?;
+        if list_of.partition_version != 1 {
+            return Err(Error::input(
+                list,
+                format!(
+                    "partition_version {} is not one this version reads (1)",
+                    list_of.partition_version
+                ),
+            ));
+        }
+        // The lists of one folder are parts of one partition.
+        match &shard {
+            None => shard = Some(list_of.shard.clone()),
+            Some(first) if *first != list_of.shard => {
+                return Err(Error::input(
+                    list,
+                    format!(
+                        "is a list of shard {}, the folder's other list of shard {first}: parts of different partitions",
+                        list_of.shard
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
+        let files: std::sync::Arc<[String]> = list_of.files.into();
+        for (i, part) in list_of.parts.into_iter().enumerate() {
+            // A name, never a path: a list cannot point outside its folder.
+            let plain = !part.file.is_empty()
+                && !part.file.contains(['/', '\\'])
+                && part.file != "."
+                && part.file != ".."
+                && !part.file.starts_with(['.', '_']);
+            if !plain {
+                return Err(Error::input(
+                    list,
+                    format!("part {:?} is not a file name in this folder", part.file),
+                ));
+            }
+            if !seen.insert(part.file.clone()) {
+                return Err(Error::input(
+                    list,
+                    format!("part {:?} is listed twice in this folder", part.file),
+                ));
+            }
+            let path = dir.join(&part.file);
+            if !path.is_file() {
+                return Err(Error::input(
+                    list,
+                    format!("lists part {:?}, which is missing", part.file),
+                ));
+            }
+            inputs.push(Input::Part {
+                path,
+                from: part.from,
+                files: files.clone(),
+                lines: if i == 0 { list_of.lines } else { 0 },
+            });
+        }
+    }
+    Ok(inputs)
 }
 
 /// An opened input, by content (not by file name).
@@ -147,9 +349,12 @@ impl Content {
 pub(super) fn open(input: &Input) -> Result<Opened> {
     let path = input.path();
     let raw: Box<dyn Read> = match input {
-        Input::Path(p) => Box::new(File::open(p).map_err(|e| Error::io(p, e))?),
+        Input::Path(p) | Input::Part { path: p, .. } => {
+            Box::new(File::open(p).map_err(|e| Error::io(p, e))?)
+        }
         Input::Stdin => Box::new(io::stdin()),
         Input::Memory { bytes, .. } => Box::new(io::Cursor::new(bytes.clone())),
+        Input::Postgres(_) => unreachable!("a database is read by records::postgres"),
     };
     let (head, mut reader) = sniff(raw, &path)?;
     let mut content = Content::of(&head);

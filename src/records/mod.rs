@@ -14,6 +14,7 @@ mod input;
 mod intern;
 mod legs;
 mod parquet;
+mod postgres;
 mod reader;
 mod record;
 mod value;
@@ -24,10 +25,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 pub use guard::Guarded;
 pub use header::{SOURCE_FILE, SOURCE_LINE};
-pub use input::Input;
+pub use input::{is_part_list, Input, ListedPart, PartList, PART_LIST};
 pub use intern::{Interner, Sym};
 pub use legs::{combine_legs, Broken, Combined, LegGroups, SplitGroup};
 pub use parquet::decoding_parquet;
+pub use postgres::PgSource;
 pub use reader::{
     read_input, read_records, CustomerCounts, Datasets, Destination, ReadOptions, ReadOutcome,
 };
@@ -369,4 +371,9 @@ pub trait Router: Sync {
     fn serves(&self, customer_id: &str) -> bool;
     fn route_call(&self, customer_id: &str, start: DateTime<Utc>) -> Option<usize>;
     fn route_transaction(&self, customer_id: &str, date: NaiveDate) -> Option<usize>;
+    /// The customers it serves, when it can list them (a source that
+    /// filters, like a database, then sends only their records).
+    fn customers(&self) -> Option<Vec<&str>> {
+        None
+    }
 }

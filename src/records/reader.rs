@@ -53,6 +53,10 @@ pub struct ReadOutcome {
     /// The customers of each call group's legs, of every customer and
     /// period (noted in a read's first pass only).
     pub leg_groups: super::legs::LegGroups,
+    /// Whether a source sent only the records of the customers read for (a
+    /// partition's shard, a database filtered by customer): shards of a
+    /// run then read disjoint records, which add up when merged.
+    pub own_customers_only: bool,
 }
 
 /// Most distinct other customer ids a read keeps.
@@ -94,6 +98,18 @@ pub trait Destination: Send + Sync + Sized {
     /// when a later pass reads them again.
     fn is_final(&self) -> bool {
         true
+    }
+    /// Whether the read notes every leg's call group and customer, for the
+    /// run that renders them (a pass that only moves records on to other
+    /// runs does not).
+    fn notes_legs(&self) -> bool {
+        true
+    }
+    /// Whether records are taken as soon as their customer is read, before
+    /// any other check (`who.is_call` is then not known): for a pass that
+    /// moves them on to the runs that check them.
+    fn takes_unchecked(&self) -> bool {
+        false
     }
 }
 
@@ -150,20 +166,34 @@ pub fn read_input<D: Destination>(
     outcome: &mut ReadOutcome,
     destination: &mut D,
 ) -> Result<()> {
-    if super::chunked::read_chunked(input, router, options, outcome, destination)? {
+    let lines_before = outcome.counts.lines;
+    if let Input::Postgres(source) = input {
+        super::postgres::read_postgres(source, input, router, options, outcome, destination)?;
+        // A database has rows, not lines.
+        outcome.counts.lines = lines_before;
         return Ok(());
     }
-    match open(input)? {
-        Opened::Csv(reader) => read_csv(input, reader, router, options, outcome, destination),
-        Opened::Parquet(bytes) => super::parquet::contained(&input.path(), || {
-            super::parquet::read_parquet(input, bytes, router, options, outcome, destination)
-        }),
+    if matches!(input, Input::Part { .. }) {
+        outcome.own_customers_only = true;
     }
+    if !super::chunked::read_chunked(input, router, options, outcome, destination)? {
+        match open(input)? {
+            Opened::Csv(reader) => read_csv(input, reader, router, options, outcome, destination),
+            Opened::Parquet(bytes) => super::parquet::contained(&input.path(), || {
+                super::parquet::read_parquet(input, bytes, router, options, outcome, destination)
+            }),
+        }?;
+    }
+    // A part's lines are those of the files it was cut from.
+    if let Input::Part { lines, .. } = input {
+        outcome.counts.lines = lines_before + lines;
+    }
+    Ok(())
 }
 
-fn read_csv<D: Destination>(
+pub(super) fn read_csv<D: Destination>(
     input: &Input,
-    reader: Box<dyn BufRead>,
+    reader: Box<dyn BufRead + '_>,
     router: &dyn Router,
     options: &ReadOptions,
     outcome: &mut ReadOutcome,
@@ -386,6 +416,9 @@ pub(super) struct Sink<'a, D: Destination> {
     destination: &'a mut D,
     /// The last customer id no invoice is for, to note each run once.
     last_other: Option<String>,
+    /// For a database, the rows taken so far: a record's place is its row
+    /// (a text value may span lines), not its line.
+    rows: Option<u64>,
 }
 
 impl<'a, D: Destination> Sink<'a, D> {
@@ -399,8 +432,10 @@ impl<'a, D: Destination> Sink<'a, D> {
         destination: &'a mut D,
     ) -> Sink<'a, D> {
         let file = input.name();
-        // A partition file's columns were reported on when it was written.
-        let columns = if header.source.is_some() {
+        // A spill file's columns were reported on when it was written; a
+        // part's are reported as its input's.
+        let origin = input.origin_name();
+        let columns = if options.partition_files {
             &[][..]
         } else {
             Column::ALL
@@ -415,7 +450,7 @@ impl<'a, D: Destination> Sink<'a, D> {
                 && *column != Column::BilledDuration
             {
                 outcome.warnings.push(format!(
-                    "{file}: no column {:?}; its values are shown empty",
+                    "{origin}: no column {:?}; its values are shown empty",
                     column.key()
                 ));
             }
@@ -430,6 +465,7 @@ impl<'a, D: Destination> Sink<'a, D> {
             checked_types: HashSet::new(),
             destination,
             last_other: None,
+            rows: matches!(input, Input::Postgres(_)).then_some(0),
         }
     }
 
@@ -452,6 +488,13 @@ impl<'a, D: Destination> Sink<'a, D> {
 
     fn take(&mut self, line: u64, record: &csv::ByteRecord, bad: Option<String>) -> Result<()> {
         self.outcome.counts.records += 1;
+        let line = match &mut self.rows {
+            Some(row) => {
+                *row += 1;
+                *row
+            }
+            None => line,
+        };
         // Records from a partition file carry their original place.
         let (file, line, skip) = match self.header.source {
             Some((f, l)) => {
@@ -496,9 +539,10 @@ impl<'a, D: Destination> Sink<'a, D> {
         // Every leg, of any customer or period, for the check that a call
         // group belongs to one customer (the first pass of a read only: a
         // partition's records were noted when it was written).
-        if let Some(customer) =
-            customer_id.filter(|_| self.header.has(Column::Leg) && !self.options.partition_files)
-        {
+        let notes_legs = self.header.has(Column::Leg)
+            && !self.options.partition_files
+            && self.destination.notes_legs();
+        if let Some(customer) = customer_id.filter(|_| notes_legs) {
             let leg = row.text(Column::Leg).unwrap_or_default().trim();
             let group = row.text(Column::CallGroup).unwrap_or_default().trim();
             if !leg.is_empty() && !group.is_empty() {
@@ -510,6 +554,16 @@ impl<'a, D: Destination> Sink<'a, D> {
         let result = match bad {
             Some(reason) => Err(row.problem(None, reason)),
             None if other_customer.is_some() => Ok(false),
+            // A record moved on to the run that checks it is taken as soon
+            // as its customer is read, so that run judges it exactly as a
+            // run over this input would.
+            None if self.destination.takes_unchecked() && customer_id.is_some() => {
+                let who = Identified {
+                    is_call: false,
+                    customer: customer_id.unwrap_or_default(),
+                };
+                self.destination.take(&row, &who, self.router)
+            }
             None => row
                 .identify(&self.path, &mut self.checked_types)
                 .and_then(|who| self.destination.take(&row, &who, self.router)),

@@ -41,7 +41,8 @@ pub struct Identified<'a> {
 }
 
 impl Record<'_> {
-    pub(super) fn problem(&self, column: Option<Column>, reason: String) -> RecordFault {
+    /// A problem of this record (at its file and line), for the policy to decide.
+    pub fn problem(&self, column: Option<Column>, reason: String) -> RecordFault {
         RecordFault::Bad(RecordProblem {
             file: self.file.to_string(),
             line: self.line,
@@ -129,12 +130,14 @@ impl Record<'_> {
         checked_types: &mut HashSet<&'static str>,
     ) -> Result<Identified<'_>, RecordFault> {
         if self.record.len() != self.header.width {
+            // Counted without a partition file's leading origin columns.
+            let origin = if self.header.source.is_some() { 2 } else { 0 };
             return Err(self.problem(
                 None,
                 format!(
                     "has {} fields but the header has {}",
-                    self.record.len(),
-                    self.header.width
+                    self.record.len().saturating_sub(origin),
+                    self.header.width - origin
                 ),
             ));
         }
@@ -196,9 +199,16 @@ impl Record<'_> {
         (self.file, self.line)
     }
 
-    /// The record's fields as read, and the header they belong to.
-    pub fn fields(&self) -> (&csv::ByteRecord, &csv::ByteRecord) {
-        (&self.header.raw, self.record)
+    /// The record's own fields as read, and the header they belong to
+    /// (without the leading columns that name a partition file's origins).
+    pub fn fields(&self) -> (csv::ByteRecordIter<'_>, csv::ByteRecordIter<'_>) {
+        let mut header = self.header.raw.iter();
+        let mut record = self.record.iter();
+        if self.header.source.is_some() {
+            header.nth(1);
+            record.nth(1);
+        }
+        (header, record)
     }
 
     pub(super) fn call(&self, start: DateTime<Utc>, data: &mut Dataset) -> Result<(), RecordFault> {

@@ -80,10 +80,15 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunReport> {
                 .map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f).to_string())
                 .collect()
         };
+        // Shards of a partition read only their own records, which add up;
+        // the others each read every record.
+        let own = first.input.own_customers_only;
         let same = names(&r.input.files) == names(&first.input.files)
             && r.input.lines == first.input.lines
-            && r.input.records == first.input.records
-            && r.input.rejected_without_customer == first.input.rejected_without_customer
+            && r.input.own_customers_only == own
+            && (own
+                || r.input.records == first.input.records
+                    && r.input.rejected_without_customer == first.input.rejected_without_customer)
             && r.catalogue == first.catalogue;
         if !same {
             return Err(mismatch(format!(
@@ -123,8 +128,24 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunReport> {
     let mut summary = RunSummary::default();
     // Every shard read every record: the records no customer can be told
     // of are rejected by each; the others only by the shard that owns the
-    // customer (as are repeats dropped by --dedupe).
-    let unattributed = first.input.rejected_without_customer;
+    // customer (as are repeats dropped by --dedupe). Shards of a partition
+    // read their own records: all their counts add up.
+    let own = first.input.own_customers_only;
+    let sum = |count: fn(&RunReport) -> u64| -> Result<u64> {
+        reports.iter().try_fold(0u64, |total, (_, r)| {
+            total
+                .checked_add(count(r))
+                .ok_or_else(|| mismatch("the shards' counts overflow".into()))
+        })
+    };
+    let (records, unattributed) = if own {
+        (
+            sum(|r| r.input.records)?,
+            sum(|r| r.input.rejected_without_customer)?,
+        )
+    } else {
+        (first.input.records, first.input.rejected_without_customer)
+    };
     let (mut in_scope, mut dropped, mut rejected) = (0u64, 0u64, unattributed);
     let overflow = || mismatch("the shards' counts overflow".into());
     let mut rejects_files = Vec::new();
@@ -172,14 +193,11 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunReport> {
         stale.extend(r.stale_folders.iter().map(|f| join(&prefix, f)));
     }
     invoices.sort_by(|a, b| a.invoice.cmp(&b.invoice));
-    let not_invoiced = first
-        .input
-        .records
+    let not_invoiced = records
         .checked_sub(in_scope.checked_add(rejected).ok_or_else(overflow)?)
         .ok_or_else(|| {
             mismatch(format!(
-                "the shards hold {in_scope} records in scope and {rejected} rejected, more than the {} read",
-                first.input.records
+                "the shards hold {in_scope} records in scope and {rejected} rejected, more than the {records} read"
             ))
         })?;
     Ok(RunReport {
@@ -192,7 +210,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunReport> {
         input: RunInput {
             files: first.input.files.clone(),
             lines: first.input.lines,
-            records: first.input.records,
+            records,
             in_scope,
             not_invoiced,
             not_invoiced_by_customer,
@@ -201,6 +219,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunReport> {
             duplicates_dropped: dropped,
             rejects_file: None,
             rejects_files,
+            own_customers_only: own,
         },
         summary,
         customers_without_records: without.into_iter().collect(),

@@ -8,6 +8,7 @@
 
 pub mod catalog;
 pub mod merge;
+pub mod partition;
 pub mod progress;
 mod report;
 mod router;
@@ -70,7 +71,13 @@ impl Shard {
     /// 64-bit FNV-1a of the customer id's UTF-8 bytes, modulo the shard
     /// count: fixed forever, so N machines agree with no coordination.
     pub fn owns(&self, customer_id: &str) -> bool {
-        (crate::hash::fnv1a64(customer_id.as_bytes()) % self.count as u64) as u32 == self.index
+        Shard::of(customer_id, self.count) == self.index
+    }
+
+    /// The shard of a customer among `count`: 64-bit FNV-1a of the id's
+    /// UTF-8 bytes, modulo the count.
+    pub fn of(customer_id: &str, count: u32) -> u32 {
+        (crate::hash::fnv1a64(customer_id.as_bytes()) % count as u64) as u32
     }
 }
 
@@ -110,6 +117,8 @@ struct Tally {
     orphan_reject: Option<crate::error::RecordProblem>,
     /// The customers of each call group's legs, from the first pass.
     leg_groups: crate::records::LegGroups,
+    /// Whether the sources sent only the records of this run's customers.
+    own_customers_only: bool,
 }
 
 impl Tally {
@@ -122,6 +131,7 @@ impl Tally {
             self.leg_groups
                 .merge(std::mem::take(&mut outcome.leg_groups));
         }
+        self.own_customers_only |= outcome.own_customers_only;
         self.counts.out_of_scope += outcome.counts.out_of_scope;
         self.counts.rejected += outcome.counts.rejected;
         for r in &outcome.rejects {
@@ -282,6 +292,7 @@ fn write_failed_report(out: &OutputDir, shard: Shard, files: &[String], error: &
             duplicates_dropped: 0,
             rejects_file: None,
             rejects_files: Vec::new(),
+            own_customers_only: false,
         },
         summary: RunSummary::default(),
         customers_without_records: Vec::new(),
@@ -396,7 +407,7 @@ pub fn run(
             .iter()
             .map(|e| folders[e.invoice_id.as_str()].clone())
             .collect(),
-        files: inputs.iter().map(Input::name).collect(),
+        files: Input::names(inputs),
         router: CatalogRouter {
             invoices,
             by_customer,
@@ -591,6 +602,7 @@ pub fn run(
                 duplicates_dropped: counts.duplicates_dropped,
                 rejects_file,
                 rejects_files: Vec::new(),
+                own_customers_only: tally.own_customers_only,
             },
             summary,
             customers_without_records,
@@ -852,6 +864,33 @@ fn render_one(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The test vectors the Spark job checks its own hash against.
+    #[test]
+    fn the_shard_hash_matches_the_vectors_shared_with_the_spark_job() {
+        let vectors: Vec<serde_json::Value> =
+            serde_json::from_str(include_str!("../../integrations/spark/shard_vectors.json"))
+                .unwrap();
+        assert!(vectors.len() >= 10);
+        for v in &vectors {
+            let id = v["customer_id"].as_str().unwrap();
+            let hash = crate::hash::fnv1a64(id.as_bytes());
+            assert_eq!(format!("{hash:016x}"), v["fnv1a64"], "{id:?}");
+            for (count, shard) in v["shards"].as_object().unwrap() {
+                let count: u32 = count.parse().unwrap();
+                assert_eq!(
+                    Shard::of(id, count),
+                    shard.as_u64().unwrap() as u32,
+                    "{id:?}"
+                );
+                let owner = Shard {
+                    index: Shard::of(id, count),
+                    count,
+                };
+                assert!(owner.owns(id));
+            }
+        }
+    }
 
     #[test]
     fn shards_partition_customers() {

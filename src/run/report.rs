@@ -107,6 +107,11 @@ pub struct RunInput {
     /// In a merged run.json: every shard's `rejects.csv`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rejects_files: Vec<String>,
+    /// The sources sent only the records of this run's customers (a
+    /// partition's shard folder, a database filtered by customer): the
+    /// shards of a split read disjoint records, whose counts add up.
+    #[serde(default)]
+    pub own_customers_only: bool,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

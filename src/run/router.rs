@@ -23,6 +23,10 @@ impl Router for CatalogRouter {
         self.by_customer.contains_key(customer_id)
     }
 
+    fn customers(&self) -> Option<Vec<&str>> {
+        Some(self.by_customer.keys().map(String::as_str).collect())
+    }
+
     fn route_call(&self, customer_id: &str, start: DateTime<Utc>) -> Option<usize> {
         let list = self.by_customer.get(customer_id)?;
         list.iter()

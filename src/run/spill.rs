@@ -28,27 +28,66 @@ pub fn bucket_of(customer_id: &str, buckets: u32) -> u32 {
     (hash % buckets as u64) as u32
 }
 
+/// How records are spread over buckets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    /// A run's own spill, by [`bucket_of`]; the pass notes every leg for
+    /// the run.
+    Spill,
+    /// A dataset's shards, by the shard hash ([`super::Shard::of`]); legs
+    /// are left to the runs that read the shards. With `fixed_width` (for
+    /// Parquet parts) a record of another width than its header's is
+    /// rejected instead.
+    Shards { fixed_width: bool },
+}
+
+impl Scheme {
+    fn bucket(self, customer_id: &str, buckets: u32) -> u32 {
+        match self {
+            Scheme::Spill => bucket_of(customer_id, buckets),
+            Scheme::Shards { .. } => super::Shard::of(customer_id, buckets),
+        }
+    }
+}
+
 /// A bucket's open partition file.
-type PartWriter = (PathBuf, csv::Writer<BufWriter<File>>);
+struct PartWriter {
+    path: PathBuf,
+    csv: csv::Writer<BufWriter<File>>,
+    records: u64,
+}
+
+/// A partition file written: its bucket's records from one input (or one
+/// chunk of it), each led by its original file and line.
+#[derive(Clone, Debug)]
+pub struct WrittenPart {
+    pub path: PathBuf,
+    /// The input's position among those read.
+    pub input: usize,
+    pub records: u64,
+}
 
 /// Writes records to per-bucket files, one file per input and bucket (each
 /// keeps its input's header, so records stay byte-for-byte as read).
 pub struct Partitioner {
     dir: PathBuf,
     buckets: u32,
+    scheme: Scheme,
     input: usize,
     /// For a chunk of an input read on its own thread: the chunk's number.
     chunk: Option<usize>,
     writers: FxHashMap<u32, PartWriter>,
-    parts: Vec<Vec<PathBuf>>,
+    parts: Vec<Vec<WrittenPart>>,
 }
 
 impl Partitioner {
-    fn new(dir: &Path, buckets: u32) -> Result<Partitioner> {
+    /// Writes into `dir`, a bucket per customer by the scheme.
+    pub(super) fn new(dir: &Path, buckets: u32, scheme: Scheme) -> Result<Partitioner> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         Ok(Partitioner {
             dir: dir.to_path_buf(),
             buckets,
+            scheme,
             input: 0,
             chunk: None,
             writers: FxHashMap::default(),
@@ -56,15 +95,15 @@ impl Partitioner {
         })
     }
 
-    fn write(
+    fn write<'r>(
         &mut self,
         customer_id: &str,
         file: &str,
         line: u64,
-        header: &csv::ByteRecord,
-        record: &csv::ByteRecord,
+        header: impl Iterator<Item = &'r [u8]>,
+        record: impl Iterator<Item = &'r [u8]>,
     ) -> Result<()> {
-        let bucket = bucket_of(customer_id, self.buckets);
+        let bucket = self.scheme.bucket(customer_id, self.buckets);
         if !self.writers.contains_key(&bucket) {
             let name = match self.chunk {
                 Some(chunk) => format!("part-{:04}-{chunk:04}-{bucket:04}.csv", self.input),
@@ -78,21 +117,30 @@ impl Partitioner {
             let mut head = csv::ByteRecord::new();
             head.push_field(SOURCE_FILE.as_bytes());
             head.push_field(SOURCE_LINE.as_bytes());
-            head.extend(header.iter());
+            head.extend(header);
             w.write_byte_record(&head)
                 .map_err(|e| Error::csv(&path, e))?;
-            self.writers.insert(bucket, (path, w));
+            self.writers.insert(
+                bucket,
+                PartWriter {
+                    path,
+                    csv: w,
+                    records: 0,
+                },
+            );
         }
-        let (path, w) = self.writers.get_mut(&bucket).expect("inserted above");
+        let part = self.writers.get_mut(&bucket).expect("inserted above");
+        let (path, w) = (&part.path, &mut part.csv);
         w.write_field(file.as_bytes())
-            .map_err(|e| Error::csv(&*path, e))?;
+            .map_err(|e| Error::csv(path, e))?;
         w.write_field(line.to_string())
-            .map_err(|e| Error::csv(&*path, e))?;
+            .map_err(|e| Error::csv(path, e))?;
         for field in record {
-            w.write_field(field).map_err(|e| Error::csv(&*path, e))?;
+            w.write_field(field).map_err(|e| Error::csv(path, e))?;
         }
         w.write_record(None::<&[u8]>)
-            .map_err(|e| Error::csv(&*path, e))?;
+            .map_err(|e| Error::csv(path, e))?;
+        part.records += 1;
         Ok(())
     }
 
@@ -100,14 +148,23 @@ impl Partitioner {
     fn flush(&mut self) -> Result<()> {
         let mut writers: Vec<(u32, PartWriter)> = self.writers.drain().collect();
         writers.sort_by_key(|(b, _)| *b);
-        for (bucket, (path, mut w)) in writers {
-            w.flush().map_err(|e| Error::io(&path, e))?;
-            self.parts[bucket as usize].push(path);
+        for (bucket, mut part) in writers {
+            part.csv.flush().map_err(|e| Error::io(&part.path, e))?;
+            self.parts[bucket as usize].push(WrittenPart {
+                path: part.path,
+                input: self.input,
+                records: part.records,
+            });
         }
         Ok(())
     }
 
-    fn finish_input(&mut self) -> Result<()> {
+    /// The files written, per bucket, in input order.
+    pub(super) fn into_parts(self) -> Vec<Vec<WrittenPart>> {
+        self.parts
+    }
+
+    pub(super) fn finish_input(&mut self) -> Result<()> {
         self.flush()?;
         self.input += 1;
         Ok(())
@@ -124,6 +181,7 @@ impl Destination for Partitioner {
         Partitioner {
             dir: self.dir.clone(),
             buckets: self.buckets,
+            scheme: self.scheme,
             input: self.input,
             chunk: Some(chunk),
             writers: FxHashMap::default(),
@@ -147,6 +205,16 @@ impl Destination for Partitioner {
     ) -> std::result::Result<bool, RecordFault> {
         let (file, line) = record.origin();
         let (header, fields) = record.fields();
+        if self.scheme == (Scheme::Shards { fixed_width: true }) && header.len() != fields.len() {
+            return Err(record.problem(
+                None,
+                format!(
+                    "has {} fields but the header has {}; a Parquet part holds records of the header's width only (partition to CSV to keep it)",
+                    fields.len(),
+                    header.len()
+                ),
+            ));
+        }
         self.write(who.customer, file, line, header, fields)
             .map(|()| true)
             .map_err(RecordFault::Fatal)
@@ -154,6 +222,18 @@ impl Destination for Partitioner {
 
     fn is_final(&self) -> bool {
         false
+    }
+
+    /// A run's own spill notes legs in its first pass; a dataset's
+    /// partition leaves them to the runs that read it.
+    fn notes_legs(&self) -> bool {
+        self.scheme == Scheme::Spill
+    }
+
+    /// A dataset's partition moves every record whose customer it can read
+    /// to that customer's shard; the shard's run checks the rest.
+    fn takes_unchecked(&self) -> bool {
+        self.scheme != Scheme::Spill
     }
 }
 
@@ -175,14 +255,18 @@ pub fn partition_records(
     dir: &Path,
     buckets: u32,
 ) -> Result<Partitioned> {
-    let mut partitioner = Partitioner::new(dir, buckets.max(1))?;
+    let mut partitioner = Partitioner::new(dir, buckets.max(1), Scheme::Spill)?;
     let mut outcome = ReadOutcome::default();
     for input in inputs {
         read_input(input, router, options, &mut outcome, &mut partitioner)?;
         partitioner.finish_input()?;
     }
     Ok(Partitioned {
-        parts: partitioner.parts,
+        parts: partitioner
+            .parts
+            .into_iter()
+            .map(|parts| parts.into_iter().map(|p| p.path).collect())
+            .collect(),
         outcome,
     })
 }
@@ -197,7 +281,7 @@ const BYTES_PER_PARTITION: u64 = 512 << 20;
 pub fn auto_partitions(inputs: &[Input]) -> u32 {
     let mut bytes = 0u64;
     for input in inputs {
-        if let Input::Path(p) = input {
+        if let Some(p) = input.file() {
             let size = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
             let name = p.to_string_lossy();
             let factor = if name.ends_with(".gz") {

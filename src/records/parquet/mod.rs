@@ -53,6 +53,16 @@ pub(super) fn read_parquet<D: Destination>(
     })?;
     let schema = reader.metadata().file_metadata().schema();
     let mut kept: Vec<TypePtr> = Vec::new();
+    // A part of a partitioned dataset may lead with each record's original
+    // file and line (see `Header::resolve`).
+    let fields = schema.get_fields();
+    if matches!(input, Input::Part { .. })
+        && fields.len() >= 2
+        && fields[0].name() == super::SOURCE_FILE
+        && fields[1].name() == super::SOURCE_LINE
+    {
+        kept.extend(fields[..2].iter().cloned());
+    }
     for field in schema.get_fields() {
         let Some(column) = Column::from_key(field.name()) else {
             continue;
