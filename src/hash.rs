@@ -24,6 +24,13 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
     hash
 }
 
+/// The shard of a customer among `count`: 64-bit FNV-1a of the id's UTF-8
+/// bytes (as written: not trimmed, not normalised), modulo the count. Fixed
+/// forever: shards, partitions and the Spark job agree on it.
+pub fn shard_of(customer_id: &str, count: u32) -> u32 {
+    (fnv1a64(customer_id.as_bytes()) % count as u64) as u32
+}
+
 /// SplitMix64's finaliser: spreads every input bit over the output.
 pub fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

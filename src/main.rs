@@ -255,10 +255,7 @@ fn run_gen(args: &GenArgs) -> Result<(), Error> {
 /// failed.
 const REFUSED: u8 = 3;
 
-/// Exit 0 when every invoice rendered (or has no profile), 1 when some
-/// failed (or reading the records failed: run.json says why), 3 when none
-/// failed but the profile rules refused some, 2 when the run could not
-/// start (bad flags, an invalid catalogue).
+/// `partition`: the records into shard folders; the summary on stderr.
 fn run_partition(args: &PartitionArgs) -> Result<(), Error> {
     let (inputs, options) = args.validate()?;
     let report = usage_report::run::partition::partition(&inputs, &args.out, &options)?;
@@ -280,6 +277,10 @@ fn run_partition(args: &PartitionArgs) -> Result<(), Error> {
     Ok(())
 }
 
+/// Exit 0 when every invoice rendered (or has no profile), 1 when some
+/// failed (or reading the records failed: run.json says why), 3 when none
+/// failed but the profile rules refused some, 2 when the run could not
+/// start (bad flags, an invalid catalogue).
 fn billing_run(args: &RunArgs) -> ExitCode {
     let started = (|| {
         // An earlier run's report must not outlive this run, even one that

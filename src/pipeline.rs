@@ -75,6 +75,18 @@ pub struct InvoiceJob<'a> {
 /// Renders one invoice: reads, groups, writes attachments and the manifest.
 /// Under the default policy a bad record stops it before anything is written.
 pub fn render(job: &RenderJob<'_>) -> Result<Manifest> {
+    // A partition's shard folder holds only its shard's customers.
+    let customer = &job.invoice.invoice.customer_id;
+    for folder in crate::records::shard_folders(job.inputs) {
+        let (k, n) = folder.shard;
+        let owner = crate::hash::shard_of(customer, n);
+        if owner != k {
+            return Err(Error::Usage(format!(
+                "--records {}: the folder holds shard {k}/{n} of a partition; customer {customer}'s records are in shard {owner}/{n}",
+                folder.dir.display()
+            )));
+        }
+    }
     let options = ReadOptions {
         projection: job.invoice.profile.projection(),
         policy: job.policy,

@@ -500,9 +500,6 @@ pub enum PartFormatArg {
 impl PartitionArgs {
     /// The inputs and options, checked.
     pub fn validate(&self) -> Result<(Vec<Input>, PartitionOptions)> {
-        if self.shards == 0 {
-            return Err(Error::Usage("--shards 0: at least 1".into()));
-        }
         let part = self
             .part
             .as_deref()

@@ -19,19 +19,17 @@ pub enum Input {
         name: String,
         bytes: std::sync::Arc<[u8]>,
     },
-    /// A part file of a partitioned dataset (`usage-report partition`, the
-    /// Spark job), listed in its folder's `_partition.json`. It is read as a
-    /// file; its records stand for the partition's input `files` (what a
-    /// manifest names), `from` is the one input the part was cut from, if
-    /// one, and leading `_source_file` and `_source_line` columns, when it
-    /// has them, name each record's original place.
+    /// A shard's folder of a partitioned dataset (`usage-report
+    /// partition`, the Spark job): the parts its `_partition.json` lists,
+    /// standing for the files the partition read.
+    Shard(std::sync::Arc<super::shards::ShardFolder>),
+    /// One part file of a shard's folder, as its read reads it: a file
+    /// whose leading `_source_file` and `_source_line` columns, when it has
+    /// them, name each record's original place; `from` is the one input it
+    /// was cut from, if one.
     Part {
         path: PathBuf,
         from: Option<String>,
-        files: std::sync::Arc<[String]>,
-        /// The physical lines of `files` (counted once, with a list's
-        /// first part), which a read counts instead of the part's own.
-        lines: u64,
     },
     /// Rows of a PostgreSQL table or query (`postgresql://…?table=NAME`).
     Postgres(super::postgres::PgSource),
@@ -56,7 +54,7 @@ impl Input {
     /// `rejects*.csv` (a partition's own files), and not following links to
     /// folders; anything else a path. A folder holding `_partition*.json`
     /// (a shard of a partitioned dataset) is exactly the parts those list,
-    /// in their order, as [`Input::Part`]s. Each file stays its own input,
+    /// in their order, as one [`Input::Shard`]. Each file stays its own input,
     /// so messages name it and its line. A folder with no records file is
     /// an error, unless a `_partition.json` says its shard is empty.
     pub fn from_args<S: AsRef<str>>(args: &[S]) -> Result<Vec<Input>> {
@@ -84,6 +82,7 @@ impl Input {
     pub fn name(&self) -> String {
         match self {
             Input::Path(p) | Input::Part { path: p, .. } => p.display().to_string(),
+            Input::Shard(folder) => folder.dir.display().to_string(),
             Input::Stdin => "-".to_string(),
             Input::Memory { name, .. } => name.clone(),
             Input::Postgres(source) => source.name(),
@@ -102,14 +101,14 @@ impl Input {
     }
 
     /// The files a manifest says its records were read from: each input's
-    /// name, or for the parts of a partition the files the partition read;
-    /// each once, in order.
+    /// name, or for a shard's folder the files the partition read; each
+    /// once, in order.
     pub fn names(inputs: &[Input]) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         for input in inputs {
             let own;
             let these: &[String] = match input {
-                Input::Part { files, .. } => files,
+                Input::Shard(folder) => &folder.files,
                 _ => {
                     own = [input.name()];
                     &own
@@ -128,7 +127,7 @@ impl Input {
     pub(crate) fn file(&self) -> Option<&Path> {
         match self {
             Input::Path(p) | Input::Part { path: p, .. } => Some(p),
-            Input::Stdin | Input::Memory { .. } | Input::Postgres(_) => None,
+            Input::Stdin | Input::Memory { .. } | Input::Postgres(_) | Input::Shard(_) => None,
         }
     }
 
@@ -138,6 +137,7 @@ impl Input {
             Input::Stdin => PathBuf::from("-"),
             Input::Memory { name, .. } => PathBuf::from(name),
             Input::Postgres(source) => PathBuf::from(source.name()),
+            Input::Shard(folder) => folder.dir.clone(),
         }
     }
 }
@@ -155,28 +155,26 @@ fn records_under(dir: &Path, out: &mut Vec<Input>) -> Result<bool> {
     entries.sort_by(|a, b| a.1.cmp(&b.1));
     let lists: Vec<&PathBuf> = entries
         .iter()
-        .filter(|(name, ..)| is_part_list(name))
+        .filter(|(name, ..)| super::shards::is_part_list(name))
         .map(|(_, path, _)| path)
         .collect();
     if !lists.is_empty() {
-        let listed = shard_parts(dir, &lists)?;
+        let folder = super::shards::ShardFolder::read(dir, &lists)?;
         // A records file no list names is a leftover, or a part of another
         // run: reading it, or leaving it out unseen, would both be wrong.
         for (name, path, kind) in &entries {
-            let part = !name.starts_with(['.', '_'])
+            let stray = !name.starts_with(['.', '_'])
                 && !kind.is_dir()
                 && !name.ends_with(".json")
-                && !listed
-                    .iter()
-                    .any(|input| input.file() == Some(path.as_path()));
-            if part {
+                && !folder.parts.iter().any(|(part, _)| part == path);
+            if stray {
                 return Err(Error::input(
                     path,
                     "a file in a partition's shard folder that no _partition.json lists; remove it, or partition again",
                 ));
             }
         }
-        out.extend(listed);
+        out.push(Input::Shard(std::sync::Arc::new(folder)));
         return Ok(true);
     }
     for (name, path, kind) in entries {
@@ -195,115 +193,6 @@ fn records_under(dir: &Path, out: &mut Vec<Input>) -> Result<bool> {
         }
     }
     Ok(false)
-}
-
-/// A shard folder's list of its parts: `_partition.json`, or
-/// `_partition-K.json` for part K of a partition split across machines.
-pub fn is_part_list(name: &str) -> bool {
-    name == PART_LIST
-        || name
-            .strip_prefix("_partition-")
-            .and_then(|rest| rest.strip_suffix(".json"))
-            .is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// The name of a shard folder's list of its parts.
-pub const PART_LIST: &str = "_partition.json";
-
-/// A shard folder's `_partition.json`, as the partition and the Spark job
-/// write it.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct PartList {
-    pub partition_version: u32,
-    /// `K/N`.
-    pub shard: String,
-    /// The inputs the partition read (what manifests name).
-    pub files: Vec<String>,
-    /// Their physical lines (what manifests count as `lines`); 0 for
-    /// Parquet inputs and tables.
-    #[serde(default)]
-    pub lines: u64,
-    pub parts: Vec<ListedPart>,
-}
-
-/// One part file of a shard.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ListedPart {
-    /// The file's name in the shard folder.
-    pub file: String,
-    /// The one input it was cut from, if one.
-    pub from: Option<String>,
-    pub records: u64,
-}
-
-/// The parts the lists of a shard folder name, in order.
-fn shard_parts(dir: &Path, lists: &[&PathBuf]) -> Result<Vec<Input>> {
-    let mut inputs = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    let mut shard: Option<String> = None;
-    for list in lists {
-        let text = std::fs::read_to_string(list).map_err(|e| Error::io(list, e))?;
-        let list_of: PartList = serde_json::from_str(&text)
-            .map_err(|e| Error::input(list, format!("not a partition's list of parts: {e}")))?;
-        if list_of.partition_version != 1 {
-            return Err(Error::input(
-                list,
-                format!(
-                    "partition_version {} is not one this version reads (1)",
-                    list_of.partition_version
-                ),
-            ));
-        }
-        // The lists of one folder are parts of one partition.
-        match &shard {
-            None => shard = Some(list_of.shard.clone()),
-            Some(first) if *first != list_of.shard => {
-                return Err(Error::input(
-                    list,
-                    format!(
-                        "is a list of shard {}, the folder's other list of shard {first}: parts of different partitions",
-                        list_of.shard
-                    ),
-                ))
-            }
-            Some(_) => {}
-        }
-        let files: std::sync::Arc<[String]> = list_of.files.into();
-        for (i, part) in list_of.parts.into_iter().enumerate() {
-            // A name, never a path: a list cannot point outside its folder.
-            let plain = !part.file.is_empty()
-                && !part.file.contains(['/', '\\'])
-                && part.file != "."
-                && part.file != ".."
-                && !part.file.starts_with(['.', '_']);
-            if !plain {
-                return Err(Error::input(
-                    list,
-                    format!("part {:?} is not a file name in this folder", part.file),
-                ));
-            }
-            if !seen.insert(part.file.clone()) {
-                return Err(Error::input(
-                    list,
-                    format!("part {:?} is listed twice in this folder", part.file),
-                ));
-            }
-            let path = dir.join(&part.file);
-            if !path.is_file() {
-                return Err(Error::input(
-                    list,
-                    format!("lists part {:?}, which is missing", part.file),
-                ));
-            }
-            inputs.push(Input::Part {
-                path,
-                from: part.from,
-                files: files.clone(),
-                lines: if i == 0 { list_of.lines } else { 0 },
-            });
-        }
-    }
-    Ok(inputs)
 }
 
 /// An opened input, by content (not by file name).
@@ -355,6 +244,7 @@ pub(super) fn open(input: &Input) -> Result<Opened> {
         Input::Stdin => Box::new(io::stdin()),
         Input::Memory { bytes, .. } => Box::new(io::Cursor::new(bytes.clone())),
         Input::Postgres(_) => unreachable!("a database is read by records::postgres"),
+        Input::Shard(_) => unreachable!("a shard's folder is read part by part"),
     };
     let (head, mut reader) = sniff(raw, &path)?;
     let mut content = Content::of(&head);

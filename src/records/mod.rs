@@ -17,6 +17,7 @@ mod parquet;
 mod postgres;
 mod reader;
 mod record;
+mod shards;
 mod value;
 
 use std::collections::HashMap;
@@ -25,7 +26,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 pub use guard::Guarded;
 pub use header::{SOURCE_FILE, SOURCE_LINE};
-pub use input::{is_part_list, Input, ListedPart, PartList, PART_LIST};
+pub use input::Input;
 pub use intern::{Interner, Sym};
 pub use legs::{combine_legs, Broken, Combined, LegGroups, SplitGroup};
 pub use parquet::decoding_parquet;
@@ -34,6 +35,7 @@ pub use reader::{
     read_input, read_records, CustomerCounts, Datasets, Destination, ReadOptions, ReadOutcome,
 };
 pub use record::{Identified, Record, RecordFault};
+pub use shards::{is_part_list, shard_folders, ListedPart, PartList, ShardFolder, PART_LIST};
 
 pub use value::{parse_date, parse_duration, parse_timestamp};
 

@@ -4,6 +4,8 @@
 //! text (numerics exact, dates ISO, times in UTC) and errors name the source
 //! and row: "postgresql table usage_records, row 10423: column charge: …".
 //!
+//! Rows come in the server's order unless `&order=col1,col2` orders them
+//! (for row numbers, and the record `--dedupe` keeps, that never change).
 //! Only the columns the read needs are selected, and only the rows of the
 //! customers the read serves when it serves a known few (a render's
 //! customer, a run's or a shard's customers), so the server filters.
@@ -32,6 +34,9 @@ pub struct PgSource {
     /// The connection settings (a secret: may hold the password).
     config: String,
     relation: Relation,
+    /// Columns to order the rows by (`&order=a,b`), so row numbers and the
+    /// record `--dedupe` keeps are the same on every read.
+    order: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,11 +68,19 @@ impl PgSource {
         let (base, params) = url.split_once('?').unwrap_or((url, ""));
         let mut table = None;
         let mut query = None;
+        let mut order = Vec::new();
         let mut others = form_urlencoded::Serializer::new(String::new());
         for (key, value) in form_urlencoded::parse(params.as_bytes()) {
             match &*key {
                 "table" => table = Some(value.into_owned()),
                 "query" => query = Some(value.into_owned()),
+                "order" => {
+                    order = value
+                        .split(',')
+                        .map(|c| c.trim().to_string())
+                        .filter(|c| !c.is_empty())
+                        .collect()
+                }
                 _ => {
                     others.append_pair(&key, &value);
                 }
@@ -92,7 +105,11 @@ impl PgSource {
         config
             .parse::<postgres::Config>()
             .map_err(|e| bad(&format!("not a valid connection URL: {e}")))?;
-        Ok(PgSource { config, relation })
+        Ok(PgSource {
+            config,
+            relation,
+            order,
+        })
     }
 
     /// How messages and manifests name the source.
@@ -190,7 +207,7 @@ pub(super) fn read_postgres<D: Destination>(
     options: &ReadOptions,
     outcome: &mut ReadOutcome,
     destination: &mut D,
-) -> Result<()> {
+) -> Result<bool> {
     let name = source.name();
     let refused = |what: &str, e: postgres::Error| {
         Error::input(
@@ -268,24 +285,35 @@ pub(super) fn read_postgres<D: Destination>(
         .filter(|c| c.iter().all(|id| !id.contains('\0')))
         .map(|mut c| {
             c.sort_unstable();
-            let ids: Vec<String> = c.iter().map(|id| literal(id)).collect();
-            if ids.is_empty() {
-                " WHERE false".to_string()
-            } else {
-                format!(" WHERE \"customer_id\" IN ({})", ids.join(", "))
+            // Rows of no readable customer are read too: they are rejected
+            // as a file's would be.
+            let mut of = vec![
+                "\"customer_id\" IS NULL".to_string(),
+                "\"customer_id\" !~ '\\S'".to_string(),
+            ];
+            if !c.is_empty() {
+                let ids: Vec<String> = c.iter().map(|id| literal(id)).collect();
+                of.insert(0, format!("\"customer_id\" IN ({})", ids.join(", ")));
             }
+            format!(" WHERE {}", of.join(" OR "))
         })
         .unwrap_or_default();
-    outcome.own_customers_only |= !filter.is_empty();
+    let order = if source.order.is_empty() {
+        String::new()
+    } else {
+        let columns: Vec<String> = source.order.iter().map(|c| identifier(c)).collect();
+        format!(" ORDER BY {}", columns.join(", "))
+    };
     let copy = format!(
-        "COPY (SELECT {} FROM {relation}{filter}) TO STDOUT WITH (FORMAT csv, HEADER true)",
+        "COPY (SELECT {} FROM {relation}{filter}{order}) TO STDOUT WITH (FORMAT csv, HEADER true)",
         select.join(", ")
     );
     let reader = client
         .copy_out(&copy)
         .map_err(|e| refused("the server refused the query", e))?;
     let reader: Box<dyn BufRead + '_> = Box::new(reader);
-    super::reader::read_csv(input, reader, router, options, outcome, destination)
+    super::reader::read_csv(input, reader, router, options, outcome, destination)?;
+    Ok(!filter.is_empty())
 }
 
 #[cfg(test)]

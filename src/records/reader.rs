@@ -53,10 +53,16 @@ pub struct ReadOutcome {
     /// The customers of each call group's legs, of every customer and
     /// period (noted in a read's first pass only).
     pub leg_groups: super::legs::LegGroups,
-    /// Whether a source sent only the records of the customers read for (a
-    /// partition's shard, a database filtered by customer): shards of a
-    /// run then read disjoint records, which add up when merged.
-    pub own_customers_only: bool,
+    /// Whether every source sent only the records of the customers read
+    /// for (a partition's shard, a database filtered by customer): shards
+    /// of a run then read disjoint records, which add up when merged.
+    /// `None` before any input is read.
+    pub own_customers_only: Option<bool>,
+    /// The first record a partition placed in no shard (no readable
+    /// customer), from a shard folder read under the skip policy: a run
+    /// fails every invoice for it under the fail policy, as a run over the
+    /// partition's files would.
+    pub unplaced: Option<crate::error::RecordProblem>,
 }
 
 /// Most distinct other customer ids a read keeps.
@@ -167,27 +173,65 @@ pub fn read_input<D: Destination>(
     destination: &mut D,
 ) -> Result<()> {
     let lines_before = outcome.counts.lines;
-    if let Input::Postgres(source) = input {
-        super::postgres::read_postgres(source, input, router, options, outcome, destination)?;
-        // A database has rows, not lines.
-        outcome.counts.lines = lines_before;
-        return Ok(());
-    }
-    if matches!(input, Input::Part { .. }) {
-        outcome.own_customers_only = true;
-    }
-    if !super::chunked::read_chunked(input, router, options, outcome, destination)? {
-        match open(input)? {
-            Opened::Csv(reader) => read_csv(input, reader, router, options, outcome, destination),
-            Opened::Parquet(bytes) => super::parquet::contained(&input.path(), || {
-                super::parquet::read_parquet(input, bytes, router, options, outcome, destination)
-            }),
-        }?;
-    }
-    // A part's lines are those of the files it was cut from.
-    if let Input::Part { lines, .. } = input {
-        outcome.counts.lines = lines_before + lines;
-    }
+    let own_customers_only = match input {
+        Input::Postgres(source) => {
+            let filtered = super::postgres::read_postgres(
+                source,
+                input,
+                router,
+                options,
+                outcome,
+                destination,
+            )?;
+            // A database has rows, not lines.
+            outcome.counts.lines = lines_before;
+            filtered
+        }
+        Input::Shard(folder) => {
+            // What the partition placed in no shard fails a read under the
+            // fail policy, as it would have failed a read of the files.
+            if let Some(problem) = &folder.first_rejected {
+                match options.policy {
+                    BadRecordPolicy::Fail => return Err(Error::Record(problem.clone())),
+                    BadRecordPolicy::Skip => {
+                        outcome.unplaced.get_or_insert_with(|| problem.clone());
+                    }
+                }
+            }
+            for (path, from) in &folder.parts {
+                let part = Input::Part {
+                    path: path.clone(),
+                    from: from.clone(),
+                };
+                read_input(&part, router, options, outcome, destination)?;
+            }
+            // Its lines are those of the files it was cut from.
+            outcome.counts.lines = lines_before + folder.lines;
+            true
+        }
+        _ => {
+            if !super::chunked::read_chunked(input, router, options, outcome, destination)? {
+                match open(input)? {
+                    Opened::Csv(reader) => {
+                        read_csv(input, reader, router, options, outcome, destination)
+                    }
+                    Opened::Parquet(bytes) => super::parquet::contained(&input.path(), || {
+                        super::parquet::read_parquet(
+                            input,
+                            bytes,
+                            router,
+                            options,
+                            outcome,
+                            destination,
+                        )
+                    }),
+                }?;
+            }
+            matches!(input, Input::Part { .. })
+        }
+    };
+    outcome.own_customers_only =
+        Some(outcome.own_customers_only.unwrap_or(true) && own_customers_only);
     Ok(())
 }
 

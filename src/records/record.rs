@@ -41,8 +41,7 @@ pub struct Identified<'a> {
 }
 
 impl Record<'_> {
-    /// A problem of this record (at its file and line), for the policy to decide.
-    pub fn problem(&self, column: Option<Column>, reason: String) -> RecordFault {
+    pub(super) fn problem(&self, column: Option<Column>, reason: String) -> RecordFault {
         RecordFault::Bad(RecordProblem {
             file: self.file.to_string(),
             line: self.line,

@@ -74,10 +74,9 @@ impl Shard {
         Shard::of(customer_id, self.count) == self.index
     }
 
-    /// The shard of a customer among `count`: 64-bit FNV-1a of the id's
-    /// UTF-8 bytes, modulo the count.
+    /// The shard of a customer among `count` ([`crate::hash::shard_of`]).
     pub fn of(customer_id: &str, count: u32) -> u32 {
-        (crate::hash::fnv1a64(customer_id.as_bytes()) % count as u64) as u32
+        crate::hash::shard_of(customer_id, count)
     }
 }
 
@@ -118,7 +117,7 @@ struct Tally {
     /// The customers of each call group's legs, from the first pass.
     leg_groups: crate::records::LegGroups,
     /// Whether the sources sent only the records of this run's customers.
-    own_customers_only: bool,
+    own_customers_only: Option<bool>,
 }
 
 impl Tally {
@@ -131,7 +130,12 @@ impl Tally {
             self.leg_groups
                 .merge(std::mem::take(&mut outcome.leg_groups));
         }
-        self.own_customers_only |= outcome.own_customers_only;
+        if let Some(own) = outcome.own_customers_only {
+            self.own_customers_only = Some(self.own_customers_only.unwrap_or(true) && own);
+        }
+        if let Some(problem) = outcome.unplaced.take() {
+            self.orphan_reject.get_or_insert(problem);
+        }
         self.counts.out_of_scope += outcome.counts.out_of_scope;
         self.counts.rejected += outcome.counts.rejected;
         for r in &outcome.rejects {
@@ -359,6 +363,20 @@ pub fn run(
 ) -> Result<RunReport> {
     forget_previous(out_dir)?;
     check_chosen(catalog, options)?;
+    // A partition's shard folder holds only its shard's customers.
+    let shard = options.shard;
+    for folder in crate::records::shard_folders(inputs) {
+        if folder.shard != (shard.index, shard.count) {
+            return Err(Error::Usage(format!(
+                "--records {}: the folder holds shard {} of a partition, and this run is shard {}/{}: run it with --shard {}",
+                folder.dir.display(),
+                folder.shard_text(),
+                shard.index,
+                shard.count,
+                folder.shard_text()
+            )));
+        }
+    }
     let mut entries: Vec<&InvoiceEntry> = catalog
         .invoices
         .iter()
@@ -602,7 +620,7 @@ pub fn run(
                 duplicates_dropped: counts.duplicates_dropped,
                 rejects_file,
                 rejects_files: Vec::new(),
-                own_customers_only: tally.own_customers_only,
+                own_customers_only: tally.own_customers_only == Some(true),
             },
             summary,
             customers_without_records,

@@ -32,7 +32,7 @@ use serde::Serialize;
 use super::spill::{Partitioner, Scheme, WrittenPart};
 use super::Shard;
 use crate::column::Projection;
-use crate::error::{Error, Result};
+use crate::error::{Error, RecordProblem, Result};
 use crate::output::{write_atomically, OutputDir};
 use crate::records::{
     read_input, BadRecordPolicy, Input, ListedPart, PartList, ReadOptions, ReadOutcome, Router,
@@ -143,7 +143,7 @@ pub fn partition(
     options: &PartitionOptions,
 ) -> Result<PartitionReport> {
     if options.shards == 0 {
-        return Err(Error::Usage("--shards: at least 1".into()));
+        return Err(Error::Usage("--shards 0: at least 1".into()));
     }
     let report_name = own_name("partition", options.part, "json");
     prepare(out, options.part, &report_name)?;
@@ -203,6 +203,10 @@ pub fn partition(
                 parts,
                 &froms,
                 (&names, lines),
+                (
+                    outcome.counts.rejected,
+                    outcome.rejects.first().map(|r| &r.problem),
+                ),
                 options,
             )
         })
@@ -280,6 +284,7 @@ fn write_shard(
     parts: Vec<WrittenPart>,
     froms: &[String],
     (names, lines): (&Arc<[String]>, u64),
+    rejected: (u64, Option<&RecordProblem>),
     options: &PartitionOptions,
 ) -> Result<ShardWritten> {
     let folder = format!("shard={}", shard.index);
@@ -315,8 +320,11 @@ fn write_shard(
     let list = PartList {
         partition_version: 1,
         shard: format!("{}/{}", shard.index, shard.count),
+        part: options.part.map(|p| format!("{}/{}", p.index, p.count)),
         files: names.to_vec(),
         lines,
+        rejected: rejected.0,
+        first_rejected: rejected.1.cloned(),
         parts: named
             .iter()
             .map(|(part, name)| ListedPart {

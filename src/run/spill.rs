@@ -36,8 +36,8 @@ pub enum Scheme {
     Spill,
     /// A dataset's shards, by the shard hash ([`super::Shard::of`]); legs
     /// are left to the runs that read the shards. With `fixed_width` (for
-    /// Parquet parts) a record of another width than its header's is
-    /// rejected instead.
+    /// Parquet parts) a record of another width than its header's stops
+    /// the partition.
     Shards { fixed_width: bool },
 }
 
@@ -205,15 +205,20 @@ impl Destination for Partitioner {
     ) -> std::result::Result<bool, RecordFault> {
         let (file, line) = record.origin();
         let (header, fields) = record.fields();
+        // Its shard's run would judge the record; a Parquet part cannot
+        // hold it for that run, and rejecting it here would let the run
+        // render an invoice a run over the file fails.
         if self.scheme == (Scheme::Shards { fixed_width: true }) && header.len() != fields.len() {
-            return Err(record.problem(
-                None,
-                format!(
-                    "has {} fields but the header has {}; a Parquet part holds records of the header's width only (partition to CSV to keep it)",
+            return Err(RecordFault::Fatal(Error::Record(crate::error::RecordProblem {
+                file: file.to_string(),
+                line,
+                column: None,
+                reason: format!(
+                    "has {} fields but the header has {}; a Parquet part holds records of its header's width only: correct the record, or partition to CSV, whose part keeps it for its shard's run to judge",
                     fields.len(),
                     header.len()
                 ),
-            ));
+            })));
         }
         self.write(who.customer, file, line, header, fields)
             .map(|()| true)

@@ -73,7 +73,7 @@ fn invoice_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 }
 
 /// `usage-report partition` of `inputs` into `shards` shards; its stderr.
-fn partition(inputs: &[&Path], shards: &str, out: &Path, extra: &[&str]) -> String {
+fn partition_of(inputs: &[&Path], shards: &str, out: &Path, extra: &[&str]) -> String {
     let mut args = vec!["partition"];
     for input in inputs {
         args.extend(["--records", input.to_str().unwrap()]);
@@ -83,7 +83,13 @@ fn partition(inputs: &[&Path], shards: &str, out: &Path, extra: &[&str]) -> Stri
     ok(&args)
 }
 
+/// `run --shard` under `--on-bad-record skip`.
 fn shard_run(cat: &Path, records: &[&Path], shard: &str, out: &Path) {
+    assert_eq!(run_under(cat, records, shard, out, "skip"), Some(0));
+}
+
+/// `run --shard` under a policy; its exit code.
+fn run_under(cat: &Path, records: &[&Path], shard: &str, out: &Path, policy: &str) -> Option<i32> {
     let mut args = vec![
         "run",
         "--catalog",
@@ -91,14 +97,36 @@ fn shard_run(cat: &Path, records: &[&Path], shard: &str, out: &Path) {
         "--shard",
         shard,
         "--on-bad-record",
-        "skip",
+        policy,
         "--out",
         out.to_str().unwrap(),
     ];
     for r in records {
         args.extend(["--records", r.to_str().unwrap()]);
     }
-    ok(&args);
+    let output = run(&args);
+    assert!(
+        output.status.code() != Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.status.code()
+}
+
+/// Each invoice of a run.json with its status and reason.
+fn statuses(out: &Path) -> Vec<(String, String, String)> {
+    run_report(out)["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["invoice"].to_string(),
+                i["status"].to_string(),
+                i["reason"].to_string(),
+            )
+        })
+        .collect()
 }
 
 /// The data rows of every part file of a shard folder, in path order.
@@ -121,7 +149,7 @@ fn every_record_lands_in_its_shard_once_and_shard_runs_equal_runs_over_the_origi
     let dir = tempfile::tempdir().unwrap();
     let (a, b, cat) = two_inputs(dir.path());
     let parts = dir.path().join("parts");
-    let said = partition(&[&a, &b], "3", &parts, &["--jobs", "2"]);
+    let said = partition_of(&[&a, &b], "3", &parts, &["--jobs", "2"]);
     assert!(said.contains("1 rejected (see rejects.csv)"), "{said}");
 
     // partition.json reconciles with the input.
@@ -200,13 +228,58 @@ fn every_record_lands_in_its_shard_once_and_shard_runs_equal_runs_over_the_origi
             .collect();
         assert_eq!(mine_rejects, expected);
     }
+
+    // Under the default policy a run over the shard fails what a run over
+    // the files fails: the wrong-width row its customer's invoice, the row
+    // of no customer (which the partition placed nowhere) every invoice.
+    let (whole, mine) = (dir.path().join("whole-fail"), dir.path().join("mine-fail"));
+    let code = run_under(&cat, &[&a, &b], "1/3", &whole, "fail");
+    assert_eq!(code, Some(1));
+    let shard = parts.join("shard=1");
+    assert_eq!(run_under(&cat, &[&shard], "1/3", &mine, "fail"), code);
+    assert_eq!(statuses(&mine), statuses(&whole));
+    assert!(statuses(&mine)
+        .iter()
+        .all(|(_, status, _)| status == "\"failed\""));
+    assert_eq!(invoice_files(&mine), invoice_files(&whole));
+
+    // A shard's folder is for its own shard's run.
+    let wrong = fails(
+        &[
+            "run",
+            "--catalog",
+            cat.to_str().unwrap(),
+            "--shard",
+            "2/3",
+            "--records",
+            shard.to_str().unwrap(),
+            "--out",
+            dir.path().join("wrong").to_str().unwrap(),
+        ],
+        2,
+    );
+    assert!(wrong.contains("holds shard 1/3 of a partition"), "{wrong}");
+
+    // The shards' runs merge into one run.json: their records add up to
+    // those the partition placed.
+    let merged = dir.path().join("merged");
+    let mut args = vec!["runs", "merge", merged.to_str().unwrap()];
+    let mines: Vec<String> = (0..3)
+        .map(|k| dir.path().join(format!("mine{k}")).display().to_string())
+        .collect();
+    args.extend(mines.iter().map(String::as_str));
+    ok(&args);
+    let merged = run_report(&merged);
+    assert_eq!(merged["input"]["own_customers_only"], true);
+    assert_eq!(merged["input"]["records"], written);
+    assert_eq!(merged["summary"]["invoices"], 30);
 }
 
 #[test]
 fn parts_split_by_input_file_equal_one_partition_and_parquet_parts_run_the_same() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b, cat) = two_inputs(dir.path());
-    let partition = |out: &Path, extra: &[&str]| partition(&[&a, &b], "2", out, extra);
+    let partition = |out: &Path, extra: &[&str]| partition_of(&[&a, &b], "2", out, extra);
     let one = dir.path().join("one");
     partition(&one, &[]);
     let split = dir.path().join("split");
@@ -256,35 +329,114 @@ fn parts_split_by_input_file_equal_one_partition_and_parquet_parts_run_the_same(
     );
     assert!(busy.contains("not empty"), "{busy}");
 
+    // A shard folder missing a part of a split partition is refused.
+    let half = dir.path().join("half");
+    partition(&half, &["--part", "0/2"]);
+    let missing = fails(
+        &[
+            "run",
+            "--catalog",
+            cat.to_str().unwrap(),
+            "--shard",
+            "1/2",
+            "--records",
+            half.join("shard=1").to_str().unwrap(),
+            "--out",
+            dir.path().join("half-run").to_str().unwrap(),
+        ],
+        1,
+    );
+    assert!(missing.contains("holds 1 of the 2 parts"), "{missing}");
+
+    // A Parquet part cannot hold the row of the wrong width for its shard's
+    // run: the partition stops on it, naming it.
+    let refused = dir.path().join("refused");
+    let out = run(&[
+        "partition",
+        "--records",
+        b.to_str().unwrap(),
+        "--shards",
+        "2",
+        "--format",
+        "parquet",
+        "--out",
+        refused.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{}:11: has 24 fields but the header has 23",
+            b.display()
+        )),
+        "{stderr}"
+    );
+
     // Runs over the split folder and over Parquet parts give the bytes of
     // a run over the original.
     let parquet = dir.path().join("parquet");
-    let said = partition(&parquet, &["--format", "parquet"]);
-    // Parquet parts hold records of their header's width only.
-    assert!(said.contains("2 rejected"), "{said}");
-    let rejects = std::fs::read_to_string(parquet.join("rejects.csv")).unwrap();
-    assert!(rejects.contains("a Parquet part holds records of the header's width only"));
+    partition_of(&[&a], "2", &parquet, &["--format", "parquet"]);
     assert!(parquet.join("shard=1/part-00000.parquet").is_file());
-    let whole = dir.path().join("whole");
-    shard_run(&cat, &[&a, &b], "1/2", &whole);
-    for source in [&split, &parquet] {
+    for (source, records) in [
+        (&split, vec![a.as_path(), &b]),
+        (&parquet, vec![a.as_path()]),
+    ] {
+        let whole = dir.path().join(format!("whole-{}", records.len()));
+        shard_run(&cat, &records, "1/2", &whole);
         let out = dir.path().join(format!(
             "from-{}",
             source.file_name().unwrap().to_str().unwrap()
         ));
         shard_run(&cat, &[&source.join("shard=1")], "1/2", &out);
         let (whole_files, these) = (invoice_files(&whole), invoice_files(&out));
-        for (name, bytes) in &whole_files {
-            if name.ends_with("manifest.json") && source == &parquet {
-                continue;
-            }
-            assert!(
-                these.get(name) == Some(bytes),
-                "{}: {name} differs",
-                source.display()
-            );
-        }
+        assert!(whole_files.len() > 10);
+        assert_eq!(these, whole_files, "{}", source.display());
     }
+}
+
+#[test]
+fn empty_shards_still_name_their_files_and_the_shards_merge_into_the_whole_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let (records, cat) = (dir.path().join("calls.csv"), dir.path().join("cat"));
+    generate(&records, 3_000, 4, 5, Some(&cat));
+    let parts = dir.path().join("parts");
+    partition_of(&[&records], "8", &parts, &[]);
+    let report = read_json(&parts.join("partition.json"));
+    let empty = report["shards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["records"] == 0)
+        .count();
+    assert!(empty >= 4, "{report}");
+    let whole = dir.path().join("whole");
+    shard_run(&cat, &[&records], "0/1", &whole);
+    let mut shards = Vec::new();
+    for k in 0..8 {
+        let out = dir.path().join(format!("shard{k}"));
+        let folder = parts.join(format!("shard={k}"));
+        shard_run(&cat, &[&folder], &format!("{k}/8"), &out);
+        let report = run_report(&out);
+        assert_eq!(report["input"]["files"][0], records.to_str().unwrap());
+        assert!(report["input"]["lines"].as_u64().unwrap() > 3_000);
+        shards.push(out.display().to_string());
+    }
+    let merged = dir.path().join("merged");
+    let mut args = vec!["runs", "merge", merged.to_str().unwrap()];
+    args.extend(shards.iter().map(String::as_str));
+    ok(&args);
+    let (merged, whole) = (run_report(&merged), run_report(&whole));
+    for key in [
+        "files",
+        "lines",
+        "records",
+        "in_scope",
+        "not_invoiced",
+        "rejected",
+    ] {
+        assert_eq!(merged["input"][key], whole["input"][key], "{key}");
+    }
+    assert_eq!(merged["summary"], whole["summary"]);
 }
 
 #[test]

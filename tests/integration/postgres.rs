@@ -170,7 +170,9 @@ fn a_bad_value_names_its_row_and_a_refused_query_the_servers_reason() {
     client
         .batch_execute(&format!(
             "INSERT INTO {table} (record_type, customer_id, call_id, start_time, duration, charge) \
-             VALUES ('call', 'ACME', 'C-BAD', '2026-10-02T10:00:00Z', '60', '0.1O')"
+             VALUES ('call', 'ACME', 'C-BAD', '2026-10-02T10:00:00Z', '60', '0.1O'); \
+             INSERT INTO {table} (record_type, customer_id, call_id, start_time, duration, charge) \
+             VALUES ('call', NULL, 'C-NOBODY', '2026-10-02T11:00:00Z', '60', '0.10')"
         ))
         .unwrap();
     let rows: i64 = client
@@ -196,13 +198,33 @@ fn a_bad_value_names_its_row_and_a_refused_query_the_servers_reason() {
         )),
         "{stderr}"
     );
-    // Under skip the row is a reject with the same place.
+    // Under skip the row is a reject with the same place; the row of no
+    // customer is sent too (the filter keeps it) and rejected as in a file.
     let skipped = dir.path().join("skip");
     let out = render_from(&url(&table), &skipped, &["--on-bad-record", "skip"]);
     assert!(out.status.success());
     let rejects = csv_rows(&skipped.join("rejects.csv"));
+    assert_eq!(rejects.len(), 3, "{rejects:?}");
     assert_eq!(rejects[1][0], format!("postgresql table {table}"));
     assert_eq!(rejects[1][1], acme.to_string());
+    assert_eq!(rejects[2][1], (acme + 1).to_string());
+    assert_eq!(rejects[2][2], "customer_id");
+    // Ordered rows give their numbers in that order.
+    let ordered = dir.path().join("ordered");
+    let by_id = format!("{}&order=call_id", url(&table));
+    let out = render_from(&by_id, &ordered, &["--on-bad-record", "skip"]);
+    assert!(out.status.success());
+    let first_id: String = client
+        .query_one(
+            &format!(
+                "SELECT count(*)::text FROM {table} WHERE (customer_id = 'ACME' OR customer_id IS NULL) AND call_id <= 'C-BAD'"
+            ),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    let rejects = csv_rows(&ordered.join("rejects.csv"));
+    assert_eq!(rejects[1][1], first_id, "{rejects:?}");
 
     // A query the server refuses, a table that is not there.
     let query = format!("{}?query=SELECT%20*%20FROM%20no_such_table", server());
