@@ -477,3 +477,77 @@ fn a_report_longer_than_a_sheet_continues_on_numbered_sheets() {
     assert_eq!(m["totals"]["call_charge"], "10486.00");
     assert_eq!(m["attachments"][0]["rows"], CALLS as u64);
 }
+
+/// The first match of `pattern`'s attribute `name` in an XML text.
+fn attribute<'x>(xml: &'x str, element: &str, name: &str) -> Option<&'x str> {
+    let at = xml.find(&format!("<{element} "))?;
+    let tag = &xml[at..at + xml[at..].find('>')?];
+    let key = format!(" {name}=\"");
+    let start = tag.find(&key)? + key.len();
+    Some(&tag[start..start + tag[start..].find('"')?])
+}
+
+#[test]
+fn every_sheet_prints_one_page_wide_with_its_header_on_every_page_and_a_footer() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = render_xlsx(
+        dir.path(),
+        "fixtures/profiles/everything.toml",
+        &["--customer-name", "Smith & Sons <Ltd>", "--paper", "letter"],
+    );
+    let book: Xlsx<_> = open_workbook(&path).unwrap();
+    let names = book.sheet_names();
+    let entries = zip_entries(&std::fs::read(&path).unwrap());
+    let workbook = &entries["xl/workbook.xml"];
+    let mut orientations = std::collections::BTreeSet::new();
+    for (i, name) in names.iter().enumerate() {
+        let xml = &entries[&format!("xl/worksheets/sheet{}.xml", i + 1)];
+        // Letter paper, fit to one page wide and as many pages down as it takes.
+        assert_eq!(
+            attribute(xml, "pageSetup", "paperSize"),
+            Some("1"),
+            "{name}"
+        );
+        assert_eq!(
+            attribute(xml, "pageSetup", "fitToHeight"),
+            Some("0"),
+            "{name}"
+        );
+        assert_eq!(
+            attribute(xml, "pageSetUpPr", "fitToPage"),
+            Some("1"),
+            "{name}"
+        );
+        let orientation = attribute(xml, "pageSetup", "orientation").unwrap();
+        orientations.insert((name.clone(), orientation.to_string()));
+        // The footer names the customer and invoice, its `&` doubled so it
+        // prints as text, and numbers the pages.
+        let footer = &xml[xml.find("<oddFooter>").unwrap() + 11..xml.find("</oddFooter>").unwrap()];
+        assert_eq!(
+            footer,
+            "&amp;LCustomer: Smith &amp;&amp; Sons &lt;Ltd&gt; (ACME) · Invoice: INV-2026-10-0042&amp;RPage &amp;P of &amp;N",
+            "{name}"
+        );
+        // Every report sheet repeats its title block and header row.
+        let titles = format!(
+            "<definedName name=\"_xlnm.Print_Titles\" localSheetId=\"{i}\">'{}'!$1:${}</definedName>",
+            name.replace('\'', "''"),
+            HEADER_ROW + 1
+        );
+        assert_eq!(workbook.contains(&titles), i > 0, "{name}: {titles}");
+    }
+    // The fourteen columns of the customer's calls print in landscape; the
+    // invoice's first sheet and a summary fit a portrait page.
+    assert!(
+        orientations.contains(&("Customer calls".into(), "landscape".into())),
+        "{orientations:?}"
+    );
+    assert!(
+        orientations.contains(&("Invoice".into(), "portrait".into())),
+        "{orientations:?}"
+    );
+    assert!(
+        orientations.contains(&("Site summary".into(), "portrait".into())),
+        "{orientations:?}"
+    );
+}

@@ -245,8 +245,87 @@ impl XlsxRenderer {
         sheet.set_column_width(0, (first + 2) as f64)?;
         sheet.set_column_width(1, (second + 2) as f64)?;
         sheet.set_column_width(2, 12)?;
+        print_setup(
+            &mut sheet,
+            reports,
+            &self.options,
+            first + second + 16,
+            None,
+        )?;
         Ok(sheet)
     }
+}
+
+/// Column widths (in characters) a portrait page prints at 80% or more:
+/// A4 or Letter less Excel's default margins holds about 90 at full size.
+/// Wider sheets print in landscape.
+const PORTRAIT_WIDTH: usize = 112;
+
+/// How a sheet prints from Excel or LibreOffice: on the run's paper, one
+/// page wide (landscape when its columns are wider than a portrait page
+/// holds), the rows down to `repeat` (title block and header) at the top of
+/// every page, and a footer naming the customer and the invoice with "Page
+/// N of M".
+fn print_setup(
+    sheet: &mut Worksheet,
+    reports: &InvoiceReports<'_>,
+    options: &RenderOptions,
+    width: usize,
+    repeat: Option<u32>,
+) -> Result<(), XlsxError> {
+    // Excel's paper codes: 9 is A4, 1 is Letter.
+    sheet.set_paper_size(match options.paper {
+        super::Paper::A4 => 9,
+        super::Paper::Letter => 1,
+    });
+    if width > PORTRAIT_WIDTH {
+        sheet.set_landscape();
+    } else {
+        sheet.set_portrait();
+    }
+    sheet.set_print_fit_to_pages(1, 0);
+    if let Some(last) = repeat {
+        sheet.set_repeat_rows(0, last)?;
+    }
+    sheet.set_footer(footer(reports));
+    Ok(())
+}
+
+/// Most UTF-16 units Excel keeps in a header or footer, its codes included.
+const FOOTER_UNITS: usize = 255;
+
+/// The printed footer: customer and invoice on the left, "Page &P of &N"
+/// on the right. Text from data is shown as text: `&` (Excel's code mark)
+/// is doubled, control characters become spaces, and the customer part is
+/// cut to what Excel keeps.
+fn footer(reports: &InvoiceReports<'_>) -> String {
+    let words = reports.words();
+    let invoice = reports.invoice;
+    let page = words.fill(Msg::PageOf, &[("n", "&P"), ("count", "&N")]);
+    let left = format!(
+        "{}: {} · {}: {}",
+        words.get(Msg::Customer),
+        invoice.customer_shown(),
+        words.get(Msg::Invoice),
+        invoice.display_id()
+    );
+    let units = |t: &str| t.encode_utf16().count();
+    let mut room = FOOTER_UNITS.saturating_sub(units("&L&R") + units(&page));
+    let mut shown = String::with_capacity(left.len());
+    for c in left.chars() {
+        let c = if c.is_control() { ' ' } else { c };
+        let text = if c == '&' {
+            "&&".to_string()
+        } else {
+            c.to_string()
+        };
+        if units(&text) > room {
+            break;
+        }
+        room -= units(&text);
+        shown.push_str(&text);
+    }
+    format!("&L{shown}&R{page}")
 }
 
 /// One fact of a title block: its label, and its value as text (guarded
@@ -441,6 +520,14 @@ impl SheetWriter<'_, '_> {
         for (c, width) in self.widths.iter().enumerate() {
             sheet.set_column_width(c as u16, (*width).min(MAX_WIDTH) as f64)?;
         }
+        let width = self.widths.iter().map(|w| (*w).min(MAX_WIDTH)).sum();
+        print_setup(
+            &mut sheet,
+            self.reports,
+            self.options,
+            width,
+            Some(self.header_row),
+        )?;
         self.sheets.push((wanted, sheet));
         Ok(())
     }
