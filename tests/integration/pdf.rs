@@ -387,3 +387,156 @@ fn lopdf_page_sizes(path: &Path) -> Vec<(f32, f32)> {
         })
         .collect()
 }
+
+/// A bookmark read back from the raw file: its title, whether it is a
+/// report's (top level), and the page number it leads to (1-based).
+#[derive(Debug, PartialEq)]
+struct Bookmark {
+    title: String,
+    top: bool,
+    page: usize,
+}
+
+/// The outline of a PDF written by the engine (no object streams), in file
+/// order: the cover, then each report followed by its groups.
+fn bookmarks(path: &Path) -> Vec<Bookmark> {
+    let bytes = std::fs::read(path).unwrap();
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    // Every object's number and body.
+    let mut objects = std::collections::BTreeMap::new();
+    for (at, _) in text.match_indices(" 0 obj") {
+        let start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+        let number: usize = text[start..at].trim().parse().unwrap();
+        let end = at + text[at..].find("endobj").unwrap();
+        objects.insert(number, (at, text[at..end].to_string()));
+    }
+    let number_after = |body: &str, key: &str| -> Option<usize> {
+        let at = body.find(key)? + key.len();
+        body[at..].split_whitespace().next()?.parse().ok()
+    };
+    let root = objects
+        .iter()
+        .find(|(_, (_, body))| body.contains("/Type /Outlines"))
+        .map(|(n, _)| *n)
+        .expect("an outline");
+    let mut page_numbers: Vec<(usize, usize)> = objects
+        .iter()
+        .filter(|(_, (_, body))| body.contains("/Type /Page") && !body.contains("/Type /Pages"))
+        .map(|(n, (at, _))| (*at, *n))
+        .collect();
+    page_numbers.sort();
+    let page_of = |object: usize| page_numbers.iter().position(|(_, n)| *n == object).unwrap() + 1;
+    let mut found: Vec<(usize, Bookmark)> = Vec::new();
+    for (at, body) in objects.values() {
+        let Some(parent) = number_after(body, "/Parent ") else {
+            continue;
+        };
+        let Some(title_at) = body.find("/Title ") else {
+            continue;
+        };
+        let raw = &body[title_at + 7..];
+        let title = if let Some(hex) = raw.strip_prefix("<FEFF") {
+            let hex = &hex[..hex.find('>').unwrap()];
+            let units: Vec<u16> = (0..hex.len())
+                .step_by(4)
+                .map(|i| u16::from_str_radix(&hex[i..i + 4], 16).unwrap())
+                .collect();
+            String::from_utf16(&units).unwrap()
+        } else {
+            let mut out = String::new();
+            let mut chars = raw[1..].chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => out.push(chars.next().unwrap()),
+                    ')' => break,
+                    c => out.push(c),
+                }
+            }
+            out
+        };
+        let dest = number_after(body, "/Dest [").unwrap();
+        found.push((
+            *at,
+            Bookmark {
+                title,
+                top: parent == root,
+                page: page_of(dest),
+            },
+        ));
+    }
+    found.sort_by_key(|(at, _)| *at);
+    found.into_iter().map(|(_, b)| b).collect()
+}
+
+#[test]
+fn bookmarks_lead_to_each_report_and_each_group_of_an_itemised_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = render_pdf(
+        dir.path(),
+        "fixtures/profiles/everything.toml",
+        "fixtures/records.csv",
+        &[],
+    );
+    let marks = bookmarks(&pdf);
+    let page_texts = pages(&pdf);
+    let tops: Vec<&str> = marks
+        .iter()
+        .filter(|b| b.top)
+        .map(|b| b.title.as_str())
+        .collect();
+    assert_eq!(tops[0], "Usage report");
+    assert_eq!(tops.len(), 17, "{tops:?}");
+    assert!(tops.contains(&"Site calls") && tops.contains(&"Number transactions"));
+    // Each report's bookmark leads to the page its title is on, and the
+    // groups of the site calls to the pages of their headings.
+    for mark in &marks {
+        let page = &page_texts[mark.page - 1];
+        assert!(page.contains(&mark.title), "{mark:?} not on its page");
+    }
+    let at = marks.iter().position(|b| b.title == "Site calls").unwrap();
+    let groups: Vec<&str> = marks[at + 1..]
+        .iter()
+        .take_while(|b| !b.top)
+        .map(|b| b.title.as_str())
+        .collect();
+    assert_eq!(groups, ["Leeds, Depot 2", "London HQ"]);
+    // A campaign named in another script keeps its name.
+    assert!(
+        marks.iter().any(|b| !b.top && b.title == "Réseau Été"),
+        "{marks:?}"
+    );
+}
+
+#[test]
+fn bookmarks_of_a_report_with_very_many_groups_are_capped_and_the_manifest_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = dir.path().join("sites.csv");
+    let mut csv = String::from("record_type,customer_id,site,call_id,start_time,duration,charge\n");
+    for i in 0..1_005 {
+        csv.push_str(&format!(
+            "call,ACME,Site {i:04},C{i},2026-10-02T10:00:00Z,60,0.01\n"
+        ));
+    }
+    std::fs::write(&records, csv).unwrap();
+    let profile = dir.path().join("sites.toml");
+    std::fs::write(
+        &profile,
+        "name = \"Sites\"\ncall_columns = [\"call_id\", \"charge\"]\n[reports]\nsite = [\"calls\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let pdf = render_pdf(
+        &out,
+        profile.to_str().unwrap(),
+        records.to_str().unwrap(),
+        &[],
+    );
+    let marks = bookmarks(&pdf);
+    assert_eq!(marks.iter().filter(|b| !b.top).count(), 1_000);
+    assert_eq!(marks.last().unwrap().title, "Site 0999");
+    let warnings = manifest(&out)["warnings"].to_string();
+    assert!(
+        warnings.contains("the bookmarks of \\\"Site calls\\\" list its first 1000 groups of 1005"),
+        "{warnings}"
+    );
+}

@@ -42,6 +42,9 @@ const MIN_TEXT_WIDTH: f32 = 48.0;
 const MIN_FONT: f32 = 6.0;
 /// Text columns are sized from this many rows; numbers from all of them.
 const TEXT_SAMPLE_ROWS: usize = 5_000;
+/// Most groups of one itemised report the bookmarks list (a report of more
+/// says so in the manifest).
+const MAX_GROUP_BOOKMARKS: usize = 1_000;
 
 pub struct PdfRenderer {
     options: RenderOptions,
@@ -68,6 +71,14 @@ impl Renderer for PdfRenderer {
         }
         let missing = doc.regular.missing + doc.bold.missing;
         let rows = doc.rows;
+        for bookmark in doc.outline.iter().filter(|b| b.unlisted > 0) {
+            out.warn(format!(
+                "{name}: the bookmarks of \"{}\" list its first {} groups of {}",
+                bookmark.title,
+                bookmark.groups.len(),
+                bookmark.groups.len() + bookmark.unlisted
+            ));
+        }
         let bytes = doc
             .finish()
             .map_err(|e| Error::output(&name, "the PDF", e))?;
@@ -147,6 +158,25 @@ struct Document<'r, 'a> {
     /// The itemised group being drawn and its rows drawn so far, carried
     /// from page to page.
     carry: Option<Carry>,
+    /// The document's bookmarks: the cover and each report, with the groups
+    /// of an itemised report beneath it.
+    outline: Vec<Bookmark>,
+}
+
+/// Where a bookmark leads: a page (its index) and a height on it.
+#[derive(Clone, Copy)]
+struct Place {
+    page: usize,
+    top: f32,
+}
+
+/// A bookmark of the outline, with its groups.
+struct Bookmark {
+    title: String,
+    place: Place,
+    groups: Vec<(String, Place)>,
+    /// Groups beyond [`MAX_GROUP_BOOKMARKS`], not listed.
+    unlisted: usize,
 }
 
 /// An itemised group's running subtotal, carried across a page break.
@@ -197,6 +227,15 @@ impl<'r, 'a> Document<'r, 'a> {
             hasher: Sha256::new(),
             rows: 0,
             carry: None,
+            outline: Vec::new(),
+        }
+    }
+
+    /// Where the next line starts on the current page.
+    fn here(&self) -> Place {
+        Place {
+            page: self.pages.len() - 1,
+            top: self.y,
         }
     }
 
@@ -207,6 +246,12 @@ impl<'r, 'a> Document<'r, 'a> {
         let top = self.y;
         let words = reports.words();
         let title = self.options.title(words.get(Msg::UsageReport), words);
+        self.outline.push(Bookmark {
+            title: title.clone(),
+            place: self.here(),
+            groups: Vec::new(),
+            unlisted: 0,
+        });
         let line = self.size.0 - 2.0 * MARGIN;
         let pen = |weight, size| Pen { weight, size };
         // The company at the right, the title left of it; both cut rather

@@ -2,6 +2,7 @@
 //! and the assembly of the finished file.
 
 use chrono::Datelike;
+use pdf_writer::types::PageMode;
 use pdf_writer::{Content, Date, Filter, Finish, Name, Rect, Ref, Str, TextStr};
 use sha2::Digest;
 
@@ -142,6 +143,65 @@ impl Document<'_, '_> {
         c.stroke();
     }
 
+    /// Writes the bookmarks: each report (open, so its groups show) and the
+    /// groups of an itemised report beneath it, each leading to its place.
+    fn write_outline(&mut self, pages: &[PageInfo]) -> Option<Ref> {
+        if self.outline.is_empty() {
+            return None;
+        }
+        let outline = std::mem::take(&mut self.outline);
+        let root = self.alloc();
+        let tops: Vec<Ref> = outline.iter().map(|_| self.alloc()).collect();
+        let children: Vec<Vec<Ref>> = outline
+            .iter()
+            .map(|b| b.groups.iter().map(|_| self.alloc()).collect())
+            .collect();
+        let visible = tops.len() + children.iter().map(Vec::len).sum::<usize>();
+        let mut o = self.pdf.outline(root);
+        o.first(tops[0])
+            .last(tops[tops.len() - 1])
+            .count(visible as i32);
+        o.finish();
+        let siblings =
+            |refs: &[Ref], i: usize| (i.checked_sub(1).map(|p| refs[p]), refs.get(i + 1).copied());
+        for (i, bookmark) in outline.iter().enumerate() {
+            let mut item = self.pdf.outline_item(tops[i]);
+            item.title(TextStr(&bookmark.title)).parent(root);
+            let (prev, next) = siblings(&tops, i);
+            if let Some(prev) = prev {
+                item.prev(prev);
+            }
+            if let Some(next) = next {
+                item.next(next);
+            }
+            let mine = &children[i];
+            if let (Some(first), Some(last)) = (mine.first(), mine.last()) {
+                item.first(*first).last(*last).count(mine.len() as i32);
+            }
+            item.dest()
+                .page(pages[bookmark.place.page].page)
+                .xyz(0.0, bookmark.place.top, None);
+            item.finish();
+            for (j, (name, place)) in bookmark.groups.iter().enumerate() {
+                let mut child = self.pdf.outline_item(mine[j]);
+                child.title(TextStr(name)).parent(tops[i]);
+                let (prev, next) = siblings(mine, j);
+                if let Some(prev) = prev {
+                    child.prev(prev);
+                }
+                if let Some(next) = next {
+                    child.next(next);
+                }
+                child
+                    .dest()
+                    .page(pages[place.page].page)
+                    .xyz(0.0, place.top, None);
+                child.finish();
+            }
+        }
+        Some(root)
+    }
+
     /// Writes footers, fonts, the page tree and the trailer.
     pub(super) fn finish(mut self) -> Result<Vec<u8>, String> {
         self.close_page();
@@ -201,7 +261,13 @@ impl Document<'_, '_> {
             .pages(tree)
             .kids(pages.iter().map(|p| p.page))
             .count(count as i32);
-        self.pdf.catalog(catalog).pages(tree);
+        let outline = self.write_outline(&pages);
+        let mut root = self.pdf.catalog(catalog);
+        root.pages(tree);
+        if let Some(outline) = outline {
+            root.outlines(outline).page_mode(PageMode::UseOutlines);
+        }
+        root.finish();
         // Subset tags are derived from the content, like the document ID.
         let digest = self.hasher.clone().finalize();
         let tag = |salt: u8| -> String {

@@ -292,6 +292,12 @@ impl Document<'_, '_> {
         if self.size != table.size || self.y - opening < BOTTOM {
             self.new_page(table.size);
         }
+        self.outline.push(Bookmark {
+            title: title.clone(),
+            place: self.here(),
+            groups: Vec::new(),
+            unlisted: 0,
+        });
         let y = self.y;
         let (pen, width) = (
             Pen {
@@ -344,6 +350,13 @@ impl Document<'_, '_> {
                     );
                     // The heading, a row, and room to carry the group on.
                     self.ensure(4.0 * table.row + 2.0, &table, &title);
+                    let place = self.here();
+                    let bookmark = self.outline.last_mut().expect("the report's bookmark");
+                    if bookmark.groups.len() < MAX_GROUP_BOOKMARKS {
+                        bookmark.groups.push((name.clone(), place));
+                    } else {
+                        bookmark.unlisted += 1;
+                    }
                     self.carry = Some(Carry {
                         label: name,
                         running: Totals::default(),
