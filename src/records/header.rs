@@ -51,6 +51,14 @@ impl Header {
             Some((0, 1))
         } else if leads && matches!(input, Input::Part { .. }) {
             Some((0, 1))
+        } else if leads {
+            // A part of a partition whose list is missing (an interrupted
+            // partition, a part copied out of its folder): read as records
+            // it would be rendered as the wrong shard's, or named wrongly.
+            return Err(Error::input(
+                &path,
+                "leads with _source_file and _source_line: a part of a partition, but no _partition.json of its folder lists it (was the partition interrupted?); read its shard's folder, or partition again",
+            ));
         } else {
             None
         };

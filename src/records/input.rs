@@ -164,9 +164,8 @@ fn records_under(dir: &Path, out: &mut Vec<Input>) -> Result<bool> {
         // run: reading it, or leaving it out unseen, would both be wrong.
         for (name, path, kind) in &entries {
             let stray = !name.starts_with(['.', '_'])
-                && !kind.is_dir()
                 && !name.ends_with(".json")
-                && !folder.parts.iter().any(|(part, _)| part == path);
+                && (kind.is_dir() || !folder.parts.iter().any(|part| part.path == *path));
             if stray {
                 return Err(Error::input(
                     path,

@@ -35,7 +35,9 @@ pub use reader::{
     read_input, read_records, CustomerCounts, Datasets, Destination, ReadOptions, ReadOutcome,
 };
 pub use record::{Identified, Record, RecordFault};
-pub use shards::{is_part_list, shard_folders, ListedPart, PartList, ShardFolder, PART_LIST};
+pub use shards::{
+    is_part_list, shard_folders, ListedPart, PartList, ShardFolder, ShardPart, PART_LIST,
+};
 
 pub use value::{parse_date, parse_duration, parse_timestamp};
 

@@ -71,9 +71,13 @@ impl PgSource {
         let mut order = Vec::new();
         let mut others = form_urlencoded::Serializer::new(String::new());
         for (key, value) in form_urlencoded::parse(params.as_bytes()) {
+            let once = |slot: &Option<String>| match slot {
+                Some(_) => Err(bad(&format!("?{key}= is given twice"))),
+                None => Ok(Some(value.to_string())),
+            };
             match &*key {
-                "table" => table = Some(value.into_owned()),
-                "query" => query = Some(value.into_owned()),
+                "table" => table = once(&table)?,
+                "query" => query = once(&query)?,
                 "order" => {
                     order = value
                         .split(',')
@@ -231,7 +235,8 @@ pub(super) fn read_postgres<D: Destination>(
         .map_err(|e| refused("cannot set up the session", e))?;
     let relation = match &source.relation {
         Relation::Table(t) => identifier(t),
-        Relation::Query(q) => format!("({q}) AS usage_records_query"),
+        // On a line of its own: a query ending in a `--` comment still ends.
+        Relation::Query(q) => format!("({q}\n) AS usage_records_query"),
     };
     // The columns the source has, without running it.
     let probe = client
@@ -265,9 +270,12 @@ pub(super) fn read_postgres<D: Destination>(
             ));
         }
         select.push(if *ty == postgres::types::Type::TIMESTAMPTZ {
-            // RFC 3339 in UTC, as the reader expects.
+            // RFC 3339 in UTC, as the reader expects; a time before year 1
+            // or an infinity keeps the server's text, which the reader
+            // refuses for the row.
             format!(
-                "to_char({quoted} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS {quoted}"
+                "CASE WHEN NOT isfinite({quoted}) OR {quoted} < '0001-01-01T00:00:00Z' THEN {quoted}::text \
+                 ELSE to_char({quoted} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') END AS {quoted}"
             )
         } else {
             quoted

@@ -63,6 +63,8 @@ pub struct ReadOutcome {
     /// fails every invoice for it under the fail policy, as a run over the
     /// partition's files would.
     pub unplaced: Option<crate::error::RecordProblem>,
+    /// The files of a partition whose lines a read of its shards counted.
+    pub lines_of: std::collections::BTreeSet<String>,
 }
 
 /// Most distinct other customer ids a read keeps.
@@ -198,15 +200,31 @@ pub fn read_input<D: Destination>(
                     }
                 }
             }
-            for (path, from) in &folder.parts {
-                let part = Input::Part {
-                    path: path.clone(),
-                    from: from.clone(),
+            for part in &folder.parts {
+                let input = Input::Part {
+                    path: part.path.clone(),
+                    from: part.from.clone(),
                 };
-                read_input(&part, router, options, outcome, destination)?;
+                let before = outcome.counts.records;
+                read_input(&input, router, options, outcome, destination)?;
+                let read = outcome.counts.records - before;
+                if read != part.records {
+                    return Err(Error::input(
+                        &part.path,
+                        format!(
+                            "holds {read} records where its shard's list says {}: the part was changed after the partition wrote it; partition again",
+                            part.records
+                        ),
+                    ));
+                }
             }
-            // Its lines are those of the files it was cut from.
-            outcome.counts.lines = lines_before + folder.lines;
+            // Its lines are those of the files it was cut from, counted
+            // once however many of the partition's shards are read.
+            outcome.counts.lines = lines_before;
+            if folder.files.iter().any(|f| !outcome.lines_of.contains(f)) {
+                outcome.counts.lines += folder.lines;
+                outcome.lines_of.extend(folder.files.iter().cloned());
+            }
             true
         }
         _ => {
@@ -543,11 +561,20 @@ impl<'a, D: Destination> Sink<'a, D> {
         let (file, line, skip) = match self.header.source {
             Some((f, l)) => {
                 let file = String::from_utf8_lossy(record.get(f).unwrap_or_default());
-                let line = std::str::from_utf8(record.get(l).unwrap_or_default())
+                let Some(original) = std::str::from_utf8(record.get(l).unwrap_or_default())
                     .ok()
-                    .and_then(|t| t.parse().ok())
-                    .unwrap_or(line);
-                (file, line, 2)
+                    .and_then(|t| t.parse::<u64>().ok())
+                    .filter(|n| *n > 0)
+                else {
+                    return Err(Error::input(
+                        &self.path,
+                        format!(
+                            "line {line}: {:?} is not a line number; the part was changed after the partition wrote it",
+                            String::from_utf8_lossy(record.get(l).unwrap_or_default())
+                        ),
+                    ));
+                };
+                (file, original, 2)
             }
             None => (Cow::Borrowed(self.file.as_str()), line, 0),
         };

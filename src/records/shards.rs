@@ -34,6 +34,11 @@ pub struct PartList {
     pub part: Option<String>,
     /// The inputs the partition (its part) read: what manifests name.
     pub files: Vec<String>,
+    /// For a part of a split partition: a SHA-256 of the names of all the
+    /// partition's inputs (every part's), so parts given different input
+    /// lists are refused together.
+    #[serde(default)]
+    pub inputs_sha256: Option<String>,
     /// Their physical lines (what manifests count as `lines`); 0 for
     /// Parquet inputs and tables.
     #[serde(default)]
@@ -59,6 +64,16 @@ pub struct ListedPart {
     pub records: u64,
 }
 
+/// One part of a shard's folder, as its list gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShardPart {
+    pub path: PathBuf,
+    pub from: Option<String>,
+    /// The records the list says it holds (a read of fewer or more is an
+    /// error: the part changed since it was written).
+    pub records: u64,
+}
+
 /// A shard's folder, from its lists.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ShardFolder {
@@ -68,8 +83,8 @@ pub struct ShardFolder {
     /// The files the partition read, each once, in order.
     pub files: Vec<String>,
     pub lines: u64,
-    /// Each part file, and the one input it was cut from.
-    pub parts: Vec<(PathBuf, Option<String>)>,
+    /// Each part file, the one input it was cut from, and its records.
+    pub parts: Vec<ShardPart>,
     /// Records the partition placed in no shard, and the first's problem.
     pub rejected: u64,
     pub first_rejected: Option<RecordProblem>,
@@ -93,6 +108,7 @@ impl ShardFolder {
         let mut split: Option<u32> = None;
         let mut parts_seen = HashSet::new();
         let mut names = HashSet::new();
+        let mut inputs: Option<Option<String>> = None;
         for (i, list) in lists.iter().enumerate() {
             let text = std::fs::read_to_string(list).map_err(|e| Error::io(list, e))?;
             let this: PartList = serde_json::from_str(&text)
@@ -139,6 +155,16 @@ impl ShardFolder {
                     split = Some(m);
                 }
             }
+            // The parts of a split partition were cut from one list of inputs.
+            match &inputs {
+                None => inputs = Some(this.inputs_sha256.clone()),
+                Some(first) if *first != this.inputs_sha256 => {
+                    return Err(bad(
+                        "was cut from another list of input files than the folder's other parts: give every part of the partition the same --records".into(),
+                    ))
+                }
+                Some(_) => {}
+            }
             for file in this.files {
                 if !names.insert(file.clone()) {
                     return Err(bad(format!(
@@ -171,10 +197,19 @@ impl ShardFolder {
                     )));
                 }
                 let path = dir.join(&part.file);
-                if !path.is_file() {
-                    return Err(bad(format!("lists part {:?}, which is missing", part.file)));
+                // A file of the folder itself: not a link to elsewhere.
+                let regular = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
+                if !regular {
+                    return Err(bad(format!(
+                        "lists part {:?}, which is missing (or not a plain file of the folder)",
+                        part.file
+                    )));
                 }
-                folder.parts.push((path, part.from));
+                folder.parts.push(ShardPart {
+                    path,
+                    from: part.from,
+                    records: part.records,
+                });
             }
         }
         if let Some(m) = split {

@@ -145,6 +145,20 @@ pub fn partition(
     if options.shards == 0 {
         return Err(Error::Usage("--shards 0: at least 1".into()));
     }
+    // A shard's folder holds records of the files its list names: read
+    // together with those files (a folder holding both) each record would
+    // be partitioned twice.
+    let shards = inputs
+        .iter()
+        .filter(|i| matches!(i, Input::Shard(_)))
+        .count();
+    if shards > 0 && shards < inputs.len() {
+        return Err(Error::Usage(
+            "--records: a partition's shard folders and other records files together; partition a partition (its folder) or records files, not both".into(),
+        ));
+    }
+    // The parts of a split partition agree on the whole list of inputs.
+    let inputs_sha256 = crate::hash::sha256_hex(Input::names(inputs).join("\n").as_bytes());
     let report_name = own_name("partition", options.part, "json");
     prepare(out, options.part, &report_name)?;
     let mine: &[Input] = match options.part {
@@ -202,7 +216,7 @@ pub fn partition(
                 },
                 parts,
                 &froms,
-                (&names, lines),
+                (&names, lines, &inputs_sha256),
                 (
                     outcome.counts.rejected,
                     outcome.rejects.first().map(|r| &r.problem),
@@ -283,7 +297,7 @@ fn write_shard(
     shard: Shard,
     parts: Vec<WrittenPart>,
     froms: &[String],
-    (names, lines): (&Arc<[String]>, u64),
+    (names, lines, inputs_sha256): (&Arc<[String]>, u64, &str),
     rejected: (u64, Option<&RecordProblem>),
     options: &PartitionOptions,
 ) -> Result<ShardWritten> {
@@ -322,6 +336,7 @@ fn write_shard(
         shard: format!("{}/{}", shard.index, shard.count),
         part: options.part.map(|p| format!("{}/{}", p.index, p.count)),
         files: names.to_vec(),
+        inputs_sha256: options.part.map(|_| inputs_sha256.to_string()),
         lines,
         rejected: rejected.0,
         first_rejected: rejected.1.cloned(),

@@ -506,4 +506,64 @@ fn a_shard_folder_is_exactly_the_parts_its_list_names() {
         assert_eq!(refused.status.code(), Some(1), "{stderr}");
         assert!(stderr.contains(says), "{stderr}");
     }
+    std::fs::write(&list_path, &list).unwrap();
+    assert!(render(&shard).status.success());
+
+    // A part changed after the partition wrote it is refused, not read.
+    let part = shard.join("part-00000.csv");
+    let text = std::fs::read_to_string(&part).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let refuse = |changed: String, says: &str| {
+        std::fs::write(&part, changed).unwrap();
+        let refused = render(&shard);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert_eq!(refused.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+    };
+    let mut shorter = lines.clone();
+    shorter.remove(3);
+    refuse(shorter.join("\n") + "\n", "where its shard's list says");
+    refuse(
+        text.replacen(",3,", ",x3,", 1),
+        "\"x3\" is not a line number",
+    );
+    std::fs::write(&part, &text).unwrap();
+    // A folder inside a shard's folder is a stray too.
+    std::fs::create_dir(shard.join("more")).unwrap();
+    let stray = render(&shard);
+    assert!(String::from_utf8_lossy(&stray.stderr).contains("no _partition.json lists"));
+    std::fs::remove_dir(shard.join("more")).unwrap();
+    // A part out of its folder (or a folder whose list is lost) is not read
+    // as records of nowhere.
+    let loose = dir.path().join("loose.csv");
+    std::fs::copy(&part, &loose).unwrap();
+    let refused = render(&loose);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no _partition.json of its folder lists it"),
+        "{stderr}"
+    );
+
+    // Parts of one split partition cut from different lists of files are
+    // refused together.
+    let split = dir.path().join("split");
+    let other = dir.path().join("other.csv");
+    std::fs::copy(&records, &other).unwrap();
+    let cut = |records: &[&str], part: &str| {
+        let mut args = vec!["partition", "--shards", "1", "--part", part];
+        for r in records {
+            args.extend(["--records", r]);
+        }
+        args.extend(["--out", split.to_str().unwrap()]);
+        ok(&args);
+    };
+    cut(&[&records, other.to_str().unwrap()], "0/2");
+    cut(&[&records], "1/2");
+    let refused = render(&split.join("shard=0"));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("cut from another list of input files"),
+        "{stderr}"
+    );
 }

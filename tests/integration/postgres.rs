@@ -236,6 +236,34 @@ fn a_bad_value_names_its_row_and_a_refused_query_the_servers_reason() {
             && stderr.contains("relation \"no_such_table\" does not exist"),
         "{stderr}"
     );
+    // A time before year 1 or an infinity is a bad row, not a time of today.
+    let times = format!("{schema}.times");
+    load(&mut client, &times, TYPED, &["fixtures/records.csv"]);
+    client
+        .batch_execute(&format!(
+            "UPDATE {times} SET start_time = '2026-10-15 12:00:00+00 BC' WHERE call_id = 'C-1001'; \
+             UPDATE {times} SET start_time = 'infinity' WHERE call_id = 'C-1002'"
+        ))
+        .unwrap();
+    let out = render_from(
+        &url(&times),
+        &dir.path().join("times"),
+        &["--on-bad-record", "skip"],
+    );
+    assert!(out.status.success());
+    let rejects = csv_rows(&dir.path().join("times/rejects.csv"));
+    let reasons: Vec<&str> = rejects.iter().skip(1).map(|r| r[3].as_str()).collect();
+    assert_eq!(reasons.len(), 2, "{rejects:?}");
+    assert!(reasons.iter().any(|r| r.contains("BC")), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("infinity")),
+        "{reasons:?}"
+    );
+    // A parameter given twice is a wrong request.
+    let twice = format!("{}&table=other", url(&times));
+    let out = render_from(&twice, &dir.path().join("twice"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("?table= is given twice"));
     // Money as floating point is refused before a row is read.
     let floats = format!("{schema}.floats");
     client
