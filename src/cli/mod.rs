@@ -287,7 +287,7 @@ pub struct RunArgs {
     /// The catalogue folder: profiles/, customers.csv, invoices.csv.
     #[arg(long, value_name = "DIR")]
     pub catalog: PathBuf,
-    /// Records file (CSV, gzip-compressed CSV or Parquet, recognised by content); repeat for several; a folder reads every records file under it, sorted by path; `-` reads standard input.
+    /// Records file (CSV, gzip-compressed CSV or Parquet, recognised by content); repeat for several; a folder reads every records file under it, sorted by path (a partition's shard folder, DIR/shard=K, the parts its _partition.json lists); `-` reads standard input; `postgresql://USER@HOST[:PORT]/DB?table=NAME` (or `?query=SELECT …`) reads PostgreSQL.
     #[arg(long, value_name = "FILE", required = true)]
     pub records: Vec<String>,
     /// Output folder: one folder per invoice plus run.json.
@@ -358,7 +358,7 @@ pub struct RenderArgs {
     /// The usage-report profile (TOML, or JSON of the same shape); with --catalog, instead of the one the catalogue's rules give the invoice.
     #[arg(long, value_name = "PROFILE", required_unless_present = "catalog")]
     pub profile: Option<PathBuf>,
-    /// Records file (CSV, gzip-compressed CSV or Parquet, recognised by content); repeat for several; a folder reads every records file under it, sorted by path; `-` reads standard input.
+    /// Records file (CSV, gzip-compressed CSV or Parquet, recognised by content); repeat for several; a folder reads every records file under it, sorted by path (a partition's shard folder, DIR/shard=K, the parts its _partition.json lists); `-` reads standard input; `postgresql://USER@HOST[:PORT]/DB?table=NAME` (or `?query=SELECT …`) reads PostgreSQL.
     #[arg(long, value_name = "FILE", required = true)]
     pub records: Vec<String>,
     /// Take the invoice named by --invoice from this catalogue: its customer, period, the customer's zone, currency, name and consent, and the profile the rules give it.
@@ -434,7 +434,7 @@ pub struct RerenderArgs {
     /// The manifest.json of the invoice to render again.
     #[arg(long, value_name = "PATH")]
     pub manifest: PathBuf,
-    /// Records file (CSV, gzip-compressed CSV or Parquet, recognised by content); repeat for several; a folder reads every records file under it, sorted by path; `-` reads standard input.
+    /// Records file (CSV, gzip-compressed CSV or Parquet, recognised by content); repeat for several; a folder reads every records file under it, sorted by path (a partition's shard folder, DIR/shard=K, the parts its _partition.json lists); `-` reads standard input; `postgresql://USER@HOST[:PORT]/DB?table=NAME` (or `?query=SELECT …`) reads PostgreSQL.
     #[arg(long, value_name = "FILE", required = true)]
     pub records: Vec<String>,
     /// Output folder (created if missing).
@@ -474,7 +474,7 @@ pub enum BadRecordArg {
 
 #[derive(Debug, Args)]
 pub struct PartitionArgs {
-    /// Records file (CSV, gzip-compressed CSV or Parquet, recognised by content); repeat for several; a folder reads every records file under it, sorted by path; `-` reads standard input.
+    /// Records file (CSV, gzip-compressed CSV or Parquet, recognised by content); repeat for several; a folder reads every records file under it, sorted by path (a partition's shard folder, DIR/shard=K, the parts its _partition.json lists); `-` reads standard input; `postgresql://USER@HOST[:PORT]/DB?table=NAME` (or `?query=SELECT …`) reads PostgreSQL.
     #[arg(long, required = true, value_name = "FILE")]
     pub records: Vec<String>,
     /// Number of shards: a customer's records go to shard fnv1a64(customer_id) % N, as `run --shard K/N` chooses.
