@@ -299,35 +299,59 @@ fn the_profile_can_limit_pdf_detail_to_subtotals() {
 }
 
 #[test]
-fn characters_the_font_lacks_are_shown_and_counted() {
+fn chinese_japanese_and_korean_are_drawn_and_scripts_not_yet_drawn_are_counted() {
     let dir = tempfile::tempdir().unwrap();
-    let records = dir.path().join("cjk.csv");
-    std::fs::write(
-        &records,
-        "record_type,customer_id,site,call_id,start_time,duration,charge\ncall,ACME,東京オフィス,c1,2026-10-02T10:00:00Z,60,0.10\n",
-    )
-    .unwrap();
+    let records = dir.path().join("scripts.csv");
+    let sites = [
+        "東京オフィス",
+        "北京办公室",
+        "서울 사무소",
+        "Αθήνα",
+        "Москва",
+        "תל אביב",
+        "القاهرة",
+    ];
+    let mut csv = "record_type,customer_id,site,call_id,start_time,duration,charge\n".to_string();
+    for (i, site) in sites.iter().enumerate() {
+        csv.push_str(&format!(
+            "call,ACME,{site},c{i},2026-10-02T10:00:00Z,60,0.10\n"
+        ));
+    }
+    std::fs::write(&records, csv).unwrap();
     let profile = dir.path().join("p.toml");
     std::fs::write(
         &profile,
         "name = \"Sites\"\n[reports]\nsite = [\"summary\"]\n",
     )
     .unwrap();
-    let path = render_pdf(
-        dir.path(),
-        profile.to_str().unwrap(),
-        records.to_str().unwrap(),
-        &[],
-    );
-    let all = pages(&path).join("\n");
+    let render = |out: &Path, jobs: &str| {
+        let path = render_pdf(
+            out,
+            profile.to_str().unwrap(),
+            records.to_str().unwrap(),
+            &["--jobs", jobs],
+        );
+        std::fs::read(path).unwrap()
+    };
+    let one = dir.path().join("one");
+    let bytes = render(&one, "1");
+    // The same bytes at any thread count.
+    assert_eq!(render(&dir.path().join("four"), "4"), bytes);
+    let all = pages(&one.join("INV-2026-10-0042_usage.pdf")).join("\n");
+    for drawn in &sites[..5] {
+        assert!(all.contains(drawn), "{drawn} drawn and extractable: {all}");
+    }
+    // Each fallback face is embedded as a subset.
+    let raw = String::from_utf8_lossy(&bytes);
+    assert!(raw.contains("+DroidSansFallbackFull") && raw.contains("+NanumSquareR"));
+    // Hebrew and Arabic wait for shaping and right-to-left order: shown as
+    // the placeholder and counted, never drawn in a wrong form or order.
+    let hidden =
+        "תל אביב".chars().filter(|c| !c.is_whitespace()).count() + "القاهرة".chars().count();
+    assert!(all.contains(&"\u{FFFD}".repeat(6)), "{all}");
+    let warning = manifest(&one)["warnings"][0].as_str().unwrap().to_string();
     assert!(
-        all.contains("\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}\u{FFFD}"),
-        "placeholders drawn: {all}"
-    );
-    let m = manifest(dir.path());
-    let warning = m["warnings"][0].as_str().unwrap();
-    assert!(
-        warning.contains("6 character(s) the PDF font cannot draw"),
+        warning.contains(&format!("{hidden} character(s) the PDF cannot draw")),
         "{warning}"
     );
 }

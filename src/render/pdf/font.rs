@@ -1,7 +1,13 @@
-//! The embedded fonts (DejaVu Sans Condensed and its bold, vendored with
-//! their licence): glyph lookup and measurement while drawing, then a subset
-//! of just the glyphs used, embedded as a CID font with a ToUnicode map so the
-//! text can be searched and copied.
+//! The embedded fonts, vendored with their licences: DejaVu Sans Condensed
+//! and its bold (Latin, Greek, Cyrillic), then Droid Sans Fallback (Chinese
+//! and Japanese) and Nanum Square (Korean) for what DejaVu lacks. Each character is drawn with
+//! the first face of the chain that has it; a document embeds a subset of
+//! just the glyphs it used of each face, as a CID font with a ToUnicode
+//! map, so the text can be searched and copied.
+//!
+//! Scripts that need shaping or right-to-left ordering (Arabic, Hebrew,
+//! Devanagari, Thai …) are not drawn yet: a character of theirs is shown as
+//! the placeholder and counted, never drawn in a wrong form or order.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -13,18 +19,29 @@ use ttf_parser::Face;
 
 static REGULAR_DATA: &[u8] = include_bytes!("fonts/DejaVuSansCondensed.ttf");
 static BOLD_DATA: &[u8] = include_bytes!("fonts/DejaVuSansCondensed-Bold.ttf");
+static CJK_DATA: &[u8] = include_bytes!("fonts/DroidSansFallbackFull.ttf");
+static HANGUL_DATA: &[u8] = include_bytes!("fonts/NanumSquareR.ttf");
 
 /// Longest prefix of a text that is measured to fit a column.
 const MAX_FITTED_CHARS: usize = 1024;
 
-/// Shown, and counted as a warning, for a character the font cannot draw.
+/// Shown, and counted as a warning, for a character no font can draw.
 pub const PLACEHOLDER: char = '\u{FFFD}';
 
-/// Which of the two embedded faces.
+/// Which of the two weights.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Weight {
     Regular,
     Bold,
+}
+
+/// The embedded faces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FaceId {
+    Regular = 0,
+    Bold = 1,
+    Cjk = 2,
+    Hangul = 3,
 }
 
 /// A parsed face, shared by every document of the process.
@@ -34,8 +51,8 @@ struct Embedded {
     postscript_name: &'static str,
 }
 
-fn faces() -> &'static [Embedded; 2] {
-    static FACES: OnceLock<[Embedded; 2]> = OnceLock::new();
+fn faces() -> &'static [Embedded; 4] {
+    static FACES: OnceLock<[Embedded; 4]> = OnceLock::new();
     FACES.get_or_init(|| {
         let parse = |data: &'static [u8], name| Embedded {
             face: Face::parse(data, 0).expect("the vendored font parses"),
@@ -45,52 +62,52 @@ fn faces() -> &'static [Embedded; 2] {
         [
             parse(REGULAR_DATA, "DejaVuSansCondensed"),
             parse(BOLD_DATA, "DejaVuSansCondensed-Bold"),
+            parse(CJK_DATA, "DroidSansFallbackFull"),
+            parse(HANGUL_DATA, "NanumSquareR"),
         ]
     })
 }
 
+/// Whether a character belongs to a script that is drawn only once shaped
+/// or ordered right to left; until then it is the placeholder.
+fn needs_shaping(ch: char) -> bool {
+    matches!(ch as u32,
+        0x0590..=0x08FF // Hebrew, Arabic, Syriac, Thaana, NKo, Samaritan, Mandaic
+        | 0x0900..=0x0DFF // Indic scripts
+        | 0x0E00..=0x0EFF // Thai, Lao
+        | 0x0F00..=0x109F // Tibetan, Myanmar
+        | 0x1780..=0x17FF // Khmer
+        | 0xFB1D..=0xFDFF // Hebrew and Arabic presentation forms
+        | 0xFE70..=0xFEFF // Arabic presentation forms B
+    )
+}
+
 /// One face as used by one document: the glyphs it drew (remapped to the
 /// subset's ids) and what text each stands for.
-pub struct DocFont {
-    weight: Weight,
+struct FaceUse {
+    face: FaceId,
     units_per_em: f32,
     remapper: GlyphRemapper,
-    /// Per character: new glyph id and advance in font units.
-    cache: HashMap<char, (u16, u16)>,
     /// Per new glyph id: the character it shows (for ToUnicode).
     unicode: Vec<Option<char>>,
     /// Per new glyph id: the advance in font units.
     advances: Vec<u16>,
-    placeholder: (u16, u16),
-    pub missing: u64,
 }
 
-impl DocFont {
-    pub fn new(weight: Weight) -> DocFont {
-        let face = &faces()[weight as usize].face;
-        let mut font = DocFont {
-            weight,
-            units_per_em: face.units_per_em() as f32,
+impl FaceUse {
+    fn new(face: FaceId) -> FaceUse {
+        FaceUse {
+            face,
+            units_per_em: faces()[face as usize].face.units_per_em() as f32,
             remapper: GlyphRemapper::new(),
-            cache: HashMap::new(),
             unicode: vec![None],
             advances: vec![0],
-            placeholder: (0, 0),
-            missing: 0,
-        };
-        let placeholder = font
-            .lookup(PLACEHOLDER)
-            .or_else(|| font.lookup('?'))
-            .expect("the font has '?'");
-        font.placeholder = placeholder;
-        font
+        }
     }
 
-    fn lookup(&mut self, ch: char) -> Option<(u16, u16)> {
-        if let Some(hit) = self.cache.get(&ch) {
-            return Some(*hit);
-        }
-        let face = &faces()[self.weight as usize].face;
+    /// The subset glyph of `ch` and its advance in ems, if the face has it.
+    fn lookup(&mut self, ch: char) -> Option<(u16, f32)> {
+        let face = &faces()[self.face as usize].face;
         let gid = face.glyph_index(ch)?;
         let advance = face.glyph_hor_advance(gid).unwrap_or(0);
         let new = self.remapper.remap(gid.0);
@@ -101,13 +118,109 @@ impl DocFont {
         }
         self.unicode[slot].get_or_insert(ch);
         self.advances[slot] = advance;
-        self.cache.insert(ch, (new, advance));
-        Some((new, advance))
+        Some((new, advance as f32 / self.units_per_em))
     }
 
-    /// The glyph and advance that draw `ch`: control characters are drawn as
-    /// nothing; a character the font lacks as the placeholder (and counted).
-    fn glyph(&mut self, ch: char) -> Option<(u16, u16)> {
+    /// Whether any glyph but `.notdef` was drawn with it.
+    fn used(&self) -> bool {
+        self.unicode.len() > 1
+    }
+}
+
+/// A drawn glyph: the slot of its face in the chain, its subset id, and
+/// its advance in ems.
+#[derive(Clone, Copy)]
+struct Glyph {
+    slot: u8,
+    id: u16,
+    advance: f32,
+}
+
+/// The faces one weight draws with: its own and the fallbacks.
+pub const CHAIN: usize = 3;
+
+/// The fonts of one weight as used by one document: its DejaVu face, then
+/// the fallback faces, tried in that order for each character.
+pub struct DocFont {
+    weight: Weight,
+    chain: [FaceUse; CHAIN],
+    cache: HashMap<char, Option<Glyph>>,
+    placeholder: Glyph,
+    pub missing: u64,
+}
+
+/// The glyph ids of a text (two bytes each) in runs of one face: each run
+/// is its face's slot and where its glyphs end. Reused from text to text.
+#[derive(Default)]
+pub struct Runs {
+    pub glyphs: Vec<u8>,
+    pub runs: Vec<(usize, usize)>,
+}
+
+impl Runs {
+    /// Each run: its face's slot and its glyph ids.
+    pub fn each(&self) -> impl Iterator<Item = (usize, &[u8])> {
+        let mut start = 0;
+        self.runs.iter().map(move |(slot, end)| {
+            let glyphs = &self.glyphs[start..*end];
+            start = *end;
+            (*slot, glyphs)
+        })
+    }
+}
+
+impl DocFont {
+    pub fn new(weight: Weight) -> DocFont {
+        let primary = match weight {
+            Weight::Regular => FaceId::Regular,
+            Weight::Bold => FaceId::Bold,
+        };
+        let mut font = DocFont {
+            weight,
+            chain: [primary, FaceId::Cjk, FaceId::Hangul].map(FaceUse::new),
+            cache: HashMap::new(),
+            placeholder: Glyph {
+                slot: 0,
+                id: 0,
+                advance: 0.0,
+            },
+            missing: 0,
+        };
+        let placeholder = font
+            .lookup(PLACEHOLDER)
+            .or_else(|| font.lookup('?'))
+            .expect("the font has '?'");
+        font.placeholder = placeholder;
+        font
+    }
+
+    /// The faces of the chain: 0 is the weight's own, then the fallbacks.
+    pub fn slots(&self) -> usize {
+        self.chain.len()
+    }
+
+    fn lookup(&mut self, ch: char) -> Option<Glyph> {
+        if let Some(hit) = self.cache.get(&ch) {
+            return *hit;
+        }
+        let found = if needs_shaping(ch) {
+            None
+        } else {
+            self.chain.iter_mut().enumerate().find_map(|(slot, face)| {
+                face.lookup(ch).map(|(id, advance)| Glyph {
+                    slot: slot as u8,
+                    id,
+                    advance,
+                })
+            })
+        };
+        self.cache.insert(ch, found);
+        found
+    }
+
+    /// The glyph that draws `ch`: control characters are drawn as nothing;
+    /// a character no face has as the placeholder (and counted).
+    fn glyph(&mut self, ch: char) -> Option<Glyph> {
         if ch.is_control() {
             return None;
         }
@@ -120,25 +233,32 @@ impl DocFont {
         }
     }
 
-    /// Width of `text` at `size` points (characters the font lacks are
+    /// Width of `text` at `size` points (characters no face has are
     /// measured as the placeholder but not counted until drawn).
     pub fn measure(&mut self, text: &str, size: f32) -> f32 {
-        let mut units = 0u32;
+        let mut ems = 0.0f32;
         for ch in text.chars() {
             if ch.is_control() {
                 continue;
             }
-            let (_, adv) = self.lookup(ch).unwrap_or(self.placeholder);
-            units += adv as u32;
+            ems += self.lookup(ch).unwrap_or(self.placeholder).advance;
         }
-        units as f32 * size / self.units_per_em
+        ems * size
     }
 
-    /// Appends the glyph ids of `text` (two bytes each) to `out`.
-    pub fn encode(&mut self, text: &str, out: &mut Vec<u8>) {
+    /// The glyph ids of `text`, in runs of one face each.
+    pub fn encode(&mut self, text: &str, out: &mut Runs) {
+        out.glyphs.clear();
+        out.runs.clear();
         for ch in text.chars() {
-            if let Some((gid, _)) = self.glyph(ch) {
-                out.extend_from_slice(&gid.to_be_bytes());
+            let Some(glyph) = self.glyph(ch) else {
+                continue;
+            };
+            let slot = glyph.slot as usize;
+            out.glyphs.extend_from_slice(&glyph.id.to_be_bytes());
+            match out.runs.last_mut() {
+                Some((last, end)) if *last == slot => *end = out.glyphs.len(),
+                _ => out.runs.push((slot, out.glyphs.len())),
             }
         }
     }
@@ -172,11 +292,25 @@ impl DocFont {
         std::borrow::Cow::Owned(format!("{}…", &text[..end]))
     }
 
-    /// Writes the subset font, its descriptor, widths and ToUnicode map.
-    pub fn embed(&self, pdf: &mut Pdf, refs: FontRefs, tag: &str) -> Result<(), String> {
-        let source = &faces()[self.weight as usize];
+    /// Whether the face in `slot` drew anything (the weight's own face is
+    /// always embedded: every page names it).
+    pub fn used(&self, slot: usize) -> bool {
+        slot == 0 || self.chain[slot].used()
+    }
+
+    /// Writes the subset of the face in `slot`, its descriptor, widths and
+    /// ToUnicode map.
+    pub fn embed(
+        &self,
+        slot: usize,
+        pdf: &mut Pdf,
+        refs: FontRefs,
+        tag: &str,
+    ) -> Result<(), String> {
+        let used = &self.chain[slot];
+        let source = &faces()[used.face as usize];
         let face = &source.face;
-        let subset = subsetter::subset(source.data, 0, &self.remapper)
+        let subset = subsetter::subset(source.data, 0, &used.remapper)
             .map_err(|e| format!("font subset failed: {e}"))?;
         let compressed = miniz_compress(&subset);
         let base = format!("{tag}+{}", source.postscript_name);
@@ -191,7 +325,7 @@ impl DocFont {
             .encoding_predefined(Name(b"Identity-H"))
             .descendant_font(refs.cid)
             .to_unicode(refs.to_unicode);
-        let scale = 1000.0 / self.units_per_em;
+        let scale = 1000.0 / used.units_per_em;
         let mut cid = pdf.cid_font(refs.cid);
         cid.subtype(CidFontType::Type2)
             .base_font(base_name)
@@ -199,7 +333,7 @@ impl DocFont {
             .font_descriptor(refs.descriptor)
             .default_width(0.0)
             .cid_to_gid_map_predefined(Name(b"Identity"));
-        let widths: Vec<f32> = self
+        let widths: Vec<f32> = used
             .advances
             .iter()
             .map(|a| (*a as f32 * scale).round())
@@ -221,7 +355,7 @@ impl DocFont {
             .ascent(s(face.ascender()))
             .descent(s(face.descender()))
             .cap_height(s(face.capital_height().unwrap_or(face.ascender())))
-            .stem_v(if self.weight == Weight::Bold {
+            .stem_v(if self.weight == Weight::Bold && slot == 0 {
                 140.0
             } else {
                 80.0
@@ -230,7 +364,7 @@ impl DocFont {
         pdf.stream(refs.file, &compressed)
             .filter(Filter::FlateDecode);
         let mut cmap = UnicodeCmap::new(Name(b"Custom"), system_info);
-        for (gid, ch) in self.unicode.iter().enumerate() {
+        for (gid, ch) in used.unicode.iter().enumerate() {
             if let Some(ch) = ch {
                 cmap.pair(gid as u16, *ch);
             }

@@ -5,9 +5,11 @@
 //!
 //! Deterministic by construction: objects are written in a fixed order, dates
 //! come from the invoice, and the document ID is a hash of the content. Text
-//! is drawn with an embedded, subset DejaVu Sans Condensed that covers Latin,
-//! Greek and Cyrillic; a character it cannot draw is shown as "�" and counted
-//! in the manifest's warnings.
+//! is drawn with embedded, subset fonts: DejaVu Sans Condensed for Latin,
+//! Greek and Cyrillic, Droid Sans Fallback for Chinese and Japanese, Nanum
+//! Square for Korean (see `font`); a character none draws — or of a script
+//! that needs shaping or right-to-left order, not drawn yet — is shown as
+//! "�" and counted in the manifest's warnings.
 
 mod font;
 mod page;
@@ -84,7 +86,7 @@ impl Renderer for PdfRenderer {
             .map_err(|e| Error::output(&name, "the PDF", e))?;
         if missing > 0 {
             out.warn(format!(
-                "{name}: {missing} character(s) the PDF font cannot draw are shown as \u{FFFD}; the CSV and XLSX hold them as written"
+                "{name}: {missing} character(s) the PDF cannot draw are shown as \u{FFFD} (scripts that need shaping or right-to-left order, such as Arabic, Hebrew, Devanagari and Thai, are not drawn yet); the CSV and XLSX hold them as written"
             ));
         }
         let meta = AttachmentMeta {
@@ -151,7 +153,8 @@ struct Document<'r, 'a> {
     size: (f32, f32),
     /// Distance from the bottom of the page to the next line's top.
     y: f32,
-    glyphs: Vec<u8>,
+    /// The runs of the text being drawn (reused).
+    runs: font::Runs,
     hasher: Sha256,
     /// Data rows drawn (records or summary lines).
     rows: u64,
@@ -223,7 +226,7 @@ impl<'r, 'a> Document<'r, 'a> {
             content: None,
             size: portrait,
             y: 0.0,
-            glyphs: Vec::new(),
+            runs: font::Runs::default(),
             hasher: Sha256::new(),
             rows: 0,
             carry: None,

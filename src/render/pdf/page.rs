@@ -8,7 +8,7 @@ use sha2::Digest;
 
 use crate::locale::Msg;
 
-use super::font::{miniz_compress, DocFont, Weight};
+use super::font::{miniz_compress, DocFont, FontRefs, Weight};
 use super::*;
 
 impl Document<'_, '_> {
@@ -68,21 +68,19 @@ impl Document<'_, '_> {
         if text.is_empty() {
             return;
         }
-        let mut glyphs = std::mem::take(&mut self.glyphs);
-        glyphs.clear();
-        self.font(weight).encode(text, &mut glyphs);
-        let name = match weight {
-            Weight::Regular => Name(b"R"),
-            Weight::Bold => Name(b"B"),
-        };
+        let mut runs = std::mem::take(&mut self.runs);
+        self.font(weight).encode(text, &mut runs);
         let c = self.content();
         c.set_fill_gray(gray);
         c.begin_text();
-        c.set_font(name, size);
         c.next_line(x, y);
-        c.show(Str(&glyphs));
+        // Each run in its face; the text position moves on by the widths.
+        for (slot, glyphs) in runs.each() {
+            c.set_font(Name(FONT_NAMES[weight as usize][slot]), size);
+            c.show(Str(glyphs));
+        }
         c.end_text();
-        self.glyphs = glyphs;
+        self.runs = runs;
     }
 
     /// Draws text from `x`, cut with an ellipsis at `width` (titles and
@@ -244,6 +242,28 @@ impl Document<'_, '_> {
                 .stream(page.footer, &compressed)
                 .filter(Filter::FlateDecode);
         }
+        // The faces each weight drew with: its own always, the fallback
+        // when used.
+        let mut embedded = Vec::new();
+        for weight in [Weight::Regular, Weight::Bold] {
+            for slot in 0..self.font(weight).slots() {
+                if !self.font(weight).used(slot) {
+                    continue;
+                }
+                let refs = match (weight, slot) {
+                    (Weight::Regular, 0) => self.regular_refs,
+                    (Weight::Bold, 0) => self.bold_refs,
+                    _ => FontRefs {
+                        type0: self.alloc(),
+                        cid: self.alloc(),
+                        descriptor: self.alloc(),
+                        file: self.alloc(),
+                        to_unicode: self.alloc(),
+                    },
+                };
+                embedded.push((weight, slot, refs));
+            }
+        }
         for page in &pages {
             let mut p = self.pdf.page(page.page);
             p.media_box(Rect::new(0.0, 0.0, page.size.0, page.size.1));
@@ -251,8 +271,9 @@ impl Document<'_, '_> {
             p.contents_array([page.body, page.footer]);
             let mut resources = p.resources();
             let mut fonts = resources.fonts();
-            fonts.pair(Name(b"R"), self.regular_refs.type0);
-            fonts.pair(Name(b"B"), self.bold_refs.type0);
+            for (weight, slot, refs) in &embedded {
+                fonts.pair(Name(FONT_NAMES[*weight as usize][*slot]), refs.type0);
+            }
             fonts.finish();
             resources.finish();
             p.finish();
@@ -278,9 +299,13 @@ impl Document<'_, '_> {
                 .map(|b| (b'A' + b % 26) as char)
                 .collect()
         };
-        self.regular
-            .embed(&mut self.pdf, self.regular_refs, &tag(0))?;
-        self.bold.embed(&mut self.pdf, self.bold_refs, &tag(6))?;
+        for (i, (weight, slot, refs)) in embedded.iter().enumerate() {
+            let font = match weight {
+                Weight::Regular => &self.regular,
+                Weight::Bold => &self.bold,
+            };
+            font.embed(*slot, &mut self.pdf, *refs, &tag(6 * i as u8))?;
+        }
         let to = invoice.to;
         let (title, subject) = self.options.document_title(self.reports);
         let mut doc_info = self.pdf.document_info(info);
@@ -299,3 +324,7 @@ impl Document<'_, '_> {
         Ok(self.pdf.finish())
     }
 }
+
+/// The resource names of each weight's faces: `R` and `B` for its own
+/// (DejaVu), then one per fallback face.
+const FONT_NAMES: [[&[u8]; super::font::CHAIN]; 2] = [[b"R", b"R1", b"R2"], [b"B", b"B1", b"B2"]];
