@@ -177,7 +177,9 @@ def check_xlsx(args):
     from openpyxl import load_workbook
 
     def calls(path):
-        ws = load_workbook(path, read_only=True).worksheets[0]
+        book = load_workbook(path, read_only=True)
+        # The engine's workbook opens with the invoice's overview sheet.
+        ws = book["Customer calls"] if "Customer calls" in book.sheetnames else book.worksheets[0]
         ws.reset_dimensions()  # trust the rows, not the recorded dimension
         found = []
         for row in ws.iter_rows(values_only=True):
