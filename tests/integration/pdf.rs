@@ -303,7 +303,8 @@ fn chinese_japanese_and_korean_are_drawn_and_scripts_not_yet_drawn_are_counted()
     let dir = tempfile::tempdir().unwrap();
     let records = dir.path().join("scripts.csv");
     let sites = [
-        "東京オフィス",
+        // Decomposed (NFD), as Excel or macOS may export it: drawn composed.
+        "\u{304B}\u{3099}東京オフィス",
         "北京办公室",
         "서울 사무소",
         "Αθήνα",
@@ -338,12 +339,24 @@ fn chinese_japanese_and_korean_are_drawn_and_scripts_not_yet_drawn_are_counted()
     // The same bytes at any thread count.
     assert_eq!(render(&dir.path().join("four"), "4"), bytes);
     let all = pages(&one.join("INV-2026-10-0042_usage.pdf")).join("\n");
-    for drawn in &sites[..5] {
+    assert!(all.contains("\u{304C}東京オフィス"), "composed: {all}");
+    for drawn in &sites[1..5] {
         assert!(all.contains(drawn), "{drawn} drawn and extractable: {all}");
     }
     // Each fallback face is embedded as a subset.
     let raw = String::from_utf8_lossy(&bytes);
     assert!(raw.contains("+DroidSansFallbackFull") && raw.contains("+NanumSquareR"));
+    // Every subset's name starts with a tag of six capital letters.
+    let tags: Vec<&str> = raw
+        .match_indices("/BaseFont /")
+        .map(|(at, m)| raw[at + m.len()..].split('+').next().unwrap())
+        .collect();
+    assert!(tags.len() >= 6, "{tags:?}");
+    assert!(
+        tags.iter()
+            .all(|t| t.len() == 6 && t.bytes().all(|b| b.is_ascii_uppercase())),
+        "{tags:?}"
+    );
     // Hebrew and Arabic wait for shaping and right-to-left order: shown as
     // the placeholder and counted, never drawn in a wrong form or order.
     let hidden =

@@ -551,3 +551,35 @@ fn every_sheet_prints_one_page_wide_with_its_header_on_every_page_and_a_footer()
         "{orientations:?}"
     );
 }
+
+#[test]
+fn a_long_or_tricky_customer_name_never_pushes_the_ids_out_of_the_footer() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "Very Long Holdings International ".repeat(8);
+    for (name, shows) in [
+        (long.as_str(), "Very Long Holdings"),
+        ("Tom &[Page] Co", "Tom &amp;&amp;\u{200B}[Page] Co"),
+    ] {
+        let out = dir.path().join(format!("out{}", name.len()));
+        let path = render_xlsx(
+            &out,
+            "fixtures/profiles/everything.toml",
+            &["--customer-name", name],
+        );
+        let entries = zip_entries(&std::fs::read(&path).unwrap());
+        let xml = &entries["xl/worksheets/sheet1.xml"];
+        let footer = &xml[xml.find("<oddFooter>").unwrap() + 11..xml.find("</oddFooter>").unwrap()];
+        assert!(footer.contains(shows), "{footer}");
+        assert!(
+            footer.ends_with("(ACME) · Invoice: INV-2026-10-0042&amp;RPage &amp;P of &amp;N"),
+            "{footer}"
+        );
+        let units = footer
+            .replace("&amp;", "&")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .encode_utf16()
+            .count();
+        assert!(units <= 255, "{units}");
+    }
+}

@@ -16,6 +16,7 @@ use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Filter, Finish, Name, Pdf, Rect, Ref, Str};
 use subsetter::GlyphRemapper;
 use ttf_parser::Face;
+use unicode_normalization::UnicodeNormalization;
 
 static REGULAR_DATA: &[u8] = include_bytes!("fonts/DejaVuSansCondensed.ttf");
 static BOLD_DATA: &[u8] = include_bytes!("fonts/DejaVuSansCondensed-Bold.ttf");
@@ -72,7 +73,9 @@ fn faces() -> &'static [Embedded; 4] {
 /// or ordered right to left; until then it is the placeholder.
 fn needs_shaping(ch: char) -> bool {
     matches!(ch as u32,
-        0x0590..=0x08FF // Hebrew, Arabic, Syriac, Thaana, NKo, Samaritan, Mandaic
+        0x1100..=0x11FF | 0xA960..=0xA97F | 0xD7B0..=0xD7FF // Hangul jamo (composed by shaping)
+        | 0x3099..=0x309A // combining kana voicing marks
+        | 0x0590..=0x08FF // Hebrew, Arabic, Syriac, Thaana, NKo, Samaritan, Mandaic
         | 0x0900..=0x0DFF // Indic scripts
         | 0x0E00..=0x0EFF // Thai, Lao
         | 0x0F00..=0x109F // Tibetan, Myanmar
@@ -234,10 +237,12 @@ impl DocFont {
     }
 
     /// Width of `text` at `size` points (characters no face has are
-    /// measured as the placeholder but not counted until drawn).
+    /// measured as the placeholder but not counted until drawn). Text is
+    /// measured and drawn composed (NFC): a letter and its combining mark,
+    /// as Excel or macOS may export them, are the one glyph they make.
     pub fn measure(&mut self, text: &str, size: f32) -> f32 {
         let mut ems = 0.0f32;
-        for ch in text.chars() {
+        for ch in text.nfc() {
             if ch.is_control() {
                 continue;
             }
@@ -250,7 +255,7 @@ impl DocFont {
     pub fn encode(&mut self, text: &str, out: &mut Runs) {
         out.glyphs.clear();
         out.runs.clear();
-        for ch in text.chars() {
+        for ch in text.nfc() {
             let Some(glyph) = self.glyph(ch) else {
                 continue;
             };

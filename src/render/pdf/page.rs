@@ -291,10 +291,14 @@ impl Document<'_, '_> {
         root.finish();
         // Subset tags are derived from the content, like the document ID.
         let digest = self.hasher.clone().finalize();
-        let tag = |salt: u8| -> String {
-            digest
+        // Six capital letters per embedded face, from the digest and the
+        // face's place (any number of faces gets whole tags).
+        let tag = |face: usize| -> String {
+            let mut h = sha2::Sha256::new();
+            h.update(digest);
+            h.update((face as u64).to_be_bytes());
+            h.finalize()
                 .iter()
-                .skip(salt as usize)
                 .take(6)
                 .map(|b| (b'A' + b % 26) as char)
                 .collect()
@@ -304,7 +308,7 @@ impl Document<'_, '_> {
                 Weight::Regular => &self.regular,
                 Weight::Bold => &self.bold,
             };
-            font.embed(*slot, &mut self.pdf, *refs, &tag(6 * i as u8))?;
+            font.embed(*slot, &mut self.pdf, *refs, &tag(i))?;
         }
         let to = invoice.to;
         let (title, subject) = self.options.document_title(self.reports);

@@ -296,36 +296,88 @@ const FOOTER_UNITS: usize = 255;
 
 /// The printed footer: customer and invoice on the left, "Page &P of &N"
 /// on the right. Text from data is shown as text: `&` (Excel's code mark)
-/// is doubled, control characters become spaces, and the customer part is
-/// cut to what Excel keeps.
+/// is doubled, with a zero-width space between a doubled `&` and a `[` so
+/// that rust_xlsxwriter's `&[Page]`-style names cannot match either;
+/// control characters become spaces; and a customer name too long for the
+/// 255 units Excel keeps is cut with an ellipsis, never the customer id or
+/// the invoice.
 fn footer(reports: &InvoiceReports<'_>) -> String {
     let words = reports.words();
     let invoice = reports.invoice;
     let page = words.fill(Msg::PageOf, &[("n", "&P"), ("count", "&N")]);
-    let left = format!(
-        "{}: {} · {}: {}",
-        words.get(Msg::Customer),
-        invoice.customer_shown(),
+    let id = &invoice.customer_id;
+    let (name, rest) = match &invoice.customer_name {
+        Some(name) if name != id => (name.as_str(), format!(" ({id})")),
+        _ => ("", id.clone()),
+    };
+    let head = format!("{}: ", words.get(Msg::Customer));
+    let tail = format!(
+        "{rest} · {}: {}",
         words.get(Msg::Invoice),
         invoice.display_id()
     );
     let units = |t: &str| t.encode_utf16().count();
-    let mut room = FOOTER_UNITS.saturating_sub(units("&L&R") + units(&page));
-    let mut shown = String::with_capacity(left.len());
-    for c in left.chars() {
-        let c = if c.is_control() { ' ' } else { c };
-        let text = if c == '&' {
-            "&&".to_string()
-        } else {
-            c.to_string()
-        };
-        if units(&text) > room {
-            break;
-        }
-        room -= units(&text);
-        shown.push_str(&text);
+    let room = FOOTER_UNITS.saturating_sub(units("&L&R") + units(&page));
+    let mut left = Escaped::default();
+    left.push_all(&head, usize::MAX);
+    let tail_units = {
+        let mut t = Escaped::default();
+        t.push_all(&tail, usize::MAX);
+        t.units
+    };
+    // The name gives way first: cut, with an ellipsis, to leave the rest room.
+    let for_name = room.saturating_sub(left.units + tail_units);
+    let mut shown = Escaped::default();
+    if !shown.push_all(name, for_name) {
+        shown = Escaped::default();
+        shown.push_all(name, for_name.saturating_sub(1));
+        shown.text.push('\u{2026}');
+        shown.units += 1;
     }
-    format!("&L{shown}&R{page}")
+    left.text.push_str(&shown.text);
+    left.units += shown.units;
+    // Ids longer than Excel keeps lose their end.
+    left.push_all(&tail, room);
+    format!("&L{}&R{page}", left.text)
+}
+
+/// Footer text from data, escaped as Excel prints it: `&` doubled, a
+/// zero-width space between a doubled `&` and a `[`, control characters as
+/// spaces; `units` counts UTF-16 units as Excel does.
+#[derive(Default)]
+struct Escaped {
+    text: String,
+    units: usize,
+}
+
+impl Escaped {
+    /// Appends `text` while the total stays within `limit` units; `false`
+    /// when it stopped short.
+    fn push_all(&mut self, text: &str, limit: usize) -> bool {
+        for c in text.chars() {
+            let piece: &str = match c {
+                '&' => "&&",
+                '[' if self.text.ends_with("&&") => "\u{200B}[",
+                c if c.is_control() => " ",
+                _ => "",
+            };
+            let added = if piece.is_empty() {
+                c.len_utf16()
+            } else {
+                piece.encode_utf16().count()
+            };
+            if self.units + added > limit {
+                return false;
+            }
+            if piece.is_empty() {
+                self.text.push(c);
+            } else {
+                self.text.push_str(piece);
+            }
+            self.units += added;
+        }
+        true
+    }
 }
 
 /// One fact of a title block: its label, and its value as text (guarded
