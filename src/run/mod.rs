@@ -71,12 +71,7 @@ impl Shard {
     /// 64-bit FNV-1a of the customer id's UTF-8 bytes, modulo the shard
     /// count: fixed forever, so N machines agree with no coordination.
     pub fn owns(&self, customer_id: &str) -> bool {
-        Shard::of(customer_id, self.count) == self.index
-    }
-
-    /// The shard of a customer among `count` ([`crate::hash::shard_of`]).
-    pub fn of(customer_id: &str, count: u32) -> u32 {
-        crate::hash::shard_of(customer_id, count)
+        crate::hash::shard_of(customer_id, self.count) == self.index
     }
 }
 
@@ -897,12 +892,12 @@ mod tests {
             for (count, shard) in v["shards"].as_object().unwrap() {
                 let count: u32 = count.parse().unwrap();
                 assert_eq!(
-                    Shard::of(id, count),
+                    crate::hash::shard_of(id, count),
                     shard.as_u64().unwrap() as u32,
                     "{id:?}"
                 );
                 let owner = Shard {
-                    index: Shard::of(id, count),
+                    index: crate::hash::shard_of(id, count),
                     count,
                 };
                 assert!(owner.owns(id));

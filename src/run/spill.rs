@@ -34,7 +34,7 @@ pub enum Scheme {
     /// A run's own spill, by [`bucket_of`]; the pass notes every leg for
     /// the run.
     Spill,
-    /// A dataset's shards, by the shard hash ([`super::Shard::of`]); legs
+    /// A dataset's shards, by the shard hash ([`crate::hash::shard_of`]); legs
     /// are left to the runs that read the shards. With `fixed_width` (for
     /// Parquet parts) a record of another width than its header's stops
     /// the partition.
@@ -45,7 +45,7 @@ impl Scheme {
     fn bucket(self, customer_id: &str, buckets: u32) -> u32 {
         match self {
             Scheme::Spill => bucket_of(customer_id, buckets),
-            Scheme::Shards { .. } => super::Shard::of(customer_id, buckets),
+            Scheme::Shards { .. } => crate::hash::shard_of(customer_id, buckets),
         }
     }
 }

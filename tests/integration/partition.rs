@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use usage_report::run::Shard;
+use usage_report::hash::shard_of;
 
 use crate::util::*;
 
@@ -74,13 +74,23 @@ fn invoice_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 
 /// `usage-report partition` of `inputs` into `shards` shards; its stderr.
 fn partition_of(inputs: &[&Path], shards: &str, out: &Path, extra: &[&str]) -> String {
+    ok(&partition_args(inputs, shards, out, extra))
+}
+
+/// The arguments of `usage-report partition`.
+fn partition_args<'a>(
+    inputs: &[&'a Path],
+    shards: &'a str,
+    out: &'a Path,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
     let mut args = vec!["partition"];
     for input in inputs {
         args.extend(["--records", input.to_str().unwrap()]);
     }
     args.extend(["--shards", shards, "--out", out.to_str().unwrap()]);
     args.extend_from_slice(extra);
-    ok(&args)
+    args
 }
 
 /// `run --shard` under `--on-bad-record skip`.
@@ -90,6 +100,23 @@ fn shard_run(cat: &Path, records: &[&Path], shard: &str, out: &Path) {
 
 /// `run --shard` under a policy; its exit code.
 fn run_under(cat: &Path, records: &[&Path], shard: &str, out: &Path, policy: &str) -> Option<i32> {
+    let output = run(&run_args(cat, records, shard, out, policy));
+    assert!(
+        output.status.code() != Some(2),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output.status.code()
+}
+
+/// The arguments of `usage-report run --shard` under a policy.
+fn run_args<'a>(
+    cat: &'a Path,
+    records: &[&'a Path],
+    shard: &'a str,
+    out: &'a Path,
+    policy: &'a str,
+) -> Vec<&'a str> {
     let mut args = vec![
         "run",
         "--catalog",
@@ -104,13 +131,7 @@ fn run_under(cat: &Path, records: &[&Path], shard: &str, out: &Path, policy: &st
     for r in records {
         args.extend(["--records", r.to_str().unwrap()]);
     }
-    let output = run(&args);
-    assert!(
-        output.status.code() != Some(2),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    output.status.code()
+    args
 }
 
 /// Each invoice of a run.json with its status and reason.
@@ -194,7 +215,7 @@ fn every_record_lands_in_its_shard_once_and_shard_runs_equal_runs_over_the_origi
         for row in rows {
             let place = (row[0].clone(), row[1].clone());
             assert_eq!(original[&place], row[2..], "{place:?}");
-            assert_eq!(Shard::of(&row[3], 3), k as u32, "{place:?}");
+            assert_eq!(shard_of(&row[3], 3), k as u32, "{place:?}");
             assert!(seen.insert(place, k).is_none(), "a record in two parts");
         }
     }
@@ -244,20 +265,8 @@ fn every_record_lands_in_its_shard_once_and_shard_runs_equal_runs_over_the_origi
     assert_eq!(invoice_files(&mine), invoice_files(&whole));
 
     // A shard's folder is for its own shard's run.
-    let wrong = fails(
-        &[
-            "run",
-            "--catalog",
-            cat.to_str().unwrap(),
-            "--shard",
-            "2/3",
-            "--records",
-            shard.to_str().unwrap(),
-            "--out",
-            dir.path().join("wrong").to_str().unwrap(),
-        ],
-        2,
-    );
+    let wrong_out = dir.path().join("wrong");
+    let wrong = fails(&run_args(&cat, &[&shard], "2/3", &wrong_out, "fail"), 2);
     assert!(wrong.contains("holds shard 1/3 of a partition"), "{wrong}");
 
     // The shards' runs merge into one run.json: their records add up to
@@ -300,68 +309,27 @@ fn parts_split_by_input_file_equal_one_partition_and_parquet_parts_run_the_same(
         );
     }
     // A part written twice is refused; so is a folder that is not empty.
-    let again = fails(
-        &[
-            "partition",
-            "--records",
-            a.to_str().unwrap(),
-            "--shards",
-            "2",
-            "--out",
-            split.to_str().unwrap(),
-            "--part",
-            "1/2",
-        ],
-        2,
-    );
+    let again = fails(&partition_args(&[&a], "2", &split, &["--part", "1/2"]), 2);
     assert!(again.contains("partition-00001.json"), "{again}");
-    let busy = fails(
-        &[
-            "partition",
-            "--records",
-            a.to_str().unwrap(),
-            "--shards",
-            "2",
-            "--out",
-            one.to_str().unwrap(),
-        ],
-        2,
-    );
+    let busy = fails(&partition_args(&[&a], "2", &one, &[]), 2);
     assert!(busy.contains("not empty"), "{busy}");
 
     // A shard folder missing a part of a split partition is refused.
     let half = dir.path().join("half");
     partition(&half, &["--part", "0/2"]);
-    let missing = fails(
-        &[
-            "run",
-            "--catalog",
-            cat.to_str().unwrap(),
-            "--shard",
-            "1/2",
-            "--records",
-            half.join("shard=1").to_str().unwrap(),
-            "--out",
-            dir.path().join("half-run").to_str().unwrap(),
-        ],
-        1,
-    );
+    let (half_shard, half_run) = (half.join("shard=1"), dir.path().join("half-run"));
+    let missing = fails(&run_args(&cat, &[&half_shard], "1/2", &half_run, "fail"), 1);
     assert!(missing.contains("holds 1 of the 2 parts"), "{missing}");
 
     // A Parquet part cannot hold the row of the wrong width for its shard's
     // run: the partition stops on it, naming it.
     let refused = dir.path().join("refused");
-    let out = run(&[
-        "partition",
-        "--records",
-        b.to_str().unwrap(),
-        "--shards",
+    let out = run(&partition_args(
+        &[&b],
         "2",
-        "--format",
-        "parquet",
-        "--out",
-        refused.to_str().unwrap(),
-    ]);
+        &refused,
+        &["--format", "parquet"],
+    ));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
