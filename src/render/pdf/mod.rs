@@ -5,11 +5,11 @@
 //!
 //! Deterministic by construction: objects are written in a fixed order, dates
 //! come from the invoice, and the document ID is a hash of the content. Text
-//! is drawn with embedded, subset fonts: DejaVu Sans Condensed for Latin,
-//! Greek and Cyrillic, Droid Sans Fallback for Chinese and Japanese, Nanum
-//! Square for Korean (see `font`); a character none draws — or of a script
-//! that needs shaping or right-to-left order, not drawn yet — is shown as
-//! "�" and counted in the manifest's warnings.
+//! is drawn with embedded, subset fonts (see `font`): DejaVu Sans Condensed
+//! for Latin, Greek and Cyrillic; Noto Sans for Arabic, Hebrew, Devanagari
+//! and Thai, shaped and in bidi order; Droid Sans Fallback for Chinese and
+//! Japanese; Nanum Square for Korean. A character no bundled font has is
+//! shown as "�" and counted in the manifest's warnings.
 
 mod font;
 mod page;
@@ -86,7 +86,7 @@ impl Renderer for PdfRenderer {
             .map_err(|e| Error::output(&name, "the PDF", e))?;
         if missing > 0 {
             out.warn(format!(
-                "{name}: {missing} character(s) the PDF cannot draw are shown as \u{FFFD} (scripts that need shaping or right-to-left order, such as Arabic, Hebrew, Devanagari and Thai, are not drawn yet); the CSV and XLSX hold them as written"
+                "{name}: {missing} character(s) the PDF cannot draw (no bundled font has them) are shown as \u{FFFD}; the CSV and XLSX hold them as written"
             ));
         }
         let meta = AttachmentMeta {

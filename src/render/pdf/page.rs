@@ -74,10 +74,48 @@ impl Document<'_, '_> {
         c.set_fill_gray(gray);
         c.begin_text();
         c.next_line(x, y);
-        // Each run in its face; the text position moves on by the widths.
-        for (slot, glyphs) in runs.each() {
-            c.set_font(Name(FONT_NAMES[weight as usize][slot]), size);
-            c.show(Str(glyphs));
+        // Each run in its face; the text position moves on by the widths,
+        // and by the moves shaping asks for between glyphs. Shaped glyphs
+        // whose order or number differs from the text carry the text as
+        // written (ActualText), for search, copy and screen readers.
+        let mut rise = 0.0;
+        let mut span_end = None;
+        for (i, (run, glyphs, moves)) in runs.each().enumerate() {
+            if let Some((end, text)) = &run.actual {
+                c.begin_marked_content_with_properties(Name(b"Span"))
+                    .properties()
+                    .actual_text(TextStr(text));
+                span_end = Some(*end);
+            }
+            c.set_font(Name(FONT_NAMES[weight as usize][run.slot]), size);
+            if run.rise != rise {
+                rise = run.rise;
+                c.set_rise(rise * size);
+            }
+            if moves.is_empty() {
+                c.show(Str(glyphs));
+            } else {
+                let mut shown = c.show_positioned();
+                let mut items = shown.items();
+                let mut from = 0;
+                for (at, amount) in moves {
+                    if at > from {
+                        items.show(Str(&glyphs[from..at]));
+                    }
+                    items.adjust(amount);
+                    from = at;
+                }
+                if from < glyphs.len() {
+                    items.show(Str(&glyphs[from..]));
+                }
+            }
+            if span_end == Some(i + 1) {
+                c.end_marked_content();
+                span_end = None;
+            }
+        }
+        if rise != 0.0 {
+            c.set_rise(0.0);
         }
         c.end_text();
         self.runs = runs;
@@ -331,4 +369,7 @@ impl Document<'_, '_> {
 
 /// The resource names of each weight's faces: `R` and `B` for its own
 /// (DejaVu), then one per fallback face.
-const FONT_NAMES: [[&[u8]; super::font::CHAIN]; 2] = [[b"R", b"R1", b"R2"], [b"B", b"B1", b"B2"]];
+const FONT_NAMES: [[&[u8]; super::font::CHAIN]; 2] = [
+    [b"R", b"R1", b"R2", b"R3", b"R4", b"R5", b"R6"],
+    [b"B", b"B1", b"B2", b"B3", b"B4", b"B5", b"B6"],
+];
