@@ -114,6 +114,10 @@ pub struct Profile {
     /// Itemised reports longer than this show only their subtotals in the
     /// PDF (the full detail stays in CSV/XLSX).
     pub pdf_max_detail_rows: Option<u64>,
+    /// The PDF carries the invoice's machine CSV reports (`--header keys`,
+    /// exact values) as embedded files, so one archived file holds both the
+    /// readable and the exact form.
+    pub pdf_embed_csv: bool,
     /// Privacy: hide the last K digits of dialled numbers in every format.
     pub mask_dialled_digits: Option<u32>,
     /// Noise control: itemised calls below this charge are rolled into one
@@ -229,6 +233,9 @@ impl Profile {
         );
         if let Some(n) = self.pdf_max_detail_rows {
             doc.insert("pdf_max_detail_rows".into(), json!(n));
+        }
+        if self.pdf_embed_csv {
+            doc.insert("pdf_embed_csv".into(), json!(true));
         }
         if let Some(n) = self.mask_dialled_digits {
             doc.insert("mask_dialled_digits".into(), json!(n));
@@ -479,11 +486,12 @@ building = ["summary"]
     #[test]
     fn options_are_validated() {
         let p = Profile::parse(
-            "name = \"x\"\nmask_dialled_digits = 4\nminimum_itemised_charge = \"1.00\"\nhide_zero_rows = true\n[reports]\nsite = [\"summary\"]\n",
+            "name = \"x\"\nmask_dialled_digits = 4\nminimum_itemised_charge = \"1.00\"\nhide_zero_rows = true\npdf_embed_csv = true\n[reports]\nsite = [\"summary\"]\n",
             false,
             "p.toml",
         )
         .unwrap();
+        assert!(p.pdf_embed_csv);
         assert_eq!(p.mask_dialled_digits, Some(4));
         assert_eq!(
             p.minimum_itemised_charge,
@@ -491,11 +499,12 @@ building = ["summary"]
         );
         assert!(p.hide_zero_rows);
         assert_eq!(
-            problems("name = \"x\"\nmask_dialled_digits = 40\nminimum_itemised_charge = \"1,00\"\nhide_zero_rows = \"yes\"\n[reports]\nsite = [\"summary\"]\n"),
+            problems("name = \"x\"\nmask_dialled_digits = 40\nminimum_itemised_charge = \"1,00\"\nhide_zero_rows = \"yes\"\npdf_embed_csv = 1\n[reports]\nsite = [\"summary\"]\n"),
             vec![
                 "mask_dialled_digits: 40 is more digits than a phone number has; expected 0 to 15",
                 "minimum_itemised_charge: \"1,00\" is not a decimal: use '.' as the decimal point and no thousands separators, e.g. 1234.50 (write it as a string, e.g. \"1.00\")",
                 "hide_zero_rows: expected true or false, found \"yes\"",
+                "pdf_embed_csv: expected true or false, found 1",
             ]
         );
     }

@@ -22,6 +22,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "call_columns",
     "transaction_columns",
     "pdf_max_detail_rows",
+    "pdf_embed_csv",
     "mask_dialled_digits",
     "minimum_itemised_charge",
     "hide_zero_rows",
@@ -167,6 +168,7 @@ impl Validator {
                 }
             });
         let hide_zero_rows = self.flag(table.get("hide_zero_rows"), "hide_zero_rows");
+        let pdf_embed_csv = self.flag(table.get("pdf_embed_csv"), "pdf_embed_csv");
         let locale =
             self.string(table.get("locale"), "locale")
                 .and_then(|key| match Locale::parse(&key) {
@@ -250,6 +252,7 @@ impl Validator {
             minimum_itemised_charge,
             hide_zero_rows,
             pdf_max_detail_rows,
+            pdf_embed_csv,
             name,
             description,
             availability,

@@ -35,6 +35,37 @@ impl CsvRenderer {
         ))
     }
 
+    /// The invoice's machine CSV reports in memory — schema keys, exact
+    /// values: the bytes `--header keys` writes — for a PDF to embed
+    /// (`pdf_embed_csv`).
+    pub fn machine_files(
+        options: &RenderOptions,
+        reports: &InvoiceReports<'_>,
+    ) -> Result<Vec<CsvFile>> {
+        let renderer = CsvRenderer::new(RenderOptions {
+            header: HeaderStyle::Keys,
+            ..options.clone()
+        });
+        let style = FieldStyle::new(&renderer.options, reports);
+        let calls = EncodedCalls::new(reports, &style)?;
+        reports
+            .reports
+            .iter()
+            .map(|report| {
+                let mut bytes = Vec::new();
+                let rows =
+                    renderer.write_report(reports, report, &style, calls.as_ref(), &mut bytes)?;
+                Ok(CsvFile {
+                    name: renderer.file_name(report),
+                    level: report.spec.level.key(),
+                    report: report.spec.kind.key(),
+                    rows,
+                    bytes,
+                })
+            })
+            .collect()
+    }
+
     fn write_report(
         &self,
         reports: &InvoiceReports<'_>,
@@ -111,6 +142,16 @@ impl CsvRenderer {
         lines.finish()?;
         Ok(rows)
     }
+}
+
+/// A CSV report written to memory.
+pub struct CsvFile {
+    pub name: String,
+    pub level: &'static str,
+    pub report: &'static str,
+    /// Data rows, as the manifest counts them.
+    pub rows: u64,
+    pub bytes: Vec<u8>,
 }
 
 /// How cells read in this invoice's CSV files.

@@ -57,6 +57,8 @@ pub struct Settings {
     pub look: Presentation,
     /// Itemised reports longer than this show only subtotals in the PDF.
     pub pdf_max_detail_rows: Option<u64>,
+    /// The PDF embeds the machine CSV reports (the profile's `pdf_embed_csv`).
+    pub pdf_embed_csv: bool,
     /// Human CSV's delimiter and byte order mark ([`Profile::human_csv`]).
     pub human_csv: (u8, bool),
 }
@@ -95,6 +97,7 @@ impl<'a> InvoiceReports<'a> {
                 localised: profile.locale.is_some(),
                 look: Presentation::new(profile.locale, invoice.currency.as_deref()),
                 pdf_max_detail_rows: profile.pdf_max_detail_rows,
+                pdf_embed_csv: profile.pdf_embed_csv,
                 human_csv: profile.human_csv(),
             },
             data,

@@ -15,6 +15,16 @@ fn render_pdf(dir: &Path, profile: &str, records: &str, extra: &[&str]) -> PathB
     dir.join("INV-2026-10-0042_usage.pdf")
 }
 
+/// The bundled fixture with text in every script, as a PDF.
+fn render_scripts(dir: &Path, extra: &[&str]) -> PathBuf {
+    render_pdf(
+        dir,
+        &fixture("profiles/scripts.toml"),
+        &fixture("scripts.csv"),
+        extra,
+    )
+}
+
 /// The text of each page.
 fn pages(path: &Path) -> Vec<String> {
     let bytes = std::fs::read(path).unwrap();
@@ -301,20 +311,7 @@ fn the_profile_can_limit_pdf_detail_to_subtotals() {
 /// What `pdftotext` (poppler) reads from a PDF, with the bidi embedding
 /// marks it puts around right-to-left text taken out.
 fn poppler_text(path: &Path, extra: &[&str]) -> String {
-    let out = std::process::Command::new("pdftotext")
-        .args(extra)
-        .arg(path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (poppler-utils) runs; .ci/run installs it");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .replace(['\u{202B}', '\u{202C}'], "")
+    poppler_text_of("pdftotext", extra, path, &["-"]).replace(['\u{202B}', '\u{202C}'], "")
 }
 
 /// Each embedded font's name and its ToUnicode pairs (glyph id, text).
@@ -394,12 +391,7 @@ fn poppler_words(path: &Path) -> Vec<(usize, f32, f32, f32, String)> {
 fn every_script_is_drawn_shaped_and_ordered_and_reads_back_in_logical_order() {
     let dir = tempfile::tempdir().unwrap();
     let render = |out: &Path, jobs: &str| {
-        let path = render_pdf(
-            out,
-            &fixture("profiles/scripts.toml"),
-            &fixture("scripts.csv"),
-            &["--jobs", jobs],
-        );
+        let path = render_scripts(out, &["--jobs", jobs]);
         (path.clone(), std::fs::read(path).unwrap())
     };
     let (path, bytes) = render(&dir.path().join("one"), "1");
@@ -730,4 +722,373 @@ fn bookmarks_of_a_report_with_very_many_groups_are_capped_and_the_manifest_says_
         warnings.contains("the bookmarks of \\\"Site calls\\\" list its first 1000 groups of 1005"),
         "{warnings}"
     );
+}
+
+/// The XMP packet of a PDF, from its catalog.
+fn xmp_of(doc: &lopdf::Document) -> String {
+    let stream = doc
+        .catalog()
+        .unwrap()
+        .get_deref(b"Metadata", doc)
+        .unwrap()
+        .as_stream()
+        .unwrap();
+    assert!(
+        stream.dict.get(b"Filter").is_err(),
+        "PDF/A metadata is not compressed"
+    );
+    String::from_utf8(stream.content.clone()).unwrap()
+}
+
+#[test]
+fn pdf_a_metadata_output_intent_fonts_and_embedded_csv_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("embed.toml");
+    let text = std::fs::read_to_string(fixture("profiles/scripts.toml")).unwrap();
+    std::fs::write(&profile, format!("pdf_embed_csv = true\n{text}")).unwrap();
+    let out = dir.path().join("out");
+    let (records, folder) = (fixture("scripts.csv"), out.display().to_string());
+    let mut args = acme_args(profile.to_str().unwrap(), &records, &folder);
+    args.extend(["--format", "pdf,csv", "--header", "keys"]);
+    ok(&args);
+    let path = out.join("INV-2026-10-0042_usage.pdf");
+    let doc = lopdf::Document::load(&path).unwrap();
+    assert!(doc.trailer.get(b"Encrypt").is_err(), "no encryption");
+    // XMP: PDF/A-3b (files are embedded), and the same title, producer
+    // and date as the information dictionary.
+    let xmp = xmp_of(&doc);
+    assert!(xmp.contains("<pdfaid:part>3</pdfaid:part>"), "{xmp}");
+    assert!(
+        xmp.contains("<pdfaid:conformance>B</pdfaid:conformance>"),
+        "{xmp}"
+    );
+    let info = doc
+        .trailer
+        .get_deref(b"Info", &doc)
+        .unwrap()
+        .as_dict()
+        .unwrap();
+    let title = String::from_utf8_lossy(info.get(b"Title").unwrap().as_str().unwrap()).to_string();
+    assert!(
+        xmp.contains(&format!(">{title}</rdf:li>")),
+        "{title} in {xmp}"
+    );
+    assert!(xmp.contains("<xmp:CreateDate>2026-11-01T00:00:00Z</xmp:CreateDate>"));
+    assert_eq!(
+        info.get(b"CreationDate").unwrap().as_str().unwrap(),
+        b"D:20261101000000Z"
+    );
+    // An sRGB output intent with its ICC profile.
+    let catalog = doc.catalog().unwrap();
+    let intents = catalog.get(b"OutputIntents").unwrap().as_array().unwrap();
+    let intent = intents[0].as_dict().unwrap();
+    assert_eq!(intent.get(b"S").unwrap().as_name().unwrap(), b"GTS_PDFA1");
+    let icc = intent
+        .get_deref(b"DestOutputProfile", &doc)
+        .unwrap()
+        .as_stream()
+        .unwrap();
+    assert_eq!(icc.dict.get(b"N").unwrap().as_i64().unwrap(), 3);
+    assert_eq!(&icc.decompressed_content().unwrap()[36..40], b"acsp");
+    // Every font is embedded.
+    for object in doc.objects.values() {
+        let Ok(dict) = object.as_dict() else { continue };
+        if dict.get(b"Type").and_then(|t| t.as_name()).ok() == Some(b"FontDescriptor") {
+            assert!(dict.get(b"FontFile2").is_ok(), "{dict:?}");
+        }
+    }
+    // The embedded files are the CSV attachments, byte for byte, each an
+    // associated file (Data) listed in the catalog and the manifest.
+    let af = catalog.get(b"AF").unwrap().as_array().unwrap();
+    let listed = &manifest(&out)["attachments"];
+    let pdf_entry = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["format"] == "pdf")
+        .unwrap();
+    let entries = pdf_entry["entries"].as_array().unwrap();
+    assert_eq!(af.len(), 4);
+    assert_eq!(entries.len(), 4);
+    for spec in af {
+        let spec = doc.get_dictionary(spec.as_reference().unwrap()).unwrap();
+        assert_eq!(
+            spec.get(b"AFRelationship").unwrap().as_name().unwrap(),
+            b"Data"
+        );
+        let name = String::from_utf8(spec.get(b"F").unwrap().as_str().unwrap().to_vec()).unwrap();
+        let file = spec
+            .get(b"EF")
+            .unwrap()
+            .as_dict()
+            .unwrap()
+            .get_deref(b"F", &doc)
+            .unwrap()
+            .as_stream()
+            .unwrap();
+        assert_eq!(
+            file.dict.get(b"Subtype").unwrap().as_name().unwrap(),
+            b"text/csv"
+        );
+        let bytes = file.decompressed_content().unwrap();
+        assert_eq!(bytes, std::fs::read(out.join(&name)).unwrap(), "{name}");
+        let entry = entries.iter().find(|e| e["path"] == name.as_str()).unwrap();
+        assert_eq!(entry["sha256"], sha256_hex(&bytes), "{name}");
+    }
+    // Without embedded files the claim is PDF/A-2b, and nothing is embedded.
+    let plain = render_scripts(&dir.path().join("plain"), &[]);
+    let doc = lopdf::Document::load(&plain).unwrap();
+    assert!(xmp_of(&doc).contains("<pdfaid:part>2</pdfaid:part>"));
+    assert!(doc.catalog().unwrap().get(b"AF").is_err());
+}
+
+/// A structure element as poppler reads it back (`pdfinfo -struct-text`):
+/// its type, attributes, text and children.
+#[derive(Debug, Default)]
+struct Tag {
+    kind: String,
+    attributes: Vec<String>,
+    text: String,
+    children: Vec<Tag>,
+}
+
+impl Tag {
+    /// Every element below this one (and itself), depth first.
+    fn all(&self) -> Vec<&Tag> {
+        let mut out = vec![self];
+        for child in &self.children {
+            out.extend(child.all());
+        }
+        out
+    }
+
+    /// The text of it and everything below it.
+    fn whole_text(&self) -> String {
+        let mut text = self.text.clone();
+        for child in &self.children {
+            text.push_str(&child.whole_text());
+        }
+        text
+    }
+}
+
+fn structure(path: &Path) -> Tag {
+    let out = poppler_text_of("pdfinfo", &["-struct-text"], path, &[]);
+    let mut stack: Vec<(usize, Tag)> = vec![(0, Tag::default())];
+    for line in out.lines() {
+        let depth = line.len() - line.trim_start().len();
+        let item = line.trim();
+        if item.is_empty() {
+            continue;
+        }
+        if let Some(text) = item.strip_prefix('"') {
+            stack
+                .last_mut()
+                .unwrap()
+                .1
+                .text
+                .push_str(text.trim_end_matches('"'));
+            continue;
+        }
+        if item.starts_with('/') {
+            stack
+                .last_mut()
+                .unwrap()
+                .1
+                .attributes
+                .push(item.to_string());
+            continue;
+        }
+        while stack.len() > 1 && stack.last().unwrap().0 > depth {
+            let (_, done) = stack.pop().unwrap();
+            stack.last_mut().unwrap().1.children.push(done);
+        }
+        let kind = item.split([' ', ':']).next().unwrap().to_string();
+        stack.push((
+            depth + 1,
+            Tag {
+                kind,
+                ..Tag::default()
+            },
+        ));
+    }
+    while stack.len() > 1 {
+        let (_, done) = stack.pop().unwrap();
+        stack.last_mut().unwrap().1.children.push(done);
+    }
+    stack.pop().unwrap().1
+}
+
+/// What a poppler tool prints for a PDF.
+fn poppler_text_of(tool: &str, args: &[&str], path: &Path, after: &[&str]) -> String {
+    let out = std::process::Command::new(tool)
+        .args(args)
+        .arg(path)
+        .args(after)
+        .output()
+        .expect("poppler-utils run; .ci/run installs them");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn tagged_pdf_reads_in_order_with_headings_table_headers_and_furniture_as_artifacts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = render_pdf(
+        dir.path(),
+        "fixtures/profiles/everything.toml",
+        "fixtures/records.csv",
+        &[],
+    );
+    // The catalog says it is tagged, in which language, with its title
+    // shown as the window title, and XMP claims PDF/UA-1.
+    let doc = lopdf::Document::load(&path).unwrap();
+    let catalog = doc.catalog().unwrap();
+    let marked = catalog
+        .get_deref(b"MarkInfo", &doc)
+        .unwrap()
+        .as_dict()
+        .unwrap();
+    assert!(marked.get(b"Marked").unwrap().as_bool().unwrap());
+    assert_eq!(catalog.get(b"Lang").unwrap().as_str().unwrap(), b"en");
+    let prefs = catalog
+        .get_deref(b"ViewerPreferences", &doc)
+        .unwrap()
+        .as_dict()
+        .unwrap();
+    assert!(prefs.get(b"DisplayDocTitle").unwrap().as_bool().unwrap());
+    assert!(xmp_of(&doc).contains("<pdfuaid:part>1</pdfuaid:part>"));
+    for (_, page) in doc.get_pages() {
+        let page = doc.get_dictionary(page).unwrap();
+        assert!(page.get(b"StructParents").is_ok());
+        assert_eq!(page.get(b"Tabs").unwrap().as_name().unwrap(), b"S");
+    }
+    // The tree: the cover's title and facts, then a section per report
+    // whose heading is its bookmark's title.
+    let tree = structure(&path);
+    let document = &tree.children[0];
+    assert_eq!(document.kind, "Document");
+    assert_eq!(document.children[0].kind, "H1");
+    assert_eq!(document.children[0].whole_text(), "Usage report");
+    let sections: Vec<&Tag> = document
+        .children
+        .iter()
+        .filter(|t| t.kind == "Sect")
+        .collect();
+    let titles: Vec<String> = bookmarks(&path)
+        .into_iter()
+        .filter(|b| b.top)
+        .skip(1)
+        .map(|b| b.title)
+        .collect();
+    let headings: Vec<String> = sections
+        .iter()
+        .map(|s| s.children[0].whole_text())
+        .collect();
+    assert_eq!(headings, titles);
+    // Every table has header cells with a scope: a header row of column
+    // headers, and totals rows headed by their label.
+    for table in document.all().into_iter().filter(|t| t.kind == "Table") {
+        let cells = table.all();
+        assert!(
+            cells.iter().any(|t| t.kind == "TH"),
+            "a table without header cells: {table:?}"
+        );
+        for th in cells.iter().filter(|t| t.kind == "TH") {
+            assert!(
+                th.attributes.iter().any(|a| a.starts_with("/Scope")),
+                "{th:?}"
+            );
+        }
+    }
+    let site_calls = sections
+        .iter()
+        .find(|s| s.children[0].whole_text() == "Site calls")
+        .unwrap();
+    let table = &site_calls.children[1];
+    assert_eq!(table.children[0].kind, "THead");
+    let columns: Vec<String> = table.children[0].children[0]
+        .children
+        .iter()
+        .map(|th| th.whole_text())
+        .collect();
+    assert!(columns.contains(&"Charge".to_string()), "{columns:?}");
+    // The groups are headings (level 3), named as their bookmarks are.
+    let groups: Vec<String> = site_calls
+        .all()
+        .into_iter()
+        .filter(|t| t.kind == "H3")
+        .map(|t| t.whole_text())
+        .collect();
+    assert_eq!(groups, ["Site: Leeds, Depot 2", "Site: London HQ"]);
+    // Footers are furniture: not in the tree, though on every page.
+    let all_text = document.whole_text();
+    assert!(!all_text.contains("Page 1 of"), "{all_text}");
+    assert!(pages(&path)[0].contains("Page 1 of"));
+}
+
+#[test]
+fn what_a_page_break_repeats_is_furniture_and_other_scripts_name_their_language() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = dir.path().join("calls.csv");
+    // Three pages: enough for every kind of furniture a page break adds;
+    // poppler reads a structure tree in time quadratic in a page's cells.
+    generate(&records, 90, 1, 1, None);
+    let text = std::fs::read_to_string(&records).unwrap();
+    std::fs::write(&records, text.replace("CUST00001", "ACME")).unwrap();
+    let out = dir.path().join("out");
+    let path = render_pdf(
+        &out,
+        "fixtures/profiles/site-detail.toml",
+        records.to_str().unwrap(),
+        &[],
+    );
+    let shown = poppler_text(&path, &[]);
+    let tree = structure(&path);
+    let read = tree.whole_text();
+    for furniture in [
+        "(continued)",
+        "carried forward",
+        "brought forward",
+        "Page 2 of",
+    ] {
+        assert!(shown.contains(furniture), "{furniture} is drawn");
+        assert!(!read.contains(furniture), "{furniture} is not read out");
+    }
+    // Each call is read once, though its table's header repeats per page.
+    let calls = std::fs::read_to_string(&records)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("call,"))
+        .count();
+    let site_calls = tree
+        .all()
+        .into_iter()
+        .find(|t| t.kind == "Sect" && t.children[0].whole_text() == "Site calls")
+        .unwrap();
+    let rows = site_calls
+        .all()
+        .into_iter()
+        .filter(|t| t.kind == "TR" && t.children.iter().all(|c| c.kind == "TD"))
+        .filter(|t| t.children.len() > 1)
+        .count();
+    assert_eq!(rows, calls, "one data row per call");
+    // Text in another script than the document's names its language.
+    let scripts = render_scripts(&dir.path().join("scripts"), &[]);
+    let doc = lopdf::Document::load(&scripts).unwrap();
+    let mut languages = std::collections::BTreeSet::new();
+    for object in doc.objects.values() {
+        if let Ok(dict) = object.as_dict() {
+            if let Ok(lang) = dict.get(b"Lang").and_then(|l| l.as_str()) {
+                languages.insert(String::from_utf8_lossy(lang).to_string());
+            }
+        }
+    }
+    for lang in ["ar", "he", "hi", "th", "ja", "zh", "ko", "el", "en"] {
+        assert!(languages.contains(lang), "{lang} in {languages:?}");
+    }
 }

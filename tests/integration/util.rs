@@ -187,14 +187,18 @@ pub fn csv_rows(path: &Path) -> Vec<Vec<String>> {
 /// Asserts that every attachment the folder's manifest lists is whole: its
 /// bytes hash to the manifest's SHA-256.
 pub fn assert_attachments_whole(folder: &Path) {
-    use sha2::Digest;
     let m = manifest(folder);
     for a in m["attachments"].as_array().unwrap() {
         let bytes = std::fs::read(folder.join(a["path"].as_str().unwrap())).unwrap();
-        let hex: String = sha2::Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        assert_eq!(a["sha256"], hex.as_str(), "{}", a["path"]);
+        assert_eq!(a["sha256"], sha256_hex(&bytes).as_str(), "{}", a["path"]);
     }
+}
+
+/// SHA-256 of bytes, in lowercase hex as manifests write it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

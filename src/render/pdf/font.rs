@@ -33,6 +33,21 @@ const MAX_FITTED_CHARS: usize = 1024;
 /// past it the cache starts again.
 const MAX_SHAPED: usize = 4096;
 
+/// Characters below this are looked up in a table, not a map.
+const LATIN: usize = 256;
+
+/// The characters of a text composed (NFC). Text of characters below
+/// U+0300 is composed already (none of them combines with another or
+/// decomposes), so most text skips the normaliser.
+fn composed(text: &str) -> impl Iterator<Item = char> + '_ {
+    let plain = text.bytes().all(|b| b < 0xCC);
+    let (fast, slow) = match plain {
+        true => (Some(text.chars()), None),
+        false => (None, Some(text.nfc())),
+    };
+    fast.into_iter().flatten().chain(slow.into_iter().flatten())
+}
+
 /// Shown, and counted as a warning, for a character no font can draw.
 pub const PLACEHOLDER: char = '\u{FFFD}';
 
@@ -291,6 +306,8 @@ struct Shaped {
 pub struct DocFont {
     weight: Weight,
     chain: [FaceUse; CHAIN],
+    /// The glyphs of Latin-1 characters, looked up once (most text).
+    latin: [Option<Option<Glyph>>; LATIN],
     cache: HashMap<char, Option<Glyph>>,
     shaped: HashMap<Box<str>, Shaped>,
     buffer: Option<UnicodeBuffer>,
@@ -363,6 +380,7 @@ impl DocFont {
         let mut font = DocFont {
             weight,
             chain: CHAINS[weight as usize].map(FaceUse::new),
+            latin: [None; LATIN],
             cache: HashMap::new(),
             shaped: HashMap::new(),
             buffer: None,
@@ -387,7 +405,12 @@ impl DocFont {
     }
 
     fn lookup(&mut self, ch: char) -> Option<Glyph> {
-        if let Some(hit) = self.cache.get(&ch) {
+        let latin = (ch as usize) < LATIN;
+        if latin {
+            if let Some(hit) = self.latin[ch as usize] {
+                return hit;
+            }
+        } else if let Some(hit) = self.cache.get(&ch) {
             return *hit;
         }
         let found = if needs_shaping(ch) {
@@ -401,7 +424,11 @@ impl DocFont {
                 })
             })
         };
-        self.cache.insert(ch, found);
+        if latin {
+            self.latin[ch as usize] = Some(found);
+        } else {
+            self.cache.insert(ch, found);
+        }
         found
     }
 
@@ -429,7 +456,7 @@ impl DocFont {
             return self.shape_cached(text).advance * size;
         }
         let mut ems = 0.0f32;
-        for ch in text.nfc() {
+        for ch in composed(text) {
             if ch.is_control() {
                 continue;
             }
@@ -447,7 +474,7 @@ impl DocFont {
         if !is_simple(text) {
             return self.encode_shaped(text, out);
         }
-        for ch in text.nfc() {
+        for ch in composed(text) {
             let Some(glyph) = self.glyph(ch) else {
                 continue;
             };
@@ -574,6 +601,10 @@ impl DocFont {
         let face = &faces()[self.chain[slot].face];
         let mut buffer = self.buffer.take().unwrap_or_default();
         buffer.push_str(piece);
+        // Each character keeps its own cluster where the font allows it (a
+        // mark apart from its letter), so each glyph maps to the text it
+        // shows; ligatures and conjuncts still merge theirs.
+        buffer.set_cluster_level(rustybuzz::BufferClusterLevel::Characters);
         buffer.guess_segment_properties();
         buffer.set_direction(if rtl {
             Direction::RightToLeft

@@ -11,22 +11,29 @@
 //! Japanese; Nanum Square for Korean. A character no bundled font has is
 //! shown as "�" and counted in the manifest's warnings.
 
+mod archive;
+mod deflate;
 mod font;
 mod page;
 mod table;
+mod tags;
+mod xref;
 
 use std::borrow::Cow;
 
+use pdf_writer::types::TableHeaderScope;
 use pdf_writer::{Content, Pdf, Ref};
 use sha2::{Digest, Sha256};
 
 use self::font::{DocFont, FontRefs, Weight};
+use self::tags::{Role, Tags};
 use super::cells::{display_text, title_block};
+use super::csv::{CsvFile, CsvRenderer};
 use super::{Format, Paper, RenderOptions, Renderer};
 use crate::column::Column;
 use crate::error::{Error, Result};
 use crate::locale::{Msg, Presentation};
-use crate::output::{AttachmentMeta, OutputDir};
+use crate::output::{Attachment, AttachmentMeta, OutputDir};
 use crate::report::InvoiceReports;
 
 const MARGIN: f32 = 36.0;
@@ -66,7 +73,28 @@ impl PdfRenderer {
 impl Renderer for PdfRenderer {
     fn render(&self, reports: &InvoiceReports<'_>, out: &OutputDir) -> Result<()> {
         let name = self.file_name(reports);
+        // With `pdf_embed_csv` the machine CSV reports travel inside the PDF
+        // (PDF/A-3 associated files), and the manifest lists them.
+        let embedded = match reports.settings.pdf_embed_csv {
+            true => CsvRenderer::machine_files(&self.options, reports)?,
+            false => Vec::new(),
+        };
+        let entries: Vec<Attachment> = embedded
+            .iter()
+            .map(|file| Attachment {
+                path: file.name.clone(),
+                format: Format::Csv.key(),
+                level: Some(file.level),
+                report: Some(file.report),
+                rows: file.rows,
+                sha256: crate::hash::sha256_hex(&file.bytes),
+                group: None,
+                entries: Vec::new(),
+            })
+            .collect();
         let mut doc = Document::new(reports, &self.options);
+        doc.embedded = embedded;
+        doc.open(Role::Document);
         doc.cover();
         for report in &reports.reports {
             doc.section(report);
@@ -98,7 +126,11 @@ impl Renderer for PdfRenderer {
         out.attachment(meta, |w| {
             w.write_all(&bytes).map_err(|e| Error::io(&name, e))?;
             Ok(rows)
-        })
+        })?;
+        if !entries.is_empty() {
+            out.set_entries(&name, entries);
+        }
+        Ok(())
     }
 }
 
@@ -111,6 +143,7 @@ fn paper_size(paper: Paper) -> (f32, f32) {
 }
 
 /// A finished page: its objects and size.
+#[derive(Clone, Copy)]
 struct PageInfo {
     page: Ref,
     body: Ref,
@@ -164,6 +197,23 @@ struct Document<'r, 'a> {
     /// The document's bookmarks: the cover and each report, with the groups
     /// of an itemised report beneath it.
     outline: Vec<Bookmark>,
+    /// The machine CSV reports the PDF carries (`pdf_embed_csv`).
+    embedded: Vec<CsvFile>,
+    /// The structure tree (tagged PDF).
+    tags: Tags,
+    /// The fill gray and font the page's content has set, so they are
+    /// written only when they change.
+    ink: Ink,
+    /// Streams being deflated beside the layout.
+    deflater: deflate::Deflater,
+}
+
+/// What a page's content stream has set so far.
+#[derive(Clone, Copy, Default)]
+struct Ink {
+    gray: Option<f32>,
+    /// Weight, face slot and size.
+    font: Option<(u8, u8, f32)>,
 }
 
 /// Where a bookmark leads: a page (its index) and a height on it.
@@ -210,7 +260,15 @@ impl<'r, 'a> Document<'r, 'a> {
         };
         let regular_refs = font_refs();
         let bold_refs = font_refs();
+        let tree_root = Ref::new(next);
+        next += 1;
         let portrait = paper_size(paper);
+        let look = &reports.settings.look;
+        let lang = if look.localised {
+            look.locale.key()
+        } else {
+            "en"
+        };
         Document {
             look: reports.settings.look.clone(),
             reports,
@@ -231,6 +289,10 @@ impl<'r, 'a> Document<'r, 'a> {
             rows: 0,
             carry: None,
             outline: Vec::new(),
+            embedded: Vec::new(),
+            tags: Tags::new(tree_root, lang),
+            ink: Ink::default(),
+            deflater: deflate::Deflater::default(),
         }
     }
 
@@ -260,49 +322,69 @@ impl<'r, 'a> Document<'r, 'a> {
         // The company at the right, the title left of it; both cut rather
         // than run off the page or over each other.
         let mut company_width = 0.0;
-        if let Some(company) = &reports.settings.company {
+        // Read first: the title, then the company.
+        let company = reports.settings.company.as_ref().map(|company| {
             let shown = self.bold.fit(company, 10.0, line / 2.0).into_owned();
             company_width = self.bold.measure(&shown, 10.0);
-            let x = self.size.0 - MARGIN - company_width;
-            self.text(Weight::Bold, 10.0, x, top - 12.0, &shown, 0.3);
-        }
+            shown
+        });
         let room = line - company_width - if company_width > 0.0 { 12.0 } else { 0.0 };
-        self.text_within(
-            pen(Weight::Bold, 18.0),
-            MARGIN,
-            top - 16.0,
-            room,
-            &title,
-            0.0,
-        );
-        let mut y = top - 40.0;
-        for (label, value) in title_block(reports, self.options) {
-            self.text_within(pen(Weight::Bold, 9.0), MARGIN, y, 76.0, label, 0.3);
-            self.text_within(
-                pen(Weight::Regular, 9.0),
-                MARGIN + 80.0,
-                y,
-                line - 80.0,
-                &value,
+        self.tagged(Role::H1, |doc| {
+            doc.text_within(
+                pen(Weight::Bold, 18.0),
+                MARGIN,
+                top - 16.0,
+                room,
+                &title,
                 0.0,
-            );
+            )
+        });
+        if let Some(shown) = company {
+            let x = self.size.0 - MARGIN - company_width;
+            self.tagged(Role::P, |doc| {
+                doc.text(Weight::Bold, 10.0, x, top - 12.0, &shown, 0.3)
+            });
+        }
+        let mut y = top - 40.0;
+        // The facts as a table of row headers and values.
+        self.open(Role::Table);
+        for (label, value) in title_block(reports, self.options) {
+            self.open(Role::TR);
+            self.tagged(Role::TH(TableHeaderScope::Row, 1), |doc| {
+                doc.text_within(pen(Weight::Bold, 9.0), MARGIN, y, 76.0, label, 0.3)
+            });
+            self.tagged(Role::TD(1), |doc| {
+                doc.text_within(
+                    pen(Weight::Regular, 9.0),
+                    MARGIN + 80.0,
+                    y,
+                    line - 80.0,
+                    &value,
+                    0.0,
+                )
+            });
+            self.close();
             y -= 13.0;
         }
+        self.close();
         y -= 10.0;
-        self.text(
-            Weight::Bold,
-            11.0,
-            MARGIN,
-            y,
-            words.get(Msg::UsageTotals),
-            0.0,
-        );
+        self.tagged(Role::H2, |doc| {
+            doc.text(
+                Weight::Bold,
+                11.0,
+                MARGIN,
+                y,
+                words.get(Msg::UsageTotals),
+                0.0,
+            )
+        });
         y -= 6.0;
         self.rule(MARGIN, y, 260.0, 0.6);
         y -= 12.0;
         let t = reports.totals;
         let tz = reports.invoice.time_zone;
         let zone = reports.invoice.zone_name();
+        self.open(Role::Table);
         for column in Column::SUMMARY {
             let label = &words.column(column, zone, true);
             let value = t
@@ -317,11 +399,18 @@ impl<'r, 'a> Document<'r, 'a> {
             if column == Column::Total {
                 self.rule(MARGIN, y + 9.0, 260.0, 0.6);
             }
-            self.text(weight, 9.0, MARGIN, y, label, 0.0);
+            self.open(Role::TR);
+            self.tagged(Role::TH(TableHeaderScope::Row, 1), |doc| {
+                doc.text(weight, 9.0, MARGIN, y, label, 0.0)
+            });
             let w = self.font(weight).measure(&value, 9.0);
-            self.text(weight, 9.0, MARGIN + 260.0 - w, y, &value, 0.0);
+            self.tagged(Role::TD(1), |doc| {
+                doc.text(weight, 9.0, MARGIN + 260.0 - w, y, &value, 0.0)
+            });
+            self.close();
             y -= 13.0;
         }
+        self.close();
         self.y = y - 18.0;
     }
 }

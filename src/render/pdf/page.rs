@@ -1,13 +1,13 @@
 //! Page primitives of a PDF document — pages, text runs, fills and rules —
 //! and the assembly of the finished file.
 
-use chrono::Datelike;
 use pdf_writer::types::PageMode;
-use pdf_writer::{Content, Date, Filter, Finish, Name, Rect, Ref, Str, TextStr};
+use pdf_writer::{Content, Filter, Finish, Name, Rect, Ref, Str, TextStr};
 use sha2::Digest;
 
 use crate::locale::Msg;
 
+use super::deflate::Kind;
 use super::font::{miniz_compress, DocFont, FontRefs, Weight};
 use super::*;
 
@@ -35,6 +35,7 @@ impl Document<'_, '_> {
             size,
         });
         self.content = Some(Content::new());
+        self.ink = Ink::default();
         self.size = size;
         self.y = size.1 - TOP;
     }
@@ -44,10 +45,9 @@ impl Document<'_, '_> {
             let body = self.pages.last().expect("a page is open").body;
             let data = content.finish();
             self.hasher.update(data.as_slice());
-            let compressed = miniz_compress(data.as_slice());
-            self.pdf
-                .stream(body, &compressed)
-                .filter(Filter::FlateDecode);
+            self.deflater
+                .submit(&mut self.pdf, body, Kind::Content, data.into_vec());
+            self.end_page_tags();
         }
     }
 
@@ -70,8 +70,13 @@ impl Document<'_, '_> {
         }
         let mut runs = std::mem::take(&mut self.runs);
         self.font(weight).encode(text, &mut runs);
-        let c = self.content();
-        c.set_fill_gray(gray);
+        self.begin_content(text);
+        let mut ink = self.ink;
+        let c = self.content.as_mut().expect("a page is open");
+        if ink.gray != Some(gray) {
+            c.set_fill_gray(gray);
+            ink.gray = Some(gray);
+        }
         c.begin_text();
         c.next_line(x, y);
         // Each run in its face; the text position moves on by the widths,
@@ -87,7 +92,13 @@ impl Document<'_, '_> {
                     .actual_text(TextStr(text));
                 span_end = Some(*end);
             }
-            c.set_font(Name(FONT_NAMES[weight as usize][run.slot]), size);
+            // The font stays set from text to text on a page (text state
+            // outlives BT/ET), so it is named only when it changes.
+            let font = (weight as u8, run.slot as u8, size);
+            if ink.font != Some(font) {
+                c.set_font(Name(FONT_NAMES[weight as usize][run.slot]), size);
+                ink.font = Some(font);
+            }
             if run.rise != rise {
                 rise = run.rise;
                 c.set_rise(rise * size);
@@ -118,6 +129,8 @@ impl Document<'_, '_> {
             c.set_rise(0.0);
         }
         c.end_text();
+        c.end_marked_content();
+        self.ink = ink;
         self.runs = runs;
     }
 
@@ -164,19 +177,24 @@ impl Document<'_, '_> {
     }
 
     pub(super) fn fill(&mut self, x: f32, y: f32, w: f32, h: f32, gray: f32) {
+        self.decoration();
+        self.ink.gray = Some(gray);
         let c = self.content();
         c.set_fill_gray(gray);
         c.rect(x, y, w, h);
         c.fill_nonzero();
+        c.end_marked_content();
     }
 
     pub(super) fn rule(&mut self, x: f32, y: f32, w: f32, width: f32) {
+        self.decoration();
         let c = self.content();
         c.set_stroke_gray(0.35);
         c.set_line_width(width);
         c.move_to(x, y);
         c.line_to(x + w, y);
         c.stroke();
+        c.end_marked_content();
     }
 
     /// Writes the bookmarks: each report (open, so its groups show) and the
@@ -254,9 +272,14 @@ impl Document<'_, '_> {
         let catalog = Ref::new(1);
         let tree = Ref::new(2);
         let info = Ref::new(3);
-        let pages = std::mem::take(&mut self.pages);
+        self.write_tree();
+        // Footers are page furniture; they are drawn with the pages still
+        // listed (marking content needs the page).
+        self.begin_furniture();
+        let pages = self.pages.clone();
         for (i, page) in pages.iter().enumerate() {
             self.content = Some(Content::new());
+            self.ink = Ink::default();
             self.size = page.size;
             let right = words.fill(
                 Msg::PageOf,
@@ -280,6 +303,8 @@ impl Document<'_, '_> {
                 .stream(page.footer, &compressed)
                 .filter(Filter::FlateDecode);
         }
+        self.end_furniture();
+        self.pages.clear();
         // The faces each weight drew with: its own always, the fallback
         // when used.
         let mut embedded = Vec::new();
@@ -302,10 +327,12 @@ impl Document<'_, '_> {
                 embedded.push((weight, slot, refs));
             }
         }
-        for page in &pages {
+        for (i, page) in pages.iter().enumerate() {
             let mut p = self.pdf.page(page.page);
             p.media_box(Rect::new(0.0, 0.0, page.size.0, page.size.1));
             p.parent(tree);
+            p.struct_parents(i as i32)
+                .tab_order(pdf_writer::types::TabOrder::StructureOrder);
             p.contents_array([page.body, page.footer]);
             let mut resources = p.resources();
             let mut fonts = resources.fonts();
@@ -321,10 +348,56 @@ impl Document<'_, '_> {
             .kids(pages.iter().map(|p| p.page))
             .count(count as i32);
         let outline = self.write_outline(&pages);
+        // PDF/A: the facts of the information dictionary again as XMP, the
+        // sRGB output intent, and the embedded CSV reports.
+        let (title, subject) = self.options.document_title(self.reports);
+        let lang = self.tags.lang;
+        let producer = concat!("usage-report ", env!("CARGO_PKG_VERSION"));
+        let facts = archive::Facts {
+            title: &title,
+            subject: &subject,
+            producer,
+            date: invoice.to,
+            lang,
+        };
+        let (metadata, icc) = (self.alloc(), self.alloc());
+        let embeds = !self.embedded.is_empty();
+        archive::write_metadata(
+            &mut self.pdf,
+            metadata,
+            icc,
+            &facts.xmp(archive::Facts::part(embeds)),
+        );
+        let files = std::mem::take(&mut self.embedded);
+        let mut next = self.next;
+        let specs = archive::embed_files(&mut self.pdf, &files, facts.pdf_date(), || {
+            next += 1;
+            Ref::new(next - 1)
+        });
+        self.next = next;
         let mut root = self.pdf.catalog(catalog);
         root.pages(tree);
         if let Some(outline) = outline {
             root.outlines(outline).page_mode(PageMode::UseOutlines);
+        }
+        root.metadata(metadata).lang(TextStr(lang));
+        root.mark_info().marked(true);
+        root.pair(Name(b"StructTreeRoot"), self.tags.root);
+        root.viewer_preferences().display_doc_title(true);
+        archive::output_intent(&mut root, icc);
+        if embeds {
+            let mut names = root.names();
+            let mut tree = names.embedded_files();
+            let mut entries = tree.names();
+            for (name, spec) in &specs {
+                entries.insert(Str(name.as_bytes()), *spec);
+            }
+            entries.finish();
+            tree.finish();
+            names.finish();
+            root.insert(Name(b"AF"))
+                .array()
+                .items(specs.iter().map(|(_, spec)| *spec));
         }
         root.finish();
         // Subset tags are derived from the content, like the document ID.
@@ -348,22 +421,17 @@ impl Document<'_, '_> {
             };
             font.embed(*slot, &mut self.pdf, *refs, &tag(i))?;
         }
-        let to = invoice.to;
-        let (title, subject) = self.options.document_title(self.reports);
         let mut doc_info = self.pdf.document_info(info);
         doc_info
             .title(TextStr(&title))
             .subject(TextStr(&subject))
-            .producer(TextStr(concat!("usage-report ", env!("CARGO_PKG_VERSION"))))
-            .creation_date(
-                Date::new(to.year() as u16)
-                    .month(to.month() as u8)
-                    .day(to.day() as u8),
-            );
+            .producer(TextStr(producer))
+            .creation_date(facts.pdf_date());
         doc_info.finish();
         let id = digest[..16].to_vec();
-        self.pdf.set_file_id((id.clone(), id));
-        Ok(self.pdf.finish())
+        self.pdf.set_file_id((id.clone(), id.clone()));
+        let streams = std::mem::take(&mut self.tags.streams);
+        Ok(streams.assemble(self.pdf.finish(), catalog, info, &id))
     }
 }
 

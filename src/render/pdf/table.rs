@@ -3,11 +3,13 @@
 //! on every page, group headings, subtotals and totals.
 
 use super::font::Weight;
+use super::tags::Role;
 use super::*;
 use crate::column::{Column, ColumnKind};
 use crate::level::ReportKind;
 use crate::locale::Msg;
 use crate::report::{Report, Totals};
+use pdf_writer::types::TableHeaderScope;
 
 impl Document<'_, '_> {
     /// Lays out a report's columns: widths from the content, then portrait,
@@ -228,6 +230,14 @@ impl Document<'_, '_> {
         if self.y - needed - reserve >= BOTTOM {
             return;
         }
+        // What a page break repeats or carries is page furniture: the
+        // content was read where it first appeared.
+        self.furniture(|doc| doc.break_page(table, title));
+    }
+
+    /// Carries the running subtotal to the page's foot, starts the next
+    /// page, and repeats the heading, the table header and the subtotal.
+    fn break_page(&mut self, table: &Table, title: &str) {
         let carry = self.carry.clone().filter(|c| c.rows > 0);
         let words = self.reports.words();
         if let Some(carry) = &carry {
@@ -262,8 +272,11 @@ impl Document<'_, '_> {
         let lines = table.headers.iter().map(Vec::len).max().unwrap_or(1);
         let (y, h) = (self.y, lines as f32 * table.row + 2.0);
         self.fill(MARGIN, y - h, total, h, 0.88);
+        self.open(Role::THead);
+        self.open(Role::TR);
         let mut x = MARGIN;
         for (i, label) in table.headers.iter().enumerate() {
+            self.open(Role::TH(TableHeaderScope::Column, 1));
             for (n, line) in label.iter().enumerate() {
                 self.cell_text(
                     Pen {
@@ -277,8 +290,11 @@ impl Document<'_, '_> {
                     table.numeric[i],
                 );
             }
+            self.close();
             x += table.widths[i];
         }
+        self.close();
+        self.close();
         self.y -= h;
     }
 
@@ -306,9 +322,15 @@ impl Document<'_, '_> {
             },
             self.size.0 - 2.0 * MARGIN,
         );
-        self.text_within(pen, MARGIN, y - 12.0, width, &title, 0.0);
+        self.open(Role::Sect);
+        self.tagged(Role::H2, |doc| {
+            doc.text_within(pen, MARGIN, y - 12.0, width, &title, 0.0)
+        });
         self.y -= 20.0;
+        self.open(Role::Table);
         self.header(&table);
+        self.open(Role::TBody);
+        let columns = table.columns.len() as i32;
         let reports = self.reports;
         let level = report.spec.level;
         let limit = reports.settings.pdf_max_detail_rows;
@@ -326,14 +348,18 @@ impl Document<'_, '_> {
             };
             self.ensure(table.row, &table, &title);
             let y = self.y;
-            self.text(
-                Weight::Regular,
-                table.font_size,
-                MARGIN + PAD,
-                y - table.row + 3.0,
-                &note,
-                0.3,
-            );
+            self.open(Role::TR);
+            self.tagged(Role::TD(columns), |doc| {
+                doc.text(
+                    Weight::Regular,
+                    table.font_size,
+                    MARGIN + PAD,
+                    y - table.row + 3.0,
+                    &note,
+                    0.3,
+                )
+            });
+            self.close();
             self.y -= table.row;
             for group in &report.groups {
                 let (label, _) = reports.subtotal_labels(level, group.key);
@@ -365,17 +391,25 @@ impl Document<'_, '_> {
                     let total_width: f32 = table.widths.iter().sum();
                     let (y, h) = (self.y, table.row);
                     self.fill(MARGIN, y - h, total_width, h, 0.95);
-                    self.cell_text(
-                        Pen {
-                            weight: Weight::Bold,
-                            size: table.font_size,
-                        },
-                        MARGIN,
-                        total_width,
-                        y - h + 3.0,
-                        &label,
-                        false,
-                    );
+                    // The group's heading: a row whose one cell spans the
+                    // table and holds a heading, so readers list it.
+                    self.open(Role::TR);
+                    self.open(Role::TD(columns));
+                    self.tagged(Role::H3, |doc| {
+                        doc.cell_text(
+                            Pen {
+                                weight: Weight::Bold,
+                                size: table.font_size,
+                            },
+                            MARGIN,
+                            total_width,
+                            y - h + 3.0,
+                            &label,
+                            false,
+                        )
+                    });
+                    self.close();
+                    self.close();
                     self.y -= h;
                 }
                 let mut stripe = false;
@@ -387,6 +421,7 @@ impl Document<'_, '_> {
                         self.fill(MARGIN, y - table.row, total_width, table.row, 0.975);
                     }
                     stripe = !stripe;
+                    self.open(Role::TR);
                     let mut x = MARGIN;
                     for (i, column) in table.columns.iter().enumerate() {
                         let cell = reports.cell(level, row, *column);
@@ -396,6 +431,7 @@ impl Document<'_, '_> {
                             reports.invoice.time_zone,
                             &self.look,
                         );
+                        self.open(Role::TD(1));
                         self.cell_text(
                             Pen {
                                 weight: Weight::Regular,
@@ -407,8 +443,10 @@ impl Document<'_, '_> {
                             &text,
                             table.numeric[i],
                         );
+                        self.close();
                         x += table.widths[i];
                     }
+                    self.close();
                     self.y -= table.row;
                     self.rows += 1;
                     if let Some(carry) = &mut self.carry {
@@ -436,6 +474,9 @@ impl Document<'_, '_> {
             let total = reports.words().get(Msg::Total);
             self.totals_row(&table, &title, total, &report.total, true);
         }
+        self.close(); // TBody
+        self.close(); // Table
+        self.close(); // Sect
         self.y -= 14.0;
     }
 
@@ -492,6 +533,9 @@ impl Document<'_, '_> {
         } else {
             (label_width, y - table.row + 3.0)
         };
+        // A totals row: its label heads the row, over the columns it spans.
+        self.open(Role::TR);
+        self.open(Role::TH(TableHeaderScope::Row, label_columns as i32));
         self.cell_text(
             Pen {
                 weight: Weight::Bold,
@@ -503,11 +547,13 @@ impl Document<'_, '_> {
             label,
             false,
         );
+        self.close();
         let y = self.y;
         let tz = self.reports.invoice.time_zone;
         let mut x = MARGIN;
         for (i, column) in table.columns.iter().enumerate() {
             if i >= label_columns {
+                self.open(Role::TD(1));
                 if let Some(cell) = totals.cell(*column) {
                     let text = display_text(cell, column.kind(), tz, &self.look);
                     self.cell_text(
@@ -522,9 +568,11 @@ impl Document<'_, '_> {
                         true,
                     );
                 }
+                self.close();
             }
             x += table.widths[i];
         }
+        self.close();
         self.y -= table.row + 2.0;
     }
 }

@@ -58,13 +58,17 @@ const TEXT_OPTIONS: [(&str, &str, &str, bool); 5] = [
 /// how forwarded calls are itemised.
 const CHOICES: [&str; 5] = ["locale", "split", "csv_delimiter", "csv_bom", "legs"];
 
-const FLAGS: [(&str, &str); 3] = [
+const FLAGS: [(&str, &str); 4] = [
     ("hide_zero_rows", "Hide rows with nothing charged"),
     (
         "split_direction",
         "Split totals by direction (inbound / outbound)",
     ),
     ("split_zip", "Bundle the split files in one zip"),
+    (
+        "pdf_embed_csv",
+        "Embed the machine CSV reports in the PDF (PDF/A-3)",
+    ),
 ];
 
 /// A profile as the editor holds it: every field as the form sends it.
