@@ -214,24 +214,60 @@ fn xlsx(c: &mut Criterion) {
     group.finish();
 }
 
+/// The records of `path` with every third call's destination in Japanese
+/// or Arabic, alternately: text that is shaped, set right to left or drawn
+/// from the fallback faces.
+fn with_other_scripts(path: &Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let column = header.split(',').position(|h| h == "destination").unwrap();
+    let mut out = format!("{header}\n");
+    for (i, line) in lines.enumerate() {
+        if line.starts_with("call,") && i % 3 == 0 {
+            let mut fields: Vec<&str> = line.split(',').collect();
+            fields[column] = if i % 2 == 0 {
+                "東京 日本"
+            } else {
+                "القاهرة مصر"
+            };
+            out.push_str(&fields.join(","));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    let mixed = path.with_extension("scripts.csv");
+    std::fs::write(&mixed, out).unwrap();
+    mixed
+}
+
 fn pdf(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let path = records_file(dir.path(), 100_000, 1);
+    let latin = records_file(dir.path(), 100_000, 1);
+    let mixed = with_other_scripts(&latin);
     let p = profile(
         "name = \"Calls\"\ncall_columns = [\"call_id\", \"start_time\", \"caller\", \"dialled\", \"destination\", \"call_type\", \"duration\", \"billed_duration\", \"charge\"]\n[reports]\ncustomer = [\"calls\"]\n",
     );
-    let data = load(&path, &p);
     let inv = invoice();
-    let reports = InvoiceReports::build(&inv, &p, &data).unwrap();
     let out = OutputDir::create(&dir.path().join("pdf")).unwrap();
     let renderer = Format::Pdf.renderer(&RenderOptions::default());
     let mut group = c.benchmark_group("pdf");
-    group.throughput(Throughput::Elements(data.calls.len() as u64));
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(30));
-    group.bench_function("itemised_100k_rows", |b| {
-        b.iter(|| renderer.render(&reports, &out).unwrap())
-    });
+    // Rows per second: Latin text only, and a third of the rows in other
+    // scripts.
+    for (name, path) in [
+        ("itemised_100k_rows", &latin),
+        ("itemised_100k_rows_third_cjk_arabic", &mixed),
+    ] {
+        let data = load(path, &p);
+        let reports = InvoiceReports::build(&inv, &p, &data).unwrap();
+        group.throughput(Throughput::Elements(data.calls.len() as u64));
+        group.bench_function(name, |b| {
+            b.iter(|| renderer.render(&reports, &out).unwrap())
+        });
+    }
     group.finish();
 }
 

@@ -5,12 +5,14 @@
 //! and reported at once with its key path (`reports.site[1]: unknown report
 //! type "sumary" (did you mean "summary"?)`).
 
+pub mod brand;
 pub mod diff;
 mod document;
 mod validate;
 
 use std::path::Path;
 
+pub use self::brand::{Files, Logo, Rgb};
 use self::document::{invalid, parse_document};
 use self::validate::Validator;
 use crate::column::{Column, Projection};
@@ -118,6 +120,11 @@ pub struct Profile {
     /// exact values) as embedded files, so one archived file holds both the
     /// readable and the exact form.
     pub pdf_embed_csv: bool,
+    /// The company's logo on the PDF cover (`logo`: a PNG or SVG file).
+    pub logo: Option<Logo>,
+    /// The company's colour (`brand_color`): the PDF's rules and bands, and
+    /// its headings where the colour reads well on white.
+    pub brand_color: Option<Rgb>,
     /// Privacy: hide the last K digits of dialled numbers in every format.
     pub mask_dialled_digits: Option<u32>,
     /// Noise control: itemised calls below this charge are rolled into one
@@ -170,7 +177,13 @@ impl Profile {
         let is_json = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        Profile::parse(&text, is_json, &source)
+        // Files the profile names (its logo) are relative to its folder.
+        let folder = match path.parent() {
+            Some(p) if p.as_os_str().is_empty() => Path::new("."),
+            Some(p) => p,
+            None => Path::new("."),
+        };
+        Profile::parse_with_files(&text, is_json, &source, Files::Folder(folder))
     }
 
     /// A profile file's text as the document it holds (TOML, or JSON with
@@ -180,10 +193,24 @@ impl Profile {
     }
 
     /// Parses and validates profile text; `source` names it in messages.
+    /// Files it names (a logo) need absolute paths: see
+    /// [`Profile::parse_with_files`].
     pub fn parse(text: &str, is_json: bool, source: &str) -> Result<Profile> {
+        Profile::parse_with_files(text, is_json, source, Files::None)
+    }
+
+    /// Parses and validates profile text whose relative file paths (a
+    /// logo) lead where `files` says; the files are read and checked.
+    pub fn parse_with_files(
+        text: &str,
+        is_json: bool,
+        source: &str,
+        files: Files,
+    ) -> Result<Profile> {
         let value = parse_document(text, is_json, source)?;
         let mut v = Validator {
             problems: Vec::new(),
+            files,
         };
         let profile = v.profile(&value);
         match profile {
@@ -236,6 +263,15 @@ impl Profile {
         }
         if self.pdf_embed_csv {
             doc.insert("pdf_embed_csv".into(), json!(true));
+        }
+        // The logo by its absolute place and pinned by its digest: the
+        // document renders the same logo again, or says the file changed.
+        if let Some(logo) = &self.logo {
+            doc.insert("logo".into(), json!(logo.path.to_string_lossy()));
+            doc.insert("logo_sha256".into(), json!(logo.sha256));
+        }
+        if let Some(color) = self.brand_color {
+            doc.insert("brand_color".into(), json!(color.key()));
         }
         if let Some(n) = self.mask_dialled_digits {
             doc.insert("mask_dialled_digits".into(), json!(n));

@@ -23,6 +23,9 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "transaction_columns",
     "pdf_max_detail_rows",
     "pdf_embed_csv",
+    "logo",
+    "logo_sha256",
+    "brand_color",
     "mask_dialled_digits",
     "minimum_itemised_charge",
     "hide_zero_rows",
@@ -36,11 +39,13 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "legs",
 ];
 
-pub(super) struct Validator {
+pub(super) struct Validator<'f> {
     pub(super) problems: Vec<Problem>,
+    /// Where the files the profile names are.
+    pub(super) files: super::Files<'f>,
 }
 
-impl Validator {
+impl Validator<'_> {
     fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem {
             path: path.into(),
@@ -169,6 +174,33 @@ impl Validator {
             });
         let hide_zero_rows = self.flag(table.get("hide_zero_rows"), "hide_zero_rows");
         let pdf_embed_csv = self.flag(table.get("pdf_embed_csv"), "pdf_embed_csv");
+        let pinned = self.string(table.get("logo_sha256"), "logo_sha256");
+        let logo = match self.string(table.get("logo"), "logo") {
+            Some(written) => {
+                match super::brand::load_logo(&written, self.files, pinned.as_deref()) {
+                    Ok(logo) => Some(logo),
+                    Err(reason) => {
+                        self.problem("logo", reason);
+                        None
+                    }
+                }
+            }
+            None => {
+                if pinned.is_some() {
+                    self.problem("logo_sha256", "pins a logo, but logo is not set");
+                }
+                None
+            }
+        };
+        let brand_color = self
+            .string(table.get("brand_color"), "brand_color")
+            .and_then(|text| match super::Rgb::parse(&text) {
+                Ok(color) => Some(color),
+                Err(reason) => {
+                    self.problem("brand_color", reason);
+                    None
+                }
+            });
         let locale =
             self.string(table.get("locale"), "locale")
                 .and_then(|key| match Locale::parse(&key) {
@@ -253,6 +285,8 @@ impl Validator {
             hide_zero_rows,
             pdf_max_detail_rows,
             pdf_embed_csv,
+            logo,
+            brand_color,
             name,
             description,
             availability,

@@ -61,6 +61,10 @@ pub struct Settings {
     pub pdf_embed_csv: bool,
     /// Human CSV's delimiter and byte order mark ([`Profile::human_csv`]).
     pub human_csv: (u8, bool),
+    /// The profile's logo, fitted to the PDF cover's logo box.
+    pub logo: Option<std::sync::Arc<crate::profile::brand::Image>>,
+    /// The profile's brand colour.
+    pub brand_color: Option<crate::profile::Rgb>,
 }
 
 impl<'a> InvoiceReports<'a> {
@@ -99,6 +103,8 @@ impl<'a> InvoiceReports<'a> {
                 pdf_max_detail_rows: profile.pdf_max_detail_rows,
                 pdf_embed_csv: profile.pdf_embed_csv,
                 human_csv: profile.human_csv(),
+                logo: profile.logo.as_ref().map(|l| l.image.clone()),
+                brand_color: profile.brand_color,
             },
             data,
             totals,

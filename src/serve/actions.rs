@@ -4,6 +4,7 @@
 //! values, applies the catalogue's rules, writes atomically, audits, and
 //! fails with an [`ApiError`] whose status both faces show.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
@@ -11,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::users::{User, Users};
 use super::{store, work, ApiError, App};
-use crate::profile::{ExpertLevel, Profile};
+use crate::profile::{ExpertLevel, Files, Profile};
 use crate::render::Format;
 use crate::run::catalog::{Catalog, InvoiceEntry, Resolution};
 
@@ -199,16 +200,24 @@ pub fn used_by(catalog: &Catalog, name: &str) -> UsedBy {
     }
 }
 
-/// A profile document from a client, validated completely (every problem
-/// at once); a `version` key is not part of it.
-pub fn validated(text: &str) -> crate::error::Result<(Value, Profile)> {
+/// Where the files a profile from a client names (its logo) may be: in
+/// the catalogue's profiles folder, by relative paths, as they are read
+/// when the saved profile is loaded again.
+pub fn client_files(app: &App) -> PathBuf {
+    app.options.catalog.join("profiles")
+}
+
+/// A profile document, validated completely (every problem at once); a
+/// `version` key is not part of it. Files it names lead where `files`
+/// says: [`Files::Within`] the catalogue for what a client sends.
+pub fn validated(text: &str, files: Files) -> crate::error::Result<(Value, Profile)> {
     // Parsed as JSON profile files are: a key written twice is a problem.
     let mut value = Profile::document(text, true, "in the request")?;
     if let Some(map) = value.as_object_mut() {
         map.remove("version");
     }
     let text = serde_json::to_string(&value).expect("JSON serialises");
-    let profile = Profile::parse(&text, true, "in the request")?;
+    let profile = Profile::parse_with_files(&text, true, "in the request", files)?;
     Ok((value, profile))
 }
 

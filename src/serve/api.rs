@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use super::actions::{self, Reference};
 use super::users::Permission;
 use super::{ApiError, App};
-use crate::profile::{ExpertLevel, Profile};
+use crate::profile::{ExpertLevel, Files, Profile};
 use crate::run::catalog::{Catalog, InvoiceEntry};
 
 type Answer = Result<Response, ApiError>;
@@ -138,15 +138,16 @@ async fn show_profile(
 
 /// A profile document from a request body, validated completely: 422 with
 /// every problem otherwise. The `version` field, if any, is not part of it.
-fn validated(body: &Bytes) -> Result<(Value, Profile), ApiError> {
+fn validated(app: &App, body: &Bytes) -> Result<(Value, Profile), ApiError> {
     let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the body is not UTF-8"))?;
-    actions::validated(text).map_err(ApiError::from)
+    let folder = actions::client_files(app);
+    actions::validated(text, Files::Within(&folder)).map_err(ApiError::from)
 }
 
 async fn create_profile(State(app): State<Arc<App>>, headers: HeaderMap, body: Bytes) -> Answer {
     let session = app.authorize(&headers, Permission::EditProfiles)?;
-    let (value, profile) = validated(&body)?;
+    let (value, profile) = validated(&app, &body)?;
     let version = actions::create_profile(&app, &session.user, &value, &profile).await?;
     Ok((
         StatusCode::CREATED,
@@ -182,7 +183,7 @@ async fn update_profile(
             "send If-Match with the version you edited, so no change is overwritten unseen",
         ));
     }
-    let (value, profile) = validated(&body)?;
+    let (value, profile) = validated(&app, &body)?;
     let version =
         actions::update_profile(&app, &session.user, &name, &value, &profile, |current| {
             if_match(&headers, current) == Some(true)

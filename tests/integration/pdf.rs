@@ -1092,3 +1092,172 @@ fn what_a_page_break_repeats_is_furniture_and_other_scripts_name_their_language(
         assert!(languages.contains(lang), "{lang} in {languages:?}");
     }
 }
+
+/// A profile of `everything.toml` with branding keys, written beside its
+/// files in `dir`.
+fn branded_profile(dir: &Path, keys: &str) -> PathBuf {
+    let text = std::fs::read_to_string(fixture("profiles/everything.toml")).unwrap();
+    let path = dir.join("branded.toml");
+    std::fs::write(&path, format!("{keys}\n{text}")).unwrap();
+    path
+}
+
+/// The cover's logo image, if it has one: the image and its soft mask.
+fn cover_logo(doc: &lopdf::Document) -> Option<(lopdf::Stream, Option<lopdf::Stream>)> {
+    let first = *doc.get_pages().get(&1).unwrap();
+    let page = doc.get_object(first).unwrap().as_dict().unwrap();
+    let resources = page
+        .get_deref(b"Resources", doc)
+        .unwrap()
+        .as_dict()
+        .unwrap();
+    let xobjects = resources
+        .get_deref(b"XObject", doc)
+        .ok()?
+        .as_dict()
+        .unwrap();
+    let id = xobjects.get(b"Logo").unwrap().as_reference().unwrap();
+    let image = doc.get_object(id).unwrap().as_stream().unwrap().clone();
+    let mask = image.dict.get(b"SMask").ok().map(|m| {
+        doc.get_object(m.as_reference().unwrap())
+            .unwrap()
+            .as_stream()
+            .unwrap()
+            .clone()
+    });
+    Some((image, mask))
+}
+
+#[test]
+fn branding_draws_the_logo_and_colour_and_bad_files_are_profile_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    // A PNG with transparent corners, 3:1, larger than the logo box needs.
+    let mut png = resvg::tiny_skia::Pixmap::new(1200, 400).unwrap();
+    let mut paint = resvg::tiny_skia::Paint::default();
+    paint.set_color_rgba8(0x1F, 0x4E, 0x79, 255);
+    let rect = resvg::tiny_skia::Rect::from_xywh(100.0, 50.0, 1000.0, 300.0).unwrap();
+    png.fill_rect(rect, &paint, resvg::tiny_skia::Transform::identity(), None);
+    std::fs::create_dir(dir.path().join("brand")).unwrap();
+    png.save_png(dir.path().join("brand/logo.png")).unwrap();
+    let profile = branded_profile(
+        dir.path(),
+        "logo = \"brand/logo.png\"\nbrand_color = \"#1f4e79\"",
+    );
+    let profile = profile.to_str().unwrap();
+    ok(&["check-profile", profile]);
+    let render =
+        |out: &str| render_pdf(&dir.path().join(out), profile, &fixture("records.csv"), &[]);
+    let path = render("png");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        std::fs::read(render("again")).unwrap(),
+        "the same logo gives the same bytes"
+    );
+    let doc = lopdf::Document::load(&path).unwrap();
+    let (image, mask) = cover_logo(&doc).expect("the cover draws the logo");
+    // Fitted to the 144 x 36 pt box at 4 pixels a point: 432 x 144.
+    let size = |s: &lopdf::Stream| {
+        (
+            s.dict.get(b"Width").unwrap().as_i64().unwrap(),
+            s.dict.get(b"Height").unwrap().as_i64().unwrap(),
+        )
+    };
+    assert_eq!(size(&image), (432, 144));
+    assert_eq!(
+        image.dict.get(b"ColorSpace").unwrap().as_name().unwrap(),
+        b"DeviceRGB"
+    );
+    let mask = mask.expect("transparent corners make a soft mask");
+    assert_eq!(size(&mask), (432, 144));
+    let alpha = mask.decompressed_content().unwrap();
+    assert_eq!(alpha[0], 0, "a corner is transparent");
+    assert_eq!(alpha[72 * 432 + 216], 255, "the middle is opaque");
+    // The brand colour: headings filled with it (it reads well on white),
+    // rules stroked with it.
+    let first = *doc.get_pages().get(&1).unwrap();
+    let content = String::from_utf8_lossy(&doc.get_page_content(first).unwrap()).to_string();
+    assert!(
+        content.contains("0.12156863 0.30588236 0.4745098 rg"),
+        "{content:.600}"
+    );
+    assert!(content.contains("0.12156863 0.30588236 0.4745098 RG"));
+    // The manifest's profile pins the logo by place and digest.
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("png/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let document = &manifest["profile_document"];
+    let logo = std::path::absolute(dir.path().join("brand/logo.png")).unwrap();
+    assert_eq!(document["logo"], logo.to_str().unwrap());
+    assert_eq!(
+        document["logo_sha256"],
+        sha256_hex(&std::fs::read(&logo).unwrap())
+    );
+    assert_eq!(document["brand_color"], "#1F4E79");
+
+    // An SVG logo is drawn to pixels at its fitted size; a pale colour
+    // stays off the headings.
+    std::fs::write(
+        dir.path().join("brand/logo.svg"),
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><circle cx="20" cy="20" r="18" fill="#c00"/></svg>"##,
+    )
+    .unwrap();
+    let profile = branded_profile(
+        dir.path(),
+        "logo = \"brand/logo.svg\"\nbrand_color = \"#FFCC00\"",
+    );
+    let path = render_pdf(
+        &dir.path().join("svg"),
+        profile.to_str().unwrap(),
+        &fixture("records.csv"),
+        &[],
+    );
+    let doc = lopdf::Document::load(&path).unwrap();
+    let (image, _) = cover_logo(&doc).unwrap();
+    assert_eq!(size(&image), (144, 144));
+    let first = *doc.get_pages().get(&1).unwrap();
+    let content = String::from_utf8_lossy(&doc.get_page_content(first).unwrap()).to_string();
+    assert!(content.contains("1 0.8 0 RG"), "rules in the brand colour");
+    assert!(
+        !content.contains("1 0.8 0 rg"),
+        "pale headings would not read"
+    );
+
+    // Without branding there is no logo.
+    let plain = render_pdf(
+        &dir.path().join("plain"),
+        &fixture("profiles/everything.toml"),
+        &fixture("records.csv"),
+        &[],
+    );
+    assert!(cover_logo(&lopdf::Document::load(&plain).unwrap()).is_none());
+
+    // Each bad setting is a problem of the profile, named by its key.
+    std::fs::write(dir.path().join("brand/notes.txt"), "not an image").unwrap();
+    std::fs::write(
+        dir.path().join("brand/text.svg"),
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="10"><text y="9">ACME</text></svg>"#,
+    )
+    .unwrap();
+    for (keys, expected) in [
+        ("logo = \"brand/missing.png\"", "logo: "),
+        ("logo = \"brand/notes.txt\"", "neither a PNG nor an SVG"),
+        ("logo = \"brand/text.svg\"", "convert the text to outlines"),
+        (
+            "logo = \"brand/logo.png\"\nlogo_sha256 = \"00\"",
+            "not the 00 the profile pins",
+        ),
+        (
+            "brand_color = \"navy\"",
+            "brand_color: \"navy\" is not a colour",
+        ),
+        (
+            "logo_sha256 = \"00\"",
+            "logo_sha256: pins a logo, but logo is not set",
+        ),
+    ] {
+        let profile = branded_profile(dir.path(), keys);
+        let e = fails(&["check-profile", profile.to_str().unwrap()], 2);
+        assert!(e.contains(expected), "{keys}: {e}");
+    }
+}

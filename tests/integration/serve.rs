@@ -162,6 +162,19 @@ pub(crate) fn login(server: &Server, user: &str) -> String {
     body["token"].as_str().unwrap().to_string()
 }
 
+/// `POST /api/profiles` of a profile document: the status and body.
+fn post_profile(server: &Server, token: &str, profile: Value) -> (u16, Value) {
+    let (status, body, _) = call(
+        server,
+        "POST",
+        "/api/profiles",
+        Some(token),
+        &[],
+        Some(profile),
+    );
+    (status, body)
+}
+
 fn names(list: &Value) -> Vec<String> {
     list.as_array()
         .unwrap()
@@ -460,6 +473,19 @@ fn profiles_are_listed_by_expert_level_and_edited_without_lost_updates() {
             .any(|p| p.contains("did you mean \"summary\"")),
         "{problems:?}"
     );
+    // A client names logos inside the catalogue only: no other file of
+    // the server goes into a PDF.
+    for logo in ["../../../etc/passwd", "/etc/passwd"] {
+        let outside = json!({"name": "Outside", "logo": logo, "reports": {"site": ["summary"]}});
+        let (status, body) = post_profile(&server, &editor, outside);
+        assert_eq!(status, 422, "{logo}: {body}");
+        assert!(
+            body.to_string()
+                .contains("leaves the profile catalogue's folder"),
+            "{body}"
+        );
+        assert!(!body.to_string().contains("root:"), "{body}");
+    }
 
     // Two editors edit the same version: one wins, the other is told (412).
     let (_, current, etag) = call(
@@ -743,13 +769,10 @@ fn the_service_holds_against_what_an_attack_found() {
     let server = start();
     let editor = login(&server, "ana");
     // A name with white space at an end would be read back as another profile.
-    let (status, body, _) = call(
+    let (status, body) = post_profile(
         &server,
-        "POST",
-        "/api/profiles",
-        Some(&editor),
-        &[],
-        Some(json!({"name": " ACME bespoke", "reports": {"customer": ["summary"]}})),
+        &editor,
+        json!({"name": " ACME bespoke", "reports": {"customer": ["summary"]}}),
     );
     assert_eq!(status, 422, "{body}");
     // A key written twice is a problem, as in JSON profile files.

@@ -206,14 +206,29 @@ struct Document<'r, 'a> {
     ink: Ink,
     /// Streams being deflated beside the layout.
     deflater: deflate::Deflater,
+    /// The logo's image, drawn on the cover.
+    logo_ref: Option<Ref>,
 }
 
 /// What a page's content stream has set so far.
 #[derive(Clone, Copy, Default)]
 struct Ink {
-    gray: Option<f32>,
+    fill: Option<Fill>,
     /// Weight, face slot and size.
     font: Option<(u8, u8, f32)>,
+}
+
+/// The colour text and areas are filled with.
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Fill {
+    Gray(f32),
+    Rgb([f32; 3]),
+}
+
+impl From<f32> for Fill {
+    fn from(gray: f32) -> Fill {
+        Fill::Gray(gray)
+    }
 }
 
 /// Where a bookmark leads: a page (its index) and a height on it.
@@ -293,6 +308,7 @@ impl<'r, 'a> Document<'r, 'a> {
             tags: Tags::new(tree_root, lang),
             ink: Ink::default(),
             deflater: deflate::Deflater::default(),
+            logo_ref: None,
         }
     }
 
@@ -328,7 +344,18 @@ impl<'r, 'a> Document<'r, 'a> {
             company_width = self.bold.measure(&shown, 10.0);
             shown
         });
-        let room = line - company_width - if company_width > 0.0 { 12.0 } else { 0.0 };
+        // The logo at the top right, the company left of it.
+        let logo_width = match reports.settings.logo.clone() {
+            Some(image) => {
+                let (w, h) = image.drawn_size();
+                let x = self.size.0 - MARGIN - w;
+                self.logo(&image, x, top + 4.0 - h, (w, h));
+                w + 10.0
+            }
+            None => 0.0,
+        };
+        let room = line - logo_width - company_width - if company_width > 0.0 { 12.0 } else { 0.0 };
+        let heading = self.heading_fill();
         self.tagged(Role::H1, |doc| {
             doc.text_within(
                 pen(Weight::Bold, 18.0),
@@ -336,11 +363,11 @@ impl<'r, 'a> Document<'r, 'a> {
                 top - 16.0,
                 room,
                 &title,
-                0.0,
+                heading,
             )
         });
         if let Some(shown) = company {
-            let x = self.size.0 - MARGIN - company_width;
+            let x = self.size.0 - MARGIN - logo_width - company_width;
             self.tagged(Role::P, |doc| {
                 doc.text(Weight::Bold, 10.0, x, top - 12.0, &shown, 0.3)
             });
@@ -375,7 +402,7 @@ impl<'r, 'a> Document<'r, 'a> {
                 MARGIN,
                 y,
                 words.get(Msg::UsageTotals),
-                0.0,
+                heading,
             )
         });
         y -= 6.0;

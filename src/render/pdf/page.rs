@@ -6,6 +6,7 @@ use pdf_writer::{Content, Filter, Finish, Name, Rect, Ref, Str, TextStr};
 use sha2::Digest;
 
 use crate::locale::Msg;
+use crate::profile::brand::Image;
 
 use super::deflate::Kind;
 use super::font::{miniz_compress, DocFont, FontRefs, Weight};
@@ -63,19 +64,23 @@ impl Document<'_, '_> {
         x: f32,
         y: f32,
         text: &str,
-        gray: f32,
+        fill: impl Into<Fill>,
     ) {
         if text.is_empty() {
             return;
         }
+        let fill = fill.into();
         let mut runs = std::mem::take(&mut self.runs);
         self.font(weight).encode(text, &mut runs);
         self.begin_content(text);
         let mut ink = self.ink;
         let c = self.content.as_mut().expect("a page is open");
-        if ink.gray != Some(gray) {
-            c.set_fill_gray(gray);
-            ink.gray = Some(gray);
+        if ink.fill != Some(fill) {
+            match fill {
+                Fill::Gray(gray) => c.set_fill_gray(gray),
+                Fill::Rgb([r, g, b]) => c.set_fill_rgb(r, g, b),
+            };
+            ink.fill = Some(fill);
         }
         c.begin_text();
         c.next_line(x, y);
@@ -143,13 +148,13 @@ impl Document<'_, '_> {
         y: f32,
         width: f32,
         text: &str,
-        gray: f32,
+        fill: impl Into<Fill>,
     ) {
         let fitted = self
             .font(pen.weight)
             .fit(text, pen.size, width)
             .into_owned();
-        self.text(pen.weight, pen.size, x, y, &fitted, gray);
+        self.text(pen.weight, pen.size, x, y, &fitted, fill);
     }
 
     /// Draws text fitted into `[x, x + width]`, left or right aligned.
@@ -178,7 +183,7 @@ impl Document<'_, '_> {
 
     pub(super) fn fill(&mut self, x: f32, y: f32, w: f32, h: f32, gray: f32) {
         self.decoration();
-        self.ink.gray = Some(gray);
+        self.ink.fill = Some(Fill::Gray(gray));
         let c = self.content();
         c.set_fill_gray(gray);
         c.rect(x, y, w, h);
@@ -186,10 +191,64 @@ impl Document<'_, '_> {
         c.end_marked_content();
     }
 
-    pub(super) fn rule(&mut self, x: f32, y: f32, w: f32, width: f32) {
+    /// Headings are drawn in the profile's brand colour where it reads
+    /// well on white (contrast of at least 4.5:1, WCAG AA), else black.
+    pub(super) fn heading_fill(&self) -> Fill {
+        match self.reports.settings.brand_color {
+            Some(color) if color.contrast_on_white() >= 4.5 => Fill::Rgb(color.unit()),
+            _ => Fill::Gray(0.0),
+        }
+    }
+
+    /// Draws the profile's logo with its lower left corner at `x`, `y`,
+    /// `size` points large: decoration (the company's name is text beside
+    /// it), written once as an image with its opacity as a soft mask.
+    pub(super) fn logo(&mut self, image: &Image, x: f32, y: f32, size: (f32, f32)) {
+        let (picture, mask) = (self.alloc(), self.alloc());
+        let masked = image.alpha.as_ref().map(|_| mask);
+        self.image(picture, image, &image.rgb, Pixels::Colours(masked));
+        if let Some(alpha) = &image.alpha {
+            self.image(mask, image, alpha, Pixels::Opacity);
+        }
+        self.logo_ref = Some(picture);
         self.decoration();
         let c = self.content();
-        c.set_stroke_gray(0.35);
+        c.save_state();
+        c.transform([size.0, 0.0, 0.0, size.1, x, y]);
+        c.x_object(Name(LOGO_NAME));
+        c.restore_state();
+        c.end_marked_content();
+    }
+
+    /// Writes an image of `image`'s size: its colours, or its opacity.
+    fn image(&mut self, at: Ref, image: &Image, pixels: &[u8], kind: Pixels) {
+        let data = miniz_compress(pixels);
+        self.hasher.update(&data);
+        let mut xobject = self.pdf.image_xobject(at, &data);
+        xobject.filter(Filter::FlateDecode);
+        xobject
+            .width(image.width as i32)
+            .height(image.height as i32)
+            .bits_per_component(8);
+        match kind {
+            Pixels::Colours(mask) => {
+                xobject.color_space().device_rgb();
+                if let Some(mask) = mask {
+                    xobject.s_mask(mask);
+                }
+            }
+            Pixels::Opacity => xobject.color_space().device_gray(),
+        }
+    }
+
+    pub(super) fn rule(&mut self, x: f32, y: f32, w: f32, width: f32) {
+        let stroke = self.reports.settings.brand_color.map(|c| c.unit());
+        self.decoration();
+        let c = self.content();
+        match stroke {
+            Some([r, g, b]) => c.set_stroke_rgb(r, g, b),
+            None => c.set_stroke_gray(0.35),
+        };
         c.set_line_width(width);
         c.move_to(x, y);
         c.line_to(x + w, y);
@@ -340,6 +399,9 @@ impl Document<'_, '_> {
                 fonts.pair(Name(FONT_NAMES[*weight as usize][*slot]), refs.type0);
             }
             fonts.finish();
+            if let (0, Some(logo)) = (i, self.logo_ref) {
+                resources.x_objects().pair(Name(LOGO_NAME), logo);
+            }
             resources.finish();
             p.finish();
         }
@@ -434,6 +496,17 @@ impl Document<'_, '_> {
         Ok(streams.assemble(self.pdf.finish(), catalog, info, &id))
     }
 }
+
+/// What an image's pixels are.
+enum Pixels {
+    /// RGB, with the soft mask that gives their opacity, if any.
+    Colours(Option<Ref>),
+    /// One gray per pixel: the opacity of another image (a soft mask).
+    Opacity,
+}
+
+/// The resource name of the logo (on the cover).
+const LOGO_NAME: &[u8] = b"Logo";
 
 /// The resource names of each weight's faces: `R` and `B` for its own
 /// (DejaVu), then one per fallback face.

@@ -323,8 +323,9 @@ impl Document<'_, '_> {
             self.size.0 - 2.0 * MARGIN,
         );
         self.open(Role::Sect);
+        let heading = self.heading_fill();
         self.tagged(Role::H2, |doc| {
-            doc.text_within(pen, MARGIN, y - 12.0, width, &title, 0.0)
+            doc.text_within(pen, MARGIN, y - 12.0, width, &title, heading)
         });
         self.y -= 20.0;
         self.open(Role::Table);

@@ -20,7 +20,7 @@ pub const LISTS: [(&str, &str); 2] = [
 
 /// The options a profile has beyond reports and columns: key, label, help,
 /// and whether the value is a whole number.
-const TEXT_OPTIONS: [(&str, &str, &str, bool); 5] = [
+const TEXT_OPTIONS: [(&str, &str, &str, bool); 7] = [
     (
         "mask_dialled_digits",
         "Mask dialled digits",
@@ -49,6 +49,18 @@ const TEXT_OPTIONS: [(&str, &str, &str, bool); 5] = [
         "company",
         "Company",
         "Shown on the PDF's cover and in headers",
+        false,
+    ),
+    (
+        "logo",
+        "Logo",
+        "A PNG or SVG file in the catalogue's profiles folder, e.g. brand/logo.svg; drawn at the top right of the PDF cover",
+        false,
+    ),
+    (
+        "brand_color",
+        "Brand colour",
+        "#RRGGBB: the PDF's rules, and its headings where the colour reads well on white",
         false,
     ),
 ];

@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::editor::{self, Choices, Notes, ProfileForm};
 use super::pages::{self, csrf_field, link, page, refusal, respond};
 use super::{posted, see_other, visitor, Page, Params, Visitor};
-use crate::profile::ExpertLevel;
+use crate::profile::{ExpertLevel, Files};
 use crate::render::Format;
 use crate::serve::actions::{self, Status};
 use crate::serve::users::Permission;
@@ -227,7 +227,8 @@ pub(super) async fn profile_form(
     };
     let doc = form.document(saved.as_ref().map(|(d, _)| d));
     let text = serde_json::to_string(&doc).expect("JSON serialises");
-    let (value, profile) = match actions::validated(&text) {
+    let folder = actions::client_files(&app);
+    let (value, profile) = match actions::validated(&text, Files::Within(&folder)) {
         Ok(valid) => valid,
         Err(crate::error::Error::Invalid(problems)) => {
             let mut notes = Notes::default();
@@ -452,7 +453,11 @@ pub(super) async fn make_historic(
     let (mut doc, _) = actions::profile(&app, &name).map_err(|e| v.refused(e))?;
     doc["availability"] = Value::from("historic");
     let text = serde_json::to_string(&doc).expect("JSON serialises");
-    let (value, profile) = actions::validated(&text).map_err(|e| v.refused(e.into()))?;
+    // The catalogue's own document: its files are where an administrator
+    // put them.
+    let folder = actions::client_files(&app);
+    let (value, profile) =
+        actions::validated(&text, Files::Folder(&folder)).map_err(|e| v.refused(e.into()))?;
     match actions::update_profile(&app, &v.session.user, &name, &value, &profile, |current| {
         current == version
     })
