@@ -85,7 +85,7 @@ pub fn rerender(manifest_path: &Path, inputs: &[Input], out_dir: &Path) -> Resul
     })?;
     let compact = serde_json::to_vec(document).expect("JSON serialises");
     let recorded = text("profile_sha256")?;
-    if crate::hash::sha256_hex(&compact) != recorded {
+    if Profile::document_sha256(document) != recorded {
         return Err(at(
             "profile_document",
             "does not hash to the manifest's profile_sha256 (the manifest was edited)",

@@ -1,7 +1,8 @@
-//! A profile's branding: the company's logo (PNG or SVG) and colour. The
-//! logo is read, decoded and fitted when the profile is loaded, so a
-//! missing, unreadable or broken file is a problem at `check-profile`, not
-//! a failed render at the end of a billing run.
+//! A profile's branding: the company's logo (PNG or SVG), colour and font.
+//! Their files are read and checked when the profile is loaded (the logo
+//! decoded and fitted, the font parsed and its licence read), so a missing,
+//! unreadable or broken file is a problem at `check-profile`, not a failed
+//! render at the end of a billing run.
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -17,6 +18,21 @@ const PIXELS_PER_POINT: f32 = 4.0;
 
 /// A logo file larger than this is refused before it is decoded.
 const MAX_LOGO_BYTES: u64 = 8 << 20;
+
+/// An SVG logo larger than this is refused before it is parsed (a logo's
+/// drawing is small; a large one is likely made to cost).
+const MAX_SVG_BYTES: u64 = 1 << 20;
+
+/// The largest PNG logo, in pixels a side and in all, checked in its
+/// header before it is decoded.
+const MAX_LOGO_SIDE: u32 = 8192;
+const MAX_LOGO_PIXELS: u64 = 16 << 20;
+
+/// An SVG logo has at most this many XML nodes.
+const MAX_SVG_NODES: u32 = 100_000;
+
+/// A font file larger than this is refused before it is parsed.
+const MAX_FONT_BYTES: u64 = 32 << 20;
 
 /// A colour as `#RRGGBB`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,11 +91,11 @@ pub struct Logo {
     pub image: Arc<Image>,
 }
 
-/// Two logos are the same logo when they are the same bytes from the same
-/// place (the pixels follow from the bytes).
+/// Two logos are the same logo when they are the same bytes, wherever the
+/// file is (the pixels follow from the bytes).
 impl PartialEq for Logo {
     fn eq(&self, other: &Logo) -> bool {
-        self.path == other.path && self.sha256 == other.sha256
+        self.sha256 == other.sha256
     }
 }
 
@@ -142,34 +158,196 @@ impl Files<'_> {
     }
 }
 
-/// Reads, checks and fits a logo: a PNG, or an SVG with no external files.
-/// `pinned` is a SHA-256 the profile expects of the file.
-pub fn load_logo(written: &str, files: Files, pinned: Option<&str>) -> Result<Logo, String> {
+/// A file a profile names, read: its absolute place, bytes and SHA-256.
+struct Read {
+    path: PathBuf,
+    bytes: Vec<u8>,
+    sha256: String,
+}
+
+/// Reads a file a profile names, at most `limit` bytes (`what` names it in
+/// messages), and checks it against the SHA-256 the profile pins. The
+/// file is opened once and read through that handle: a regular file only
+/// (no device or pipe), and for [`Files::Within`] one that is inside the
+/// folder once links are followed. Messages name the file as the profile
+/// wrote it; with [`Files::Within`] they never say where the server keeps
+/// it, how large it is or what its digest is (a client could probe with
+/// them).
+fn read(
+    written: &str,
+    files: Files,
+    pinned: Option<&str>,
+    what: &str,
+    limit: u64,
+) -> Result<Read, String> {
+    use std::io::Read as _;
     let path = files.resolve(written)?;
     let path = std::path::absolute(&path).unwrap_or(path);
-    let shown = path.display();
-    let size = std::fs::metadata(&path)
-        .map_err(|e| format!("{shown} cannot be read: {e}"))?
-        .len();
-    if size > MAX_LOGO_BYTES {
-        return Err(format!(
-            "{shown} is {size} bytes; a logo file is at most {MAX_LOGO_BYTES} bytes"
-        ));
-    }
-    let bytes = std::fs::read(&path).map_err(|e| format!("{shown} cannot be read: {e}"))?;
-    let sha256 = crate::hash::sha256_hex(&bytes);
-    if let Some(pinned) = pinned {
-        if !pinned.eq_ignore_ascii_case(&sha256) {
+    let client = matches!(files, Files::Within(_));
+    let shown = match client {
+        true => format!("{written:?}"),
+        false => path.display().to_string(),
+    };
+    let unreadable = |e: std::io::Error| match client {
+        true => format!("{shown} cannot be read"),
+        false => format!("{shown} cannot be read: {e}"),
+    };
+    if let Files::Within(folder) = files {
+        let inside = std::fs::canonicalize(folder)
+            .and_then(|f| std::fs::canonicalize(&path).map(|p| p.starts_with(f)))
+            .map_err(unreadable)?;
+        if !inside {
             return Err(format!(
-                "{shown} has SHA-256 {sha256}, not the {pinned} the profile pins (the file changed since)"
+                "{shown} leads out of the profile catalogue's folder (a link); name a file inside it"
             ));
         }
     }
+    let file = std::fs::File::open(&path).map_err(unreadable)?;
+    let meta = file.metadata().map_err(unreadable)?;
+    if !meta.is_file() {
+        return Err(format!("{shown} is not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > limit {
+        return Err(format!(
+            "{shown} is larger than a {what} file may be ({limit} bytes)"
+        ));
+    }
+    let sha256 = crate::hash::sha256_hex(&bytes);
+    if let Some(pinned) = pinned {
+        if !pinned.eq_ignore_ascii_case(&sha256) {
+            return Err(match client {
+                true => format!("{shown} does not match the SHA-256 the profile pins"),
+                false => format!(
+                    "{shown} has SHA-256 {sha256}, not the {pinned} the profile pins (the file changed since)"
+                ),
+            });
+        }
+    }
+    Ok(Read {
+        path,
+        bytes,
+        sha256,
+    })
+}
+
+/// A profile's font (`font`, `font_bold`): a TrueType face the PDF draws
+/// with first, the bundled faces drawing what it lacks.
+#[derive(Clone, Debug)]
+pub struct BrandFont {
+    /// The file, absolute.
+    pub path: PathBuf,
+    /// The SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+    pub data: Arc<Vec<u8>>,
+    /// Its PostScript name, as a PDF names the face (letters, digits and
+    /// `-` only).
+    pub postscript_name: String,
+}
+
+/// The same font is the same bytes, wherever the file is.
+impl PartialEq for BrandFont {
+    fn eq(&self, other: &BrandFont) -> bool {
+        self.sha256 == other.sha256
+    }
+}
+
+/// Reads and checks a font: TrueType outlines (a `.ttf`, or an `.otf`
+/// with `glyf` outlines) whose licence allows embedding a subset, as a
+/// PDF/A must embed every font it uses.
+pub fn load_font(written: &str, files: Files, pinned: Option<&str>) -> Result<BrandFont, String> {
+    let Read {
+        path,
+        bytes,
+        sha256,
+    } = read(written, files, pinned, "font", MAX_FONT_BYTES)?;
+    let shown = path.display();
+    let face = ttf_parser::Face::parse(&bytes, 0)
+        .map_err(|e| format!("{shown} is not a TrueType or OpenType font: {e}"))?;
+    let tables = face.tables();
+    if tables.glyf.is_none() {
+        return Err(format!(
+            "{shown} has PostScript (CFF) outlines, which are not embedded here; use the font's TrueType version (.ttf)"
+        ));
+    }
+    if face.permissions() == Some(ttf_parser::Permissions::Restricted) {
+        return Err(format!(
+            "{shown}: its licence forbids embedding (OS/2 fsType: restricted licence), and a PDF/A embeds every font it draws with"
+        ));
+    }
+    if !face.is_subsetting_allowed() {
+        return Err(format!(
+            "{shown}: its licence forbids embedding a subset (OS/2 fsType), and the PDF embeds only the glyphs it draws"
+        ));
+    }
+    if face.glyph_index('0').is_none() {
+        return Err(format!(
+            "{shown} has no digits; a usage report is mostly numbers"
+        ));
+    }
+    rustybuzz::Face::from_slice(&bytes, 0)
+        .ok_or_else(|| format!("{shown} cannot be shaped (its tables do not parse)"))?;
+    let name: String = face
+        .names()
+        .into_iter()
+        .filter(|n| n.name_id == ttf_parser::name_id::POST_SCRIPT_NAME)
+        .find_map(|n| n.to_string())
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(56)
+        .collect();
+    Ok(BrandFont {
+        path,
+        sha256,
+        data: Arc::new(bytes),
+        postscript_name: if name.is_empty() {
+            "BrandFont".into()
+        } else {
+            name
+        },
+    })
+}
+
+/// Reads, checks and fits a logo: a PNG, or an SVG with no external files.
+/// `pinned` is a SHA-256 the profile expects of the file.
+pub fn load_logo(written: &str, files: Files, pinned: Option<&str>) -> Result<Logo, String> {
+    let Read {
+        path,
+        bytes,
+        sha256,
+    } = read(written, files, pinned, "logo", MAX_LOGO_BYTES)?;
+    let shown = path.display();
     let pixmap = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        // The header's size is checked before anything is allocated for it.
+        let side = |at: usize| {
+            bytes
+                .get(at..at + 4)
+                .map(|b| u32::from_be_bytes(b.try_into().expect("four bytes")))
+        };
+        let (Some(width), Some(height)) = (side(16), side(20)) else {
+            return Err(format!("{shown} is a PNG cut short"));
+        };
+        if width > MAX_LOGO_SIDE
+            || height > MAX_LOGO_SIDE
+            || width as u64 * height as u64 > MAX_LOGO_PIXELS
+        {
+            return Err(format!(
+                "{shown} is {width} x {height} pixels; a logo is at most {MAX_LOGO_SIDE} pixels a side and {MAX_LOGO_PIXELS} in all"
+            ));
+        }
         let png = Pixmap::decode_png(&bytes)
             .map_err(|e| format!("{shown} is not a PNG image that can be decoded: {e}"))?;
         fit_raster(png)
     } else if is_svg(&path, &bytes) {
+        if bytes.len() as u64 > MAX_SVG_BYTES {
+            return Err(format!(
+                "{shown} is larger than an SVG logo may be ({MAX_SVG_BYTES} bytes)"
+            ));
+        }
         render_svg(&bytes).map_err(|e| format!("{shown}: {e}"))?
     } else {
         return Err(format!(
@@ -237,19 +415,37 @@ fn fit_raster(mut image: Pixmap) -> Pixmap {
     }
 }
 
-/// An SVG drawn at its fitted size. External files are never read: an
-/// image inside the logo must be inline (`data:`).
+/// An SVG drawn at its fitted size. It is read without a DTD (no
+/// entities to expand) and with a bounded number of nodes; it may not
+/// hold text (drawn with fonts the server may not have) or images (no
+/// file it names is read, and inline ones would be decoded unbounded).
 fn render_svg(bytes: &[u8]) -> Result<Pixmap, String> {
+    use usvg::roxmltree;
+    let text = std::str::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_string())?;
+    let parsing = roxmltree::ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: MAX_SVG_NODES,
+        ..roxmltree::ParsingOptions::default()
+    };
+    let xml = roxmltree::Document::parse_with_options(text, parsing)
+        .map_err(|e| format!("not an SVG image that can be read: {e}"))?;
+    for node in xml.descendants().filter(|n| n.is_element()) {
+        match node.tag_name().name() {
+            "text" => return Err(
+                "holds text (<text>), which is drawn with fonts the server may not have; convert the text to outlines (paths) in the drawing program".into(),
+            ),
+            "image" | "foreignObject" => return Err(format!(
+                "holds an <{}> element; a logo is drawn from paths and shapes only (save a bitmap logo as PNG)",
+                node.tag_name().name()
+            )),
+            _ => {}
+        }
+    }
     let mut options = usvg::Options::default();
     options.image_href_resolver.resolve_string = Box::new(|_, _| None);
-    let tree = usvg::Tree::from_data(bytes, &options)
+    options.image_href_resolver.resolve_data = Box::new(|_, _, _| None);
+    let tree = usvg::Tree::from_xmltree(&xml, &options)
         .map_err(|e| format!("not an SVG image that can be read: {e}"))?;
-    let text = String::from_utf8_lossy(bytes);
-    if text.contains("<text") {
-        return Err(
-            "holds text (<text>), which is drawn with fonts the server may not have; convert the text to outlines (paths) in the drawing program".into(),
-        );
-    }
     let size = tree.size();
     let (w, h, scale) = fitted(size.width(), size.height());
     let mut pixmap = Pixmap::new(w, h).ok_or("has no size to draw")?;

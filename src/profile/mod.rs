@@ -12,7 +12,7 @@ mod validate;
 
 use std::path::Path;
 
-pub use self::brand::{Files, Logo, Rgb};
+pub use self::brand::{BrandFont, Files, Logo, Rgb};
 use self::document::{invalid, parse_document};
 use self::validate::Validator;
 use crate::column::{Column, Projection};
@@ -20,6 +20,9 @@ use crate::error::{Error, Problems, Result};
 use crate::level::{Level, ReportKind, ReportSpec};
 use crate::locale::Locale;
 use crate::money::Decimal;
+
+/// The keys of a profile that name files (each pinned by `{key}_sha256`).
+const FILE_KEYS: [&str; 3] = ["logo", "font", "font_bold"];
 
 /// Whether a profile is offered for new invoices.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,6 +128,11 @@ pub struct Profile {
     /// The company's colour (`brand_color`): the PDF's rules and bands, and
     /// its headings where the colour reads well on white.
     pub brand_color: Option<Rgb>,
+    /// The company's font (`font`): the PDF draws with it first, the
+    /// bundled faces drawing what it lacks.
+    pub font: Option<BrandFont>,
+    /// Its bold (`font_bold`); without it bold text is drawn with `font`.
+    pub font_bold: Option<BrandFont>,
     /// Privacy: hide the last K digits of dialled numbers in every format.
     pub mask_dialled_digits: Option<u32>,
     /// Noise control: itemised calls below this charge are rolled into one
@@ -273,6 +281,12 @@ impl Profile {
         if let Some(color) = self.brand_color {
             doc.insert("brand_color".into(), json!(color.key()));
         }
+        for (key, font) in [("font", &self.font), ("font_bold", &self.font_bold)] {
+            if let Some(font) = font {
+                doc.insert(key.into(), json!(font.path.to_string_lossy()));
+                doc.insert(format!("{key}_sha256"), json!(font.sha256));
+            }
+        }
         if let Some(n) = self.mask_dialled_digits {
             doc.insert("mask_dialled_digits".into(), json!(n));
         }
@@ -308,10 +322,25 @@ impl Profile {
         Value::Object(doc)
     }
 
-    /// The SHA-256 of [`Profile::to_document`] as compact JSON, hex: the
-    /// same for equal profiles, whatever file or catalogue they came from.
+    /// The SHA-256 of [`Profile::to_document`]: the same for equal
+    /// profiles, whatever file or catalogue they came from
+    /// ([`Profile::document_sha256`]).
     pub fn sha256(&self) -> String {
-        let bytes = serde_json::to_vec(&self.to_document()).expect("a document serialises");
+        Profile::document_sha256(&self.to_document())
+    }
+
+    /// The SHA-256 of a profile document as compact JSON, hex, without the
+    /// places of the files it names (`logo`, `font`, `font_bold`): those are
+    /// known by their digests, which it keeps, so a catalogue moved or
+    /// copied elsewhere holds the same profiles.
+    pub fn document_sha256(document: &serde_json::Value) -> String {
+        let mut document = document.clone();
+        if let Some(map) = document.as_object_mut() {
+            for key in FILE_KEYS {
+                map.remove(key);
+            }
+        }
+        let bytes = serde_json::to_vec(&document).expect("a document serialises");
         crate::hash::sha256_hex(&bytes)
     }
 

@@ -26,6 +26,10 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "logo",
     "logo_sha256",
     "brand_color",
+    "font",
+    "font_sha256",
+    "font_bold",
+    "font_bold_sha256",
     "mask_dialled_digits",
     "minimum_itemised_charge",
     "hide_zero_rows",
@@ -174,24 +178,9 @@ impl Validator<'_> {
             });
         let hide_zero_rows = self.flag(table.get("hide_zero_rows"), "hide_zero_rows");
         let pdf_embed_csv = self.flag(table.get("pdf_embed_csv"), "pdf_embed_csv");
-        let pinned = self.string(table.get("logo_sha256"), "logo_sha256");
-        let logo = match self.string(table.get("logo"), "logo") {
-            Some(written) => {
-                match super::brand::load_logo(&written, self.files, pinned.as_deref()) {
-                    Ok(logo) => Some(logo),
-                    Err(reason) => {
-                        self.problem("logo", reason);
-                        None
-                    }
-                }
-            }
-            None => {
-                if pinned.is_some() {
-                    self.problem("logo_sha256", "pins a logo, but logo is not set");
-                }
-                None
-            }
-        };
+        let logo = self.file(table, "logo", super::brand::load_logo);
+        let font = self.file(table, "font", super::brand::load_font);
+        let font_bold = self.file(table, "font_bold", super::brand::load_font);
         let brand_color = self
             .string(table.get("brand_color"), "brand_color")
             .and_then(|text| match super::Rgb::parse(&text) {
@@ -287,6 +276,8 @@ impl Validator<'_> {
             pdf_embed_csv,
             logo,
             brand_color,
+            font,
+            font_bold,
             name,
             description,
             availability,
@@ -297,6 +288,36 @@ impl Validator<'_> {
             call_columns,
             transaction_columns,
         })
+    }
+
+    /// A file the profile names under `key` (a logo, a font), read and
+    /// checked by `load`, pinned by `{key}_sha256` if the profile says.
+    fn file<T>(
+        &mut self,
+        table: &serde_json::Map<String, Value>,
+        key: &str,
+        load: fn(&str, super::Files, Option<&str>) -> Result<T, String>,
+    ) -> Option<T> {
+        let pin = format!("{key}_sha256");
+        let pinned = self.string(table.get(&pin), &pin).filter(|digest| {
+            let hex = digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit());
+            if !hex {
+                self.problem(
+                    &pin,
+                    format!("{digest:?} is not a SHA-256; expected 64 hexadecimal digits"),
+                );
+            }
+            hex
+        });
+        let Some(written) = self.string(table.get(key), key) else {
+            if pinned.is_some() {
+                self.problem(pin, format!("pins a file, but {key} is not set"));
+            }
+            return None;
+        };
+        load(&written, self.files, pinned.as_deref())
+            .map_err(|reason| self.problem(key, reason))
+            .ok()
     }
 
     fn string(&mut self, value: Option<&Value>, path: &str) -> Option<String> {

@@ -65,6 +65,9 @@ pub struct Settings {
     pub logo: Option<std::sync::Arc<crate::profile::brand::Image>>,
     /// The profile's brand colour.
     pub brand_color: Option<crate::profile::Rgb>,
+    /// The profile's brand faces, regular and bold (`font`, and
+    /// `font_bold` or else `font` again).
+    pub fonts: [Option<crate::profile::brand::BrandFont>; 2],
 }
 
 impl<'a> InvoiceReports<'a> {
@@ -105,6 +108,10 @@ impl<'a> InvoiceReports<'a> {
                 human_csv: profile.human_csv(),
                 logo: profile.logo.as_ref().map(|l| l.image.clone()),
                 brand_color: profile.brand_color,
+                fonts: [
+                    profile.font.clone(),
+                    profile.font_bold.clone().or_else(|| profile.font.clone()),
+                ],
             },
             data,
             totals,

@@ -225,15 +225,11 @@ pub fn audit(
 pub fn check_with(dir: &Path, table: &str, bytes: &[u8]) -> Result<()> {
     let scratch = crate::output::Scratch::new("check")?;
     let copy = scratch.path();
-    let profiles = copy.join("profiles");
-    std::fs::create_dir_all(&profiles).map_err(|e| Error::io(&profiles, e))?;
-    let entries = std::fs::read_dir(dir.join("profiles")).map_err(|e| Error::io(dir, e))?;
-    for entry in entries.flatten() {
-        if entry.path().is_file() {
-            std::fs::copy(entry.path(), profiles.join(entry.file_name()))
-                .map_err(|e| Error::io(entry.path(), e))?;
-        }
-    }
+    // The profiles are read where they are: the logos and fonts they name
+    // are relative to their folder. Only the tables are copies.
+    let profiles = std::fs::canonicalize(dir.join("profiles")).map_err(|e| Error::io(dir, e))?;
+    let link = copy.join("profiles");
+    std::os::unix::fs::symlink(&profiles, &link).map_err(|e| Error::io(&link, e))?;
     for name in ["customers.csv", "invoices.csv"] {
         let target = copy.join(name);
         if name == table {

@@ -1195,33 +1195,41 @@ fn branding_draws_the_logo_and_colour_and_bad_files_are_profile_problems() {
     );
     assert_eq!(document["brand_color"], "#1F4E79");
 
-    // An SVG logo is drawn to pixels at its fitted size; a pale colour
-    // stays off the headings.
+    // An SVG logo is drawn to pixels at its fitted size. A colour with too
+    // little contrast for text stays off the headings (#CC6600: 3.8:1) but
+    // draws the rules; a pale one (#FFCC00: 1.5:1) draws neither.
     std::fs::write(
         dir.path().join("brand/logo.svg"),
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><circle cx="20" cy="20" r="18" fill="#c00"/></svg>"##,
     )
     .unwrap();
-    let profile = branded_profile(
-        dir.path(),
-        "logo = \"brand/logo.svg\"\nbrand_color = \"#FFCC00\"",
-    );
-    let path = render_pdf(
-        &dir.path().join("svg"),
-        profile.to_str().unwrap(),
-        &fixture("records.csv"),
-        &[],
-    );
-    let doc = lopdf::Document::load(&path).unwrap();
-    let (image, _) = cover_logo(&doc).unwrap();
-    assert_eq!(size(&image), (144, 144));
-    let first = *doc.get_pages().get(&1).unwrap();
-    let content = String::from_utf8_lossy(&doc.get_page_content(first).unwrap()).to_string();
-    assert!(content.contains("1 0.8 0 RG"), "rules in the brand colour");
-    assert!(
-        !content.contains("1 0.8 0 rg"),
-        "pale headings would not read"
-    );
+    for (colour, ink, rules) in [
+        ("#CC6600", "0.8 0.4 0", true),
+        ("#FFCC00", "1 0.8 0", false),
+    ] {
+        let keys = format!("logo = \"brand/logo.svg\"\nbrand_color = \"{colour}\"");
+        let profile = branded_profile(dir.path(), &keys);
+        let path = render_pdf(
+            &dir.path().join(&colour[1..]),
+            profile.to_str().unwrap(),
+            &fixture("records.csv"),
+            &[],
+        );
+        let doc = lopdf::Document::load(&path).unwrap();
+        let (image, _) = cover_logo(&doc).unwrap();
+        assert_eq!(size(&image), (144, 144));
+        let first = *doc.get_pages().get(&1).unwrap();
+        let content = String::from_utf8_lossy(&doc.get_page_content(first).unwrap()).to_string();
+        assert_eq!(
+            content.contains(&format!("{ink} RG")),
+            rules,
+            "{colour} rules"
+        );
+        assert!(
+            !content.contains(&format!("{ink} rg")),
+            "{colour} headings would not read"
+        );
+    }
 
     // Without branding there is no logo.
     let plain = render_pdf(
@@ -1234,6 +1242,25 @@ fn branding_draws_the_logo_and_colour_and_bad_files_are_profile_problems() {
 
     // Each bad setting is a problem of the profile, named by its key.
     std::fs::write(dir.path().join("brand/notes.txt"), "not an image").unwrap();
+    let zeros = "0".repeat(64);
+    let pinned_wrong = format!("logo = \"brand/logo.png\"\nlogo_sha256 = \"{zeros}\"");
+    let pin_alone = format!("logo_sha256 = \"{zeros}\"");
+    std::fs::write(
+        dir.path().join("brand/bitmap.svg"),
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><image href="data:image/png;base64,AAAA" width="4" height="4"/></svg>"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("brand/entities.svg"),
+        r#"<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa">]><svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><desc>&a;&a;</desc></svg>"#,
+    )
+    .unwrap();
+    // A PNG header claiming 2^31 x 2^20 pixels is refused before decoding.
+    let mut huge = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    huge.extend_from_slice(&(1u32 << 31).to_be_bytes());
+    huge.extend_from_slice(&(1u32 << 20).to_be_bytes());
+    huge.extend_from_slice(&[8, 0, 0, 0, 0, 0, 0, 0, 0]);
+    std::fs::write(dir.path().join("brand/huge.png"), huge).unwrap();
     std::fs::write(
         dir.path().join("brand/text.svg"),
         r#"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="10"><text y="9">ACME</text></svg>"#,
@@ -1243,21 +1270,129 @@ fn branding_draws_the_logo_and_colour_and_bad_files_are_profile_problems() {
         ("logo = \"brand/missing.png\"", "logo: "),
         ("logo = \"brand/notes.txt\"", "neither a PNG nor an SVG"),
         ("logo = \"brand/text.svg\"", "convert the text to outlines"),
+        ("logo = \"brand/bitmap.svg\"", "holds an <image> element"),
+        (
+            "logo = \"brand/entities.svg\"",
+            "not an SVG image that can be read",
+        ),
+        ("logo = \"brand/huge.png\"", "2147483648 x 1048576 pixels"),
         (
             "logo = \"brand/logo.png\"\nlogo_sha256 = \"00\"",
-            "not the 00 the profile pins",
+            "logo_sha256: \"00\" is not a SHA-256",
+        ),
+        (
+            pinned_wrong.as_str(),
+            "the profile pins (the file changed since)",
         ),
         (
             "brand_color = \"navy\"",
             "brand_color: \"navy\" is not a colour",
         ),
         (
-            "logo_sha256 = \"00\"",
-            "logo_sha256: pins a logo, but logo is not set",
+            pin_alone.as_str(),
+            "logo_sha256: pins a file, but logo is not set",
         ),
     ] {
         let profile = branded_profile(dir.path(), keys);
         let e = fails(&["check-profile", profile.to_str().unwrap()], 2);
+        assert!(e.contains(expected), "{keys}: {e}");
+    }
+}
+
+/// The PostScript names of the fonts a PDF embeds, without subset tags.
+fn embedded_fonts(doc: &lopdf::Document) -> std::collections::BTreeSet<String> {
+    doc.objects
+        .values()
+        .filter_map(|o| o.as_dict().ok())
+        .filter(|d| d.get(b"Type").and_then(|t| t.as_name()).ok() == Some(b"Font".as_slice()))
+        .filter(|d| d.get(b"Subtype").and_then(|t| t.as_name()).ok() == Some(b"Type0".as_slice()))
+        .map(|d| {
+            let name = d.get(b"BaseFont").unwrap().as_name().unwrap();
+            let name = String::from_utf8_lossy(name).to_string();
+            name.split_once('+')
+                .map(|(_, n)| n.to_string())
+                .unwrap_or(name)
+        })
+        .collect()
+}
+
+#[test]
+fn a_brand_font_draws_first_and_the_bundled_faces_draw_what_it_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("brand")).unwrap();
+    // A bold Latin face with no Arabic, Hebrew, Thai or CJK stands in for a
+    // company's font: unmistakable where it draws.
+    std::fs::copy(
+        "src/render/pdf/fonts/DejaVuSansCondensed-Bold.ttf",
+        dir.path().join("brand/corporate.ttf"),
+    )
+    .unwrap();
+    let text = std::fs::read_to_string(fixture("profiles/scripts.toml")).unwrap();
+    let profile = dir.path().join("brand.toml");
+    std::fs::write(&profile, format!("font = \"brand/corporate.ttf\"\n{text}")).unwrap();
+    let profile = profile.to_str().unwrap();
+    ok(&["check-profile", profile]);
+    let out = dir.path().join("out");
+    let path = render_pdf(&out, profile, &fixture("scripts.csv"), &[]);
+    let doc = lopdf::Document::load(&path).unwrap();
+    let fonts = embedded_fonts(&doc);
+    for face in [
+        "NotoSansArabic-Regular",
+        "NotoSansThai-Regular",
+        "DroidSansFallbackFull",
+        "NanumSquareR",
+    ] {
+        assert!(
+            fonts.contains(face),
+            "{face} draws what the brand face lacks: {fonts:?}"
+        );
+    }
+    // Regular Latin text is drawn with the brand face: the first face, `R`.
+    let first = *doc.get_pages().get(&1).unwrap();
+    let (resources, _) = doc.get_page_resources(first).unwrap();
+    let page_fonts = resources
+        .unwrap()
+        .get_deref(b"Font", &doc)
+        .unwrap()
+        .as_dict()
+        .unwrap();
+    let r = page_fonts.get_deref(b"R", &doc).unwrap().as_dict().unwrap();
+    let name = String::from_utf8_lossy(r.get(b"BaseFont").unwrap().as_name().unwrap()).to_string();
+    assert!(name.ends_with("+DejaVuSansCondensed-Bold"), "{name}");
+    // Every value still reads back, and nothing is a placeholder.
+    let shown = poppler_text(&path, &[]);
+    assert!(!shown.contains('\u{FFFD}'));
+    for word in ["Usage report", "القاهرة", "서울"] {
+        assert!(shown.contains(word), "{word}");
+    }
+    let again = render_pdf(
+        &dir.path().join("again"),
+        profile,
+        &fixture("scripts.csv"),
+        &["--jobs", "1"],
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), std::fs::read(again).unwrap());
+
+    // A file that is no font, or not the pinned one, is a profile problem.
+    std::fs::write(dir.path().join("brand/notes.ttf"), "not a font").unwrap();
+    let zeros = "0".repeat(64);
+    let pinned_wrong = format!("font = \"brand/corporate.ttf\"\nfont_sha256 = \"{zeros}\"");
+    let pin_alone = format!("font_bold_sha256 = \"{zeros}\"");
+    for (keys, expected) in [
+        (
+            "font = \"brand/notes.ttf\"",
+            "is not a TrueType or OpenType font",
+        ),
+        ("font = \"brand/missing.ttf\"", "font: "),
+        (
+            pinned_wrong.as_str(),
+            "the profile pins (the file changed since)",
+        ),
+        (pin_alone.as_str(), "pins a file, but font_bold is not set"),
+    ] {
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, format!("{keys}\n{text}")).unwrap();
+        let e = fails(&["check-profile", bad.to_str().unwrap()], 2);
         assert!(e.contains(expected), "{keys}: {e}");
     }
 }

@@ -16,7 +16,7 @@
 //! logical order for search, copy and screen readers.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
 use pdf_writer::{Filter, Finish, Name, Pdf, Rect, Ref, Str};
@@ -25,6 +25,8 @@ use subsetter::GlyphRemapper;
 use unicode_bidi::{BidiClass, BidiInfo};
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
+
+use crate::profile::brand::BrandFont;
 
 /// Longest prefix of a text that is measured to fit a column.
 const MAX_FITTED_CHARS: usize = 1024;
@@ -98,24 +100,62 @@ type FaceId = usize;
 /// The faces of each weight, in the order they are tried: DejaVu, the
 /// Noto faces of the scripts DejaVu lacks, then the CJK and Hangul faces
 /// (which have one weight).
-const CHAINS: [[FaceId; CHAIN]; 2] = [[0, 2, 4, 6, 8, 10, 11], [1, 3, 5, 7, 9, 10, 11]];
+const CHAINS: [[FaceId; VENDORED]; 2] = [[0, 2, 4, 6, 8, 10, 11], [1, 3, 5, 7, 9, 10, 11]];
 
-/// The faces one weight draws with: its own and the fallbacks.
-pub const CHAIN: usize = 7;
+/// The vendored faces one weight draws with: its own and the fallbacks.
+const VENDORED: usize = 7;
 
-/// The parsed faces, shared by every document of the process.
-fn faces() -> &'static [rustybuzz::Face<'static>] {
-    static FACES: OnceLock<Vec<rustybuzz::Face<'static>>> = OnceLock::new();
+/// The most faces one weight draws with: a profile's brand face, then
+/// the vendored ones.
+pub const CHAIN: usize = VENDORED + 1;
+
+/// A face a document can draw with, parsed once for the process's life:
+/// its file, its PostScript name and the face shaping reads.
+struct Typeface {
+    data: &'static [u8],
+    postscript_name: String,
+    face: rustybuzz::Face<'static>,
+}
+
+/// The vendored faces, shared by every document of the process.
+fn vendored() -> &'static [Typeface] {
+    static FACES: OnceLock<Vec<Typeface>> = OnceLock::new();
     FACES.get_or_init(|| {
         SOURCES
             .iter()
-            .map(|s| rustybuzz::Face::from_slice(s.data, 0).expect("the vendored font parses"))
+            .map(|s| Typeface {
+                data: s.data,
+                postscript_name: s.postscript_name.to_string(),
+                face: rustybuzz::Face::from_slice(s.data, 0).expect("the vendored font parses"),
+            })
             .collect()
     })
 }
 
-/// The chain slot of the face made for a character's script, tried before
-/// the chain's order: a word is drawn in one face, so it joins and shapes.
+/// A profile's brand face, parsed once per distinct file and kept for the
+/// process's life (a service renders with the same few fonts again and
+/// again; what is kept is bounded by the distinct font files profiles
+/// name).
+fn brand(font: &BrandFont) -> &'static Typeface {
+    static BRANDS: Mutex<Vec<(String, &'static Typeface)>> = Mutex::new(Vec::new());
+    let mut brands = BRANDS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(&(_, face)) = brands.iter().find(|(sha, _)| *sha == font.sha256) {
+        return face;
+    }
+    let data: &'static [u8] = Box::leak(font.data.to_vec().into_boxed_slice());
+    let face =
+        rustybuzz::Face::from_slice(data, 0).expect("a profile's font was checked as it loaded");
+    let typeface: &'static Typeface = Box::leak(Box::new(Typeface {
+        data,
+        postscript_name: font.postscript_name.clone(),
+        face,
+    }));
+    brands.push((font.sha256.clone(), typeface));
+    typeface
+}
+
+/// The place among a weight's vendored faces of the face made for a
+/// character's script, tried before the chain's order: a word is drawn in one face, so it joins and shapes.
 fn script_slot(ch: char) -> Option<usize> {
     Some(match ch as u32 {
         0x0600..=0x06FF | 0x0750..=0x077F | 0x0870..=0x08FF | 0xFB50..=0xFDFF | 0xFE70..=0xFEFE => {
@@ -179,7 +219,7 @@ fn follows(ch: char) -> bool {
 /// One face as used by one document: the glyphs it drew (remapped to the
 /// subset's ids) and what text each stands for.
 struct FaceUse {
-    face: FaceId,
+    typeface: &'static Typeface,
     units_per_em: f32,
     remapper: GlyphRemapper,
     /// Per new glyph id: the character it shows (for ToUnicode).
@@ -192,10 +232,10 @@ struct FaceUse {
 }
 
 impl FaceUse {
-    fn new(face: FaceId) -> FaceUse {
+    fn new(typeface: &'static Typeface) -> FaceUse {
         FaceUse {
-            face,
-            units_per_em: faces()[face].units_per_em() as f32,
+            typeface,
+            units_per_em: typeface.face.units_per_em() as f32,
             remapper: GlyphRemapper::new(),
             unicode: vec![None],
             clusters: BTreeMap::new(),
@@ -204,13 +244,15 @@ impl FaceUse {
     }
 
     fn has(&self, ch: char) -> bool {
-        faces()[self.face].glyph_index(ch).is_some()
+        self.typeface.face.glyph_index(ch).is_some()
     }
 
     /// The subset id of the face's glyph `gid` and its width in ems as the
     /// PDF's widths array gives it.
     fn place(&mut self, gid: u16) -> (u16, f32) {
-        let advance = faces()[self.face]
+        let advance = self
+            .typeface
+            .face
             .glyph_hor_advance(ttf_parser::GlyphId(gid))
             .unwrap_or(0);
         let new = self.remapper.remap(gid);
@@ -252,7 +294,7 @@ impl FaceUse {
 
     /// The subset glyph of `ch` and its advance in ems, if the face has it.
     fn lookup(&mut self, ch: char) -> Option<(u16, f32)> {
-        let face = &faces()[self.face];
+        let face = &self.typeface.face;
         let gid = face.glyph_index(ch)?;
         let advance = face.glyph_hor_advance(gid).unwrap_or(0);
         let (new, _) = self.place(gid.0);
@@ -305,7 +347,10 @@ struct Shaped {
 /// the fallback faces, tried in that order for each character.
 pub struct DocFont {
     weight: Weight,
-    chain: [FaceUse; CHAIN],
+    /// The brand face, if the profile names one, then the vendored faces.
+    chain: Vec<FaceUse>,
+    /// Where the vendored faces start in the chain (1 after a brand face).
+    vendored_from: usize,
     /// The glyphs of Latin-1 characters, looked up once (most text).
     latin: [Option<Option<Glyph>>; LATIN],
     cache: HashMap<char, Option<Glyph>>,
@@ -376,10 +421,20 @@ impl Runs {
 }
 
 impl DocFont {
-    pub fn new(weight: Weight) -> DocFont {
+    /// The fonts of `weight`: the profile's brand face first, when it
+    /// names one, then the vendored faces for what it lacks.
+    pub fn new(weight: Weight, brand_face: Option<&BrandFont>) -> DocFont {
+        let vendored = vendored();
+        let chain: Vec<FaceUse> = brand_face
+            .map(brand)
+            .into_iter()
+            .chain(CHAINS[weight as usize].iter().map(|&id| &vendored[id]))
+            .map(FaceUse::new)
+            .collect();
         let mut font = DocFont {
             weight,
-            chain: CHAINS[weight as usize].map(FaceUse::new),
+            vendored_from: chain.len() - VENDORED,
+            chain,
             latin: [None; LATIN],
             cache: HashMap::new(),
             shaped: HashMap::new(),
@@ -583,6 +638,7 @@ impl DocFont {
                 }
                 _ if is_default_ignorable(ch) => Some(0),
                 _ => script_slot(ch)
+                    .map(|s| s + self.vendored_from)
                     .filter(|s| self.chain[*s].has(ch))
                     .or_else(|| self.chain.iter().position(|f| f.has(ch))),
             };
@@ -598,7 +654,7 @@ impl DocFont {
     /// Shapes one piece in the face of `slot`, appending its glyphs in
     /// visual order.
     fn shape_piece(&mut self, slot: usize, piece: &str, rtl: bool, out: &mut Shaped) {
-        let face = &faces()[self.chain[slot].face];
+        let face = &self.chain[slot].typeface.face;
         let mut buffer = self.buffer.take().unwrap_or_default();
         buffer.push_str(piece);
         // Each character keeps its own cluster where the font allows it (a
@@ -734,8 +790,8 @@ impl DocFont {
         tag: &str,
     ) -> Result<(), String> {
         let used = &self.chain[slot];
-        let source = &SOURCES[used.face];
-        let face = &faces()[used.face];
+        let source = used.typeface;
+        let face = &source.face;
         let subset = subsetter::subset(source.data, 0, &used.remapper)
             .map_err(|e| format!("font subset failed: {e}"))?;
         let compressed = miniz_compress(&subset);
@@ -781,11 +837,13 @@ impl DocFont {
             .ascent(s(face.ascender()))
             .descent(s(face.descender()))
             .cap_height(s(face.capital_height().unwrap_or(face.ascender())))
-            .stem_v(if self.weight == Weight::Bold && slot == 0 {
-                140.0
-            } else {
-                80.0
-            })
+            .stem_v(
+                if self.weight == Weight::Bold && slot == self.vendored_from {
+                    140.0
+                } else {
+                    80.0
+                },
+            )
             .font_file2(refs.file);
         pdf.stream(refs.file, &compressed)
             .filter(Filter::FlateDecode);

@@ -290,8 +290,8 @@ impl<'r, 'a> Document<'r, 'a> {
             options,
             pdf: Pdf::new(),
             next,
-            regular: DocFont::new(Weight::Regular),
-            bold: DocFont::new(Weight::Bold),
+            regular: DocFont::new(Weight::Regular, reports.settings.fonts[0].as_ref()),
+            bold: DocFont::new(Weight::Bold, reports.settings.fonts[1].as_ref()),
             regular_refs,
             bold_refs,
             portrait,
@@ -345,11 +345,15 @@ impl<'r, 'a> Document<'r, 'a> {
             shown
         });
         // The logo at the top right, the company left of it.
+        let mut facts_from = top - 40.0;
         let logo_width = match reports.settings.logo.clone() {
             Some(image) => {
                 let (w, h) = image.drawn_size();
                 let x = self.size.0 - MARGIN - w;
-                self.logo(&image, x, top + 4.0 - h, (w, h));
+                let bottom = top + 4.0 - h;
+                self.logo(&image, x, bottom, (w, h));
+                // The facts below run under the logo: clear of it.
+                facts_from = facts_from.min(bottom - 10.0);
                 w + 10.0
             }
             None => 0.0,
@@ -372,7 +376,7 @@ impl<'r, 'a> Document<'r, 'a> {
                 doc.text(Weight::Bold, 10.0, x, top - 12.0, &shown, 0.3)
             });
         }
-        let mut y = top - 40.0;
+        let mut y = facts_from;
         // The facts as a table of row headers and values.
         self.open(Role::Table);
         for (label, value) in title_block(reports, self.options) {

@@ -241,8 +241,15 @@ impl Document<'_, '_> {
         }
     }
 
+    /// Draws a rule: in the brand colour where it shows on white (3:1,
+    /// WCAG's contrast for graphics that carry meaning), else gray.
     pub(super) fn rule(&mut self, x: f32, y: f32, w: f32, width: f32) {
-        let stroke = self.reports.settings.brand_color.map(|c| c.unit());
+        let stroke = self
+            .reports
+            .settings
+            .brand_color
+            .filter(|c| c.contrast_on_white() >= 3.0)
+            .map(|c| c.unit());
         self.decoration();
         let c = self.content();
         match stroke {
@@ -508,9 +515,9 @@ enum Pixels {
 /// The resource name of the logo (on the cover).
 const LOGO_NAME: &[u8] = b"Logo";
 
-/// The resource names of each weight's faces: `R` and `B` for its own
-/// (DejaVu), then one per fallback face.
+/// The resource names of each weight's faces: `R` and `B` for the first
+/// (the brand face, or DejaVu), then one per face after it.
 const FONT_NAMES: [[&[u8]; super::font::CHAIN]; 2] = [
-    [b"R", b"R1", b"R2", b"R3", b"R4", b"R5", b"R6"],
-    [b"B", b"B1", b"B2", b"B3", b"B4", b"B5", b"B6"],
+    [b"R", b"R1", b"R2", b"R3", b"R4", b"R5", b"R6", b"R7"],
+    [b"B", b"B1", b"B2", b"B3", b"B4", b"B5", b"B6", b"B7"],
 ];

@@ -20,7 +20,7 @@ pub const LISTS: [(&str, &str); 2] = [
 
 /// The options a profile has beyond reports and columns: key, label, help,
 /// and whether the value is a whole number.
-const TEXT_OPTIONS: [(&str, &str, &str, bool); 7] = [
+const TEXT_OPTIONS: [(&str, &str, &str, bool); 9] = [
     (
         "mask_dialled_digits",
         "Mask dialled digits",
@@ -61,6 +61,18 @@ const TEXT_OPTIONS: [(&str, &str, &str, bool); 7] = [
         "brand_color",
         "Brand colour",
         "#RRGGBB: the PDF's rules, and its headings where the colour reads well on white",
+        false,
+    ),
+    (
+        "font",
+        "Font",
+        "A TrueType font file in the catalogue's profiles folder, e.g. brand/Corporate.ttf; the bundled fonts draw what it lacks",
+        false,
+    ),
+    (
+        "font_bold",
+        "Bold font",
+        "Its bold face (else bold text is drawn with the font above)",
         false,
     ),
 ];
@@ -324,6 +336,18 @@ impl ProfileForm {
         for (key, on) in &self.flags {
             if *on || had(key) {
                 doc.insert(key.clone(), json!(on));
+            }
+        }
+        // A file the form leaves as it was keeps the digest that pins it
+        // (the form has no field for digests).
+        for key in ["logo", "font", "font_bold"] {
+            let pin = format!("{key}_sha256");
+            if let (Some(saved), Some(value)) = (saved, doc.get(key)) {
+                if saved.get(key) == Some(value) {
+                    if let Some(digest) = saved.get(&pin) {
+                        doc.insert(pin, digest.clone());
+                    }
+                }
             }
         }
         let mut reports = Map::new();
