@@ -31,6 +31,10 @@ const MAX_LOGO_PIXELS: u64 = 16 << 20;
 /// An SVG logo has at most this many XML nodes.
 const MAX_SVG_NODES: u32 = 100_000;
 
+/// An SVG logo has at most this many masks, clip paths, patterns, markers
+/// and symbols together (each may refer to another).
+const MAX_SVG_REFERENCES: usize = 64;
+
 /// A font file larger than this is refused before it is parsed.
 const MAX_FONT_BYTES: u64 = 32 << 20;
 
@@ -184,9 +188,10 @@ fn read(
     let path = files.resolve(written)?;
     let path = std::path::absolute(&path).unwrap_or(path);
     let client = matches!(files, Files::Within(_));
+    // Quoted, so a name from the profile cannot start a line of its own.
     let shown = match client {
         true => format!("{written:?}"),
-        false => path.display().to_string(),
+        false => format!("{:?}", path.display().to_string()),
     };
     let unreadable = |e: std::io::Error| match client {
         true => format!("{shown} cannot be read"),
@@ -202,11 +207,15 @@ fn read(
             ));
         }
     }
+    // A pipe or device is refused before it is opened (opening a pipe
+    // waits for a writer), and the opened file is checked again.
+    let regular = |meta: std::fs::Metadata| match meta.is_file() {
+        true => Ok(()),
+        false => Err(format!("{shown} is not a regular file")),
+    };
+    regular(std::fs::metadata(&path).map_err(unreadable)?)?;
     let file = std::fs::File::open(&path).map_err(unreadable)?;
-    let meta = file.metadata().map_err(unreadable)?;
-    if !meta.is_file() {
-        return Err(format!("{shown} is not a regular file"));
-    }
+    regular(file.metadata().map_err(unreadable)?)?;
     let mut bytes = Vec::new();
     file.take(limit + 1)
         .read_to_end(&mut bytes)
@@ -264,30 +273,38 @@ pub fn load_font(written: &str, files: Files, pinned: Option<&str>) -> Result<Br
         bytes,
         sha256,
     } = read(written, files, pinned, "font", MAX_FONT_BYTES)?;
-    let shown = path.display();
+    let shown = format!("{written:?}");
     let face = ttf_parser::Face::parse(&bytes, 0)
         .map_err(|e| format!("{shown} is not a TrueType or OpenType font: {e}"))?;
     let tables = face.tables();
-    if tables.glyf.is_none() {
+    if tables.cff.is_some() || tables.cff2.is_some() {
         return Err(format!(
             "{shown} has PostScript (CFF) outlines, which are not embedded here; use the font's TrueType version (.ttf)"
         ));
     }
-    if face.permissions() == Some(ttf_parser::Permissions::Restricted) {
+    if tables.glyf.is_none() || tables.hmtx.is_none() {
         return Err(format!(
-            "{shown}: its licence forbids embedding (OS/2 fsType: restricted licence), and a PDF/A embeds every font it draws with"
+            "{shown} lacks the glyph outlines or widths a TrueType font has (glyf, hmtx)"
         ));
     }
-    if !face.is_subsetting_allowed() {
-        return Err(format!(
-            "{shown}: its licence forbids embedding a subset (OS/2 fsType), and the PDF embeds only the glyphs it draws"
-        ));
-    }
+    licence(&face).map_err(|reason| format!("{shown}: {reason}"))?;
     if face.glyph_index('0').is_none() {
         return Err(format!(
             "{shown} has no digits; a usage report is mostly numbers"
         ));
     }
+    // What rendering does with it, tried now: shaping tables parse, and a
+    // subset of the digits and letters can be cut and read back.
+    let mut remapper = subsetter::GlyphRemapper::new();
+    for ch in ('0'..='9').chain('A'..='Z').chain('a'..='z') {
+        if let Some(glyph) = face.glyph_index(ch) {
+            remapper.remap(glyph.0);
+        }
+    }
+    let subset = subsetter::subset(&bytes, 0, &remapper)
+        .map_err(|e| format!("{shown} cannot be cut to the glyphs a PDF embeds: {e}"))?;
+    ttf_parser::Face::parse(&subset, 0)
+        .map_err(|e| format!("{shown} cannot be cut to the glyphs a PDF embeds: {e}"))?;
     rustybuzz::Face::from_slice(&bytes, 0)
         .ok_or_else(|| format!("{shown} cannot be shaped (its tables do not parse)"))?;
     let name: String = face
@@ -312,6 +329,29 @@ pub fn load_font(written: &str, files: Files, pinned: Option<&str>) -> Result<Br
     })
 }
 
+/// Whether a font's licence (OS/2 `fsType`) lets a PDF embed a subset of
+/// its outlines. A font without an OS/2 table states no restriction.
+fn licence(face: &ttf_parser::Face) -> Result<(), String> {
+    let Some(os2) = face.raw_face().table(ttf_parser::Tag::from_bytes(b"OS/2")) else {
+        return Ok(());
+    };
+    let Some(bits) = os2.get(8..10).map(|b| u16::from_be_bytes([b[0], b[1]])) else {
+        return Err("its OS/2 table is cut short (no fsType to say its licence)".into());
+    };
+    // Restricted (0x0002) unless a less strict bit is set with it (older
+    // fonts may set several; the least strict applies).
+    if bits & 0x0002 != 0 && bits & 0x000C == 0 {
+        return Err("its licence forbids embedding (OS/2 fsType: restricted licence), and a PDF/A embeds every font it draws with".into());
+    }
+    if bits & 0x0100 != 0 {
+        return Err("its licence forbids embedding a subset (OS/2 fsType: no subsetting), and the PDF embeds only the glyphs it draws".into());
+    }
+    if bits & 0x0200 != 0 {
+        return Err("its licence allows embedding its bitmaps only (OS/2 fsType), not the outlines a PDF draws with".into());
+    }
+    Ok(())
+}
+
 /// Reads, checks and fits a logo: a PNG, or an SVG with no external files.
 /// `pinned` is a SHA-256 the profile expects of the file.
 pub fn load_logo(written: &str, files: Files, pinned: Option<&str>) -> Result<Logo, String> {
@@ -320,7 +360,7 @@ pub fn load_logo(written: &str, files: Files, pinned: Option<&str>) -> Result<Lo
         bytes,
         sha256,
     } = read(written, files, pinned, "logo", MAX_LOGO_BYTES)?;
-    let shown = path.display();
+    let shown = format!("{written:?}");
     let pixmap = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         // The header's size is checked before anything is allocated for it.
         let side = |at: usize| {
@@ -331,6 +371,11 @@ pub fn load_logo(written: &str, files: Files, pinned: Option<&str>) -> Result<Lo
         let (Some(width), Some(height)) = (side(16), side(20)) else {
             return Err(format!("{shown} is a PNG cut short"));
         };
+        if bytes.get(12..16) != Some(b"IHDR".as_slice()) {
+            return Err(format!(
+                "{shown} is a PNG that does not start with its header (IHDR)"
+            ));
+        }
         if width > MAX_LOGO_SIDE
             || height > MAX_LOGO_SIDE
             || width as u64 * height as u64 > MAX_LOGO_PIXELS
@@ -339,8 +384,12 @@ pub fn load_logo(written: &str, files: Files, pinned: Option<&str>) -> Result<Lo
                 "{shown} is {width} x {height} pixels; a logo is at most {MAX_LOGO_SIDE} pixels a side and {MAX_LOGO_PIXELS} in all"
             ));
         }
-        let png = Pixmap::decode_png(&bytes)
-            .map_err(|e| format!("{shown} is not a PNG image that can be decoded: {e}"))?;
+        let png = Pixmap::decode_png(&bytes).map_err(|e| {
+            // The decoder's own words, without the structures it prints.
+            let reason = e.to_string();
+            let reason = reason.split(" ChunkType").next().unwrap_or_default();
+            format!("{shown} is not a PNG image that can be decoded ({reason})")
+        })?;
         fit_raster(png)
     } else if is_svg(&path, &bytes) {
         if bytes.len() as u64 > MAX_SVG_BYTES {
@@ -354,6 +403,11 @@ pub fn load_logo(written: &str, files: Files, pinned: Option<&str>) -> Result<Lo
             "{shown} is neither a PNG nor an SVG image; a logo is one of those"
         ));
     };
+    if pixmap.pixels().iter().all(|p| p.alpha() == 0) {
+        return Err(format!(
+            "{shown} draws nothing (every pixel is transparent)"
+        ));
+    }
     Ok(Logo {
         path,
         sha256,
@@ -417,8 +471,9 @@ fn fit_raster(mut image: Pixmap) -> Pixmap {
 
 /// An SVG drawn at its fitted size. It is read without a DTD (no
 /// entities to expand) and with a bounded number of nodes; it may not
-/// hold text (drawn with fonts the server may not have) or images (no
-/// file it names is read, and inline ones would be decoded unbounded).
+/// hold text (drawn with fonts the server may not have), images (no file
+/// it names is read, and inline ones would be decoded unbounded) or
+/// filters, and few references.
 fn render_svg(bytes: &[u8]) -> Result<Pixmap, String> {
     use usvg::roxmltree;
     let text = std::str::from_utf8(bytes).map_err(|_| "is not UTF-8 text".to_string())?;
@@ -429,8 +484,24 @@ fn render_svg(bytes: &[u8]) -> Result<Pixmap, String> {
     };
     let xml = roxmltree::Document::parse_with_options(text, parsing)
         .map_err(|e| format!("not an SVG image that can be read: {e}"))?;
+    // Filters cost without bound (a blur's radius, turbulence's octaves,
+    // morphology's square); masks, clip paths, patterns and markers may
+    // refer to each other in chains as deep as the file is long.
+    let mut references = 0;
     for node in xml.descendants().filter(|n| n.is_element()) {
-        match node.tag_name().name() {
+        let name = node.tag_name().name();
+        if matches!(name, "mask" | "clipPath" | "pattern" | "marker" | "symbol") {
+            references += 1;
+            if references > MAX_SVG_REFERENCES {
+                return Err(format!(
+                    "has more than {MAX_SVG_REFERENCES} masks, clip paths, patterns, markers and symbols; a logo needs few"
+                ));
+            }
+        }
+        match name {
+            "filter" => return Err(
+                "holds a filter (<filter>), which can take without bound to draw; flatten the effect in the drawing program or save the logo as PNG".into(),
+            ),
             "text" => return Err(
                 "holds text (<text>), which is drawn with fonts the server may not have; convert the text to outlines (paths) in the drawing program".into(),
             ),
@@ -454,9 +525,6 @@ fn render_svg(bytes: &[u8]) -> Result<Pixmap, String> {
         Transform::from_scale(scale, scale),
         &mut pixmap.as_mut(),
     );
-    if pixmap.pixels().iter().all(|p| p.alpha() == 0) {
-        return Err("draws nothing (every pixel is transparent)".into());
-    }
     Ok(pixmap)
 }
 

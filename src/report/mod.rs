@@ -42,6 +42,10 @@ pub struct InvoiceReports<'a> {
     pub reports: Vec<Report>,
 }
 
+/// The profile's branding as the documents draw it: the fitted logo, the
+/// colour and the faces (renderers read these, never the profile).
+pub use crate::profile::brand::{BrandFont, Image, Rgb};
+
 /// What the documents of an invoice say about themselves, settled from the
 /// profile and the customer: names, the company, how amounts and dates
 /// read, and the PDF's detail limit.
@@ -62,12 +66,12 @@ pub struct Settings {
     /// Human CSV's delimiter and byte order mark ([`Profile::human_csv`]).
     pub human_csv: (u8, bool),
     /// The profile's logo, fitted to the PDF cover's logo box.
-    pub logo: Option<std::sync::Arc<crate::profile::brand::Image>>,
+    pub logo: Option<std::sync::Arc<Image>>,
     /// The profile's brand colour.
-    pub brand_color: Option<crate::profile::Rgb>,
+    pub brand_color: Option<Rgb>,
     /// The profile's brand faces, regular and bold (`font`, and
     /// `font_bold` or else `font` again).
-    pub fonts: [Option<crate::profile::brand::BrandFont>; 2],
+    pub fonts: [Option<BrandFont>; 2],
 }
 
 impl<'a> InvoiceReports<'a> {

@@ -1255,6 +1255,31 @@ fn branding_draws_the_logo_and_colour_and_bad_files_are_profile_problems() {
         r#"<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa">]><svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><desc>&a;&a;</desc></svg>"#,
     )
     .unwrap();
+    // What costs without bound to draw: a filter; a chain of masks as deep
+    // as the file is long (it overflowed the stack at 3,000).
+    std::fs::write(
+        dir.path().join("brand/blur.svg"),
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="40" height="10"><filter id="f"><feGaussianBlur stdDeviation="1e9"/></filter><rect width="40" height="10" filter="url(#f)"/></svg>"#,
+    )
+    .unwrap();
+    let masks: String = (1..3000)
+        .map(|i| format!(r##"<mask id="m{i}"><rect width="10" height="10" fill="#fff" mask="url(#m{})"/></mask>"##, i - 1))
+        .collect();
+    std::fs::write(
+        dir.path().join("brand/masks.svg"),
+        format!(r#"<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">{masks}<rect width="10" height="10" mask="url(#m2999)"/></svg>"#),
+    )
+    .unwrap();
+    // A pipe would wait for a writer for ever; a clear PNG shows nothing.
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("brand/pipe.png"))
+        .status()
+        .unwrap();
+    assert!(fifo.success());
+    resvg::tiny_skia::Pixmap::new(40, 10)
+        .unwrap()
+        .save_png(dir.path().join("brand/clear.png"))
+        .unwrap();
     // A PNG header claiming 2^31 x 2^20 pixels is refused before decoding.
     let mut huge = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
     huge.extend_from_slice(&(1u32 << 31).to_be_bytes());
@@ -1271,6 +1296,10 @@ fn branding_draws_the_logo_and_colour_and_bad_files_are_profile_problems() {
         ("logo = \"brand/notes.txt\"", "neither a PNG nor an SVG"),
         ("logo = \"brand/text.svg\"", "convert the text to outlines"),
         ("logo = \"brand/bitmap.svg\"", "holds an <image> element"),
+        ("logo = \"brand/blur.svg\"", "holds a filter"),
+        ("logo = \"brand/masks.svg\"", "has more than 64 masks"),
+        ("logo = \"brand/pipe.png\"", "is not a regular file"),
+        ("logo = \"brand/clear.png\"", "draws nothing"),
         (
             "logo = \"brand/entities.svg\"",
             "not an SVG image that can be read",
@@ -1297,6 +1326,20 @@ fn branding_draws_the_logo_and_colour_and_bad_files_are_profile_problems() {
         let e = fails(&["check-profile", profile.to_str().unwrap()], 2);
         assert!(e.contains(expected), "{keys}: {e}");
     }
+}
+
+/// A font file with the big-endian `value` written at byte `at` of its
+/// `table` (the table's checksum is left as it was: readers ignore it).
+fn patched(font: &[u8], table: &[u8; 4], at: usize, value: u16) -> Vec<u8> {
+    let mut out = font.to_vec();
+    let tables = u16::from_be_bytes([font[4], font[5]]) as usize;
+    let record = (0..tables)
+        .map(|i| 12 + 16 * i)
+        .find(|r| &font[*r..*r + 4] == table)
+        .unwrap();
+    let offset = u32::from_be_bytes(font[record + 8..record + 12].try_into().unwrap()) as usize;
+    out[offset + at..offset + at + 2].copy_from_slice(&value.to_be_bytes());
+    out
 }
 
 /// The PostScript names of the fonts a PDF embeds, without subset tags.
@@ -1375,6 +1418,20 @@ fn a_brand_font_draws_first_and_the_bundled_faces_draw_what_it_lacks() {
 
     // A file that is no font, or not the pinned one, is a profile problem.
     std::fs::write(dir.path().join("brand/notes.ttf"), "not a font").unwrap();
+    let dejavu = std::fs::read("src/render/pdf/fonts/DejaVuSansCondensed.ttf").unwrap();
+    for (name, table, at, value) in [
+        ("restricted.ttf", b"OS/2", 8, 0x0002u16),
+        ("bitmaps.ttf", b"OS/2", 8, 0x0200),
+        ("whole.ttf", b"OS/2", 8, 0x0100),
+        ("no-metrics.ttf", b"hhea", 34, 0),
+        ("short-loca.ttf", b"head", 50, 0),
+    ] {
+        std::fs::write(
+            dir.path().join("brand").join(name),
+            patched(&dejavu, table, at, value),
+        )
+        .unwrap();
+    }
     let zeros = "0".repeat(64);
     let pinned_wrong = format!("font = \"brand/corporate.ttf\"\nfont_sha256 = \"{zeros}\"");
     let pin_alone = format!("font_bold_sha256 = \"{zeros}\"");
@@ -1389,6 +1446,20 @@ fn a_brand_font_draws_first_and_the_bundled_faces_draw_what_it_lacks() {
             "the profile pins (the file changed since)",
         ),
         (pin_alone.as_str(), "pins a file, but font_bold is not set"),
+        (
+            "font = \"brand/restricted.ttf\"",
+            "forbids embedding (OS/2 fsType: restricted",
+        ),
+        ("font = \"brand/bitmaps.ttf\"", "bitmaps only"),
+        ("font = \"brand/whole.ttf\"", "no subsetting"),
+        (
+            "font = \"brand/no-metrics.ttf\"",
+            "lacks the glyph outlines or widths",
+        ),
+        (
+            "font = \"brand/short-loca.ttf\"",
+            "cannot be cut to the glyphs a PDF embeds",
+        ),
     ] {
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, format!("{keys}\n{text}")).unwrap();

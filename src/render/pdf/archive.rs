@@ -107,6 +107,20 @@ impl Facts<'_> {
     }
 }
 
+/// Text for the document's title and subject: control characters from
+/// data (which XMP cannot hold, and a line break XML would change) read
+/// as spaces, so the information dictionary and the XMP say the same.
+pub(super) fn plain(text: &str) -> String {
+    text.chars()
+        .map(
+            |c| match c.is_control() || matches!(c, '\u{FFFE}' | '\u{FFFF}') {
+                true => ' ',
+                false => c,
+            },
+        )
+        .collect()
+}
+
 /// Text as XML character data: markup escaped, and the characters XML 1.0
 /// cannot hold (control characters from data) left out.
 fn xml_text(text: &str) -> String {

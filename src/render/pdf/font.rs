@@ -26,7 +26,7 @@ use unicode_bidi::{BidiClass, BidiInfo};
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::profile::brand::BrandFont;
+use crate::report::BrandFont;
 
 /// Longest prefix of a text that is measured to fit a column.
 const MAX_FITTED_CHARS: usize = 1024;

@@ -6,7 +6,7 @@ use pdf_writer::{Content, Filter, Finish, Name, Rect, Ref, Str, TextStr};
 use sha2::Digest;
 
 use crate::locale::Msg;
-use crate::profile::brand::Image;
+use crate::report::Image;
 
 use super::deflate::Kind;
 use super::font::{miniz_compress, DocFont, FontRefs, Weight};
@@ -419,7 +419,10 @@ impl Document<'_, '_> {
         let outline = self.write_outline(&pages);
         // PDF/A: the facts of the information dictionary again as XMP, the
         // sRGB output intent, and the embedded CSV reports.
+        // One text for the information dictionary and the XMP, as PDF/A
+        // asks them to agree.
         let (title, subject) = self.options.document_title(self.reports);
+        let (title, subject) = (archive::plain(&title), archive::plain(&subject));
         let lang = self.tags.lang;
         let producer = concat!("usage-report ", env!("CARGO_PKG_VERSION"));
         let facts = archive::Facts {
