@@ -8,9 +8,10 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex};
 
-use pdf_writer::{Filter, Name, Pdf, Ref};
+use pdf_writer::Ref;
 
 use super::font::miniz_compress;
+use super::xref::Sink;
 
 /// Streams handed over and not yet written, at most.
 const AHEAD: usize = 8;
@@ -86,7 +87,7 @@ pub(super) struct Deflater {
 
 impl Deflater {
     /// Hands over stream `id`'s data; writes what is ready before it.
-    pub fn submit(&mut self, pdf: &mut Pdf, id: Ref, kind: Kind, raw: Vec<u8>) {
+    pub fn submit(&mut self, sink: &mut Sink, id: Ref, kind: Kind, raw: Vec<u8>) {
         let job = Arc::new(Job {
             state: Mutex::new(State::Raw(raw)),
             done: Condvar::new(),
@@ -94,26 +95,23 @@ impl Deflater {
         let worker = Arc::clone(&job);
         rayon::spawn(move || worker.run());
         self.queue.push_back((id, kind, job));
-        self.write(pdf, false);
+        self.write(sink, false);
     }
 
     /// Writes the streams at the front of the queue that are deflated (and
     /// the oldest when too many wait); with `all`, every one.
-    pub fn write(&mut self, pdf: &mut Pdf, all: bool) {
+    pub fn write(&mut self, sink: &mut Sink, all: bool) {
         while let Some((_, _, job)) = self.queue.front() {
             if !(all || self.queue.len() > AHEAD || job.ready()) {
                 break;
             }
             let (id, kind, job) = self.queue.pop_front().expect("a front");
             let data = job.take();
-            let mut stream = pdf.stream(id, &data);
-            stream.filter(Filter::FlateDecode);
-            if let Kind::Objects { count, first } = kind {
-                stream
-                    .pair(Name(b"Type"), Name(b"ObjStm"))
-                    .pair(Name(b"N"), count)
-                    .pair(Name(b"First"), first);
-            }
+            let entries = match kind {
+                Kind::Content => String::new(),
+                Kind::Objects { count, first } => format!("/Type/ObjStm/N {count}/First {first}"),
+            };
+            sink.stream(id, &entries, &data);
         }
     }
 }

@@ -92,41 +92,41 @@ impl Renderer for PdfRenderer {
                 entries: Vec::new(),
             })
             .collect();
-        let mut doc = Document::new(reports, &self.options);
-        doc.embedded = embedded;
-        doc.open(Role::Document);
-        doc.cover();
-        for report in &reports.reports {
-            doc.section(report);
-        }
-        let missing = doc.regular.missing + doc.bold.missing;
-        let rows = doc.rows;
-        for bookmark in doc.outline.iter().filter(|b| b.unlisted > 0) {
-            out.warn(format!(
-                "{name}: the bookmarks of \"{}\" list its first {} groups of {}",
-                bookmark.title,
-                bookmark.groups.len(),
-                bookmark.groups.len() + bookmark.unlisted
-            ));
-        }
-        let bytes = doc
-            .finish()
-            .map_err(|e| Error::output(&name, "the PDF", e))?;
-        if missing > 0 {
-            out.warn(format!(
-                "{name}: {missing} character(s) the PDF cannot draw (no bundled font has them) are shown as \u{FFFD}; the CSV and XLSX hold them as written"
-            ));
-        }
         let meta = AttachmentMeta {
             file_name: name.clone(),
             format: Format::Pdf.key(),
             level: None,
             report: None,
         };
+        // The document is written into the attachment as it is made.
+        let mut missing = 0;
         out.attachment(meta, |w| {
-            w.write_all(&bytes).map_err(|e| Error::io(&name, e))?;
+            let mut doc = Document::new(reports, &self.options, w);
+            doc.embedded = embedded;
+            doc.open(Role::Document);
+            doc.cover();
+            for report in &reports.reports {
+                doc.section(report);
+            }
+            missing = doc.regular.missing + doc.bold.missing;
+            let rows = doc.rows;
+            for bookmark in doc.outline.iter().filter(|b| b.unlisted > 0) {
+                out.warn(format!(
+                    "{name}: the bookmarks of \"{}\" list its first {} groups of {}",
+                    bookmark.title,
+                    bookmark.groups.len(),
+                    bookmark.groups.len() + bookmark.unlisted
+                ));
+            }
+            doc.finish()
+                .map_err(|e| Error::output(&name, "the PDF", e))?;
             Ok(rows)
         })?;
+        if missing > 0 {
+            out.warn(format!(
+                "{name}: {missing} character(s) the PDF cannot draw (no bundled font has them) are shown as \u{FFFD}; the CSV and XLSX hold them as written"
+            ));
+        }
         if !entries.is_empty() {
             out.set_entries(&name, entries);
         }
@@ -170,7 +170,7 @@ struct Table {
     row: f32,
 }
 
-struct Document<'r, 'a> {
+struct Document<'r, 'a, 'w> {
     reports: &'r InvoiceReports<'a>,
     options: &'r RenderOptions,
     look: Presentation,
@@ -208,6 +208,8 @@ struct Document<'r, 'a> {
     deflater: deflate::Deflater,
     /// The logo's image, drawn on the cover.
     logo_ref: Option<Ref>,
+    /// The file, written as the document is made.
+    sink: xref::Sink<'w>,
 }
 
 /// What a page's content stream has set so far.
@@ -256,8 +258,12 @@ struct Carry {
     rows: u64,
 }
 
-impl<'r, 'a> Document<'r, 'a> {
-    fn new(reports: &'r InvoiceReports<'a>, options: &'r RenderOptions) -> Self {
+impl<'r, 'a, 'w> Document<'r, 'a, 'w> {
+    fn new(
+        reports: &'r InvoiceReports<'a>,
+        options: &'r RenderOptions,
+        out: &'w mut (dyn std::io::Write + Send),
+    ) -> Self {
         let paper = options.paper;
         let mut next = 4;
         let mut font_refs = || {
@@ -309,6 +315,7 @@ impl<'r, 'a> Document<'r, 'a> {
             ink: Ink::default(),
             deflater: deflate::Deflater::default(),
             logo_ref: None,
+            sink: xref::Sink::new(out),
         }
     }
 

@@ -12,7 +12,7 @@ use super::deflate::Kind;
 use super::font::{miniz_compress, DocFont, FontRefs, Weight};
 use super::*;
 
-impl Document<'_, '_> {
+impl Document<'_, '_, '_> {
     pub(super) fn alloc(&mut self) -> Ref {
         self.next += 1;
         Ref::new(self.next - 1)
@@ -47,7 +47,7 @@ impl Document<'_, '_> {
             let data = content.finish();
             self.hasher.update(data.as_slice());
             self.deflater
-                .submit(&mut self.pdf, body, Kind::Content, data.into_vec());
+                .submit(&mut self.sink, body, Kind::Content, data.into_vec());
             self.end_page_tags();
         }
     }
@@ -323,7 +323,7 @@ impl Document<'_, '_> {
     }
 
     /// Writes footers, fonts, the page tree and the trailer.
-    pub(super) fn finish(mut self) -> Result<Vec<u8>, String> {
+    pub(super) fn finish(mut self) -> Result<(), String> {
         self.close_page();
         let count = self.pages.len();
         let invoice = self.reports.invoice;
@@ -503,7 +503,9 @@ impl Document<'_, '_> {
         let id = digest[..16].to_vec();
         self.pdf.set_file_id((id.clone(), id.clone()));
         let streams = std::mem::take(&mut self.tags.streams);
-        Ok(streams.assemble(self.pdf.finish(), catalog, info, &id))
+        streams
+            .assemble(&mut self.sink, self.pdf.finish(), catalog, info, &id)
+            .map_err(|e| format!("cannot be written: {e}"))
     }
 }
 

@@ -11,7 +11,7 @@ use crate::locale::Msg;
 use crate::report::{Report, Totals};
 use pdf_writer::types::TableHeaderScope;
 
-impl Document<'_, '_> {
+impl Document<'_, '_, '_> {
     /// Lays out a report's columns: widths from the content, then portrait,
     /// landscape, or (if still too wide) narrower text and a smaller font.
     pub(super) fn table(&mut self, report: &Report) -> Table {

@@ -114,7 +114,7 @@ impl Tags {
     }
 }
 
-impl Document<'_, '_> {
+impl Document<'_, '_, '_> {
     /// Opens an element as the last child of the open one.
     /// (Inside page furniture no element is made.)
     pub(super) fn open(&mut self, role: Role) {
@@ -205,7 +205,7 @@ impl Document<'_, '_> {
             let stream = self.alloc();
             self.tags
                 .streams
-                .flush(&mut self.pdf, &mut self.deflater, stream);
+                .flush(&mut self.sink, &mut self.deflater, stream);
         }
         match self.tags.open.last_mut() {
             Some(parent) => parent.kids.push(Kid::Element(open.id)),
@@ -288,8 +288,8 @@ impl Document<'_, '_> {
         let stream = self.alloc();
         self.tags
             .streams
-            .flush(&mut self.pdf, &mut self.deflater, stream);
-        self.deflater.write(&mut self.pdf, true);
+            .flush(&mut self.sink, &mut self.deflater, stream);
+        self.deflater.write(&mut self.sink, true);
         let mut root = self
             .pdf
             .indirect(self.tags.root)

@@ -4,10 +4,67 @@
 //! allow both). Written as plain objects they would make a 100,000-row
 //! attachment ten times its size; packed and deflated they cost little.
 
-use pdf_writer::{Pdf, Ref};
+use std::io::Write;
+
+use pdf_writer::Ref;
 
 use super::deflate::{Deflater, Kind};
 use super::font::miniz_compress;
+
+/// How pdf-writer starts a file (and how ours starts).
+const HEADER: &[u8] = b"%PDF-1.7\n%\x80\x80\x80\x80\n\n";
+
+/// Where the document goes as it is made: the pages' content and the
+/// packed structure tree are written to the file as soon as they are
+/// deflated, each one's place noted for the cross-reference stream, so a
+/// document's memory does not grow with its pages. The few objects left
+/// (page dictionaries, fonts, outline, metadata) follow at the end.
+pub(super) struct Sink<'w> {
+    out: &'w mut (dyn Write + Send),
+    /// Bytes written so far.
+    position: u64,
+    /// Each object written here: its id and where it starts.
+    placed: Vec<(i32, u64)>,
+    /// The first write that failed (reported when the document ends).
+    failed: Option<std::io::Error>,
+}
+
+impl<'w> Sink<'w> {
+    /// Starts the file with the header.
+    pub fn new(out: &'w mut (dyn Write + Send)) -> Sink<'w> {
+        let mut sink = Sink {
+            out,
+            position: 0,
+            placed: Vec::new(),
+            failed: None,
+        };
+        sink.write(HEADER);
+        sink
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        if self.failed.is_none() {
+            if let Err(e) = self.out.write_all(bytes) {
+                self.failed = Some(e);
+            }
+        }
+        self.position += bytes.len() as u64;
+    }
+
+    /// Writes stream object `id` of deflated `data`, its dictionary holding
+    /// `entries` besides its length and filter.
+    pub fn stream(&mut self, id: Ref, entries: &str, data: &[u8]) {
+        self.placed.push((id.get(), self.position));
+        let head = format!(
+            "{} 0 obj\n<</Length {}/Filter/FlateDecode{entries}>>\nstream\n",
+            id.get(),
+            data.len()
+        );
+        self.write(head.as_bytes());
+        self.write(data);
+        self.write(b"\nendstream\nendobj\n\n");
+    }
+}
 
 /// Objects packed this many to a stream.
 const PER_STREAM: usize = 4096;
@@ -37,7 +94,7 @@ impl ObjectStreams {
 
     /// Packs the waiting objects into stream `id`, deflated beside the
     /// layout.
-    pub fn flush(&mut self, pdf: &mut Pdf, deflater: &mut Deflater, id: Ref) {
+    pub fn flush(&mut self, sink: &mut Sink, deflater: &mut Deflater, id: Ref) {
         if self.waiting.is_empty() {
             return;
         }
@@ -54,7 +111,7 @@ impl ObjectStreams {
             count: self.waiting.len() as i32,
             first: first as i32,
         };
-        deflater.submit(pdf, id, kind, data);
+        deflater.submit(sink, id, kind, data);
         for (index, (object, _)) in self.waiting.iter().enumerate() {
             self.packed.push((*object, id.get(), index as u32));
         }
@@ -62,10 +119,21 @@ impl ObjectStreams {
         self.body.clear();
     }
 
-    /// Rewrites a finished file's cross-reference table and trailer as a
-    /// cross-reference stream that also finds the packed objects.
-    pub fn assemble(&self, file: Vec<u8>, catalog: Ref, info: Ref, id: &[u8]) -> Vec<u8> {
+    /// Ends the file: the objects pdf-writer holds (its `file`, without
+    /// its header, table and trailer) after what the sink has written, then
+    /// a cross-reference stream that finds every object — pdf-writer's by
+    /// its table, the sink's where they were written, the packed ones in
+    /// their streams. The first failed write, if any, is the error.
+    pub fn assemble(
+        &self,
+        sink: &mut Sink,
+        file: Vec<u8>,
+        catalog: Ref,
+        info: Ref,
+        id: &[u8],
+    ) -> std::io::Result<()> {
         assert!(self.waiting.is_empty(), "every object is packed");
+        assert!(file.starts_with(HEADER), "pdf-writer's header");
         let text = |at: usize| -> &[u8] { &file[at..] };
         let start = find_last(&file, b"startxref\n").expect("pdf-writer ends with startxref");
         let digits = &file[start + 10..];
@@ -74,6 +142,9 @@ impl ObjectStreams {
             .expect("digits")
             .parse()
             .expect("an offset");
+        // pdf-writer's objects land after the sink's: its offsets move by
+        // what the sink wrote (both files start with the same header).
+        let shift = sink.position - HEADER.len() as u64;
         // "xref\n0 N\n", then N entries of 20 bytes.
         let header = text(table);
         let line = header
@@ -87,51 +158,67 @@ impl ObjectStreams {
             .trim()
             .parse()
             .expect("a count");
-        let mut entries: Vec<(u8, u64, u32)> = (0..count)
-            .map(|i| {
+        // pdf-writer's objects, by its table (the rest of it is free).
+        let written: Vec<(usize, u64)> = (0..count)
+            .filter_map(|i| {
                 let entry = &header[line + 1 + 20 * i..line + 1 + 20 * (i + 1)];
                 let offset: u64 = std::str::from_utf8(&entry[..10]).unwrap().parse().unwrap();
-                match entry[17] {
-                    b'n' => (1, offset, 0),
-                    _ => (0, 0, if i == 0 { 65535 } else { 0 }),
-                }
+                (entry[17] == b'n').then_some((i, offset + shift))
             })
             .collect();
-        let largest = self.packed.iter().map(|p| p.0 as usize).max().unwrap_or(0);
-        if entries.len() <= largest {
-            entries.resize(largest + 1, (0, 0, 0));
+        let largest = self
+            .packed
+            .iter()
+            .map(|p| p.0)
+            .chain(sink.placed.iter().map(|p| p.0))
+            .max()
+            .unwrap_or(0) as usize;
+        sink.write(&file[HEADER.len()..table]);
+        // The stream itself comes last, where the table was.
+        let at = sink.position;
+        let xref_id = count.max(largest + 1);
+        let size = xref_id + 1;
+        // Each entry as the stream holds it, written in place: a kind, a
+        // field wide enough for the largest offset or stream number, and a
+        // generation (two bytes) — eight bytes or so an object, not more.
+        let largest_field = at.max(size as u64);
+        let width = ((u64::BITS - largest_field.leading_zeros()).div_ceil(8)).max(1) as usize;
+        let row = 1 + width + 2;
+        let mut data = vec![0u8; size * row];
+        let mut set = |object: usize, kind: u8, field: u64, generation: u16| {
+            let entry = &mut data[object * row..(object + 1) * row];
+            entry[0] = kind;
+            entry[1..1 + width].copy_from_slice(&field.to_be_bytes()[8 - width..]);
+            entry[1 + width..].copy_from_slice(&generation.to_be_bytes());
+        };
+        set(0, 0, 0, 65535);
+        for (object, offset) in written {
+            set(object, 1, offset, 0);
         }
         for (object, stream, index) in &self.packed {
-            entries[*object as usize] = (2, *stream as u64, *index);
+            set(*object as usize, 2, *stream as u64, *index as u16);
         }
-        // The stream itself comes last, where the table was.
-        let xref_id = entries.len();
-        entries.push((1, table as u64, 0));
-        let largest = entries.iter().map(|e| e.1).max().unwrap_or(0);
-        let width = ((u64::BITS - largest.leading_zeros()).div_ceil(8)).max(1) as usize;
-        let mut data = Vec::with_capacity(entries.len() * (3 + width));
-        for (kind, field, generation) in &entries {
-            data.push(*kind);
-            data.extend_from_slice(&field.to_be_bytes()[8 - width..]);
-            data.extend_from_slice(&(*generation as u16).to_be_bytes());
+        for (object, offset) in &sink.placed {
+            set(*object as usize, 1, *offset, 0);
         }
+        set(xref_id, 1, at, 0);
         let data = miniz_compress(&data);
-        let mut out = file;
-        out.truncate(table);
         let hex: String = id.iter().map(|b| format!("{b:02X}")).collect();
         let dict = format!(
-            "{xref_id} 0 obj\n<</Type/XRef/Size {}/W[1 {width} 2]/Root {} 0 R/Info {} 0 R/ID[<{hex}><{hex}>]/Filter/FlateDecode/Length {}>>\nstream\n",
-            entries.len(),
+            "{xref_id} 0 obj\n<</Type/XRef/Size {size}/W[1 {width} 2]/Root {} 0 R/Info {} 0 R/ID[<{hex}><{hex}>]/Filter/FlateDecode/Length {}>>\nstream\n",
             catalog.get(),
             info.get(),
             data.len()
         );
-        out.extend_from_slice(dict.as_bytes());
-        out.extend_from_slice(&data);
-        out.extend_from_slice(b"\nendstream\nendobj\nstartxref\n");
-        out.extend_from_slice(table.to_string().as_bytes());
-        out.extend_from_slice(b"\n%%EOF");
-        out
+        sink.write(dict.as_bytes());
+        sink.write(&data);
+        sink.write(b"\nendstream\nendobj\nstartxref\n");
+        sink.write(at.to_string().as_bytes());
+        sink.write(b"\n%%EOF");
+        match sink.failed.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 }
 
