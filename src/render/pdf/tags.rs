@@ -248,8 +248,7 @@ impl Document<'_, '_, '_> {
             return;
         };
         if top.lang.is_none() {
-            let document = self.tags.lang.split('-').next().unwrap_or_default();
-            top.lang = language_of(text).filter(|l| *l != document);
+            top.lang = span_language(text, self.tags.lang);
         }
         let mcid = self.tags.page_elements.len() as i32;
         self.tags.page_elements.push(top.id);
@@ -309,11 +308,20 @@ impl Document<'_, '_, '_> {
     }
 }
 
+/// The language an element names for its text, when it differs from the
+/// document's (`de-DE` is `de`): none where the text is in the document's
+/// script, and none for text of Chinese characters alone in a Japanese
+/// document, where they are as likely kanji.
+fn span_language(text: &str, document: &str) -> Option<&'static str> {
+    let document = document.split('-').next().unwrap_or_default();
+    language_of(text).filter(|l| *l != document && !(*l == "zh" && document == "ja"))
+}
+
 /// The language a text's script names, where one script means one
 /// language to a screen reader: Hebrew, Arabic, Devanagari (Hindi), Thai,
 /// Korean, Greek, Japanese (kana), Chinese (Han without kana). Latin and
 /// Cyrillic, shared by many languages, name none.
-pub(super) fn language_of(text: &str) -> Option<&'static str> {
+fn language_of(text: &str) -> Option<&'static str> {
     if text.bytes().all(|b| b < 0xCD) {
         return None;
     }
@@ -332,4 +340,21 @@ pub(super) fn language_of(text: &str) -> Option<&'static str> {
         0x3400..=0x4DBF | 0x4E00..=0x9FFF => Some("zh"),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::span_language;
+
+    #[test]
+    fn text_names_its_language_where_it_differs_from_the_document() {
+        assert_eq!(span_language("London", "en"), None);
+        assert_eq!(span_language("القاهرة", "en"), Some("ar"));
+        assert_eq!(span_language("Ελλάδα", "el-GR"), None);
+        assert_eq!(span_language("東京オフィス", "en"), Some("ja"));
+        assert_eq!(span_language("北京办公室", "en"), Some("zh"));
+        // Kanji alone in a Japanese document are read as Japanese.
+        assert_eq!(span_language("東京", "ja-JP"), None);
+        assert_eq!(span_language("서울", "ja-JP"), Some("ko"));
+    }
 }
