@@ -51,6 +51,10 @@ const MIN_TEXT_WIDTH: f32 = 48.0;
 const MIN_FONT: f32 = 6.0;
 /// Text columns are sized from this many rows; numbers from all of them.
 const TEXT_SAMPLE_ROWS: usize = 5_000;
+/// The most indirect objects a PDF/A-2 or -3 file may number (ISO 19005-2,
+/// 6.1.13): about 760,000 itemised rows of a tagged table.
+const PDF_A_MAX_OBJECTS: u64 = 8_388_607;
+
 /// Most groups of one itemised report the bookmarks list (a report of more
 /// says so in the manifest).
 const MAX_GROUP_BOOKMARKS: usize = 1_000;
@@ -118,8 +122,12 @@ impl Renderer for PdfRenderer {
                     bookmark.groups.len() + bookmark.unlisted
                 ));
             }
-            doc.finish()
+            let objects = doc
+                .finish()
                 .map_err(|e| Error::output(&name, "the PDF", e))?;
+            if let Some(warning) = too_many_objects(&name, objects) {
+                out.warn(warning);
+            }
             Ok(rows)
         })?;
         if missing > 0 {
@@ -132,6 +140,14 @@ impl Renderer for PdfRenderer {
         }
         Ok(())
     }
+}
+
+/// A tagged table costs an object a cell: past PDF/A-2's limit the
+/// archival claim no longer holds, and the manifest says so.
+fn too_many_objects(name: &str, objects: u64) -> Option<String> {
+    (objects > PDF_A_MAX_OBJECTS).then(|| format!(
+        "{name}: {objects} objects, more than the {PDF_A_MAX_OBJECTS} PDF/A allows, so it is not a valid PDF/A; set the profile's pdf_max_detail_rows to keep itemised detail in the CSV and XLSX"
+    ))
 }
 
 /// Page width and height in points, portrait.
@@ -458,5 +474,18 @@ fn prefix(text: &str, chars: usize) -> &str {
     match text.char_indices().nth(chars) {
         Some((end, _)) => &text[..end],
         None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pdf_past_pdf_a_object_limit_is_said_to_be_no_pdf_a() {
+        assert_eq!(too_many_objects("x.pdf", PDF_A_MAX_OBJECTS), None);
+        let warning = too_many_objects("x.pdf", PDF_A_MAX_OBJECTS + 1).unwrap();
+        assert!(warning.starts_with("x.pdf: 8388608 objects"), "{warning}");
+        assert!(warning.contains("pdf_max_detail_rows"), "{warning}");
     }
 }

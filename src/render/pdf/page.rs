@@ -323,7 +323,8 @@ impl Document<'_, '_, '_> {
     }
 
     /// Writes footers, fonts, the page tree and the trailer.
-    pub(super) fn finish(mut self) -> Result<(), String> {
+    /// Returns how many objects the file numbers.
+    pub(super) fn finish(mut self) -> Result<u64, String> {
         self.close_page();
         let count = self.pages.len();
         let invoice = self.reports.invoice;
@@ -503,9 +504,11 @@ impl Document<'_, '_, '_> {
         let id = digest[..16].to_vec();
         self.pdf.set_file_id((id.clone(), id.clone()));
         let streams = std::mem::take(&mut self.tags.streams);
+        let objects = self.next as u64;
         streams
             .assemble(&mut self.sink, self.pdf.finish(), catalog, info, &id)
-            .map_err(|e| format!("cannot be written: {e}"))
+            .map_err(|e| format!("cannot be written: {e}"))?;
+        Ok(objects)
     }
 }
 
