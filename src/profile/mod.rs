@@ -22,7 +22,7 @@ use crate::locale::Locale;
 use crate::money::Decimal;
 
 /// The keys of a profile that name files (each pinned by `{key}_sha256`).
-const FILE_KEYS: [&str; 3] = ["logo", "font", "font_bold"];
+pub const FILE_KEYS: [&str; 3] = ["logo", "font", "font_bold"];
 
 /// Whether a profile is offered for new invoices.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

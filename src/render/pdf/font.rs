@@ -155,7 +155,8 @@ fn brand(font: &BrandFont) -> &'static Typeface {
 }
 
 /// The place among a weight's vendored faces of the face made for a
-/// character's script, tried before the chain's order: a word is drawn in one face, so it joins and shapes.
+/// character's script, tried before the chain's order: a word is drawn in
+/// one face, so it joins and shapes.
 fn script_slot(ch: char) -> Option<usize> {
     Some(match ch as u32 {
         0x0600..=0x06FF | 0x0750..=0x077F | 0x0870..=0x08FF | 0xFB50..=0xFDFF | 0xFE70..=0xFEFE => {
@@ -349,8 +350,6 @@ pub struct DocFont {
     weight: Weight,
     /// The brand face, if the profile names one, then the vendored faces.
     chain: Vec<FaceUse>,
-    /// Where the vendored faces start in the chain (1 after a brand face).
-    vendored_from: usize,
     /// The glyphs of Latin-1 characters, looked up once (most text).
     latin: [Option<Option<Glyph>>; LATIN],
     cache: HashMap<char, Option<Glyph>>,
@@ -433,7 +432,6 @@ impl DocFont {
             .collect();
         let mut font = DocFont {
             weight,
-            vendored_from: chain.len() - VENDORED,
             chain,
             latin: [None; LATIN],
             cache: HashMap::new(),
@@ -452,6 +450,11 @@ impl DocFont {
             .expect("the font has '?'");
         font.placeholder = placeholder;
         font
+    }
+
+    /// Where the vendored faces start in the chain (1 after a brand face).
+    fn vendored_from(&self) -> usize {
+        self.chain.len() - VENDORED
     }
 
     /// The faces of the chain: 0 is the weight's own, then the fallbacks.
@@ -638,7 +641,7 @@ impl DocFont {
                 }
                 _ if is_default_ignorable(ch) => Some(0),
                 _ => script_slot(ch)
-                    .map(|s| s + self.vendored_from)
+                    .map(|s| s + self.vendored_from())
                     .filter(|s| self.chain[*s].has(ch))
                     .or_else(|| self.chain.iter().position(|f| f.has(ch))),
             };
@@ -838,7 +841,7 @@ impl DocFont {
             .descent(s(face.descender()))
             .cap_height(s(face.capital_height().unwrap_or(face.ascender())))
             .stem_v(
-                if self.weight == Weight::Bold && slot == self.vendored_from {
+                if self.weight == Weight::Bold && slot == self.vendored_from() {
                     140.0
                 } else {
                     80.0

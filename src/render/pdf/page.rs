@@ -194,10 +194,17 @@ impl Document<'_, '_, '_> {
     /// Headings are drawn in the profile's brand colour where it reads
     /// well on white (contrast of at least 4.5:1, WCAG AA), else black.
     pub(super) fn heading_fill(&self) -> Fill {
-        match self.reports.settings.brand_color {
-            Some(color) if color.contrast_on_white() >= 4.5 => Fill::Rgb(color.unit()),
-            _ => Fill::Gray(0.0),
-        }
+        self.brand_ink(4.5).map_or(Fill::Gray(0.0), Fill::Rgb)
+    }
+
+    /// The profile's brand colour where it has at least `contrast` on
+    /// white paper.
+    fn brand_ink(&self, contrast: f32) -> Option<[f32; 3]> {
+        self.reports
+            .settings
+            .brand_color
+            .filter(|c| c.contrast_on_white() >= contrast)
+            .map(|c| c.unit())
     }
 
     /// Draws the profile's logo with its lower left corner at `x`, `y`,
@@ -244,12 +251,7 @@ impl Document<'_, '_, '_> {
     /// Draws a rule: in the brand colour where it shows on white (3:1,
     /// WCAG's contrast for graphics that carry meaning), else gray.
     pub(super) fn rule(&mut self, x: f32, y: f32, w: f32, width: f32) {
-        let stroke = self
-            .reports
-            .settings
-            .brand_color
-            .filter(|c| c.contrast_on_white() >= 3.0)
-            .map(|c| c.unit());
+        let stroke = self.brand_ink(3.0);
         self.decoration();
         let c = self.content();
         match stroke {
@@ -365,11 +367,10 @@ impl Document<'_, '_, '_> {
             );
             let data = self.content.take().expect("footer content").finish();
             self.hasher.update(data.as_slice());
-            let compressed = miniz_compress(data.as_slice());
-            self.pdf
-                .stream(page.footer, &compressed)
-                .filter(Filter::FlateDecode);
+            self.deflater
+                .submit(&mut self.sink, page.footer, Kind::Content, data.into_vec());
         }
+        self.deflater.write(&mut self.sink, true);
         self.end_furniture();
         self.pages.clear();
         // The faces each weight drew with: its own always, the fallback
@@ -418,10 +419,9 @@ impl Document<'_, '_, '_> {
             .kids(pages.iter().map(|p| p.page))
             .count(count as i32);
         let outline = self.write_outline(&pages);
-        // PDF/A: the facts of the information dictionary again as XMP, the
-        // sRGB output intent, and the embedded CSV reports.
-        // One text for the information dictionary and the XMP, as PDF/A
-        // asks them to agree.
+        // PDF/A: the facts of the information dictionary again as XMP (one
+        // text for both, as PDF/A asks them to agree), the sRGB output
+        // intent, and the embedded CSV reports.
         let (title, subject) = self.options.document_title(self.reports);
         let (title, subject) = (archive::plain(&title), archive::plain(&subject));
         let lang = self.tags.lang;
@@ -501,8 +501,9 @@ impl Document<'_, '_, '_> {
             .producer(TextStr(producer))
             .creation_date(facts.pdf_date());
         doc_info.finish();
+        // The ID goes into the cross-reference stream (pdf-writer's trailer
+        // is replaced by it).
         let id = digest[..16].to_vec();
-        self.pdf.set_file_id((id.clone(), id.clone()));
         let streams = std::mem::take(&mut self.tags.streams);
         let objects = self.next as u64;
         streams

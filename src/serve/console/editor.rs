@@ -340,7 +340,7 @@ impl ProfileForm {
         }
         // A file the form leaves as it was keeps the digest that pins it
         // (the form has no field for digests).
-        for key in ["logo", "font", "font_bold"] {
+        for key in crate::profile::FILE_KEYS {
             let pin = format!("{key}_sha256");
             if let (Some(saved), Some(value)) = (saved, doc.get(key)) {
                 if saved.get(key) == Some(value) {
