@@ -34,7 +34,7 @@ fn main() {
         from: "2026-10-01".parse().unwrap(),
         to: "2026-11-01".parse().unwrap(),
     };
-    usage_report::gen::write_catalog(&spec, &catalog).unwrap();
+    usage_report::gen::write_catalog(&spec, &catalog, None).unwrap();
     let mut file = std::io::BufWriter::new(std::fs::File::create(&records).unwrap());
     usage_report::gen::generate(&spec, &mut file).unwrap();
     drop(file);

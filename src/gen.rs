@@ -326,24 +326,45 @@ pub fn generate(spec: &GenSpec, out: &mut dyn Write) -> Result<u64> {
     Ok(written)
 }
 
-/// Writes a catalogue for the generated customers into `dir`: the
-/// "everything" profile as every customer's default, and one invoice per
-/// customer for the period (formats `csv`).
-pub fn write_catalog(spec: &GenSpec, dir: &std::path::Path) -> Result<()> {
+/// Writes a catalogue for the generated customers into `dir`: a profile as
+/// every customer's default — `profile`, or the bundled "everything" (every
+/// report at every level) — and one invoice per customer for the period
+/// (formats `csv`).
+pub fn write_catalog(
+    spec: &GenSpec,
+    dir: &std::path::Path,
+    profile: Option<&std::path::Path>,
+) -> Result<()> {
     let io = |p: &std::path::Path, e| Error::io(p, e);
+    let (file_name, text) = match profile {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
+            let name = path
+                .file_name()
+                .ok_or_else(|| Error::input(path, "is not a profile file's path".to_string()))?;
+            (name.to_owned(), text)
+        }
+        None => (
+            "everything.toml".into(),
+            include_str!("../fixtures/profiles/everything.toml").to_string(),
+        ),
+    };
+    let is_json = std::path::Path::new(&file_name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let name = crate::profile::Profile::parse(&text, is_json, &file_name.to_string_lossy())?.name;
+    let mut quoted = Vec::new();
+    crate::csv_field::push(&mut quoted, name.as_bytes());
+    let name = String::from_utf8(quoted).expect("a profile name is text");
     let profiles = dir.join("profiles");
     std::fs::create_dir_all(&profiles).map_err(|e| io(&profiles, e))?;
-    let profile = profiles.join("everything.toml");
-    std::fs::write(
-        &profile,
-        include_str!("../fixtures/profiles/everything.toml"),
-    )
-    .map_err(|e| io(&profile, e))?;
+    let profile = profiles.join(&file_name);
+    std::fs::write(&profile, text).map_err(|e| io(&profile, e))?;
     let mut customers = String::from("customer_id,name,groups,default_profile,timezone,currency\n");
     let mut invoices = String::from("invoice_id,customer_id,from,to,profile,formats\n");
     for i in 1..=spec.customers {
         customers.push_str(&format!(
-            "CUST{i:05},Customer {i},business,Everything,UTC,GBP\n"
+            "CUST{i:05},Customer {i},business,{name},UTC,GBP\n"
         ));
         invoices.push_str(&format!(
             "INV-{i:05},CUST{i:05},{},{},,csv\n",

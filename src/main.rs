@@ -224,7 +224,7 @@ fn run_gen(args: &GenArgs) -> Result<(), Error> {
         to: parse_day("--to", &args.to)?,
     };
     if let Some(dir) = &args.catalog {
-        usage_report::gen::write_catalog(&spec, dir)?;
+        usage_report::gen::write_catalog(&spec, dir, args.catalog_profile.as_deref())?;
     }
     if args.out == "-" {
         let stdout = std::io::stdout();

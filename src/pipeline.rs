@@ -10,7 +10,7 @@ use crate::manifest::{InputSection, Manifest, Period, TotalsSection, MANIFEST_VE
 use crate::output::OutputDir;
 use crate::profile::Profile;
 use crate::records::{
-    read_records, BadRecordPolicy, Dataset, Input, InputCounts, ReadOptions, Reject, Sym,
+    read_records, BadRecordPolicy, Dataset, Input, InputCounts, ReadOptions, Reject,
 };
 use crate::render::{Format, RenderOptions};
 use crate::report::InvoiceReports;
@@ -593,12 +593,11 @@ pub fn apply_privacy(profile: &Profile, data: &mut Dataset) {
     };
     let Dataset { strings, calls, .. } = data;
     let strings = std::sync::Arc::make_mut(strings);
-    let mut masked: rustc_hash::FxHashMap<Sym, Sym> = rustc_hash::FxHashMap::default();
+    // Dialled numbers are stored a call each (not interned): one masked
+    // copy each.
     for c in calls.iter_mut() {
-        c.dialled = *masked.entry(c.dialled).or_insert_with(|| {
-            let text = mask_digits(strings.get(c.dialled), digits);
-            strings.intern(&text)
-        });
+        let text = mask_digits(strings.get(c.dialled), digits);
+        c.dialled = strings.push(&text);
     }
 }
 
@@ -625,16 +624,19 @@ pub fn mask_digits(text: &str, digits: u32) -> String {
 /// number of calls dropped.
 pub fn check_duplicates(data: &mut Dataset, drop: bool) -> (Vec<String>, u64) {
     // The legs of a forwarded call may share its call id: a repeat is the
-    // same id on the same leg.
-    let mut seen: rustc_hash::FxHashMap<(Sym, crate::records::Leg), u32> =
+    // same id on the same leg. Call ids are stored, not interned: their
+    // text is compared.
+    let strings = std::sync::Arc::clone(&data.strings);
+    let mut seen: rustc_hash::FxHashMap<(&str, crate::records::Leg), u32> =
         rustc_hash::FxHashMap::default();
+    seen.reserve(data.calls.len());
     for c in &data.calls {
-        *seen.entry((c.call_id, c.leg)).or_default() += 1;
+        *seen.entry((strings.get(c.call_id), c.leg)).or_default() += 1;
     }
     let mut repeated: Vec<(&str, u32)> = seen
         .iter()
         .filter(|(_, n)| **n > 1)
-        .map(|((s, _), n)| (data.str(*s), *n))
+        .map(|((s, _), n)| (*s, *n))
         .collect();
     repeated.sort();
     let verb = if drop { "; repeats dropped" } else { "" };
@@ -651,10 +653,11 @@ pub fn check_duplicates(data: &mut Dataset, drop: bool) -> (Vec<String>, u64) {
     }
     let mut dropped = 0;
     if drop && !repeated.is_empty() {
-        let mut kept: rustc_hash::FxHashSet<(Sym, crate::records::Leg)> =
+        let mut kept: rustc_hash::FxHashSet<(&str, crate::records::Leg)> =
             rustc_hash::FxHashSet::default();
         let before = data.calls.len();
-        data.calls.retain(|c| kept.insert((c.call_id, c.leg)));
+        data.calls
+            .retain(|c| kept.insert((strings.get(c.call_id), c.leg)));
         dropped = (before - data.calls.len()) as u64;
     }
     (warnings, dropped)

@@ -11,7 +11,11 @@
 #                                                 # needs ~2 GB per 10^6 calls)
 #
 # TASKS (default "csv xlsx pdf") picks the tasks, CSV_PEERS (default
-# "duckdb polars") the peers of the CSV task.
+# "duckdb polars") the peers of the CSV task, PROFILE (default
+# fixtures/profiles/full-detail.toml: summaries at every level, call types
+# per customer and campaign, itemised calls per site and number with ten
+# call columns, transactions per number) the CSV task's profile; the
+# generated callers and dialled numbers are random (nearly all distinct).
 #
 # Needs python3 (the peers are installed from PyPI into benches/compare/.venv)
 # and /usr/bin/time. Work files go to benches/compare/work/ (git-ignored).
@@ -38,10 +42,12 @@ engine="${CARGO_TARGET_DIR:-$root/target}/release/usage-report"
 export RAYON_NUM_THREADS=$threads POLARS_MAX_THREADS=$threads OMP_NUM_THREADS=$threads \
   OPENBLAS_NUM_THREADS=$threads MKL_NUM_THREADS=$threads
 
+profile=${PROFILE:-$root/fixtures/profiles/full-detail.toml}
 input="$work/calls-$calls-$customers.csv"
-catalog="$work/catalog-$calls-$customers"
-if [ ! -f "$input" ]; then
-  "$engine" gen --calls "$calls" --customers "$customers" --seed 1 --out "$input" --catalog "$catalog"
+catalog="$work/catalog-$calls-$customers-$(basename "$profile" .toml)"
+if [ ! -f "$input" ] || [ ! -d "$catalog" ]; then
+  "$engine" gen --calls "$calls" --customers "$customers" --seed 1 --out "$input" \
+    --catalog "$catalog" --catalog-profile "$profile"
 fi
 one="$work/calls-100000-1.csv"
 [ -f "$one" ] || "$engine" gen --calls 100000 --customers 1 --seed 1 --out "$one"
@@ -66,7 +72,7 @@ tasks=" ${TASKS:-csv xlsx pdf} "
 csv_peers=${CSV_PEERS:-duckdb polars}
 
 if [[ $tasks == *" csv "* ]]; then
-echo "CSV reports of the full profile, $calls calls, $customers customers, $threads threads:" >&2
+echo "CSV reports of profile $(basename "$profile"), $calls calls, $customers customers, $threads threads:" >&2
 measure engine csv "$calls" "$engine" --jobs "$threads" run --catalog "$catalog" --records "$input" \
   --out "$work/out-engine" --header keys --log-format json
 for peer in $csv_peers; do

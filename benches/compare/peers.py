@@ -23,6 +23,17 @@ TEXT = ["record_type", "customer_id", "site", "campaign", "number", "call_id", "
         "destination", "call_type", "direction", "transaction_id", "transaction_type", "description"]
 
 
+def profile(catalog):
+    """The catalogue's one profile: its reports per level and its columns."""
+    import tomllib
+    paths = glob.glob(f"{catalog}/profiles/*.toml")
+    if len(paths) != 1:
+        sys.exit(f"expected one TOML profile in {catalog}/profiles, found {len(paths)}")
+    with open(paths[0], "rb") as f:
+        doc = tomllib.load(f)
+    return doc["reports"], doc.get("call_columns", CALL_COLUMNS), doc.get("transaction_columns", TX_COLUMNS)
+
+
 def customers(catalog):
     with open(Path(catalog) / "invoices.csv", newline="") as f:
         return sorted({row["customer_id"] for row in csv.DictReader(f)})
@@ -53,6 +64,7 @@ def duckdb_csv(args):
     """)
     out = args.out
     os.makedirs(out, exist_ok=True)
+    reports, call_columns, tx_columns = profile(args.catalog)
     for level, key in LEVELS:
         keysel = "customer_id AS k" if key == "customer_id" else f"{key} AS k"
         summary = f"""
@@ -71,13 +83,15 @@ def duckdb_csv(args):
               sum(charge) AS call_charge
             FROM r WHERE record_type='call' GROUP BY ALL ORDER BY cust, k, call_type"""
         calls = f"""
-            SELECT customer_id AS cust, {keysel}, {", ".join(CALL_COLUMNS)} FROM r WHERE record_type='call'
+            SELECT customer_id AS cust, {keysel}, {", ".join(call_columns)} FROM r WHERE record_type='call'
             ORDER BY cust, k, start_time, call_id"""
         txs = f"""
-            SELECT customer_id AS cust, {keysel}, {", ".join(TX_COLUMNS)} FROM r WHERE record_type='transaction'
+            SELECT customer_id AS cust, {keysel}, {", ".join(tx_columns)} FROM r WHERE record_type='transaction'
             ORDER BY cust, k, date, transaction_id"""
         for report, query in [("summary", summary), ("call_types", call_types), ("calls", calls),
                               ("transactions", txs)]:
+            if report not in reports.get(level, []):
+                continue
             con.execute(f"""COPY ({query}) TO '{out}/{level}_{report}'
                             (FORMAT CSV, HEADER, PARTITION_BY (cust), OVERWRITE_OR_IGNORE)""")
 
@@ -106,23 +120,28 @@ def polars_csv(args):
           .collect())
     calls = df.filter(pl.col("record_type") == "call")
     txs = df.filter(pl.col("record_type") == "transaction")
+    wanted_reports, call_columns, tx_columns = profile(args.catalog)
     reports = {}
     for level, key in LEVELS:
         k = pl.col(key).alias("k")
-        reports[f"{level}_summary"] = (df.group_by("customer_id", k).agg(
-            (pl.col("record_type") == "call").sum().alias("calls"),
-            pl.col("duration").sum().alias("duration"),
-            pl.col("billed_duration").sum().alias("billed_duration"),
-            pl.col("charge").sum().alias("call_charge"),
-            (pl.col("record_type") == "transaction").sum().alias("transactions"),
-            pl.col("amount").sum().alias("transaction_amount"))
-            .with_columns((pl.col("call_charge").fill_null(0) + pl.col("transaction_amount").fill_null(0)).alias("total"))
-            .sort("customer_id", "k"))
-        reports[f"{level}_call_types"] = (calls.group_by("customer_id", k, "call_type").agg(
-            pl.len().alias("calls"), pl.col("duration").sum(), pl.col("billed_duration").sum(),
-            pl.col("charge").sum().alias("call_charge")).sort("customer_id", "k", "call_type"))
-        reports[f"{level}_calls"] = calls.select("customer_id", k, *CALL_COLUMNS).sort("customer_id", "k", "start_time", "call_id")
-        reports[f"{level}_transactions"] = txs.select("customer_id", k, *TX_COLUMNS).sort("customer_id", "k", "date", "transaction_id")
+        made = {
+            "summary": lambda: (df.group_by("customer_id", k).agg(
+                (pl.col("record_type") == "call").sum().alias("calls"),
+                pl.col("duration").sum().alias("duration"),
+                pl.col("billed_duration").sum().alias("billed_duration"),
+                pl.col("charge").sum().alias("call_charge"),
+                (pl.col("record_type") == "transaction").sum().alias("transactions"),
+                pl.col("amount").sum().alias("transaction_amount"))
+                .with_columns((pl.col("call_charge").fill_null(0) + pl.col("transaction_amount").fill_null(0)).alias("total"))
+                .sort("customer_id", "k")),
+            "call_types": lambda: (calls.group_by("customer_id", k, "call_type").agg(
+                pl.len().alias("calls"), pl.col("duration").sum(), pl.col("billed_duration").sum(),
+                pl.col("charge").sum().alias("call_charge")).sort("customer_id", "k", "call_type")),
+            "calls": lambda: calls.sort("customer_id", key, "start_time", "call_id").select("customer_id", k, *call_columns),
+            "transactions": lambda: txs.sort("customer_id", key, "date", "transaction_id").select("customer_id", k, *tx_columns),
+        }
+        for report in wanted_reports.get(level, []):
+            reports[f"{level}_{report}"] = made[report]()
     for name, frame in reports.items():
         for (cust,), part in frame.partition_by("customer_id", as_dict=True, maintain_order=True).items():
             folder = Path(args.out) / name / f"cust={cust}"

@@ -547,6 +547,10 @@ pub struct GenArgs {
     /// profile, one invoice each) into this folder, for `usage-report run`.
     #[arg(long, value_name = "DIR")]
     pub catalog: Option<PathBuf>,
+    /// The catalogue's profile (every customer's default) instead of the
+    /// bundled "everything", e.g. `fixtures/profiles/full-detail.toml`.
+    #[arg(long, value_name = "FILE", requires = "catalog")]
+    pub catalog_profile: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -1,14 +1,18 @@
-//! Reading one large plain CSV file on every core: one fast pass finds
+//! Reading CSV on every core. A large plain file: one fast pass finds
 //! record boundaries (newlines outside quotes) near equal offsets, then each
 //! chunk is parsed by the ordinary reader into datasets of its own, and the
-//! chunks are merged in file order (strings re-interned, records appended),
-//! so the result — records, order, line numbers, errors — is exactly that of
-//! reading the file from start to end. [`Sources::read_parts`] is that
+//! chunks are merged in file order (strings moved, repeating ones
+//! re-interned, records appended), so the result — records, order, line
+//! numbers, errors — is exactly that of reading the file from start to end.
+//! A stream (gzip, standard input): one thread reads (and inflates) it and
+//! cuts it into blocks at record starts by the same quoting watch, the
+//! other cores parse the blocks as they come, and the blocks are merged in
+//! order the same way ([`read_streamed`]). [`Sources::read_parts`] is the
 //! read-in-parts-then-merge step for any input cut into independent parts
 //! (Parquet row groups use it too).
 
 use std::fs::File;
-use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -109,30 +113,228 @@ impl Sources<'_> {
         let shared: &D = destination;
         let parts: Vec<Result<(ReadOutcome, D)>> = (0..count)
             .into_par_iter()
-            .map(|i| {
-                let mut part = ReadOutcome::default();
-                let mut part_destination = shared.part(i);
-                let header = Header::resolve(self.input, self.header_row, self.options)?;
-                let mut sink = Sink::new(
-                    self.input,
-                    header,
-                    self.router,
-                    self.options,
-                    &mut part,
-                    &mut part_destination,
-                );
-                read_part(i, &mut sink)?;
-                Ok((part, part_destination))
-            })
+            .map(|i| self.read_part(shared, i, |sink| read_part(i, sink)))
             .collect();
-        // The earliest part's error is the first error in input order.
-        for part in parts {
-            let (part, part_destination) = part?;
-            merge(outcome, part);
-            destination.absorb(part_destination)?;
-        }
-        Ok(())
+        take_back(parts, outcome, destination)
     }
+
+    /// Reads part `index` into a part of the destination, with counts of
+    /// its own.
+    fn read_part<D: Destination>(
+        &self,
+        shared: &D,
+        index: usize,
+        read: impl FnOnce(&mut Sink<'_, D>) -> Result<()>,
+    ) -> Result<(ReadOutcome, D)> {
+        let mut part = ReadOutcome::default();
+        let mut part_destination = shared.part(index);
+        let header = Header::resolve(self.input, self.header_row, self.options)?;
+        let mut sink = Sink::new(
+            self.input,
+            header,
+            self.router,
+            self.options,
+            &mut part,
+            &mut part_destination,
+        );
+        read(&mut sink)?;
+        Ok((part, part_destination))
+    }
+}
+
+/// Takes the parts back in order: the earliest part's error is the first
+/// error in input order.
+fn take_back<D: Destination>(
+    parts: Vec<Result<(ReadOutcome, D)>>,
+    outcome: &mut ReadOutcome,
+    destination: &mut D,
+) -> Result<()> {
+    for part in parts {
+        let (part, part_destination) = part?;
+        merge(outcome, part);
+        destination.absorb(part_destination)?;
+    }
+    Ok(())
+}
+
+/// Bytes of a stream parsed as one block (cut at the first record start
+/// after this many).
+pub(super) const STREAM_BLOCK: usize = 8 << 20;
+
+/// Blocks read ahead of the parsers, per thread: the text a stream holds
+/// in memory at once is about this many blocks per thread.
+const BLOCKS_AHEAD: usize = 2;
+
+/// A block of a stream: whole records, and the line the first starts on.
+struct Block {
+    bytes: Vec<u8>,
+    first_line: u64,
+}
+
+/// Cuts a stream into [`Block`]s at record starts, by the quoting watch
+/// every CSV read goes through.
+struct Cutter<R> {
+    guard: Guarded<R>,
+    /// A block is cut at the first record start after this many bytes.
+    block: usize,
+    /// Bytes read but not yet cut off, and where they start in the stream.
+    pending: Vec<u8>,
+    pending_at: u64,
+    first_line: u64,
+    done: bool,
+    /// The read error that ended the stream, given after the last block.
+    failed: Option<std::io::Error>,
+}
+
+impl<R: Read> Cutter<R> {
+    fn new(reader: R, block: usize) -> Cutter<R> {
+        Cutter {
+            guard: Guarded::new(reader),
+            block,
+            pending: Vec::with_capacity(block + (1 << 16)),
+            pending_at: 0,
+            first_line: 1,
+            done: false,
+            failed: None,
+        }
+    }
+
+    /// The next block, `None` at the end. A read error ends the stream as it
+    /// ends one reader's read: the records read whole before it are parsed
+    /// first (their errors come first), then the error. A record grown past
+    /// the limit goes into the last block whole, so that block's parse
+    /// fails at its line as one reader's would.
+    fn next(&mut self) -> Option<std::io::Result<Block>> {
+        if self.done {
+            return self.failed.take().map(Err);
+        }
+        let mut at = self.pending.len();
+        loop {
+            self.pending.resize(at + self.block.clamp(1, 1 << 16), 0);
+            let n = match self.guard.read(&mut self.pending[at..]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => 0,
+                Err(e) => {
+                    self.pending.truncate(at);
+                    self.done = true;
+                    let whole = match self.guard.oversize() {
+                        Some(_) => self.pending.len(),
+                        None => (self.guard.record_start().0 - self.pending_at) as usize,
+                    };
+                    if whole == 0 {
+                        return Some(Err(e));
+                    }
+                    self.failed = Some(e);
+                    return Some(Ok(self.take(whole)));
+                }
+            };
+            at += n;
+            self.pending.truncate(at);
+            if n == 0 && self.guard.ended() {
+                self.done = true;
+                return (!self.pending.is_empty()).then(|| Ok(self.take(self.pending.len())));
+            }
+            let (start, line, after_blank) = self.guard.record_start();
+            let cut = (start - self.pending_at) as usize;
+            if cut >= self.block && !after_blank {
+                let block = self.take(cut);
+                self.first_line = line;
+                return Some(Ok(block));
+            }
+        }
+    }
+
+    /// Cuts the first `cut` pending bytes off as a block.
+    fn take(&mut self, cut: usize) -> Block {
+        let rest = self.pending.split_off(cut);
+        let mut bytes = std::mem::replace(&mut self.pending, rest);
+        bytes.shrink_to_fit();
+        self.pending.reserve(self.block + (1 << 16));
+        self.pending_at += cut as u64;
+        Block {
+            bytes,
+            first_line: self.first_line,
+        }
+    }
+}
+
+/// Reads a CSV stream — gzip-compressed, standard input, or anything not
+/// cut by offsets — on every core: this thread's helper reads and cuts it
+/// into blocks, the pool parses them as they come, and they are taken back
+/// in order. Records, line numbers and the first error are those of one
+/// reader. One block (a small input) is parsed here directly.
+/// Blocks are cut at the first record start after `block` bytes
+/// ([`STREAM_BLOCK`]).
+pub(super) fn read_streamed<D: Destination>(
+    block: usize,
+    input: &Input,
+    reader: Box<dyn BufRead + Send + '_>,
+    router: &dyn Router,
+    options: &ReadOptions,
+    outcome: &mut ReadOutcome,
+    destination: &mut D,
+) -> Result<()> {
+    let path = input.path();
+    let mut cutter = Cutter::new(reader, block);
+    let first = match cutter.next() {
+        None => Block {
+            bytes: Vec::new(),
+            first_line: 1,
+        },
+        Some(Ok(block)) => block,
+        Some(Err(e)) => return Err(Error::csv(&path, e.into())),
+    };
+    // The header is the first record of the first block.
+    let header_row = header_row(&mut csv_reader(true, &first.bytes[..]), &path)?;
+    Header::resolve(input, &header_row, options)?;
+    let sources = Sources {
+        input,
+        header_row: &header_row,
+        router,
+        options,
+    };
+    let parse = |block: &Block, index: usize, sink: &mut Sink<'_, D>| {
+        let mut csv = csv_reader(index == 0, &block.bytes[..]);
+        feed(&mut csv, &path, block.first_line - 1, sink)
+    };
+    if cutter.done && cutter.failed.is_none() {
+        let shared: &D = destination;
+        let part = sources.read_part(shared, 0, |sink| parse(&first, 0, sink));
+        return take_back(vec![part], outcome, destination);
+    }
+    let threads = rayon::current_num_threads();
+    let (send, receive) =
+        std::sync::mpsc::sync_channel::<(usize, std::io::Result<Block>)>(threads * BLOCKS_AHEAD);
+    let shared: &D = destination;
+    let mut parts: Vec<(usize, Result<(ReadOutcome, D)>)> = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let blocks = std::iter::once(Ok(first)).chain(std::iter::from_fn(|| cutter.next()));
+            for (index, block) in blocks.enumerate() {
+                // The parsers stopped (an error): stop reading.
+                if send.send((index, block)).is_err() {
+                    break;
+                }
+            }
+        });
+        receive
+            .into_iter()
+            .par_bridge()
+            .map(|(index, block)| {
+                let part = block
+                    .map_err(|e| Error::csv(&path, e.into()))
+                    .and_then(|block| {
+                        sources.read_part(shared, index, |sink| parse(&block, index, sink))
+                    });
+                (index, part)
+            })
+            .collect()
+    });
+    parts.sort_unstable_by_key(|(index, _)| *index);
+    take_back(
+        parts.into_iter().map(|(_, part)| part).collect(),
+        outcome,
+        destination,
+    )
 }
 
 fn chunk_reader(path: &Path, chunk: Chunk) -> Result<BufReader<std::io::Take<File>>> {
@@ -299,6 +501,123 @@ mod tests {
                     "{text:?} in blocks of {block}"
                 );
             }
+        }
+    }
+
+    /// A stream cut into blocks of whole records, each parsed alone from
+    /// its first line, reads as the whole: quotes, blank lines, CRLF and
+    /// a last line without a line end included.
+    #[test]
+    fn stream_blocks_parse_as_the_whole() {
+        let text = "h,i\r\n\"a \"\"x\"\" b\",\"\"\r\n\n\"c\nd\",e\r\nf,g\n\nMonitor 27\" screen,1\nlast,\"q\"";
+        for block in 1..12 {
+            let mut cutter = Cutter::new(text.as_bytes(), block);
+            let mut blocks = Vec::new();
+            while let Some(b) = cutter.next() {
+                blocks.push(b.unwrap());
+            }
+            assert!(blocks.len() > 1, "block {block}: {}", blocks.len());
+            let joined: Vec<u8> = blocks.iter().flat_map(|b| b.bytes.clone()).collect();
+            assert_eq!(joined, text.as_bytes());
+            let pieces: Vec<_> = blocks
+                .iter()
+                .flat_map(|b| parse(&b.bytes, b.first_line))
+                .collect();
+            assert_eq!(pieces, parse(text.as_bytes(), 1), "block {block}");
+        }
+    }
+
+    /// A generated file read in many blocks on four threads gives the
+    /// records, order, counts and rejects of one reader, and under the
+    /// fail policy the same first error, wherever the bad records lie.
+    #[test]
+    fn a_stream_read_in_blocks_reads_as_one_reader() {
+        use crate::column::Projection;
+        use crate::records::{test_router::All, BadRecordPolicy, Dataset, Datasets};
+        let spec = crate::gen::GenSpec {
+            calls: 3000,
+            customers: 3,
+            seed: 7,
+            from: chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+            to: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        };
+        let mut good = Vec::new();
+        crate::gen::generate(&spec, &mut good).unwrap();
+        let text = String::from_utf8(good).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        // Two bad records far apart: start times that are no times.
+        for at in [1200, 2500] {
+            lines[at] = lines[at].replacen(":", "x", 1);
+        }
+        let bad = lines.join("\n") + "\n";
+        let read = |bytes: &str, policy, block: Option<usize>| {
+            let input = Input::Memory {
+                name: "calls.csv".into(),
+                bytes: bytes.as_bytes().into(),
+            };
+            let options = ReadOptions {
+                projection: Projection::all(),
+                policy,
+                by_customer: true,
+                partition_files: false,
+            };
+            let mut outcome = ReadOutcome::default();
+            let mut datasets = Datasets(vec![Dataset::default()]);
+            let reader = Box::new(bytes.as_bytes());
+            let result = match block {
+                Some(block) => rayon::ThreadPoolBuilder::new()
+                    .num_threads(4)
+                    .build()
+                    .unwrap()
+                    .install(|| {
+                        read_streamed(
+                            block,
+                            &input,
+                            reader,
+                            &All,
+                            &options,
+                            &mut outcome,
+                            &mut datasets,
+                        )
+                    }),
+                None => super::super::reader::read_one(
+                    &input,
+                    reader,
+                    &All,
+                    &options,
+                    &mut outcome,
+                    &mut datasets,
+                ),
+            };
+            result.map(|()| {
+                let data = &datasets.0[0];
+                let ids: Vec<&str> = data.calls.iter().map(|c| data.str(c.call_id)).collect();
+                (
+                    format!("{:?} {:?}", outcome.counts, outcome.rejects),
+                    ids.join(" "),
+                    data.content_digest(Projection::all()),
+                )
+            })
+        };
+        for block in [2000, 9000, 50_000] {
+            let one = read(&text, BadRecordPolicy::Fail, None).unwrap();
+            assert_eq!(
+                read(&text, BadRecordPolicy::Fail, Some(block)).unwrap(),
+                one
+            );
+            let one = read(&bad, BadRecordPolicy::Skip, None).unwrap();
+            assert!(
+                one.0.contains("line: 1201") && one.0.contains("line: 2501"),
+                "{}",
+                one.0
+            );
+            assert_eq!(read(&bad, BadRecordPolicy::Skip, Some(block)).unwrap(), one);
+            let one = read(&bad, BadRecordPolicy::Fail, None)
+                .unwrap_err()
+                .to_string();
+            assert!(one.contains("calls.csv:1201: column start_time"), "{one}");
+            let streamed = read(&bad, BadRecordPolicy::Fail, Some(block)).unwrap_err();
+            assert_eq!(streamed.to_string(), one);
         }
     }
 

@@ -196,7 +196,7 @@ fn records_under(dir: &Path, out: &mut Vec<Input>) -> Result<bool> {
 
 /// An opened input, by content (not by file name).
 pub(super) enum Opened {
-    Csv(Box<dyn BufRead>),
+    Csv(Box<dyn BufRead + Send>),
     Parquet(bytes::Bytes),
 }
 
@@ -236,7 +236,7 @@ impl Content {
 /// magic bytes, and refusing encodings the reader would otherwise misread.
 pub(super) fn open(input: &Input) -> Result<Opened> {
     let path = input.path();
-    let raw: Box<dyn Read> = match input {
+    let raw: Box<dyn Read + Send> = match input {
         Input::Path(p) | Input::Part { path: p, .. } => {
             Box::new(File::open(p).map_err(|e| Error::io(p, e))?)
         }
@@ -295,7 +295,7 @@ const SNIFF_BYTES: usize = 4;
 /// Reads the first bytes of a stream however it delivers them (a pipe may
 /// hand over one byte at a time), and gives them back with a reader that
 /// still starts at the beginning.
-fn sniff(mut raw: Box<dyn Read>, path: &Path) -> Result<(Vec<u8>, Box<dyn BufRead>)> {
+fn sniff(mut raw: Box<dyn Read + Send>, path: &Path) -> Result<(Vec<u8>, Box<dyn BufRead + Send>)> {
     let mut head = [0u8; SNIFF_BYTES];
     let mut len = 0;
     while len < SNIFF_BYTES {

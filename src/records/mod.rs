@@ -46,7 +46,9 @@ use crate::level::Level;
 use crate::money::Decimal;
 
 /// One rated call, projected: text fields the profile does not need are
-/// [`Sym::EMPTY`], optional numbers `None`.
+/// [`Sym::EMPTY`], optional numbers `None`. The call id, caller and dialled
+/// number are stored, not interned (see [`Interner::push`]): compare their
+/// text, never their symbols.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Call {
     pub site: Sym,
@@ -103,7 +105,8 @@ pub struct LegOrigin {
     pub line: u64,
 }
 
-/// One transaction (a one-off charge or a credit), projected like [`Call`].
+/// One transaction (a one-off charge or a credit), projected like [`Call`];
+/// its id is stored, not interned.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Transaction {
     pub site: Sym,
@@ -268,19 +271,31 @@ impl Dataset {
             *self = other;
             return;
         }
-        let strings = self.strings_mut();
-        let remap: Vec<Sym> = (0..other.strings.len())
-            .map(|i| strings.intern(other.strings.get(Sym(i as u32))))
-            .collect();
-        let m = |s: Sym| remap[s.index()];
-        self.calls.extend(other.calls.into_iter().map(|mut c| {
+        // One copy of the other's strings; then the interned ones (group
+        // keys and other repeating texts) are looked up here once each, the
+        // stored ones (ids, callers, dialled numbers) just move.
+        let Dataset {
+            strings,
+            calls,
+            transactions,
+            leg_origins,
+        } = self;
+        let strings = std::sync::Arc::make_mut(strings);
+        let base = strings.append(&other.strings);
+        let mut adopted: Vec<u32> = vec![u32::MAX; other.strings.len()];
+        let mut m = |s: Sym| {
+            let slot = &mut adopted[s.index()];
+            if *slot == u32::MAX {
+                *slot = strings.adopt(Sym(base + s.0)).0;
+            }
+            Sym(*slot)
+        };
+        let moved = |s: Sym| Sym(base + s.0);
+        calls.extend(other.calls.into_iter().map(|mut c| {
             for s in [
                 &mut c.site,
                 &mut c.campaign,
                 &mut c.number,
-                &mut c.call_id,
-                &mut c.caller,
-                &mut c.dialled,
                 &mut c.destination,
                 &mut c.call_type,
                 &mut c.direction,
@@ -288,33 +303,35 @@ impl Dataset {
             ] {
                 *s = m(*s);
             }
+            for s in [&mut c.call_id, &mut c.caller, &mut c.dialled] {
+                *s = moved(*s);
+            }
             c
         }));
         let mut origins: Vec<_> = other.leg_origins.into_iter().collect();
         origins.sort_by_key(|((id, leg), _)| (id.index(), *leg));
         for ((id, leg), list) in origins {
-            self.leg_origins
-                .entry((m(id), leg))
+            leg_origins
+                .entry((moved(id), leg))
                 .or_default()
                 .extend(list.into_iter().map(|o| LegOrigin {
                     file: m(o.file),
                     line: o.line,
                 }));
         }
-        self.transactions
-            .extend(other.transactions.into_iter().map(|mut t| {
-                for s in [
-                    &mut t.site,
-                    &mut t.campaign,
-                    &mut t.number,
-                    &mut t.transaction_id,
-                    &mut t.transaction_type,
-                    &mut t.description,
-                ] {
-                    *s = m(*s);
-                }
-                t
-            }));
+        transactions.extend(other.transactions.into_iter().map(|mut t| {
+            for s in [
+                &mut t.site,
+                &mut t.campaign,
+                &mut t.number,
+                &mut t.transaction_type,
+                &mut t.description,
+            ] {
+                *s = m(*s);
+            }
+            t.transaction_id = moved(t.transaction_id);
+            t
+        }));
     }
 }
 
@@ -379,5 +396,28 @@ pub trait Router: Sync {
     /// filters, like a database, then sends only their records).
     fn customers(&self) -> Option<Vec<&str>> {
         None
+    }
+}
+
+/// A router for tests: every record into one invoice.
+#[cfg(test)]
+pub(crate) mod test_router {
+    use chrono::{DateTime, NaiveDate, Utc};
+
+    pub struct All;
+
+    impl super::Router for All {
+        fn invoices(&self) -> usize {
+            1
+        }
+        fn serves(&self, _: &str) -> bool {
+            true
+        }
+        fn route_call(&self, _: &str, _: DateTime<Utc>) -> Option<usize> {
+            Some(0)
+        }
+        fn route_transaction(&self, _: &str, _: NaiveDate) -> Option<usize> {
+            Some(0)
+        }
     }
 }

@@ -319,7 +319,7 @@ pub(super) fn read_postgres<D: Destination>(
     let reader = client
         .copy_out(&copy)
         .map_err(|e| refused("the server refused the query", e))?;
-    let reader: Box<dyn BufRead + '_> = Box::new(reader);
+    let reader: Box<dyn BufRead + Send + '_> = Box::new(reader);
     super::reader::read_csv(input, reader, router, options, outcome, destination)?;
     Ok(!filter.is_empty())
 }

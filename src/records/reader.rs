@@ -165,8 +165,9 @@ pub fn read_records(
     Ok(outcome)
 }
 
-/// Reads one input into a destination: a large plain CSV file on every
-/// core, anything else by one reader.
+/// Reads one input into a destination: a large plain CSV file in chunks
+/// cut by offset, any other CSV stream in blocks cut as it is read, both on
+/// every core; Parquet by row groups.
 pub fn read_input<D: Destination>(
     input: &Input,
     router: &dyn Router,
@@ -255,7 +256,32 @@ pub fn read_input<D: Destination>(
 
 pub(super) fn read_csv<D: Destination>(
     input: &Input,
-    reader: Box<dyn BufRead + '_>,
+    reader: Box<dyn BufRead + Send + '_>,
+    router: &dyn Router,
+    options: &ReadOptions,
+    outcome: &mut ReadOutcome,
+    destination: &mut D,
+) -> Result<()> {
+    // On every core when there are others: the stream is cut into blocks
+    // read as they come (gzip, standard input, a database's COPY).
+    if rayon::current_num_threads() > 1 {
+        return super::chunked::read_streamed(
+            super::chunked::STREAM_BLOCK,
+            input,
+            reader,
+            router,
+            options,
+            outcome,
+            destination,
+        );
+    }
+    read_one(input, reader, router, options, outcome, destination)
+}
+
+/// Reads a CSV stream from start to end on this thread.
+pub(super) fn read_one<D: Destination>(
+    input: &Input,
+    reader: Box<dyn BufRead + Send + '_>,
     router: &dyn Router,
     options: &ReadOptions,
     outcome: &mut ReadOutcome,
@@ -583,6 +609,7 @@ impl<'a, D: Destination> Sink<'a, D> {
             line,
             header: &self.header,
             record,
+            whole: std::str::from_utf8(record.as_slice()).ok(),
             projection: self.options.projection,
         };
         // A record of a customer no invoice is for is out of scope whatever

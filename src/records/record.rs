@@ -9,7 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use super::header::{plural, Header, CALL_REQUIRED, TRANSACTION_REQUIRED};
 use super::value::{parse_date, parse_duration, parse_timestamp};
-use super::{Call, Dataset, Leg, LegOrigin, Router, Sym, Transaction};
+use super::{Call, Dataset, Interner, Leg, LegOrigin, Router, Sym, Transaction};
 use crate::column::{Column, Projection};
 use crate::error::{Error, RecordProblem};
 use crate::money::Decimal;
@@ -31,6 +31,9 @@ pub struct Record<'a> {
     pub(super) line: u64,
     pub(super) header: &'a Header,
     pub(super) record: &'a csv::ByteRecord,
+    /// The record's fields back to back, when they are valid UTF-8 as a
+    /// whole (checked once, not per field).
+    pub(super) whole: Option<&'a str>,
     pub(super) projection: Projection,
 }
 
@@ -55,6 +58,15 @@ impl Record<'_> {
         let Some(i) = self.header.position[column as usize] else {
             return Ok("");
         };
+        // A field of a valid whole is valid unless a character straddles
+        // its ends (then `get` says so and the field is checked alone).
+        if let Some(text) = self
+            .whole
+            .zip(self.record.range(i))
+            .and_then(|(whole, range)| whole.get(range))
+        {
+            return Ok(text);
+        }
         let bytes = self.record.get(i).unwrap_or_default();
         std::str::from_utf8(bytes).map_err(|e| {
             let bad = bytes[e.valid_up_to()];
@@ -106,18 +118,21 @@ impl Record<'_> {
         parse(t).map_err(|reason| self.problem(Some(column), format!("{t:?} {reason}")))
     }
 
-    /// Interns a projected text field into the dataset; unprojected fields
-    /// stay empty and are never parsed.
+    /// Keeps a projected text field in the dataset's strings —
+    /// [`Interner::intern`] for texts that repeat, [`Interner::push`] for
+    /// those that seldom do; unprojected fields stay empty and are never
+    /// parsed.
     pub(super) fn sym(
         &self,
         column: Column,
-        strings: &mut super::Interner,
+        strings: &mut Interner,
+        keep: fn(&mut Interner, &str) -> Sym,
     ) -> Result<Sym, RecordFault> {
         if !self.projection.contains(column) {
             return Ok(Sym::EMPTY);
         }
         let t = self.text(column)?;
-        Ok(strings.intern(t))
+        Ok(keep(strings, t))
     }
 
     /// The checks every record passes before its customer is known: shape,
@@ -272,15 +287,15 @@ impl Record<'_> {
         // One copy-on-write check per record, not per field.
         let strings = data.strings_mut();
         let call = Call {
-            site: self.sym(Column::Site, strings)?,
-            campaign: self.sym(Column::Campaign, strings)?,
-            number: self.sym(Column::Number, strings)?,
-            call_id: strings.intern(self.text(Column::CallId)?),
-            caller: self.sym(Column::Caller, strings)?,
-            dialled: self.sym(Column::Dialled, strings)?,
-            destination: self.sym(Column::Destination, strings)?,
-            call_type: self.sym(Column::CallType, strings)?,
-            direction: self.sym(Column::Direction, strings)?,
+            site: self.sym(Column::Site, strings, Interner::intern)?,
+            campaign: self.sym(Column::Campaign, strings, Interner::intern)?,
+            number: self.sym(Column::Number, strings, Interner::intern)?,
+            call_id: strings.push(self.text(Column::CallId)?),
+            caller: self.sym(Column::Caller, strings, Interner::push)?,
+            dialled: self.sym(Column::Dialled, strings, Interner::push)?,
+            destination: self.sym(Column::Destination, strings, Interner::intern)?,
+            call_type: self.sym(Column::CallType, strings, Interner::intern)?,
+            direction: self.sym(Column::Direction, strings, Interner::intern)?,
             start,
             duration,
             billed_duration,
@@ -288,7 +303,7 @@ impl Record<'_> {
             charge,
             leg,
             call_group: match leg {
-                Leg::None => self.sym(Column::CallGroup, strings)?,
+                Leg::None => self.sym(Column::CallGroup, strings, Interner::intern)?,
                 _ => strings.intern(self.text(Column::CallGroup)?.trim()),
             },
             legs: 1,
@@ -337,13 +352,13 @@ impl Record<'_> {
         }
         let strings = data.strings_mut();
         let transaction = Transaction {
-            site: self.sym(Column::Site, strings)?,
-            campaign: self.sym(Column::Campaign, strings)?,
-            number: self.sym(Column::Number, strings)?,
-            transaction_id: strings.intern(self.text(Column::TransactionId)?),
+            site: self.sym(Column::Site, strings, Interner::intern)?,
+            campaign: self.sym(Column::Campaign, strings, Interner::intern)?,
+            number: self.sym(Column::Number, strings, Interner::intern)?,
+            transaction_id: strings.push(self.text(Column::TransactionId)?),
             date,
-            transaction_type: self.sym(Column::TransactionType, strings)?,
-            description: self.sym(Column::Description, strings)?,
+            transaction_type: self.sym(Column::TransactionType, strings, Interner::intern)?,
+            description: self.sym(Column::Description, strings, Interner::intern)?,
             quantity,
             unit_price,
             amount,

@@ -114,23 +114,7 @@ fn file() -> Bytes {
 #[test]
 fn corrupt_files_are_errors_not_crashes() {
     use crate::column::Projection;
-    use crate::records::{read_records, BadRecordPolicy, Router};
-    /// Every record into one invoice.
-    struct All;
-    impl Router for All {
-        fn invoices(&self) -> usize {
-            1
-        }
-        fn serves(&self, _: &str) -> bool {
-            true
-        }
-        fn route_call(&self, _: &str, _: chrono::DateTime<chrono::Utc>) -> Option<usize> {
-            Some(0)
-        }
-        fn route_transaction(&self, _: &str, _: NaiveDate) -> Option<usize> {
-            Some(0)
-        }
-    }
+    use crate::records::{read_records, test_router::All, BadRecordPolicy};
     let invoice = All;
     for (name, bytes, says) in [
         (
