@@ -56,6 +56,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
+    usage_report::output::set_durable(!cli.no_sync);
     let result = match &cli.command {
         Command::Render(args) => run_render(args, None),
         Command::Rerender(args) => rerender(args),

@@ -3,6 +3,12 @@
 //! reader (or a run killed half-way, or a power cut) sees either the whole
 //! file or none. Attachments are hashed while they are written.
 //!
+//! A process may give up durability (`--no-sync`, [`set_durable`]): files
+//! are still written to temporary names and renamed whole, but not made
+//! durable first — the operating system writes them when it will, so a
+//! power cut can leave a renamed file empty. For scratch runs, tmpfs, or
+//! output copied elsewhere at once; the run's `run.json` says so.
+//!
 //! Waiting for the disk is taken off the rendering threads: an attachment's
 //! fsync and rename run on a few committer threads while rendering goes on
 //! (concurrent fsyncs also share the file system's journal commits). Any
@@ -13,6 +19,7 @@
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
@@ -20,6 +27,29 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+
+/// Whether files are made durable before they are renamed into place (and
+/// folders after): on unless the process said otherwise.
+static DURABLE: AtomicBool = AtomicBool::new(true);
+
+/// Makes every later write of this process durable (the default) or not
+/// (`--no-sync`).
+pub fn set_durable(on: bool) {
+    DURABLE.store(on, Ordering::Relaxed);
+}
+
+/// Whether this process makes its files durable.
+pub fn durable() -> bool {
+    DURABLE.load(Ordering::Relaxed)
+}
+
+/// Makes a written file durable, unless the process gave that up.
+fn sync_file(file: &File) -> io::Result<()> {
+    match durable() {
+        true => file.sync_all(),
+        false => Ok(()),
+    }
+}
 
 /// Suffix of files being written; never an attachment.
 const PARTIAL: &str = ".partial";
@@ -84,9 +114,7 @@ struct Commit {
 impl Commit {
     fn run(self) -> Result<()> {
         let at = |e: std::io::Error| Error::io(&self.target, e);
-        let result = self
-            .file
-            .sync_all()
+        let result = sync_file(&self.file)
             .and_then(|()| fs::rename(&self.temp, &self.target))
             .map_err(at);
         if result.is_err() {
@@ -394,7 +422,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let written = File::create(&temp)
         .and_then(|mut f| {
             f.write_all(bytes)?;
-            f.sync_all()
+            sync_file(&f)
         })
         .and_then(|()| fs::rename(&temp, path));
     if let Err(e) = written {
@@ -404,8 +432,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(dir)
 }
 
-/// Makes the entries of a folder (renames, removals) durable.
+/// Makes the entries of a folder (renames, removals) durable (unless the
+/// process gave that up).
 pub fn sync_dir(dir: &Path) -> Result<()> {
+    if !durable() {
+        return Ok(());
+    }
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io(dir, e))

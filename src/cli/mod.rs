@@ -23,6 +23,12 @@ pub struct Cli {
     /// Worker threads (default: one per core).
     #[arg(long, global = true, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Do not make written files durable (fsync) before renaming them into
+    /// place: faster on a slow disk, but a power cut can leave a renamed
+    /// file empty. For scratch runs, tmpfs, or output copied elsewhere at
+    /// once; run.json records `"durable": false`.
+    #[arg(long, global = true)]
+    pub no_sync: bool,
     #[command(subcommand)]
     pub command: Command,
 }

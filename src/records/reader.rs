@@ -5,7 +5,6 @@
 //! ends in exactly one place: taken, out of scope, or rejected.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
@@ -500,7 +499,9 @@ pub(super) struct Sink<'a, D: Destination> {
     router: &'a dyn Router,
     options: &'a ReadOptions,
     pub(super) outcome: &'a mut ReadOutcome,
-    checked_types: HashSet<&'static str>,
+    /// Whether the header was checked for the columns of calls, of
+    /// transactions.
+    checked_types: [bool; 2],
     destination: &'a mut D,
     /// The last customer id no invoice is for, to note each run once.
     last_other: Option<String>,
@@ -550,7 +551,7 @@ impl<'a, D: Destination> Sink<'a, D> {
             router,
             options,
             outcome,
-            checked_types: HashSet::new(),
+            checked_types: [false; 2],
             destination,
             last_other: None,
             rows: matches!(input, Input::Postgres(_)).then_some(0),
@@ -700,7 +701,11 @@ impl<'a, D: Destination> Sink<'a, D> {
         // others are counted when they are read again).
         if self.options.by_customer && (self.destination.is_final() || rejected) {
             if let Some(c) = customer().filter(|c| self.router.serves(c)) {
-                let counts = self.outcome.by_customer.entry(c.to_string()).or_default();
+                // Looked up before it is copied: a copy per record is not free.
+                let counts = match self.outcome.by_customer.get_mut(c) {
+                    Some(counts) => counts,
+                    None => self.outcome.by_customer.entry(c.to_string()).or_default(),
+                };
                 counts.records += 1;
                 counts.rejected += u64::from(rejected);
             }

@@ -2,7 +2,6 @@
 //! every record passes before its customer is known, and the parse of a
 //! call or transaction into its invoice's dataset.
 
-use std::collections::HashSet;
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -141,7 +140,7 @@ impl Record<'_> {
     pub(super) fn identify(
         &self,
         path: &Path,
-        checked_types: &mut HashSet<&'static str>,
+        checked_types: &mut [bool; 2],
     ) -> Result<Identified<'_>, RecordFault> {
         if self.record.len() != self.header.width {
             // Counted without a partition file's leading origin columns.
@@ -166,7 +165,7 @@ impl Record<'_> {
                 ))
             }
         };
-        if checked_types.insert(type_key) {
+        if !std::mem::replace(&mut checked_types[usize::from(is_call)], true) {
             let missing = self.header.missing(required);
             if !missing.is_empty() {
                 return Err(RecordFault::Fatal(Error::input(

@@ -191,6 +191,12 @@ impl FieldStyle {
         }
     }
 
+    /// Whether text of `column` is written with a guard before it (see
+    /// [`super::cells::needs_guard`]).
+    fn guards(&self, text: &str, column: Column) -> bool {
+        self.sanitize && super::cells::needs_guard(text, column.kind())
+    }
+
     /// Replaces `out` with the text of a cell of `column`. Text is the same
     /// in both styles (sanitised when asked); values follow the style.
     fn write(&self, out: &mut String, cell: Cell<'_>, column: Column) {
@@ -268,13 +274,21 @@ impl EncodedCalls {
                 let mut text = String::with_capacity(64);
                 for id in ids {
                     for (i, column) in columns.iter().enumerate() {
-                        style.write(&mut text, reports.call_cell(id, *column), *column);
                         if i > 0 {
                             bytes.push(style.delimiter);
                         }
+                        // Text as it stands goes straight in; values are
+                        // written out first.
+                        let field = match reports.call_cell(id, *column) {
+                            Cell::Text(t) if !style.guards(t, *column) => t,
+                            cell => {
+                                style.write(&mut text, cell, *column);
+                                &text
+                            }
+                        };
                         crate::csv_field::push_between(
                             &mut bytes,
-                            text.as_bytes(),
+                            field.as_bytes(),
                             style.delimiter,
                         );
                         ends.push(u32::try_from(bytes.len()).map_err(|_| {

@@ -432,34 +432,24 @@ fn itemise<R: Itemised>(
             });
         }
     }
-    let order: Vec<u32> = keyed.into_iter().map(|(_, i)| i).collect();
-    split_runs(
-        order,
-        |i| records[i as usize].key(level),
-        wrap,
-        |t, i| records[i as usize].add_to(t),
-    )
-}
-
-/// Cuts an ordered index into groups of equal key, totalling each.
-fn split_runs(
-    order: Vec<u32>,
-    key: impl Fn(u32) -> Sym,
-    wrap: fn(Vec<u32>) -> Rows,
-    add: impl Fn(&mut Totals, u32) -> std::result::Result<(), crate::money::Overflow>,
-) -> std::result::Result<Vec<Group>, crate::money::Overflow> {
+    // Subtotals in one pass in storage order (memory read in sequence),
+    // by the key's rank; the sorted index is then cut where the rank
+    // changes, without reading the records again.
+    let rank_of = |k: &(u128, u32)| (k.0 >> 96) as usize;
+    let slots = keyed.iter().map(rank_of).max().map_or(0, |r| r + 1);
+    let mut subtotals = vec![Totals::default(); slots];
+    for r in records {
+        r.add_to(&mut subtotals[rank(r.key(level)) as usize])?;
+    }
     let mut groups = Vec::new();
-    let mut start = 0;
-    while start < order.len() {
-        let k = key(order[start]);
-        let mut end = start;
-        let mut subtotal = Totals::default();
-        while end < order.len() && key(order[end]) == k {
-            add(&mut subtotal, order[end])?;
-            end += 1;
-        }
-        groups.push(Group::new(k, subtotal, wrap(order[start..end].to_vec())));
-        start = end;
+    for run in keyed.chunk_by(|a, b| rank_of(a) == rank_of(b)) {
+        let key = records[run[0].1 as usize].key(level);
+        let subtotal = std::mem::take(&mut subtotals[rank_of(&run[0])]);
+        groups.push(Group::new(
+            key,
+            subtotal,
+            wrap(run.iter().map(|(_, i)| *i).collect()),
+        ));
     }
     Ok(groups)
 }

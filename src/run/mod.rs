@@ -296,6 +296,7 @@ fn write_failed_report(out: &OutputDir, shard: Shard, files: &[String], error: &
         summary: RunSummary::default(),
         customers_without_records: Vec::new(),
         stale_folders: Vec::new(),
+        durable: crate::output::durable(),
         error: Some(error.to_string()),
         invoices: Vec::new(),
     };
@@ -390,7 +391,7 @@ pub fn run(
         .iter()
         .map(|e| catalog.invoice(e))
         .collect::<Result<_>>()?;
-    let mut by_customer: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut by_customer: rustc_hash::FxHashMap<String, Vec<usize>> = Default::default();
     for (i, e) in entries.iter().enumerate() {
         by_customer
             .entry(e.customer_id.clone())
@@ -620,6 +621,7 @@ pub fn run(
             summary,
             customers_without_records,
             stale_folders,
+            durable: crate::output::durable(),
             error: None,
             invoices: outcomes,
         };

@@ -74,7 +74,15 @@ pub struct RunReport {
     /// Why the run stopped before its end (then no invoice is reported and
     /// the counts are zero); `null` for a run that finished.
     pub error: Option<String>,
+    /// Whether the run made its files durable before renaming them into
+    /// place (`false` under `--no-sync`).
+    #[serde(default = "yes")]
+    pub durable: bool,
     pub invoices: Vec<InvoiceOutcome>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The run's reconciliation with its input:

@@ -1,8 +1,6 @@
 //! Routing in a billing run: each record goes to the invoice of its
 //! customer whose period (in the customer's time zone) holds it.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::invoice::Invoice;
@@ -11,7 +9,9 @@ use crate::records::Router;
 /// Routes each record to the invoice of its customer whose period holds it.
 pub(super) struct CatalogRouter {
     pub(super) invoices: Vec<Invoice>,
-    pub(super) by_customer: HashMap<String, Vec<usize>>,
+    /// Looked up for every record: a fast hash (the keys are the
+    /// catalogue's, so input cannot choose collisions among them).
+    pub(super) by_customer: rustc_hash::FxHashMap<String, Vec<usize>>,
 }
 
 impl Router for CatalogRouter {

@@ -539,8 +539,8 @@ fn partitioning_a_large_file_on_every_core_gives_the_same_run() {
     let records = dir.path().join("records.csv");
     std::fs::write(&records, lines.join("\n") + "\n").unwrap();
     assert!(std::fs::metadata(&records).unwrap().len() > 4 << 20);
-    let run_with = |out: &Path, jobs: &str, partitions: &str| {
-        let out = run(&[
+    let run_records = |out: &Path, jobs: &str, partitions: &str, records: &Path, extra: &[&str]| {
+        let mut args = vec![
             "--jobs",
             jobs,
             "run",
@@ -554,12 +554,17 @@ fn partitioning_a_large_file_on_every_core_gives_the_same_run() {
             "skip",
             "--partitions",
             partitions,
-        ]);
+        ];
+        args.extend_from_slice(extra);
+        let out = run(&args);
         assert!(
             out.status.success(),
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+    };
+    let run_with = |out: &Path, jobs: &str, partitions: &str| {
+        run_records(out, jobs, partitions, &records, &[]);
     };
     let memory = dir.path().join("memory");
     run_with(&memory, "1", "1");
@@ -568,6 +573,37 @@ fn partitioning_a_large_file_on_every_core_gives_the_same_run() {
     assert_eq!(files(&spilled), files(&memory));
     let rejects = std::fs::read_to_string(memory.join("rejects.csv")).unwrap();
     assert!(rejects.contains(&format!(",{},", at + 1)), "{rejects}");
+    assert_eq!(run_report(&memory)["durable"], true);
+    // The same records gzip-compressed, read as a stream on every core,
+    // and written without making files durable: the same attachments and
+    // rejects (the manifests name the other input), and run.json says the
+    // files were not made durable.
+    let gz = dir.path().join("records.csv.gz");
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut encoder, &std::fs::read(&records).unwrap()).unwrap();
+    std::fs::write(&gz, encoder.finish().unwrap()).unwrap();
+    let streamed = dir.path().join("streamed");
+    let no_sync = ["--no-sync"];
+    run_records(&streamed, "4", "1", &gz, &no_sync);
+    let attachments = |dir: &Path| {
+        let mut all = files(dir);
+        all.retain(|name, _| {
+            !name.ends_with("manifest.json") && !name.ends_with("run.json") && name != "rejects.csv"
+        });
+        all
+    };
+    assert!(attachments(&streamed) == attachments(&memory));
+    let rejected = std::fs::read_to_string(streamed.join("rejects.csv")).unwrap();
+    assert_eq!(
+        rejected.replace("records.csv.gz", "records.csv"),
+        rejects,
+        "the same record rejected at the same line"
+    );
+    assert_eq!(run_report(&streamed)["durable"], false);
+    assert_eq!(
+        run_report(&streamed)["input"]["records"],
+        run_report(&memory)["input"]["records"]
+    );
 }
 
 #[test]
