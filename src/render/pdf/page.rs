@@ -505,9 +505,23 @@ impl Document<'_, '_, '_> {
         // is replaced by it).
         let id = digest[..16].to_vec();
         let streams = std::mem::take(&mut self.tags.streams);
+        // pdf-writer ends its part with a cross-reference stream of its own
+        // (six bytes an object up to the largest id, where its plain table
+        // would take twenty); what it holds is read, and the stream itself
+        // is replaced by ours under the same id.
+        let xref = self.alloc();
         let objects = self.next as u64;
+        let mut written = Vec::new();
+        let file = std::mem::replace(&mut self.pdf, pdf_writer::Pdf::new())
+            .finish_with_xref_stream_and_filter(xref, |data| {
+                written = super::xref::occupied(data, xref);
+                (
+                    Vec::new(),
+                    pdf_writer::XRefFilter::Single(Filter::FlateDecode),
+                )
+            });
         streams
-            .assemble(&mut self.sink, self.pdf.finish(), catalog, info, &id)
+            .assemble(&mut self.sink, file, &written, xref, catalog, info, &id)
             .map_err(|e| format!("cannot be written: {e}"))?;
         Ok(objects)
     }

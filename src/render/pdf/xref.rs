@@ -9,7 +9,6 @@ use std::io::Write;
 use pdf_writer::Ref;
 
 use super::deflate::{Deflater, Kind};
-use super::font::miniz_compress;
 
 /// How pdf-writer starts a file (and how ours starts).
 const HEADER: &[u8] = b"%PDF-1.7\n%\x80\x80\x80\x80\n\n";
@@ -75,8 +74,19 @@ pub(super) struct ObjectStreams {
     body: Vec<u8>,
     /// The waiting objects: id and offset in `body`.
     waiting: Vec<(i32, usize)>,
-    /// Each packed object: its id, its stream's id and its index there.
-    packed: Vec<(i32, i32, u32)>,
+    /// Where the packed objects went, as runs of consecutive ids packed
+    /// side by side (a few per stream, not one entry per object).
+    packed: Vec<Packed>,
+}
+
+/// Objects `first..first + count`, packed in stream `stream` from index
+/// `index` on.
+#[derive(Clone, Copy, Debug)]
+struct Packed {
+    first: i32,
+    stream: i32,
+    index: u32,
+    count: u32,
 }
 
 impl ObjectStreams {
@@ -113,28 +123,45 @@ impl ObjectStreams {
         };
         deflater.submit(sink, id, kind, data);
         for (index, (object, _)) in self.waiting.iter().enumerate() {
-            self.packed.push((*object, id.get(), index as u32));
+            match self.packed.last_mut() {
+                Some(run)
+                    if run.stream == id.get()
+                        && run.first + run.count as i32 == *object
+                        && run.index + run.count == index as u32 =>
+                {
+                    run.count += 1
+                }
+                _ => self.packed.push(Packed {
+                    first: *object,
+                    stream: id.get(),
+                    index: index as u32,
+                    count: 1,
+                }),
+            }
         }
         self.waiting.clear();
         self.body.clear();
     }
 
     /// Ends the file: the objects pdf-writer holds (its `file`, without
-    /// its header, table and trailer) after what the sink has written, then
-    /// a cross-reference stream that finds every object — pdf-writer's by
-    /// its table, the sink's where they were written, the packed ones in
+    /// its header and its own cross-reference stream `xref`; `written` says
+    /// where its objects lie in it) after what the sink has written, then a
+    /// cross-reference stream under the same id that finds every object —
+    /// pdf-writer's, the sink's where they were written, the packed ones in
     /// their streams. The first failed write, if any, is the error.
+    #[allow(clippy::too_many_arguments)]
     pub fn assemble(
         &self,
         sink: &mut Sink,
         file: Vec<u8>,
+        written: &[(usize, u64)],
+        xref: Ref,
         catalog: Ref,
         info: Ref,
         id: &[u8],
     ) -> std::io::Result<()> {
         assert!(self.waiting.is_empty(), "every object is packed");
         assert!(file.starts_with(HEADER), "pdf-writer's header");
-        let text = |at: usize| -> &[u8] { &file[at..] };
         let start = find_last(&file, b"startxref\n").expect("pdf-writer ends with startxref");
         let digits = &file[start + 10..];
         let end = digits.iter().position(|b| !b.is_ascii_digit()).unwrap_or(0);
@@ -145,31 +172,15 @@ impl ObjectStreams {
         // pdf-writer's objects land after the sink's: its offsets move by
         // what the sink wrote (both files start with the same header).
         let shift = sink.position - HEADER.len() as u64;
-        // "xref\n0 N\n", then N entries of 20 bytes.
-        let header = text(table);
-        let line = header
+        let written = written
             .iter()
-            .skip(5)
-            .position(|b| *b == b'\n')
-            .expect("a line")
-            + 5;
-        let count: usize = std::str::from_utf8(&header[7..line])
-            .expect("digits")
-            .trim()
-            .parse()
-            .expect("a count");
-        // pdf-writer's objects, by its table (the rest of it is free).
-        let written: Vec<(usize, u64)> = (0..count)
-            .filter_map(|i| {
-                let entry = &header[line + 1 + 20 * i..line + 1 + 20 * (i + 1)];
-                let offset: u64 = std::str::from_utf8(&entry[..10]).unwrap().parse().unwrap();
-                (entry[17] == b'n').then_some((i, offset + shift))
-            })
-            .collect();
+            .filter(|(object, _)| *object != xref.get() as usize)
+            .map(|(object, offset)| (*object, offset + shift));
+        let count = xref.get() as usize;
         let largest = self
             .packed
             .iter()
-            .map(|p| p.0)
+            .map(|p| p.first + p.count as i32 - 1)
             .chain(sink.placed.iter().map(|p| p.0))
             .max()
             .unwrap_or(0) as usize;
@@ -177,32 +188,72 @@ impl ObjectStreams {
         // The stream itself comes last, where the table was.
         let at = sink.position;
         let xref_id = count.max(largest + 1);
+        debug_assert_eq!(xref_id, count, "pdf-writer's stream id is the last");
         let size = xref_id + 1;
-        // Each entry as the stream holds it, written in place: a kind, a
-        // field wide enough for the largest offset or stream number, and a
-        // generation (two bytes) — eight bytes or so an object, not more.
+        // Each entry as the stream holds it: a kind, a field wide enough for
+        // the largest offset or stream number, and a generation (two bytes).
+        // Entries are made in id order from the few runs and single objects
+        // and deflated as they are made, so no table of every object is
+        // held (a tagged document has a dozen objects per table row).
         let largest_field = at.max(size as u64);
         let width = ((u64::BITS - largest_field.leading_zeros()).div_ceil(8)).max(1) as usize;
-        let row = 1 + width + 2;
-        let mut data = vec![0u8; size * row];
-        let mut set = |object: usize, kind: u8, field: u64, generation: u16| {
-            let entry = &mut data[object * row..(object + 1) * row];
-            entry[0] = kind;
-            entry[1..1 + width].copy_from_slice(&field.to_be_bytes()[8 - width..]);
-            entry[1 + width..].copy_from_slice(&generation.to_be_bytes());
+        let mut places: Vec<(usize, Place)> = written
+            .map(|(object, offset)| (object, Place::At(offset)))
+            .chain(
+                sink.placed
+                    .iter()
+                    .map(|(o, offset)| (*o as usize, Place::At(*offset))),
+            )
+            .chain(
+                self.packed
+                    .iter()
+                    .map(|run| (run.first as usize, Place::Packed(*run))),
+            )
+            .collect();
+        places.push((xref_id, Place::At(at)));
+        places.sort_by_key(|(object, _)| *object);
+        let mut deflate = flate2::write::ZlibEncoder::new(
+            Vec::with_capacity(size / 2 + 64),
+            flate2::Compression::new(6),
+        );
+        let mut rows: Vec<u8> = Vec::with_capacity(1 << 16);
+        let entry = |rows: &mut Vec<u8>, kind: u8, field: u64, generation: u16| {
+            rows.push(kind);
+            rows.extend_from_slice(&field.to_be_bytes()[8 - width..]);
+            rows.extend_from_slice(&generation.to_be_bytes());
         };
-        set(0, 0, 0, 65535);
-        for (object, offset) in written {
-            set(object, 1, offset, 0);
+        let mut next = 0usize;
+        let mut places = places.into_iter().peekable();
+        while next < size {
+            // The free head of the list, and objects no one wrote (free).
+            let until = places.peek().map_or(size, |(object, _)| *object);
+            while next < until {
+                let generation = if next == 0 { 65535 } else { 0 };
+                entry(&mut rows, 0, 0, generation);
+                next += 1;
+            }
+            if let Some((object, place)) = places.next() {
+                debug_assert!(object >= next, "object {object} placed twice");
+                match place {
+                    Place::At(offset) => {
+                        entry(&mut rows, 1, offset, 0);
+                        next = object + 1;
+                    }
+                    Place::Packed(run) => {
+                        for i in 0..run.count {
+                            entry(&mut rows, 2, run.stream as u64, (run.index + i) as u16);
+                        }
+                        next = object + run.count as usize;
+                    }
+                }
+            }
+            if rows.len() >= 1 << 16 || next >= size {
+                std::io::Write::write_all(&mut deflate, &rows).expect("deflating to memory");
+                rows.clear();
+            }
         }
-        for (object, stream, index) in &self.packed {
-            set(*object as usize, 2, *stream as u64, *index as u16);
-        }
-        for (object, offset) in &sink.placed {
-            set(*object as usize, 1, *offset, 0);
-        }
-        set(xref_id, 1, at, 0);
-        let data = miniz_compress(&data);
+        let data = deflate.finish().expect("deflating to memory");
+
         let hex: String = id.iter().map(|b| format!("{b:02X}")).collect();
         let dict = format!(
             "{xref_id} 0 obj\n<</Type/XRef/Size {size}/W[1 {width} 2]/Root {} 0 R/Info {} 0 R/ID[<{hex}><{hex}>]/Filter/FlateDecode/Length {}>>\nstream\n",
@@ -220,6 +271,30 @@ impl ObjectStreams {
             None => Ok(()),
         }
     }
+}
+
+/// The objects a cross-reference stream pdf-writer made for the ids up to
+/// `xref` finds in its file: id and offset of each occupied entry.
+pub(super) fn occupied(data: &[u8], xref: Ref) -> Vec<(usize, u64)> {
+    let entries = xref.get() as usize + 1;
+    assert_eq!(data.len() % entries, 0, "whole entries");
+    let row = data.len() / entries;
+    data.chunks_exact(row)
+        .enumerate()
+        .filter(|(_, entry)| entry[0] == 1)
+        .map(|(object, entry)| {
+            let offset = entry[1..row - 2]
+                .iter()
+                .fold(0u64, |n, b| (n << 8) | *b as u64);
+            (object, offset)
+        })
+        .collect()
+}
+
+/// Where an object lies: at an offset of the file, or packed in a stream.
+enum Place {
+    At(u64),
+    Packed(Packed),
 }
 
 fn find_last(haystack: &[u8], needle: &[u8]) -> Option<usize> {
