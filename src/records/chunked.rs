@@ -113,21 +113,19 @@ impl Sources<'_> {
         let shared: &D = destination;
         let parts: Vec<Result<(ReadOutcome, D)>> = (0..count)
             .into_par_iter()
-            .map(|i| self.read_part(shared, i, |sink| read_part(i, sink)))
+            .map(|i| self.read_part(shared.part(i), |sink| read_part(i, sink)))
             .collect();
         take_back(parts, outcome, destination)
     }
 
-    /// Reads part `index` into a part of the destination, with counts of
-    /// its own.
+    /// Reads a part into `part_destination` (a part of the destination),
+    /// with counts of its own.
     fn read_part<D: Destination>(
         &self,
-        shared: &D,
-        index: usize,
+        mut part_destination: D,
         read: impl FnOnce(&mut Sink<'_, D>) -> Result<()>,
     ) -> Result<(ReadOutcome, D)> {
         let mut part = ReadOutcome::default();
-        let mut part_destination = shared.part(index);
         let header = Header::resolve(self.input, self.header_row, self.options)?;
         let mut sink = Sink::new(
             self.input,
@@ -258,22 +256,26 @@ impl<R: Read> Cutter<R> {
     }
 }
 
-/// Reads a CSV stream — gzip-compressed, standard input, or anything not
-/// cut by offsets — on every core: this thread's helper reads and cuts it
-/// into blocks, the pool parses them as they come, and they are taken back
-/// in order. Records, line numbers and the first error are those of one
-/// reader. One block (a small input) is parsed here directly.
+/// Reads a CSV stream — gzip-compressed or standard input — on every core:
+/// a thread of its own reads and cuts it into blocks, the pool parses them
+/// as they come, and each is taken back as soon as those before it are, so
+/// only the blocks in flight are held. Records, line numbers and the first
+/// error are those of one reader; after a failed block nothing later is
+/// read or parsed. One block (a small input) is parsed here directly.
 /// Blocks are cut at the first record start after `block` bytes
 /// ([`STREAM_BLOCK`]).
 pub(super) fn read_streamed<D: Destination>(
     block: usize,
     input: &Input,
-    reader: Box<dyn BufRead + Send + '_>,
+    reader: Box<dyn BufRead + Send>,
     router: &dyn Router,
     options: &ReadOptions,
     outcome: &mut ReadOutcome,
     destination: &mut D,
 ) -> Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
     let path = input.path();
     let mut cutter = Cutter::new(reader, block);
     let first = match cutter.next() {
@@ -298,43 +300,93 @@ pub(super) fn read_streamed<D: Destination>(
         feed(&mut csv, &path, block.first_line - 1, sink)
     };
     if cutter.done && cutter.failed.is_none() {
-        let shared: &D = destination;
-        let part = sources.read_part(shared, 0, |sink| parse(&first, 0, sink));
+        let part = sources.read_part(destination.part(0), |sink| parse(&first, 0, sink));
         return take_back(vec![part], outcome, destination);
     }
+    // The index of the first block that failed: none after it is needed.
+    let failed = Arc::new(AtomicUsize::new(usize::MAX));
     let threads = rayon::current_num_threads();
     let (send, receive) =
         std::sync::mpsc::sync_channel::<(usize, std::io::Result<Block>)>(threads * BLOCKS_AHEAD);
-    let shared: &D = destination;
-    let mut parts: Vec<(usize, Result<(ReadOutcome, D)>)> = std::thread::scope(|scope| {
-        scope.spawn(move || {
+    // Not joined: after a failure the parsers stop taking blocks and this
+    // thread ends at its next one (a stream that never ends, like a
+    // terminal, need not be read to its end to report the error).
+    let stop = Arc::clone(&failed);
+    std::thread::Builder::new()
+        .name("usage-report-read".into())
+        .spawn(move || {
             let blocks = std::iter::once(Ok(first)).chain(std::iter::from_fn(|| cutter.next()));
             for (index, block) in blocks.enumerate() {
-                // The parsers stopped (an error): stop reading.
-                if send.send((index, block)).is_err() {
+                if stop.load(Ordering::Relaxed) < index || send.send((index, block)).is_err() {
                     break;
                 }
             }
-        });
-        receive
-            .into_iter()
-            .par_bridge()
-            .map(|(index, block)| {
-                let part = block
-                    .map_err(|e| Error::csv(&path, e.into()))
-                    .and_then(|block| {
-                        sources.read_part(shared, index, |sink| parse(&block, index, sink))
-                    });
-                (index, part)
-            })
-            .collect()
-    });
-    parts.sort_unstable_by_key(|(index, _)| *index);
-    take_back(
-        parts.into_iter().map(|(_, part)| part).collect(),
+        })
+        .map_err(|e| Error::io(&path, e))?;
+    /// Parts parsed, waiting for those before them; the next to take back.
+    struct Taking<'t, D> {
+        next: usize,
+        waiting: std::collections::BTreeMap<usize, Result<(ReadOutcome, D)>>,
+        outcome: &'t mut ReadOutcome,
+        destination: &'t mut D,
+        error: Option<Error>,
+    }
+    let taking = Mutex::new(Taking {
+        next: 0,
+        waiting: Default::default(),
         outcome,
         destination,
-    )
+        error: None,
+    });
+    let lock = || taking.lock().unwrap_or_else(|e| e.into_inner());
+    let _ = receive
+        .into_iter()
+        .par_bridge()
+        .try_for_each(|(index, block)| {
+            if failed.load(Ordering::Relaxed) < index {
+                return Err(());
+            }
+            let part_destination = lock().destination.part(index);
+            let part = block
+                .map_err(|e| Error::csv(&path, e.into()))
+                .and_then(|block| {
+                    sources.read_part(part_destination, |sink| parse(&block, index, sink))
+                });
+            let ok = part.is_ok();
+            if !ok {
+                failed.fetch_min(index, Ordering::Relaxed);
+            }
+            let mut taking = lock();
+            let taking = &mut *taking;
+            taking.waiting.insert(index, part);
+            while let Some(part) = taking.waiting.remove(&taking.next) {
+                taking.next += 1;
+                if taking.error.is_some() {
+                    continue;
+                }
+                match part {
+                    Ok((part, part_destination)) => {
+                        merge(taking.outcome, part);
+                        if let Err(e) = taking.destination.absorb(part_destination) {
+                            taking.error = Some(e);
+                        }
+                    }
+                    Err(e) => taking.error = Some(e),
+                }
+            }
+            // A failure stops the pool taking further blocks (all before this
+            // one were taken already).
+            if ok {
+                Ok(())
+            } else {
+                Err(())
+            }
+        });
+    let taking = taking.into_inner().unwrap_or_else(|e| e.into_inner());
+    match taking.error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 fn chunk_reader(path: &Path, chunk: Chunk) -> Result<BufReader<std::io::Take<File>>> {
@@ -563,7 +615,7 @@ mod tests {
             };
             let mut outcome = ReadOutcome::default();
             let mut datasets = Datasets(vec![Dataset::default()]);
-            let reader = Box::new(bytes.as_bytes());
+            let reader = Box::new(std::io::Cursor::new(bytes.as_bytes().to_vec()));
             let result = match block {
                 Some(block) => rayon::ThreadPoolBuilder::new()
                     .num_threads(4)
@@ -619,6 +671,73 @@ mod tests {
             let streamed = read(&bad, BadRecordPolicy::Fail, Some(block)).unwrap_err();
             assert_eq!(streamed.to_string(), one);
         }
+    }
+
+    /// Under the fail policy a bad record stops a stream's read: one that
+    /// never ends (a terminal, a pipe left open) is not read to its end
+    /// before the error is reported.
+    #[test]
+    fn a_bad_record_ends_the_read_of_an_endless_stream() {
+        use crate::column::Projection;
+        use crate::records::{test_router::All, BadRecordPolicy, Dataset, Datasets};
+        /// A header, a bad record on line 3, then good records for ever.
+        struct Endless {
+            line: u64,
+            pending: Vec<u8>,
+        }
+        impl Read for Endless {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                while self.pending.len() < buf.len() {
+                    self.line += 1;
+                    let record = match self.line {
+                        1 => "record_type,customer_id,call_id,start_time,duration,charge\n"
+                            .to_string(),
+                        3 => "call,ACME,C3,not a time,60,0.10\n".to_string(),
+                        n => format!("call,ACME,C{n},2026-10-02T09:00:00Z,60,0.10\n"),
+                    };
+                    self.pending.extend_from_slice(record.as_bytes());
+                }
+                let n = buf.len();
+                buf.copy_from_slice(&self.pending[..n]);
+                self.pending.drain(..n);
+                Ok(n)
+            }
+        }
+        let input = Input::Memory {
+            name: "endless.csv".into(),
+            bytes: Vec::new().into(),
+        };
+        let options = ReadOptions {
+            projection: Projection::all(),
+            policy: BadRecordPolicy::Fail,
+            by_customer: false,
+            partition_files: false,
+        };
+        let reader = Box::new(BufReader::new(Endless {
+            line: 0,
+            pending: Vec::new(),
+        }));
+        let error = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap()
+            .install(|| {
+                read_streamed(
+                    4096,
+                    &input,
+                    reader,
+                    &All,
+                    &options,
+                    &mut ReadOutcome::default(),
+                    &mut Datasets(vec![Dataset::default()]),
+                )
+            })
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("endless.csv:3: column start_time"),
+            "{error}"
+        );
     }
 
     /// Records and their line numbers, parsing `text` as the reader does.

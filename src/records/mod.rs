@@ -154,8 +154,8 @@ pub struct Dataset {
     pub strings: std::sync::Arc<Interner>,
     pub calls: Vec<Call>,
     pub transactions: Vec<Transaction>,
-    /// Where each leg record stood, by its call id and leg, in input order
-    /// (records sharing an id and leg are told apart by their order), for
+    /// Where each leg record stood, by its call id's symbol and leg (call
+    /// ids are stored, so each symbol is one record's), for
     /// messages about its call group: kept beside the calls, so an ordinary
     /// call carries nothing for it.
     pub leg_origins: HashMap<(Sym, Leg), Vec<LegOrigin>>,

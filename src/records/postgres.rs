@@ -320,7 +320,8 @@ pub(super) fn read_postgres<D: Destination>(
         .copy_out(&copy)
         .map_err(|e| refused("the server refused the query", e))?;
     let reader: Box<dyn BufRead + Send + '_> = Box::new(reader);
-    super::reader::read_csv(input, reader, router, options, outcome, destination)?;
+    // One reader: a row's number is its place in the whole answer.
+    super::reader::read_one(input, reader, router, options, outcome, destination)?;
     Ok(!filter.is_empty())
 }
 

@@ -255,14 +255,14 @@ pub fn read_input<D: Destination>(
 
 pub(super) fn read_csv<D: Destination>(
     input: &Input,
-    reader: Box<dyn BufRead + Send + '_>,
+    reader: Box<dyn BufRead + Send>,
     router: &dyn Router,
     options: &ReadOptions,
     outcome: &mut ReadOutcome,
     destination: &mut D,
 ) -> Result<()> {
     // On every core when there are others: the stream is cut into blocks
-    // read as they come (gzip, standard input, a database's COPY).
+    // read as they come (gzip, standard input).
     if rayon::current_num_threads() > 1 {
         return super::chunked::read_streamed(
             super::chunked::STREAM_BLOCK,

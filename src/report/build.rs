@@ -433,18 +433,22 @@ fn itemise<R: Itemised>(
         }
     }
     // Subtotals in one pass in storage order (memory read in sequence),
-    // by the key's rank; the sorted index is then cut where the rank
-    // changes, without reading the records again.
-    let rank_of = |k: &(u128, u32)| (k.0 >> 96) as usize;
-    let slots = keyed.iter().map(rank_of).max().map_or(0, |r| r + 1);
-    let mut subtotals = vec![Totals::default(); slots];
+    // by the key's place among the sorted keys; the sorted index is then
+    // cut where the key changes, without reading the records again. (A
+    // key's rank may be u32::MAX — the customer level's one empty key when
+    // no field is empty — so places are numbered, not ranks used.)
+    let rank_of = |k: &(u128, u32)| (k.0 >> 96) as u32;
+    let mut ranks: Vec<u32> = keyed.iter().map(rank_of).collect();
+    ranks.dedup();
+    let place = |key: Sym| ranks.binary_search(&rank(key)).expect("a ranked key");
+    let mut subtotals = vec![Totals::default(); ranks.len()];
     for r in records {
-        r.add_to(&mut subtotals[rank(r.key(level)) as usize])?;
+        r.add_to(&mut subtotals[place(r.key(level))])?;
     }
     let mut groups = Vec::new();
     for run in keyed.chunk_by(|a, b| rank_of(a) == rank_of(b)) {
         let key = records[run[0].1 as usize].key(level);
-        let subtotal = std::mem::take(&mut subtotals[rank_of(&run[0])]);
+        let subtotal = std::mem::take(&mut subtotals[place(key)]);
         groups.push(Group::new(
             key,
             subtotal,

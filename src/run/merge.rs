@@ -224,8 +224,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<RunReport> {
         summary,
         customers_without_records: without.into_iter().collect(),
         stale_folders: stale.into_iter().collect(),
-        // Durable only if every shard's files were.
-        durable: reports.iter().all(|(_, r)| r.durable),
+        // Durable only if every shard's files were, and this one is.
+        durable: crate::output::durable() && reports.iter().all(|(_, r)| r.durable),
         error: None,
         invoices,
     })

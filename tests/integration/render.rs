@@ -364,3 +364,36 @@ fn bundled_profiles_documents_match_golden_text() {
         assert_golden(&text, &format!("documents/{profile}"));
     }
 }
+
+/// The customer level's calls report when no call has an empty site,
+/// campaign, number or call type (so the level's one empty key is ranked
+/// with no other): one group holding every call, its subtotal their sum.
+#[test]
+fn a_customer_calls_report_with_every_field_filled_has_one_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = dir.path().join("records.csv");
+    std::fs::write(
+        &records,
+        "record_type,customer_id,site,campaign,number,call_id,start_time,call_type,duration,charge\n\
+         call,ACME,London,Spring,+441,C1,2026-10-02T09:00:00Z,local,60,0.10\n\
+         call,ACME,Leeds,Autumn,+442,C2,2026-10-01T09:00:00Z,mobile,30,0.25\n\
+         call,ACME,London,Spring,+441,C3,2026-10-03T09:00:00Z,local,90,1.05\n",
+    )
+    .unwrap();
+    let profile = dir.path().join("calls.toml");
+    std::fs::write(
+        &profile,
+        "name = \"Calls\"\ncall_columns = [\"call_id\", \"start_time\", \"charge\"]\n[reports]\ncustomer = [\"calls\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    ok(&acme_args(
+        profile.to_str().unwrap(),
+        records.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ));
+    let rows = csv_rows(&out.join("customer_calls.csv"));
+    let ids: Vec<&str> = rows[1..].iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(ids, ["C2", "C1", "C3"], "{rows:?}");
+    assert_eq!(manifest(&out)["totals"]["call_charge"], "1.40");
+}

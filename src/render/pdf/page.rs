@@ -509,8 +509,8 @@ impl Document<'_, '_, '_> {
         // (six bytes an object up to the largest id, where its plain table
         // would take twenty); what it holds is read, and the stream itself
         // is replaced by ours under the same id.
-        let xref = self.alloc();
         let objects = self.next as u64;
+        let xref = self.alloc();
         let mut written = Vec::new();
         let file = std::mem::replace(&mut self.pdf, pdf_writer::Pdf::new())
             .finish_with_xref_stream_and_filter(xref, |data| {

@@ -233,7 +233,7 @@ impl ObjectStreams {
                 next += 1;
             }
             if let Some((object, place)) = places.next() {
-                debug_assert!(object >= next, "object {object} placed twice");
+                assert!(object >= next, "object {object} placed twice");
                 match place {
                     Place::At(offset) => {
                         entry(&mut rows, 1, offset, 0);
