@@ -147,9 +147,10 @@ fn take_back<D: Destination>(
     outcome: &mut ReadOutcome,
     destination: &mut D,
 ) -> Result<()> {
+    let since = outcome.warnings.len();
     for part in parts {
         let (part, part_destination) = part?;
-        merge(outcome, part);
+        merge(outcome, part, since);
         destination.absorb(part_destination)?;
     }
     Ok(())
@@ -232,9 +233,9 @@ impl<R: Read> Cutter<R> {
                 self.done = true;
                 return (!self.pending.is_empty()).then(|| Ok(self.take(self.pending.len())));
             }
-            let (start, line, after_blank) = self.guard.record_start();
+            let (start, line) = self.guard.cut();
             let cut = (start - self.pending_at) as usize;
-            if cut >= self.block && !after_blank {
+            if cut >= self.block {
                 let block = self.take(cut);
                 self.first_line = line;
                 return Some(Ok(block));
@@ -331,6 +332,7 @@ pub(super) fn read_streamed<D: Destination>(
         destination: &'t mut D,
         error: Option<Error>,
     }
+    let since = outcome.warnings.len();
     let taking = Mutex::new(Taking {
         next: 0,
         waiting: Default::default(),
@@ -366,7 +368,7 @@ pub(super) fn read_streamed<D: Destination>(
                 }
                 match part {
                     Ok((part, part_destination)) => {
-                        merge(taking.outcome, part);
+                        merge(taking.outcome, part, since);
                         if let Err(e) = taking.destination.absorb(part_destination) {
                             taking.error = Some(e);
                         }
@@ -434,9 +436,9 @@ fn boundaries(
         if n == 0 {
             break;
         }
-        let (offset, line, after_blank) = guard.record_start();
+        let (offset, line) = guard.cut();
         let at = bom + offset;
-        if at >= start + step && at < size && !after_blank {
+        if at >= start + step && at < size {
             chunks.push(Chunk {
                 start,
                 end: at,
@@ -453,15 +455,18 @@ fn boundaries(
     Ok(Some(chunks))
 }
 
-/// Appends a later part's counts, rejects and warnings to the earlier ones'.
-fn merge(into: &mut ReadOutcome, mut from: ReadOutcome) {
+/// Appends a later part's counts, rejects and warnings to the earlier ones';
+/// a warning every part of this input gives (its header's) is kept once —
+/// `since` is where this input's warnings begin, so another input's same
+/// warning stays, as one reader of both would give it.
+fn merge(into: &mut ReadOutcome, mut from: ReadOutcome, since: usize) {
     into.counts.lines += from.counts.lines;
     into.counts.records += from.counts.records;
     into.counts.out_of_scope += from.counts.out_of_scope;
     into.counts.rejected += from.counts.rejected;
     into.rejects.append(&mut from.rejects);
     for w in from.warnings {
-        if !into.warnings.contains(&w) {
+        if !into.warnings[since..].contains(&w) {
             into.warnings.push(w);
         }
     }

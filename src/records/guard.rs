@@ -41,6 +41,10 @@ pub struct Guarded<R> {
     record_start_line: u64,
     /// Whether the line end before `record_start` ended a blank line.
     after_blank: bool,
+    /// The last record start not right after a blank line, and its line:
+    /// where a parallel reader may cut (a record preceded by blank lines is
+    /// cut before them).
+    cut: (u64, u64),
     /// Whether the input has ended.
     ended: bool,
     /// Set when a record grew past the limit: the line it started on.
@@ -58,6 +62,7 @@ impl<R: Read> Guarded<R> {
             record_start: 0,
             record_start_line: 1,
             after_blank: false,
+            cut: (0, 1),
             ended: false,
             oversize: None,
         }
@@ -94,9 +99,18 @@ impl<R: Read> Guarded<R> {
 
     /// Where the next record starts (after the last line end outside
     /// quotes delivered so far), its line, and whether a blank line ends
-    /// right before it. A parallel reader cuts a file there.
+    /// right before it.
     pub fn record_start(&self) -> (u64, u64, bool) {
         (self.record_start, self.record_start_line, self.after_blank)
+    }
+
+    /// The last place a parallel reader may cut what was delivered so far,
+    /// and its line: a record start not right after a blank line (the
+    /// parser takes blank lines with the record after them, so a cut goes
+    /// before them). Every record ending in a line of its own gives one, so
+    /// cuts come however records and blank lines alternate.
+    pub fn cut(&self) -> (u64, u64) {
+        self.cut
     }
 
     /// Physical lines delivered so far: a last line without a line end
@@ -129,9 +143,19 @@ impl<R: Read> Guarded<R> {
                     Quoting::In { .. } => {}
                     Quoting::Out | Quoting::Closing { .. } => {
                         self.quoting = Quoting::Out;
+                        // A record that ends here is measured here, so the
+                        // limit holds whatever the reads' sizes.
+                        if self.offset + pos as u64 - self.record_start > MAX_RECORD_BYTES
+                            && self.oversize.is_none()
+                        {
+                            self.oversize = Some(self.record_start_line);
+                        }
                         self.record_start = self.offset + pos as u64 + 1;
                         self.record_start_line = self.line;
                         self.after_blank = prev == b'\n';
+                        if !self.after_blank {
+                            self.cut = (self.record_start, self.line);
+                        }
                     }
                 }
             } else {
@@ -228,5 +252,34 @@ mod tests {
         };
         assert_eq!(error.kind(), io::ErrorKind::InvalidData);
         assert_eq!(g.oversize(), Some(1));
+    }
+
+    /// A record over the limit is found however the text is read — also
+    /// when it ends within one read, with records after it.
+    #[test]
+    fn a_record_over_the_limit_is_found_whatever_the_reads() {
+        let mut text = b"h\n".to_vec();
+        text.extend(std::iter::repeat_n(b'a', MAX_RECORD_BYTES as usize + 1));
+        text.extend_from_slice(b"\nshort\n");
+        let mut g = Guarded::new(&text[..]);
+        let mut buf = vec![0u8; text.len()];
+        assert_eq!(g.read(&mut buf).unwrap(), text.len());
+        assert_eq!(g.oversize(), Some(2));
+        let mut exact = b"h\n".to_vec();
+        exact.extend(std::iter::repeat_n(b'a', MAX_RECORD_BYTES as usize));
+        exact.extend_from_slice(b"\nshort\n");
+        assert_eq!(watched(&exact, exact.len()).oversize(), None);
+    }
+
+    /// Records each after a blank line still give places to cut (before
+    /// the blank lines), however the reads fall.
+    #[test]
+    fn records_after_blank_lines_can_be_cut_before_them() {
+        let text = b"h\n\nr1\n\nr2\n\nr3\n\n";
+        for size in [1, 2, 3, 64] {
+            let g = watched(text, size);
+            assert_eq!(g.record_start(), (15, 9, true), "read {size} at a time");
+            assert_eq!(g.cut(), (14, 8), "read {size} at a time");
+        }
     }
 }

@@ -218,6 +218,42 @@ mod tests {
             std::mem::size_of::<super::Call>()
         );
     }
+
+    /// Legs noted in parts and merged give the splits one reader notes:
+    /// the same legs named, in the same order, with the first leg's place.
+    #[test]
+    fn parts_merge_into_the_splits_of_one_reader() {
+        use super::LegGroups;
+        let legs = [
+            ("G3", "C1", 2),
+            ("G1", "C1", 3),
+            ("G1", "C1", 100),
+            ("G2", "C2", 101),
+            ("G1", "C2", 102),
+            ("G2", "C3", 103),
+            ("G3", "C3", 104),
+        ];
+        let mut one = LegGroups::default();
+        for (group, customer, line) in legs {
+            one.note(group, customer, "f.csv", line);
+        }
+        for cut in 1..legs.len() {
+            let mut first = LegGroups::default();
+            let mut later = LegGroups::default();
+            for (i, (group, customer, line)) in legs.iter().enumerate() {
+                let part = if i < cut { &mut first } else { &mut later };
+                part.note(group, customer, "f.csv", *line);
+            }
+            first.merge(later);
+            assert_eq!(first.split, one.split, "cut after {cut} legs");
+        }
+        assert_eq!(one.split.len(), 3);
+        assert!(
+            one.split[0].at.reason.contains("(at f.csv:3)"),
+            "{:?}",
+            one.split
+        );
+    }
 }
 
 /// Which customer the legs of each call group belong to, as one read sees
@@ -231,6 +267,25 @@ pub struct LegGroups {
     files: Vec<String>,
     /// Groups whose legs have two customers, in the order met.
     pub split: Vec<SplitGroup>,
+}
+
+/// The split of `group` first met as (customer, file, line) `first` by the
+/// leg `by` of another customer.
+fn split_group(group: &str, first: (&str, &str, u64), by: (&str, &str, u64)) -> SplitGroup {
+    let (a, file0, line0) = first;
+    let (customer, file, line) = by;
+    SplitGroup {
+        group: group.to_string(),
+        customers: [a.to_string(), customer.to_string()],
+        at: RecordProblem {
+            file: file.to_string(),
+            line,
+            column: Some("call_group".into()),
+            reason: format!(
+                "call group {group:?} has legs billed to customer {a:?} (at {file0}:{line0}) and to customer {customer:?}; a forwarded call belongs to one customer"
+            ),
+        },
+    }
 }
 
 /// A call group whose legs are billed to different customers.
@@ -266,40 +321,62 @@ impl LegGroups {
                 if self.split.iter().any(|s| s.group == group) {
                     return;
                 }
-                let a = self.customers[first as usize].clone();
-                let reason = format!(
-                    "call group {group:?} has legs billed to customer {a:?} (at {}:{line0}) and to customer {customer:?}; a forwarded call belongs to one customer",
-                    self.files[file0 as usize]
+                let first = (
+                    self.customers[first as usize].as_str(),
+                    self.files[file0 as usize].as_str(),
+                    line0,
                 );
-                self.split.push(SplitGroup {
-                    group: group.to_string(),
-                    customers: [a, customer.to_string()],
-                    at: RecordProblem {
-                        file: file.to_string(),
-                        line,
-                        column: Some("call_group".into()),
-                        reason,
-                    },
-                });
+                let split = split_group(group, first, (customer, file, line));
+                self.split.push(split);
             }
             Some(_) => {}
         }
     }
 
-    /// Adds what a later part of the same read saw, as one read would have
-    /// met it.
+    /// Takes in the groups a later part of the same read noted, as if its
+    /// legs had been noted here one by one: a group first met there is
+    /// met there; a group met here before is split by the later part's
+    /// first leg of another customer than its first here — the part's
+    /// first leg, or the leg that split the group within the part — and
+    /// splits are kept in the order of the legs that made them.
     pub fn merge(&mut self, later: LegGroups) {
         let mut entries: Vec<(String, (u32, u32, u64))> = later.first.into_iter().collect();
         entries.sort_by_key(|(_, (_, file, line))| (*file, *line));
+        let mut within: HashMap<String, SplitGroup> = later
+            .split
+            .into_iter()
+            .map(|s| (s.group.clone(), s))
+            .collect();
+        // The splits the later part makes, with their legs' places.
+        let mut made: Vec<SplitGroup> = Vec::new();
         for (group, (who, file, line)) in entries {
             let (customer, file) = (&later.customers[who as usize], &later.files[file as usize]);
-            self.note(&group, customer, file, line);
-        }
-        for s in later.split {
-            if !self.split.iter().any(|x| x.group == s.group) {
-                self.split.push(s);
+            let inside = within.remove(&group);
+            let Some(&(first, file0, line0)) = self.first.get(&group) else {
+                // First met in the later part: as it was met there.
+                self.note(&group, customer, file, line);
+                made.extend(inside);
+                continue;
+            };
+            if self.split.iter().any(|s| s.group == group) {
+                continue;
+            }
+            let first_here = (
+                self.customers[first as usize].as_str(),
+                self.files[file0 as usize].as_str(),
+                line0,
+            );
+            let splitter = if customer != first_here.0 {
+                Some((customer.clone(), file.clone(), line))
+            } else {
+                inside.map(|s| (s.customers[1].clone(), s.at.file, s.at.line))
+            };
+            if let Some((by, file, line)) = splitter {
+                made.push(split_group(&group, first_here, (&by, &file, line)));
             }
         }
+        made.sort_by(|a, b| (&a.at.file, a.at.line).cmp(&(&b.at.file, b.at.line)));
+        self.split.extend(made);
     }
 
     /// The split groups a customer's legs are in.

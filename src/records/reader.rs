@@ -70,11 +70,22 @@ pub struct ReadOutcome {
 pub const OTHER_CUSTOMERS: usize = 1000;
 
 impl ReadOutcome {
-    /// Notes a customer id no invoice is for.
+    /// Notes a customer id no invoice is for. The first [`OTHER_CUSTOMERS`]
+    /// in byte order are kept — the same ones however the input was cut
+    /// into parts.
     pub(super) fn other_customer(&mut self, id: &str) {
-        if self.other_customers.len() < OTHER_CUSTOMERS && !self.other_customers.contains(id) {
-            self.other_customers.insert(id.to_string());
+        if self.other_customers.contains(id) {
+            return;
         }
+        if self.other_customers.len() >= OTHER_CUSTOMERS {
+            match self.other_customers.last() {
+                Some(last) if last.as_str() > id => {
+                    self.other_customers.pop_last();
+                }
+                _ => return,
+            }
+        }
+        self.other_customers.insert(id.to_string());
     }
 }
 
@@ -339,6 +350,11 @@ pub(super) fn feed<R: Read, D: Destination>(
         let start = record.position().map_or(0, |p| p.line());
         let after = csv.position().line();
         let guard = csv.get_ref();
+        // A record over the limit is refused when it is reached, before any
+        // record after it, however the text was read.
+        if let Some(line) = guard.oversize().filter(|l| (start..after).contains(l)) {
+            return Err(oversize(path, line + lines_before));
+        }
         let at_end = csv.position().byte() == guard.delivered() && guard.ended();
         // The parser counts blank lines before a record as its own, and a
         // record normally takes one line: only a longer span, or the last
@@ -443,16 +459,20 @@ fn read_failure<R: Read>(
     e: csv::Error,
 ) -> Error {
     match csv.get_ref().oversize() {
-        Some(line) => Error::input(
-            path,
-            format!(
-                "line {}: a record longer than {} MiB (no line end, or a quote never closed); records are limited to that size",
-                line + lines_before,
-                MAX_RECORD_BYTES >> 20
-            ),
-        ),
+        Some(line) => oversize(path, line + lines_before),
         None => Error::csv(path, e),
     }
+}
+
+/// The error of a record (starting on `line`) longer than the limit.
+fn oversize(path: &Path, line: u64) -> Error {
+    Error::input(
+        path,
+        format!(
+            "line {line}: a record longer than {} MiB (no line end, or a quote never closed); records are limited to that size",
+            MAX_RECORD_BYTES >> 20
+        ),
+    )
 }
 
 /// The CSV reader every records file is read with. Records end at `\n`
@@ -711,5 +731,29 @@ impl<'a, D: Destination> Sink<'a, D> {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ids kept for "did you mean" are the first in byte order, the
+    /// same whatever order they come in (or parts they are read in).
+    #[test]
+    fn other_customers_kept_do_not_depend_on_order() {
+        let ids: Vec<String> = (0..OTHER_CUSTOMERS + 500)
+            .map(|i| format!("C{i:05}"))
+            .collect();
+        let mut forward = ReadOutcome::default();
+        ids.iter().for_each(|id| forward.other_customer(id));
+        let mut backward = ReadOutcome::default();
+        ids.iter().rev().for_each(|id| backward.other_customer(id));
+        assert_eq!(forward.other_customers, backward.other_customers);
+        assert_eq!(forward.other_customers.len(), OTHER_CUSTOMERS);
+        assert_eq!(
+            forward.other_customers.last().unwrap(),
+            &format!("C{:05}", OTHER_CUSTOMERS - 1)
+        );
     }
 }
