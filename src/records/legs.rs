@@ -309,6 +309,15 @@ impl LegGroups {
         }
     }
 
+    /// A noted leg's customer, file and line.
+    fn place(&self, (who, file, line): (u32, u32, u64)) -> (&str, &str, u64) {
+        (
+            self.customers[who as usize].as_str(),
+            self.files[file as usize].as_str(),
+            line,
+        )
+    }
+
     /// Notes a leg of `group` billed to `customer`, read at `file:line`.
     pub fn note(&mut self, group: &str, customer: &str, file: &str, line: u64) {
         match self.first.get(group) {
@@ -321,11 +330,7 @@ impl LegGroups {
                 if self.split.iter().any(|s| s.group == group) {
                     return;
                 }
-                let first = (
-                    self.customers[first as usize].as_str(),
-                    self.files[file0 as usize].as_str(),
-                    line0,
-                );
+                let first = self.place((first, file0, line0));
                 let split = split_group(group, first, (customer, file, line));
                 self.split.push(split);
             }
@@ -352,7 +357,7 @@ impl LegGroups {
         for (group, (who, file, line)) in entries {
             let (customer, file) = (&later.customers[who as usize], &later.files[file as usize]);
             let inside = within.remove(&group);
-            let Some(&(first, file0, line0)) = self.first.get(&group) else {
+            let Some(&noted) = self.first.get(&group) else {
                 // First met in the later part: as it was met there.
                 self.note(&group, customer, file, line);
                 made.extend(inside);
@@ -361,11 +366,7 @@ impl LegGroups {
             if self.split.iter().any(|s| s.group == group) {
                 continue;
             }
-            let first_here = (
-                self.customers[first as usize].as_str(),
-                self.files[file0 as usize].as_str(),
-                line0,
-            );
+            let first_here = self.place(noted);
             let splitter = if customer != first_here.0 {
                 Some((customer.clone(), file.clone(), line))
             } else {
